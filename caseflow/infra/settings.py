@@ -1,0 +1,62 @@
+"""The one settings object, read from the environment (prefix ``CASEFLOW_``) once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from caseflow.domain.policy import Policy
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASEFLOW_", extra="ignore")
+
+    # storage
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="postgresql://user:pass@host:port/db; SQLite under data_dir when unset"
+    )
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    dev: bool = False
+    tokens_file: Path | None = None
+    tokens: str | None = Field(default=None, description="token=subject:role:org_id,... (dev/tests)")
+    max_body_bytes: int = 1_000_000
+    # stream
+    kafka_bootstrap: str | None = None
+    kafka_topic: str = "caseflow.events"
+    kafka_partitions: int = Field(default=6, ge=1)
+    event_source: str = "/caseflow"
+    # projections
+    projection_batch_size: int = Field(default=1000, ge=1)
+    poll_interval: float = Field(default=0.05, gt=0)
+    # domain clocks and limits
+    timezone: str = "Asia/Shanghai"
+    screening_days: int = 15
+    handling_days: int = 60
+    max_extension_days: int = 30
+    review_window_days: int = 30
+    review_due_days: int = 30
+    recheck_window_days: int = 30
+    recheck_due_days: int = 30
+    # tests
+    require_services: bool = False
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)
+
+    def policy(self) -> Policy:
+        return Policy(
+            timezone=self.timezone,
+            screening_days=self.screening_days,
+            handling_days=self.handling_days,
+            max_extension_days=self.max_extension_days,
+            review_window_days=self.review_window_days,
+            review_due_days=self.review_due_days,
+            recheck_window_days=self.recheck_window_days,
+            recheck_due_days=self.recheck_due_days,
+        )
