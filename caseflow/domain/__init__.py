@@ -1,0 +1,1 @@
+"""The petition domain: aggregates, events, rules and clocks. Standard library + eventsourcing only."""

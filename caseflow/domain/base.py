@@ -1,0 +1,42 @@
+"""What every aggregate of ours shares: event metadata and remembered idempotency keys."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+
+class RemembersKeys:
+    """Mixin for event classes: a command's idempotency key becomes part of aggregate state,
+    so a retried command is recognised from the log itself, atomically with its effect."""
+
+    def mutate(self, aggregate: Any) -> Any:
+        agg = super().mutate(aggregate)  # type: ignore[misc]
+        key = self.meta.idempotency_key  # type: ignore[attr-defined]
+        if key:
+            agg.idempotency_keys[key] = (self.originator_version, self.meta.request_hash)  # type: ignore[attr-defined]
+        return agg
+
+
+def event_name(cls: type) -> str:
+    """`Case.ReviewRequested` → `case.review_requested` (the stream name without prefix/version)."""
+    aggregate, _, event = cls.__qualname__.partition(".")
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", event).lower()
+    return f"{aggregate.lower()}.{snake}"
+
+
+def ce_type(name: str) -> str:
+    return f"caseflow.{name}.v1"
+
+
+class Entity(Aggregate):
+    """Base for our aggregates (plain `Aggregate` underneath)."""
+
+    # `idempotency_keys` (key → (version, request hash)) is set by each aggregate's __init__;
+    # a class annotation here would make eventsourcing treat it as a "created" event field.
+
+    def recall(self, key: str | None) -> tuple[int, str | None] | None:
+        """The (version, request hash) of the event a key produced, if it was seen before."""
+        return self.idempotency_keys.get(key) if key else None

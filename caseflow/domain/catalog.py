@@ -1,0 +1,32 @@
+"""Every event class of every aggregate, by stored topic, with its public stream name."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from eventsourcing.utils import get_topic
+
+from caseflow.domain.base import ce_type, event_name
+from caseflow.domain.case import Case
+from caseflow.domain.org import Leader, Org
+
+AGGREGATES = (Case, Org, Leader)
+
+
+@cache
+def names_by_topic() -> dict[str, str]:
+    """Stored topic (`caseflow.domain.case:Case.Screened`) → name (`case.screened`)."""
+    out = {}
+    for agg in AGGREGATES:
+        for value in vars(agg).values():
+            if isinstance(value, type) and issubclass(value, agg.Event) and value is not agg.Event:
+                out[get_topic(value)] = event_name(value)
+    return out
+
+
+def all_names() -> list[str]:
+    return sorted(names_by_topic().values())
+
+
+def all_types() -> list[str]:
+    return [ce_type(n) for n in all_names()]

@@ -1,0 +1,1 @@
+"""Adapters: event store, SQL view stores, Kafka, HTTP, CLI, settings. Wires everything."""

@@ -1,0 +1,41 @@
+"""The one place that builds the object graph, for the API, the CLI, the worker and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from caseflow.infra.eventlog import EventLog
+from caseflow.infra.settings import Settings
+from caseflow.infra.store import event_store_env, position_lookup
+from caseflow.services.app import CaseflowApp, utc_now
+
+
+@dataclass
+class Container:
+    settings: Settings
+    app: CaseflowApp
+    log: EventLog
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.app.close()
+
+
+class _App(CaseflowApp):
+    log: EventLog | None = None
+
+    def _notify(self, recordings):  # noqa: ANN001 - library hook
+        if self.log is not None:
+            self.log.notify()
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now) -> Container:
+    """Build the application and its adapters from settings (read from the environment if None)."""
+    settings = settings or Settings()
+    app = _App(event_store_env(settings), policy=settings.policy(), clock=clock)
+    app.position_of = position_lookup(app.recorder)
+    log = EventLog(app.recorder, app.mapper.transcoder, poll_interval=settings.poll_interval)
+    app.log = log
+    return Container(settings=settings, app=app, log=log)

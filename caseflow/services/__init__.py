@@ -1,0 +1,1 @@
+"""Application services: commands, queries, idempotency, authorization policy."""

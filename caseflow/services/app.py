@@ -1,0 +1,282 @@
+"""The command side: one method per command of DESIGN §5. Load, one domain call, save, return
+the version and global position. Library errors become ours here, once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import RecordConflictError
+from eventsourcing.utils import Environment
+
+from caseflow.domain.base import Entity
+from caseflow.domain.case import Case
+from caseflow.domain.errors import InvalidInput
+from caseflow.domain.org import Leader, Org
+from caseflow.domain.policy import DEFAULT_POLICY, Policy
+from caseflow.domain.values import Meta, OrgLevel
+from caseflow.services.errors import Conflict, IdempotencyKeyReused, NotFound
+
+A = TypeVar("A", bound=Entity)
+KEY_NAMESPACE = uuid5(NAMESPACE_URL, "caseflow:idempotency")
+MAX_ATTEMPTS = 8
+FUTURE_SKEW = timedelta(minutes=5)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    role: str
+    org_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who issues a command and how: request ids, idempotency, expected version, business time."""
+
+    actor: Actor
+    correlation_id: str = ""
+    causation_id: str | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    expected_version: int | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    id: UUID
+    version: int
+    position: int
+    replayed: bool = False
+
+
+PositionOf = Callable[[UUID, int], int]
+
+
+class CaseflowApp(Application):
+    """Event-sourced application holding Case, Org and Leader aggregates."""
+
+    name = "caseflow"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        policy: Policy = DEFAULT_POLICY,
+        clock: Callable[[], datetime] = utc_now,
+        position_of: PositionOf | None = None,
+    ):
+        self.policy, self.clock, self.position_of = policy, clock, position_of
+        super().__init__(env=dict(env or {}))
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        # Settings are read once by our Settings object; never from os.environ behind its back.
+        return Environment(name, {**type(self).env, **(env or {})})
+
+    # ------------------------------------------------------------ orgs, leaders
+
+    def register_org(
+        self, ctx: Context, *, name: str, level: OrgLevel, parent_id: UUID | None = None
+    ) -> CommandResult:
+        parent = self.get(Org, parent_id) if parent_id else None
+        return self._create(ctx, lambda id, meta: Org.register(
+            id=id, name=name, level=level, parent=parent, meta=meta))
+
+    def register_leader(self, ctx: Context, *, name: str, title: str, org_id: UUID) -> CommandResult:
+        org = self.get(Org, org_id)
+        return self._create(ctx, lambda id, meta: Leader.register(
+            id=id, name=name, title=title, org=org, meta=meta))
+
+    # -------------------------------------------------------------------- cases
+
+    def receive(self, ctx: Context, **fields: Any) -> CommandResult:
+        self.get(Org, fields["receiving_org_id"])
+        if fields.get("prior_case_id"):
+            self.get(Case, fields["prior_case_id"])
+        if fields["received_at"] > self.clock() + FUTURE_SKEW:
+            raise InvalidInput("received_at is in the future.", "time.future")
+        fields.setdefault("registered_by", ctx.actor.id)
+        return self._create(ctx, lambda id, meta: Case.receive(
+            id=id, meta=meta, policy=self.policy, **fields))
+
+    def screen(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        if fields.get("to_org_id"):
+            self.get(Org, fields["to_org_id"])
+
+        def decide(case: Case, meta: Meta) -> None:
+            prior_final = bool(case.prior_case_id) and self.get(Case, case.prior_case_id).is_final
+            case.screen(prior_is_final=prior_final, meta=meta, **fields)
+
+        return self._update(ctx, Case, case_id, decide)
+
+    def assign(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        self.get(Org, fields["unit_id"])
+        self.get(Leader, fields["leader_id"])
+        return self._update(ctx, Case, case_id, lambda c, meta: c.assign(meta=meta, **fields))
+
+    def visit(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        self.get(Leader, fields["leader_id"])
+        return self._update(ctx, Case, case_id,
+                            lambda c, meta: c.visit(meta=meta, policy=self.policy, **fields))
+
+    def extend(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        return self._update(ctx, Case, case_id,
+                            lambda c, meta: c.extend(meta=meta, policy=self.policy, **fields))
+
+    def resolve(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        return self._update(ctx, Case, case_id, lambda c, meta: c.resolve(meta=meta, **fields))
+
+    def evaluate(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        return self._update(ctx, Case, case_id, lambda c, meta: c.evaluate(meta=meta, **fields))
+
+    def request_review(self, ctx: Context, case_id: UUID, *, to_org_id: UUID | None = None,
+                       reason: str = "") -> CommandResult:
+        def decide(case: Case, meta: Meta) -> None:
+            target = to_org_id or self._superior_of(case.unit_id or case.receiving_org_id)
+            case.request_review(to_org_id=target, reason=reason, meta=meta, policy=self.policy)
+
+        return self._update(ctx, Case, case_id, decide)
+
+    def review(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        return self._update(ctx, Case, case_id, lambda c, meta: c.review(meta=meta, **fields))
+
+    def request_recheck(self, ctx: Context, case_id: UUID, *, to_org_id: UUID | None = None,
+                        reason: str = "") -> CommandResult:
+        def decide(case: Case, meta: Meta) -> None:
+            target = to_org_id or self._superior_of(self._review_org(case))
+            case.request_recheck(to_org_id=target, reason=reason, meta=meta, policy=self.policy)
+
+        return self._update(ctx, Case, case_id, decide)
+
+    def recheck(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        return self._update(ctx, Case, case_id, lambda c, meta: c.recheck(meta=meta, **fields))
+
+    def supervise(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        return self._update(ctx, Case, case_id, lambda c, meta: c.supervise(meta=meta, **fields))
+
+    def close_case(
+        self, ctx: Context, case_id: UUID, *, reason: str, waived: bool = False
+    ) -> CommandResult:
+        return self._update(ctx, Case, case_id, lambda c, meta: c.close(
+            reason=reason, waived=waived, meta=meta, policy=self.policy))
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, cls: type[A], id: UUID, version: int | None = None) -> A:
+        """The aggregate as it stands (or stood at `version`); NotFound if absent or another kind."""
+        try:
+            agg = self.repository.get(id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(cls.__name__.lower(), id) from None
+        if not isinstance(agg, cls):
+            raise NotFound(cls.__name__.lower(), id)
+        return agg
+
+    def history(self, id: UUID) -> list[Any]:
+        """Every event of one aggregate, oldest first."""
+        events = list(self.events.get(id))
+        if not events:
+            raise NotFound("aggregate", id)
+        return events
+
+    # ------------------------------------------------------------------ helpers
+
+    def _meta(self, ctx: Context) -> Meta:
+        return Meta(
+            actor_id=ctx.actor.id,
+            actor_role=ctx.actor.role,
+            correlation_id=ctx.correlation_id or uuid4().hex,
+            causation_id=ctx.causation_id,
+            occurred_at=ctx.occurred_at or self.clock(),
+            idempotency_key=ctx.idempotency_key,
+            request_hash=ctx.request_hash,
+        )
+
+    def _create(self, ctx: Context, make: Callable[[UUID, Meta], Entity]) -> CommandResult:
+        key = ctx.idempotency_key
+        id = uuid5(KEY_NAMESPACE, f"{ctx.actor.id}\x00{key}") if key else uuid4()
+        if key:
+            replay = self._replay_if_seen(ctx, id)
+            if replay:
+                return replay
+        agg = make(id, self._meta(ctx))
+        try:
+            recordings = self.save(agg)
+        except RecordConflictError:
+            replay = self._replay_if_seen(ctx, id) if key else None
+            if replay:
+                return replay
+            raise Conflict("That record was created by a concurrent request.") from None
+        return CommandResult(agg.id, agg.version, recordings[-1].notification.id)
+
+    def _update(self, ctx: Context, cls: type[A], id: UUID,
+                decide: Callable[[Any, Meta], None]) -> CommandResult:
+        for _ in range(MAX_ATTEMPTS):
+            agg = self.get(cls, id)
+            replay = self._replayed(ctx, agg)
+            if replay:
+                return replay
+            if ctx.expected_version is not None and agg.version != ctx.expected_version:
+                raise Conflict(
+                    f"The {cls.__name__.lower()} is at version {agg.version}, "
+                    f"not {ctx.expected_version}: reload it and try again.",
+                    current_version=agg.version,
+                )
+            decide(agg, self._meta(ctx))
+            try:
+                recordings = self.save(agg)
+            except RecordConflictError:
+                if ctx.expected_version is not None:
+                    current = self.get(cls, id).version
+                    raise Conflict(
+                        f"The {cls.__name__.lower()} changed concurrently; it is now at "
+                        f"version {current}, not {ctx.expected_version}.",
+                        current_version=current,
+                    ) from None
+                continue
+            return CommandResult(agg.id, agg.version, recordings[-1].notification.id)
+        raise Conflict(f"The {cls.__name__.lower()} is too busy: gave up after {MAX_ATTEMPTS} tries.")
+
+    def _replay_if_seen(self, ctx: Context, id: UUID) -> CommandResult | None:
+        try:
+            agg = self.repository.get(id)
+        except AggregateNotFoundError:
+            return None
+        return self._replayed(ctx, agg)
+
+    def _replayed(self, ctx: Context, agg: Entity) -> CommandResult | None:
+        seen = agg.recall(ctx.idempotency_key)
+        if seen is None:
+            return None
+        version, request_hash = seen
+        if request_hash != ctx.request_hash:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used before with a different request; "
+                "use a new key for a new request."
+            )
+        position = self.position_of(agg.id, version) if self.position_of else 0
+        return CommandResult(agg.id, version, position, replayed=True)
+
+    def _superior_of(self, org_id: UUID | None) -> UUID:
+        org = self.get(Org, org_id) if org_id else None
+        if org is None or org.parent_id is None:
+            raise InvalidInput(
+                "The superior body could not be found: give to_org_id explicitly.",
+                "review.superior",
+            )
+        return org.parent_id
+
+    def _review_org(self, case: Case) -> UUID:
+        for event in reversed(self.history(case.id)):
+            if isinstance(event, Case.ReviewRequested):
+                return event.to_org_id
+        raise InvalidInput("The case has no review request.", "recheck.review_org")
