@@ -1,1 +1,1 @@
-"""The petition domain: aggregates, events, rules and clocks. Standard library + eventsourcing only."""
+"""The petition domain: aggregates, events, rules, clocks. Stdlib + eventsourcing only."""

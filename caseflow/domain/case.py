@@ -11,7 +11,10 @@ from datetime import date, datetime
 from uuid import UUID
 
 from caseflow.domain.base import Entity, RemembersKeys
+from caseflow.domain.clocks import ClockFacts, ClockState, case_clocks
 from caseflow.domain.errors import InvalidInput, RuleViolation, WindowClosed
+from caseflow.domain.guards import aware as _aware
+from caseflow.domain.guards import member as _member
 from caseflow.domain.policy import Policy
 from caseflow.domain.values import (
     Category,
@@ -33,7 +36,11 @@ S = Status
 NON_ACCEPT = {Decision.FORWARD: S.FORWARDED, Decision.REJECT: S.REJECTED, Decision.ROUTE: S.ROUTED}
 DECIDED = {S.RESOLVED: Stage.RESOLUTION, S.REVIEWED: Stage.REVIEW, S.RECHECKED: Stage.RECHECK}
 AFTER_RESOLUTION = {
-    S.RESOLVED, S.REVIEW_REQUESTED, S.REVIEWED, S.RECHECK_REQUESTED, S.RECHECKED,
+    S.RESOLVED,
+    S.REVIEW_REQUESTED,
+    S.REVIEWED,
+    S.RECHECK_REQUESTED,
+    S.RECHECKED,
 }
 
 
@@ -75,6 +82,9 @@ class Case(Entity):
             case.status = NON_ACCEPT.get(self.decision, S.ACCEPTED)
             case.category = self.category or case.category
             case.screened_at = self.meta.occurred_at
+            if self.decision is Decision.ACCEPT:
+                case.accepted_at = self.meta.occurred_at
+            case.repeat_of_final = self.repeat_of_final
 
     class Assigned(Event):
         unit_id: UUID
@@ -109,7 +119,8 @@ class Case(Entity):
 
         def apply(self, case: Case) -> None:
             case.status = S.RESOLVED
-            case.decided_at = self.served_at
+            case.decided_at = case.resolved_at = self.served_at
+            case.decided_stage = Stage.RESOLUTION
 
     class Evaluated(Event):
         stage: Stage
@@ -124,6 +135,8 @@ class Case(Entity):
 
         def apply(self, case: Case) -> None:
             case.status = S.REVIEW_REQUESTED
+            case.review_requested_at = self.meta.occurred_at
+            case.review_org_id = self.to_org_id
 
     class Reviewed(Event):
         outcome: ReviewOutcome
@@ -132,7 +145,8 @@ class Case(Entity):
 
         def apply(self, case: Case) -> None:
             case.status = S.REVIEWED
-            case.decided_at = self.served_at
+            case.decided_at = case.reviewed_at = self.served_at
+            case.decided_stage = Stage.REVIEW
 
     class RecheckRequested(Event):
         to_org_id: UUID
@@ -140,6 +154,7 @@ class Case(Entity):
 
         def apply(self, case: Case) -> None:
             case.status = S.RECHECK_REQUESTED
+            case.recheck_requested_at = self.meta.occurred_at
 
     class Rechecked(Event):
         outcome: ReviewOutcome
@@ -148,7 +163,8 @@ class Case(Entity):
 
         def apply(self, case: Case) -> None:
             case.status = S.RECHECKED
-            case.decided_at = self.served_at
+            case.decided_at = case.rechecked_at = self.served_at
+            case.decided_stage = Stage.RECHECK
 
     class Supervised(Event):
         level: SupervisionLevel
@@ -158,6 +174,12 @@ class Case(Entity):
 
         def apply(self, case: Case) -> None:
             case.supervision_open = not self.cleared
+            if self.cleared:
+                case.supervision_cleared_at = self.meta.occurred_at
+            else:
+                case.supervision_opened_at = self.meta.occurred_at
+                case.supervision_due_at = self.due_at
+                case.supervision_cleared_at = None
 
     class Closed(Event):
         reason: str
@@ -166,6 +188,7 @@ class Case(Entity):
         def apply(self, case: Case) -> None:
             case.previous_status = case.status
             case.status = S.CLOSED
+            case.closed_at = self.meta.occurred_at
 
     def __init__(self) -> None:
         self.idempotency_keys = {}
@@ -176,17 +199,56 @@ class Case(Entity):
         self.leader_id: UUID | None = None
         self.extension_days = 0
         self.decided_at: datetime | None = None
+        self.decided_stage: Stage | None = None
         self.evaluated: set[Stage] = set()
         self.supervision_open = False
+        self.repeat_of_final = False
+        self.review_org_id: UUID | None = None
+        # business times that start and stop the statutory clocks (see clock_facts)
+        self.accepted_at: datetime | None = None
+        self.resolved_at: datetime | None = None
+        self.review_requested_at: datetime | None = None
+        self.reviewed_at: datetime | None = None
+        self.recheck_requested_at: datetime | None = None
+        self.rechecked_at: datetime | None = None
+        self.supervision_opened_at: datetime | None = None
+        self.supervision_due_at: datetime | None = None
+        self.supervision_cleared_at: datetime | None = None
+        self.closed_at: datetime | None = None
 
     # ----------------------------------------------------------------- queries
 
     @property
     def is_final(self) -> bool:
-        """After the re-check, or once a decision took effect, the same matter is not taken again."""
-        if self.status is S.RECHECKED:
+        """After the re-check, or once a decision took effect, the same matter is not taken again.
+
+        A petition rejected as a repeat of a final matter is about that same final matter, so a
+        further repeat that links to it is final too (the chain cannot be used to reopen it)."""
+        if self.status is S.RECHECKED or self.repeat_of_final:
             return True
         return self.status is S.CLOSED and self.previous_status in DECIDED
+
+    def clock_facts(self) -> ClockFacts:
+        """The business times that start and stop this case's statutory clocks."""
+        return ClockFacts(
+            received_at=self.received_at,
+            screened_at=self.screened_at,
+            accepted_at=self.accepted_at,
+            extension_days=self.extension_days,
+            resolved_at=self.resolved_at,
+            review_requested_at=self.review_requested_at,
+            reviewed_at=self.reviewed_at,
+            recheck_requested_at=self.recheck_requested_at,
+            rechecked_at=self.rechecked_at,
+            supervision_opened_at=self.supervision_opened_at,
+            supervision_due_at=self.supervision_due_at,
+            supervision_cleared_at=self.supervision_cleared_at,
+            closed_at=self.closed_at,
+        )
+
+    def clocks(self, now: datetime, policy: Policy) -> list[ClockState]:
+        """Every clock this case has started, evaluated at `now` (DESIGN §3)."""
+        return case_clocks(self.clock_facts(), now, policy)
 
     # ---------------------------------------------------------------- commands
 
@@ -211,12 +273,20 @@ class Case(Entity):
         prior_case_id: UUID | None = None,
     ) -> Case:
         _aware(received_at, "received_at")
+        channel = _member(Channel, channel, "received.channel")
+        category = _member(Category, category, "received.category")
         if not petitioners:
             raise InvalidInput("A petition needs at least one petitioner.", "received.petitioners")
         if headcount < len(petitioners):
             raise InvalidInput(
                 f"Headcount {headcount} is less than the {len(petitioners)} petitioners named.",
                 "received.headcount",
+            )
+        if len(representatives) > headcount:
+            raise InvalidInput(
+                f"{len(representatives)} representatives cannot speak for a headcount of "
+                f"{headcount}.",
+                "received.representatives_headcount",
             )
         if len(representatives) > policy.max_representatives:
             raise RuleViolation(
@@ -229,7 +299,7 @@ class Case(Entity):
         return cls._create(
             cls.Received,
             id=id,
-            channel=Channel(channel),
+            channel=channel,
             received_at=received_at,
             receiving_org_id=receiving_org_id,
             petitioners=tuple(petitioners),
@@ -258,16 +328,23 @@ class Case(Entity):
     ) -> None:
         self._require({S.REGISTERED}, "screened", "right after the petition is registered, once")
         self._not_before_receipt(meta.occurred_at)
+        decision = _member(Decision, decision, "screened.decision")
+        category = _member(Category, category, "screened.category")
+        route_channel = _member(LegalChannel, route_channel, "screened.route_channel")
+        if notified_at is not None:
+            _aware(notified_at, "notified_at")
         if prior_is_final and decision is not Decision.REJECT:
             raise RuleViolation(
-                "The prior case on the same matter is final (re-checked or closed after a decision):"
-                " a repeat petition on the same facts and reasons must be rejected.",
+                "The prior case on the same matter is final (re-checked, or closed after a "
+                "decision): a repeat petition on the same facts and reasons must be rejected.",
                 "screened.repeat_of_final",
             )
         if decision is Decision.ACCEPT and not (category or self.category):
             raise InvalidInput("Accepting a petition needs its category.", "screened.category")
         if decision is Decision.FORWARD and to_org_id is None:
-            raise InvalidInput("Forwarding needs the org it goes to (to_org_id).", "screened.to_org_id")
+            raise InvalidInput(
+                "Forwarding needs the org it goes to (to_org_id).", "screened.to_org_id"
+            )
         if decision is Decision.REJECT and not reason.strip():
             raise InvalidInput("Rejecting a petition needs a reason.", "screened.reason")
         if decision is Decision.ROUTE and route_channel is None:
@@ -288,9 +365,17 @@ class Case(Entity):
         )
 
     def assign(
-        self, *, unit_id: UUID, leader_id: UUID, handler_id: str | None, instructions: str, meta: Meta
+        self,
+        *,
+        unit_id: UUID,
+        leader_id: UUID,
+        handler_id: str | None,
+        instructions: str,
+        meta: Meta,
     ) -> None:
-        self._require({S.ACCEPTED, S.ASSIGNED}, "assigned", "after acceptance and before resolution")
+        self._require(
+            {S.ACCEPTED, S.ASSIGNED}, "assigned", "after acceptance and before resolution"
+        )
         self._not_before_receipt(meta.occurred_at)
         self.trigger_event(
             self.Assigned,
@@ -315,6 +400,7 @@ class Case(Entity):
     ) -> None:
         if self.status is S.CLOSED:
             raise RuleViolation("A closed case takes no more visits.", "visited.closed")
+        mode = _member(VisitMode, mode, "visited.mode")
         if self.status in AFTER_RESOLUTION and mode is not VisitMode.RETURN:
             raise RuleViolation(
                 "After the written reply only return visits (回访) are recorded on the case.",
@@ -322,6 +408,8 @@ class Case(Entity):
             )
         if visitors < 1:
             raise InvalidInput("A visit receives at least one person.", "visited.visitors")
+        if isinstance(visited_on, datetime) or not isinstance(visited_on, date):
+            raise InvalidInput("visited_on is a calendar date (YYYY-MM-DD).", "visited.visited_on")
         if visited_on < policy.local_date(self.received_at):
             raise InvalidInput(
                 "A visit on a case cannot predate the petition's registration.",
@@ -330,7 +418,7 @@ class Case(Entity):
         self.trigger_event(
             self.Visited,
             leader_id=leader_id,
-            mode=VisitMode(mode),
+            mode=mode,
             visited_on=visited_on,
             location=location,
             visitors=visitors,
@@ -338,7 +426,9 @@ class Case(Entity):
             meta=meta,
         )
 
-    def extend(self, *, days: int, reason: str, approved_by: str, meta: Meta, policy: Policy) -> None:
+    def extend(
+        self, *, days: int, reason: str, approved_by: str, meta: Meta, policy: Policy
+    ) -> None:
         self._require({S.ASSIGNED}, "extended", "while the case is assigned and unresolved")
         if days < 1:
             raise InvalidInput("An extension is at least one day.", "extended.days")
@@ -357,13 +447,15 @@ class Case(Entity):
 
     def resolve(self, *, outcome: Outcome, reply: str, served_at: datetime, meta: Meta) -> None:
         self._require({S.ASSIGNED}, "resolved", "after the case is assigned")
+        outcome = _member(Outcome, outcome, "resolved.outcome")
         _aware(served_at, "served_at")
         self._not_before_receipt(served_at)
         self.trigger_event(
-            self.Resolved, outcome=Outcome(outcome), reply=reply, served_at=served_at, meta=meta
+            self.Resolved, outcome=outcome, reply=reply, served_at=served_at, meta=meta
         )
 
     def evaluate(self, *, rating: Rating, meta: Meta) -> None:
+        rating = _member(Rating, rating, "evaluated.rating")
         stage = self._decided_stage()
         if stage is None:
             raise RuleViolation(
@@ -375,19 +467,22 @@ class Case(Entity):
                 f"The {stage} stage has been evaluated already: once per stage.",
                 "evaluated.once_per_stage",
             )
-        self.trigger_event(self.Evaluated, stage=stage, rating=Rating(rating), meta=meta)
+        self.trigger_event(self.Evaluated, stage=stage, rating=rating, meta=meta)
 
     def request_review(self, *, to_org_id: UUID, reason: str, meta: Meta, policy: Policy) -> None:
         self._require({S.RESOLVED}, "review_requested", "after the written reply, once")
         self._within_window(meta.occurred_at, policy.review_window_days, "review", policy)
         self.trigger_event(self.ReviewRequested, to_org_id=to_org_id, reason=reason, meta=meta)
 
-    def review(self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta) -> None:
+    def review(
+        self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta
+    ) -> None:
         self._require({S.REVIEW_REQUESTED}, "reviewed", "after a review request")
+        outcome = _member(ReviewOutcome, outcome, "reviewed.outcome")
         _aware(served_at, "served_at")
         self._not_before_receipt(served_at)
         self.trigger_event(
-            self.Reviewed, outcome=ReviewOutcome(outcome), reply=reply, served_at=served_at, meta=meta
+            self.Reviewed, outcome=outcome, reply=reply, served_at=served_at, meta=meta
         )
 
     def request_recheck(self, *, to_org_id: UUID, reason: str, meta: Meta, policy: Policy) -> None:
@@ -395,12 +490,15 @@ class Case(Entity):
         self._within_window(meta.occurred_at, policy.recheck_window_days, "re-check", policy)
         self.trigger_event(self.RecheckRequested, to_org_id=to_org_id, reason=reason, meta=meta)
 
-    def recheck(self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta) -> None:
+    def recheck(
+        self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta
+    ) -> None:
         self._require({S.RECHECK_REQUESTED}, "rechecked", "after a re-check request")
+        outcome = _member(ReviewOutcome, outcome, "rechecked.outcome")
         _aware(served_at, "served_at")
         self._not_before_receipt(served_at)
         self.trigger_event(
-            self.Rechecked, outcome=ReviewOutcome(outcome), reply=reply, served_at=served_at, meta=meta
+            self.Rechecked, outcome=outcome, reply=reply, served_at=served_at, meta=meta
         )
 
     def supervise(
@@ -414,15 +512,18 @@ class Case(Entity):
     ) -> None:
         if self.status is S.CLOSED:
             raise RuleViolation("A closed case is no longer supervised.", "supervised.closed")
+        level = _member(SupervisionLevel, level, "supervised.level")
         if cleared and not self.supervision_open:
             raise RuleViolation("There is no open supervision to clear.", "supervised.clear_open")
         if not cleared and due_at is None:
-            raise InvalidInput("Opening supervision needs a due date (due_at).", "supervised.due_at")
+            raise InvalidInput(
+                "Opening supervision needs a due date (due_at).", "supervised.due_at"
+            )
         if due_at is not None:
             _aware(due_at, "due_at")
         self.trigger_event(
             self.Supervised,
-            level=SupervisionLevel(level),
+            level=level,
             instruction=instruction,
             due_at=due_at,
             cleared=cleared,
@@ -435,7 +536,9 @@ class Case(Entity):
         elif self.status is S.RESOLVED:
             self._window_lapsed_or_waived(meta, waived, policy.review_window_days, "review", policy)
         elif self.status is S.REVIEWED:
-            self._window_lapsed_or_waived(meta, waived, policy.recheck_window_days, "re-check", policy)
+            self._window_lapsed_or_waived(
+                meta, waived, policy.recheck_window_days, "re-check", policy
+            )
         else:
             raise RuleViolation(
                 f"A case that is {self.status} cannot be closed: closure follows a non-accept "
@@ -448,7 +551,9 @@ class Case(Entity):
 
     def _require(self, allowed: set[Status], event: str, when: str) -> None:
         if self.status not in allowed:
-            raise RuleViolation(f"'{event}' is allowed {when}; this case is {self.status}.", f"{event}.when")
+            raise RuleViolation(
+                f"'{event}' is allowed {when}; this case is {self.status}.", f"{event}.when"
+            )
 
     def _not_before_receipt(self, moment: datetime) -> None:
         if moment < self.received_at:
@@ -457,10 +562,8 @@ class Case(Entity):
             )
 
     def _decided_stage(self) -> Stage | None:
-        stages = {S.RESOLVED: Stage.RESOLUTION, S.REVIEW_REQUESTED: Stage.RESOLUTION,
-                  S.REVIEWED: Stage.REVIEW, S.RECHECK_REQUESTED: Stage.REVIEW,
-                  S.RECHECKED: Stage.RECHECK}
-        return stages.get(self.status)
+        # The latest decision served; closure (销号) does not take away the petitioner's say on it.
+        return self.decided_stage
 
     def _within_window(self, at: datetime, days: int, what: str, policy: Policy) -> None:
         assert self.decided_at is not None
@@ -484,8 +587,3 @@ class Case(Entity):
                 "close after that, or record that the petitioner waived it.",
                 "closed.window_open",
             )
-
-
-def _aware(moment: datetime, field: str) -> None:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInput(f"{field} needs a time zone offset.", f"time.{field}_naive")

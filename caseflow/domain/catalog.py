@@ -18,8 +18,15 @@ def names_by_topic() -> dict[str, str]:
     """Stored topic (`caseflow.domain.case:Case.Screened`) → name (`case.screened`)."""
     out = {}
     for agg in AGGREGATES:
-        for value in vars(agg).values():
-            if isinstance(value, type) and issubclass(value, agg.Event) and value is not agg.Event:
+        for name, value in vars(agg).items():
+            # eventsourcing generates a `Created` class on every aggregate; ours are created by
+            # `Received` / `Registered`, so that one is never stored and has no stream name.
+            if (
+                isinstance(value, type)
+                and issubclass(value, agg.Event)
+                and value is not agg.Event
+                and name != "Created"
+            ):
                 out[get_topic(value)] = event_name(value)
     return out
 

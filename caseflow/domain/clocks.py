@@ -48,31 +48,54 @@ class ClockState:
 # name, owner, start field, done field, limit in days (from the policy or the facts)
 _SPECS = (
     ("screening", "office", "received_at", "screened_at", lambda p, f: p.screening_days),
-    ("handling", "office", "accepted_at", "resolved_at",
-     lambda p, f: p.handling_days + f.extension_days),
-    ("review_window", "petitioner", "resolved_at", "review_requested_at",
-     lambda p, f: p.review_window_days),
+    (
+        "handling",
+        "office",
+        "accepted_at",
+        "resolved_at",
+        lambda p, f: p.handling_days + f.extension_days,
+    ),
+    (
+        "review_window",
+        "petitioner",
+        "resolved_at",
+        "review_requested_at",
+        lambda p, f: p.review_window_days,
+    ),
     ("review", "office", "review_requested_at", "reviewed_at", lambda p, f: p.review_due_days),
-    ("recheck_window", "petitioner", "reviewed_at", "recheck_requested_at",
-     lambda p, f: p.recheck_window_days),
+    (
+        "recheck_window",
+        "petitioner",
+        "reviewed_at",
+        "recheck_requested_at",
+        lambda p, f: p.recheck_window_days,
+    ),
     ("recheck", "office", "recheck_requested_at", "rechecked_at", lambda p, f: p.recheck_due_days),
 )
 
 
 def clock(
-    name: str, owner: str, started: datetime, due_on: date, done: datetime | None,
-    closed: datetime | None, now: datetime, policy: Policy,
+    name: str,
+    owner: str,
+    started: datetime,
+    due_on: date,
+    done: datetime | None,
+    closed: datetime | None,
+    now: datetime,
+    policy: Policy,
 ) -> ClockState:
     started_on = policy.local_date(started)
     done_on = policy.local_date(done) if done else None
     today = policy.local_date(now)
     if done_on is not None:
-        return ClockState(name, owner, started_on, due_on, done_on, "done", None, False,
-                          done_on <= due_on)
+        return ClockState(
+            name, owner, started_on, due_on, done_on, "done", None, False, done_on <= due_on
+        )
     if closed is not None:
         return ClockState(name, owner, started_on, due_on, None, "stopped", None, False, None)
-    return ClockState(name, owner, started_on, due_on, None, "open", (due_on - today).days,
-                      today > due_on, None)
+    return ClockState(
+        name, owner, started_on, due_on, None, "open", (due_on - today).days, today > due_on, None
+    )
 
 
 def case_clocks(facts: ClockFacts, now: datetime, policy: Policy) -> list[ClockState]:
@@ -83,10 +106,29 @@ def case_clocks(facts: ClockFacts, now: datetime, policy: Policy) -> list[ClockS
         if started is None:
             continue
         due_on = policy.due(started, limit(policy, facts))
-        out.append(clock(name, owner, started, due_on, getattr(facts, done_field),
-                         facts.closed_at, now, policy))
+        out.append(
+            clock(
+                name,
+                owner,
+                started,
+                due_on,
+                getattr(facts, done_field),
+                facts.closed_at,
+                now,
+                policy,
+            )
+        )
     if facts.supervision_due_at is not None and facts.supervision_opened_at is not None:
-        out.append(clock("oversight", "office", facts.supervision_opened_at,
-                         policy.local_date(facts.supervision_due_at),
-                         facts.supervision_cleared_at, facts.closed_at, now, policy))
+        out.append(
+            clock(
+                "oversight",
+                "office",
+                facts.supervision_opened_at,
+                policy.local_date(facts.supervision_due_at),
+                facts.supervision_cleared_at,
+                facts.closed_at,
+                now,
+                policy,
+            )
+        )
     return out

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from caseflow.domain.base import Entity, RemembersKeys
 from caseflow.domain.errors import InvalidInput
+from caseflow.domain.guards import member
 from caseflow.domain.values import Meta, OrgLevel
 
 LEVEL_RANK = {level: rank for rank, level in enumerate(OrgLevel)}
@@ -32,6 +33,7 @@ class Org(Entity):
     ) -> Org:
         if not name.strip():
             raise InvalidInput("An org needs a name.", rule="org.name_required")
+        level = member(OrgLevel, level, "org.level")
         if parent is not None and LEVEL_RANK[parent.level] >= LEVEL_RANK[level]:
             raise InvalidInput(
                 f"A {level} org cannot sit below a {parent.level} org: "
@@ -42,7 +44,7 @@ class Org(Entity):
             cls.Registered,
             id=id,
             name=name.strip(),
-            level=OrgLevel(level),
+            level=level,
             parent_id=parent.id if parent else None,
             meta=meta,
         )

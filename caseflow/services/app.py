@@ -3,9 +3,11 @@ the version and global position. Library errors become ours here, once."""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -16,6 +18,7 @@ from eventsourcing.utils import Environment
 from caseflow.domain.base import Entity
 from caseflow.domain.case import Case
 from caseflow.domain.errors import InvalidInput
+from caseflow.domain.guards import aware
 from caseflow.domain.org import Leader, Org
 from caseflow.domain.policy import DEFAULT_POLICY, Policy
 from caseflow.domain.values import Meta, OrgLevel
@@ -23,12 +26,13 @@ from caseflow.services.errors import Conflict, IdempotencyKeyReused, NotFound
 
 A = TypeVar("A", bound=Entity)
 KEY_NAMESPACE = uuid5(NAMESPACE_URL, "caseflow:idempotency")
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # unconditional commands retry this often on a concurrent write, then Conflict
+RETRY_PAUSE = 0.005  # seconds; the jitter window grows with each attempt
 FUTURE_SKEW = timedelta(minutes=5)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -87,59 +91,83 @@ class CaseflowApp(Application):
     def register_org(
         self, ctx: Context, *, name: str, level: OrgLevel, parent_id: UUID | None = None
     ) -> CommandResult:
-        parent = self.get(Org, parent_id) if parent_id else None
-        return self._create(ctx, lambda id, meta: Org.register(
-            id=id, name=name, level=level, parent=parent, meta=meta))
+        parent = self._peek(Org, parent_id) if parent_id else None
+        return self._create(
+            ctx,
+            lambda id, meta: Org.register(id=id, name=name, level=level, parent=parent, meta=meta),
+        )
 
-    def register_leader(self, ctx: Context, *, name: str, title: str, org_id: UUID) -> CommandResult:
-        org = self.get(Org, org_id)
-        return self._create(ctx, lambda id, meta: Leader.register(
-            id=id, name=name, title=title, org=org, meta=meta))
+    def register_leader(
+        self, ctx: Context, *, name: str, title: str, org_id: UUID
+    ) -> CommandResult:
+        org = self._peek(Org, org_id)
+        return self._create(
+            ctx, lambda id, meta: Leader.register(id=id, name=name, title=title, org=org, meta=meta)
+        )
 
     # -------------------------------------------------------------------- cases
 
     def receive(self, ctx: Context, **fields: Any) -> CommandResult:
-        self.get(Org, fields["receiving_org_id"])
+        self._peek(Org, fields.get("receiving_org_id"))
         if fields.get("prior_case_id"):
-            self.get(Case, fields["prior_case_id"])
-        if fields["received_at"] > self.clock() + FUTURE_SKEW:
-            raise InvalidInput("received_at is in the future.", "time.future")
+            self._peek(Case, fields["prior_case_id"])
+        self._not_future(fields.get("received_at"), "received_at")
         fields.setdefault("registered_by", ctx.actor.id)
-        return self._create(ctx, lambda id, meta: Case.receive(
-            id=id, meta=meta, policy=self.policy, **fields))
+        return self._create(
+            ctx, lambda id, meta: Case.receive(id=id, meta=meta, policy=self.policy, **fields)
+        )
 
     def screen(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
         if fields.get("to_org_id"):
-            self.get(Org, fields["to_org_id"])
+            self._peek(Org, fields["to_org_id"])
+        self._not_future(fields.get("notified_at"), "notified_at")
 
         def decide(case: Case, meta: Meta) -> None:
-            prior_final = bool(case.prior_case_id) and self.get(Case, case.prior_case_id).is_final
+            # The repeat-of-final rule needs the prior case as it stands now, so it is looked
+            # up on every attempt rather than trusted from the request.
+            prior_final = (
+                case.prior_case_id is not None and self._peek(Case, case.prior_case_id).is_final
+            )
             case.screen(prior_is_final=prior_final, meta=meta, **fields)
 
         return self._update(ctx, Case, case_id, decide)
 
     def assign(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
-        self.get(Org, fields["unit_id"])
-        self.get(Leader, fields["leader_id"])
+        self._peek(Org, fields.get("unit_id"))
+        self._peek(Leader, fields.get("leader_id"))
         return self._update(ctx, Case, case_id, lambda c, meta: c.assign(meta=meta, **fields))
 
     def visit(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
-        self.get(Leader, fields["leader_id"])
-        return self._update(ctx, Case, case_id,
-                            lambda c, meta: c.visit(meta=meta, policy=self.policy, **fields))
+        self._peek(Leader, fields.get("leader_id"))
+        visited_on = fields.get("visited_on")
+        if isinstance(visited_on, date) and visited_on > self.policy.local_date(
+            self.clock() + FUTURE_SKEW
+        ):
+            raise InvalidInput(
+                "visited_on is in the future: record visits that took place.", "time.future"
+            )
+        return self._update(
+            ctx, Case, case_id, lambda c, meta: c.visit(meta=meta, policy=self.policy, **fields)
+        )
 
     def extend(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
-        return self._update(ctx, Case, case_id,
-                            lambda c, meta: c.extend(meta=meta, policy=self.policy, **fields))
+        return self._update(
+            ctx, Case, case_id, lambda c, meta: c.extend(meta=meta, policy=self.policy, **fields)
+        )
 
     def resolve(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        self._not_future(fields.get("served_at"), "served_at")
         return self._update(ctx, Case, case_id, lambda c, meta: c.resolve(meta=meta, **fields))
 
     def evaluate(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
         return self._update(ctx, Case, case_id, lambda c, meta: c.evaluate(meta=meta, **fields))
 
-    def request_review(self, ctx: Context, case_id: UUID, *, to_org_id: UUID | None = None,
-                       reason: str = "") -> CommandResult:
+    def request_review(
+        self, ctx: Context, case_id: UUID, *, to_org_id: UUID | None = None, reason: str = ""
+    ) -> CommandResult:
+        if to_org_id is not None:
+            self._peek(Org, to_org_id)
+
         def decide(case: Case, meta: Meta) -> None:
             target = to_org_id or self._superior_of(case.unit_id or case.receiving_org_id)
             case.request_review(to_org_id=target, reason=reason, meta=meta, policy=self.policy)
@@ -147,10 +175,15 @@ class CaseflowApp(Application):
         return self._update(ctx, Case, case_id, decide)
 
     def review(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        self._not_future(fields.get("served_at"), "served_at")
         return self._update(ctx, Case, case_id, lambda c, meta: c.review(meta=meta, **fields))
 
-    def request_recheck(self, ctx: Context, case_id: UUID, *, to_org_id: UUID | None = None,
-                        reason: str = "") -> CommandResult:
+    def request_recheck(
+        self, ctx: Context, case_id: UUID, *, to_org_id: UUID | None = None, reason: str = ""
+    ) -> CommandResult:
+        if to_org_id is not None:
+            self._peek(Org, to_org_id)
+
         def decide(case: Case, meta: Meta) -> None:
             target = to_org_id or self._superior_of(self._review_org(case))
             case.request_recheck(to_org_id=target, reason=reason, meta=meta, policy=self.policy)
@@ -158,6 +191,7 @@ class CaseflowApp(Application):
         return self._update(ctx, Case, case_id, decide)
 
     def recheck(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
+        self._not_future(fields.get("served_at"), "served_at")
         return self._update(ctx, Case, case_id, lambda c, meta: c.recheck(meta=meta, **fields))
 
     def supervise(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
@@ -166,13 +200,17 @@ class CaseflowApp(Application):
     def close_case(
         self, ctx: Context, case_id: UUID, *, reason: str, waived: bool = False
     ) -> CommandResult:
-        return self._update(ctx, Case, case_id, lambda c, meta: c.close(
-            reason=reason, waived=waived, meta=meta, policy=self.policy))
+        return self._update(
+            ctx,
+            Case,
+            case_id,
+            lambda c, meta: c.close(reason=reason, waived=waived, meta=meta, policy=self.policy),
+        )
 
     # ------------------------------------------------------------------ reading
 
     def get(self, cls: type[A], id: UUID, version: int | None = None) -> A:
-        """The aggregate as it stands (or stood at `version`); NotFound if absent or another kind."""
+        """The aggregate as it stands (or stood at `version`); NotFound if absent/another kind."""
         try:
             agg = self.repository.get(id, version=version)
         except AggregateNotFoundError:
@@ -191,6 +229,8 @@ class CaseflowApp(Application):
     # ------------------------------------------------------------------ helpers
 
     def _meta(self, ctx: Context) -> Meta:
+        if ctx.occurred_at is not None:
+            self._not_future(ctx.occurred_at, "occurred_at")
         return Meta(
             actor_id=ctx.actor.id,
             actor_role=ctx.actor.role,
@@ -201,8 +241,34 @@ class CaseflowApp(Application):
             request_hash=ctx.request_hash,
         )
 
+    def _not_future(self, moment: Any, field: str) -> None:
+        """Business times record what happened: refuse one that lies ahead of the clock."""
+        if moment is None:
+            return
+        aware(moment, field)
+        if moment > self.clock() + FUTURE_SKEW:
+            raise InvalidInput(
+                f"{field} is in the future: record what has happened.", "time.future"
+            )
+
+    def _peek(self, cls: type[A], id: UUID | None) -> A:
+        """A read-only look at another aggregate (no defensive copy: it is not changed)."""
+        if id is None:
+            raise InvalidInput(
+                f"A {cls.__name__.lower()} id is required.", f"{cls.__name__.lower()}.id_required"
+            )
+        try:
+            agg = self.repository.get(id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            raise NotFound(cls.__name__.lower(), id) from None
+        if not isinstance(agg, cls):
+            raise NotFound(cls.__name__.lower(), id)
+        return agg
+
     def _create(self, ctx: Context, make: Callable[[UUID, Meta], Entity]) -> CommandResult:
         key = ctx.idempotency_key
+        # A keyed create gets an id derived from the key, so a retry (even a concurrent one)
+        # lands on the same aggregate and is recognised instead of creating a twin.
         id = uuid5(KEY_NAMESPACE, f"{ctx.actor.id}\x00{key}") if key else uuid4()
         if key:
             replay = self._replay_if_seen(ctx, id)
@@ -218,10 +284,16 @@ class CaseflowApp(Application):
             raise Conflict("That record was created by a concurrent request.") from None
         return CommandResult(agg.id, agg.version, recordings[-1].notification.id)
 
-    def _update(self, ctx: Context, cls: type[A], id: UUID,
-                decide: Callable[[Any, Meta], None]) -> CommandResult:
-        for _ in range(MAX_ATTEMPTS):
+    def _update(
+        self, ctx: Context, cls: type[A], id: UUID, decide: Callable[[Any, Meta], None]
+    ) -> CommandResult:
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                # Contenders that collided would collide again in lock step; jitter spreads them.
+                time.sleep(random.uniform(0, RETRY_PAUSE * attempt))
             agg = self.get(cls, id)
+            # A retried request is answered from the log before anything else, so a duplicate
+            # that lost a race to its own first copy gets that copy's result, not a conflict.
             replay = self._replayed(ctx, agg)
             if replay:
                 return replay
@@ -235,20 +307,17 @@ class CaseflowApp(Application):
             try:
                 recordings = self.save(agg)
             except RecordConflictError:
-                if ctx.expected_version is not None:
-                    current = self.get(cls, id).version
-                    raise Conflict(
-                        f"The {cls.__name__.lower()} changed concurrently; it is now at "
-                        f"version {current}, not {ctx.expected_version}.",
-                        current_version=current,
-                    ) from None
+                # Another write got in first. Loop: a conditional command is then refused by the
+                # version check above; an unconditional one decides again on the new state.
                 continue
             return CommandResult(agg.id, agg.version, recordings[-1].notification.id)
-        raise Conflict(f"The {cls.__name__.lower()} is too busy: gave up after {MAX_ATTEMPTS} tries.")
+        raise Conflict(
+            f"The {cls.__name__.lower()} is too busy: gave up after {MAX_ATTEMPTS} tries."
+        )
 
     def _replay_if_seen(self, ctx: Context, id: UUID) -> CommandResult | None:
         try:
-            agg = self.repository.get(id)
+            agg = self.repository.get(id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         return self._replayed(ctx, agg)
@@ -267,7 +336,7 @@ class CaseflowApp(Application):
         return CommandResult(agg.id, version, position, replayed=True)
 
     def _superior_of(self, org_id: UUID | None) -> UUID:
-        org = self.get(Org, org_id) if org_id else None
+        org = self._peek(Org, org_id) if org_id else None
         if org is None or org.parent_id is None:
             raise InvalidInput(
                 "The superior body could not be found: give to_org_id explicitly.",
@@ -276,7 +345,6 @@ class CaseflowApp(Application):
         return org.parent_id
 
     def _review_org(self, case: Case) -> UUID:
-        for event in reversed(self.history(case.id)):
-            if isinstance(event, Case.ReviewRequested):
-                return event.to_org_id
-        raise InvalidInput("The case has no review request.", "recheck.review_org")
+        if case.review_org_id is None:
+            raise InvalidInput("The case has no review request.", "recheck.review_org")
+        return case.review_org_id

@@ -5,8 +5,15 @@ from __future__ import annotations
 from caseflow.domain.errors import DomainError, InvalidInput, RuleViolation, WindowClosed
 
 __all__ = [
-    "Conflict", "DomainError", "Forbidden", "IdempotencyKeyReused", "InvalidInput", "NotFound",
-    "RuleViolation", "ServiceError", "WindowClosed",
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "IdempotencyKeyReused",
+    "InvalidInput",
+    "NotFound",
+    "RuleViolation",
+    "ServiceError",
+    "WindowClosed",
 ]
 
 
