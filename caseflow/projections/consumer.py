@@ -1,0 +1,109 @@
+"""A projection driven as a `Consumer`: one transaction per batch, poison events isolated."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from caseflow.projections.base import PoisonEvent, PositionMoved, Projection
+from caseflow.projections.source import LoggedEvent
+from caseflow.projections.store import Cursor, Failure, ViewStore, describe
+
+log = logging.getLogger(__name__)
+
+
+class ProjectionConsumer:
+    """Feeds one projection's generation from the log.
+
+    `generation=None` follows the active generation (live processing; when a rebuild switches
+    generations the next batch notices and carries on from the new generation's position). A
+    number pins a shadow generation (a rebuild).
+    """
+
+    def __init__(self, projection: Projection, store: ViewStore, generation: int | None = None):
+        self.projection, self.store, self.pinned = projection, store, generation
+        self.name = projection.name if generation is None else f"{projection.name}#g{generation}"
+        interests = projection.interests
+        self._wanted = (lambda e: True) if interests is None else (lambda e: e.name in interests)
+        self._cursor: Cursor | None = None
+        self._failed_at: int | None = None
+
+    # ------------------------------------------------------------------ Consumer
+
+    def position(self) -> int:
+        return self.cursor().position
+
+    def cursor(self) -> Cursor:
+        if self._cursor is None:
+            record = self.store.record(self.projection.name)
+            if self.pinned is None:
+                self._cursor, failure = record.active, record.failure
+            else:
+                assert record.building is not None and record.building.generation == self.pinned, (
+                    f"{self.projection.name}: generation {self.pinned} is not being rebuilt")
+                self._cursor, failure = record.building, record.building_failure
+            self._failed_at = failure.position if failure else None
+        return self._cursor
+
+    def handle(self, events: Sequence[LoggedEvent]) -> None:
+        """Apply events past the position in one transaction; on a handler error, isolate the
+        poison event (commit those before it, record and raise `PoisonEvent`)."""
+        start = self.position()
+        events = [e for e in events if e.position > start]
+        if not events:
+            return
+        try:
+            self._apply(events)
+        except PositionMoved:
+            self._cursor = None
+            raise
+        except Exception as exc:
+            self.projection.reset()
+            if self.store.is_transient(exc):
+                self._cursor = None
+                raise
+            self._isolate(events)
+
+    def close(self) -> None:
+        """Nothing to release: the store owns the connections."""
+
+    # ----------------------------------------------------------------- internals
+
+    def _apply(self, events: Sequence[LoggedEvent]) -> None:
+        cursor = self.cursor()
+        wanted = [e for e in events if self._wanted(e)]
+        last = events[-1]
+        with self.store.batch(self.projection, cursor.generation, cursor.position) as batch:
+            if wanted:
+                self.projection.handle(wanted, batch)
+            batch.advance(last.position, last.recorded_at)
+        self._cursor = Cursor(cursor.generation, last.position, last.recorded_at)
+        if self._failed_at is not None:
+            # Got past the event it had stopped at (fixed code, or a transient cause): clear it.
+            self.store.record_failure(self.projection.name, cursor.generation, None)
+            self._failed_at = None
+
+    def _isolate(self, events: Sequence[LoggedEvent]) -> None:
+        for event in events:
+            try:
+                self._apply([event])
+            except PositionMoved:
+                self._cursor = None
+                raise
+            except Exception as exc:
+                self.projection.reset()
+                if self.store.is_transient(exc):
+                    self._cursor = None
+                    raise
+                self._fail(event, exc)
+        # Every event passed alone: the batch failed for a reason that did not recur.
+
+    def _fail(self, event: LoggedEvent, exc: Exception) -> None:
+        log.error("projection %s stopped at poison event %s: %s: %s", self.name,
+                  describe(event), type(exc).__name__, exc, exc_info=exc)
+        failure = Failure(event.position, describe(event), f"{type(exc).__name__}: {exc}",
+                          datetime.now(timezone.utc))
+        self.store.record_failure(self.projection.name, self.cursor().generation, failure)
+        self._failed_at = event.position
+        raise PoisonEvent(self.name, event, exc) from exc

@@ -1,0 +1,105 @@
+"""The view store port: where projections keep rows, positions, generations and failures.
+
+Adapters live in `caseflow/infra/views/` (SQLite file `<data_dir>/views.sqlite3`, or tables in the
+PostgreSQL database); `tests/unit/projections` has an in-memory fake. Every projection's tables
+exist in *generations*: the active generation serves queries (through SQL views named after the
+logical tables) and follows the log live; a rebuild fills the next generation ("building") from
+position 0 and `switch`es when it has caught up.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from caseflow.projections.base import Projection, Rows
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where one generation of a projection stands."""
+
+    generation: int
+    position: int
+    recorded_at: datetime | None  # recorded time of the event at `position`
+
+
+@dataclass(frozen=True)
+class Failure:
+    position: int
+    event: str  # "case.screened <aggregate id> v2"
+    error: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ProjectionRecord:
+    """The store's bookkeeping for one projection (what `projections status` prints)."""
+
+    name: str
+    schema_version: int
+    active: Cursor
+    building: Cursor | None
+    failure: Failure | None  # set while the active generation is stopped at a poison event
+    building_failure: Failure | None
+
+
+class Batch(Rows, Protocol):
+    def advance(self, position: int, recorded_at: datetime) -> None:
+        """Record the position reached; committed with the rows when the batch closes."""
+
+
+class Lock(Protocol):
+    """One active instance per name across processes (PostgreSQL advisory lock / file lock)."""
+
+    def acquire(self) -> bool:
+        """Take the lock if free (never blocks); True if this process now holds it."""
+
+    def release(self) -> None:
+        """Give the lock up (no-op when not held)."""
+
+    def held_elsewhere(self) -> bool:
+        """True when another holder has it (a probe for status; does not keep it)."""
+
+
+class ViewStore(Protocol):
+    def setup(self, projections: list[Projection]) -> None:
+        """Create bookkeeping tables, and generation 1 of any projection not seen before."""
+
+    def record(self, name: str) -> ProjectionRecord:
+        """Bookkeeping for one projection (raises KeyError for an unknown name)."""
+
+    def batch(
+        self, projection: Projection, generation: int, expected_position: int
+    ) -> AbstractContextManager[Batch]:
+        """One transaction: rows of `generation` plus its position. Raises `PositionMoved` when
+        the generation's position is not `expected_position` (or the active generation changed
+        while writing to it); rolls back on any exception."""
+
+    def record_failure(self, name: str, generation: int, failure: Failure | None) -> None:
+        """Remember (or clear, with None) the poison event a generation stopped at."""
+
+    def begin_rebuild(self, projection: Projection) -> Cursor:
+        """Create empty shadow tables for a new generation, or return the unfinished one."""
+
+    def switch(self, projection: Projection, generation: int) -> None:
+        """Make `generation` active in one transaction (the views now read it), drop the old."""
+
+    def discard_rebuild(self, name: str) -> None:
+        """Drop an unfinished shadow generation."""
+
+    def lock(self, name: str) -> Lock:
+        """A cross-process lock for one consumer name."""
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """True for errors worth retrying (connection lost, database locked), not data errors."""
+
+    def close(self) -> None:
+        """Close connections."""
+
+
+def describe(event: Any) -> str:
+    """How a failed event is named in logs and status: `case.screened <id> v2 @ 1234`."""
+    return f"{event.name} {event.aggregate_id} v{event.version} @ {event.position}"
