@@ -1,0 +1,255 @@
+"""`kpis`: the rates supervisors are judged by, per org and period.
+
+Each rate is stored as its numerator and denominator counts (`COLUMNS`), per org and for the five
+periods (week, month, quarter, half-year, year) containing the day that puts a case in a period;
+the ratio is computed at query time (null when the denominator is 0). Roll-ups over an org's
+subtree are sums of these counts, so they are exact too.
+
+Screening KPIs belong to the *receiving org* and the period of the *received date*; handling KPIs
+belong to the *responsible unit* (the unit of the latest assignment, which is final once the
+case is resolved) and the period of the *resolution date* (local date the reply was served).
+
+- 及时受理率 timely screening rate = screened_on_time / screened
+    screened: cases screened (any decision: accept, forward, reject, route);
+    screened_on_time: screened on or before received day + 15 days (screening clock).
+    Org: receiving org. Period: received date.
+- 按期办结率 on-time resolution rate = resolved_on_time / resolved
+    resolved: cases resolved (written reply served);
+    resolved_on_time: served on or before accepted day + 60 days + granted extensions
+    (handling clock). Org: responsible unit. Period: resolution date.
+- 参评率 evaluation participation rate = evaluated / resolved
+    evaluated: resolved cases whose petitioner rated the resolution stage (whenever the rating
+    came, it counts in the period of the resolution). Org: responsible unit.
+- 满意率 satisfaction rate = (satisfied + basically_satisfied) / evaluated
+    ratings of the resolution stage, same cohort as 参评率. Review and re-check stage ratings
+    judge the reviewing bodies and are not counted here.
+- 重复信访率 repeat-petition rate = repeat / received
+    received: cases registered; repeat: those naming a prior case (prior_case_id).
+    Org: receiving org. Period: received date.
+- 一次性化解率 first-time resolution rate = first_time / resolved
+    first_time: resolved cases with no review request and no repeat petition naming them. It is
+    counted when the case is resolved and taken back (in the period of the resolution) when a
+    review is requested or a repeat petition names the case, whenever that happens; a repeat
+    petition registered before the resolution means it was never a first-time resolution.
+    Org: responsible unit. Period: resolution date.
+
+The fold is pure: the store loads the per-case state a batch touches (the batch's cases and the
+prior cases that its repeat petitions name), the fold returns counter deltas and changed state.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from caseflow.domain.policy import Policy
+from caseflow.projections.base import Column, Projection, Rows, Table
+from caseflow.projections.periods import keys_of
+from caseflow.projections.source import LoggedEvent
+
+COLUMNS = (
+    "received", "repeat", "screened", "screened_on_time", "resolved", "resolved_on_time",
+    "evaluated", "satisfied", "basically_satisfied", "dissatisfied", "first_time",
+)
+(RECEIVED, REPEAT, SCREENED, SCREENED_ON_TIME, RESOLVED, RESOLVED_ON_TIME, EVALUATED,
+ SATISFIED, BASICALLY_SATISFIED, DISSATISFIED, FIRST_TIME) = range(len(COLUMNS))
+RATING_COLUMN = {"satisfied": SATISFIED, "basically_satisfied": BASICALLY_SATISFIED,
+                 "dissatisfied": DISSATISFIED}
+
+# name → (numerator columns, denominator column)
+RATES = {
+    "timely_screening": (("screened_on_time",), "screened"),
+    "on_time_resolution": (("resolved_on_time",), "resolved"),
+    "evaluation_participation": (("evaluated",), "resolved"),
+    "satisfaction": (("satisfied", "basically_satisfied"), "evaluated"),
+    "repeat_petition": (("repeat",), "received"),
+    "first_time_resolution": (("first_time",), "resolved"),
+}
+CASE_EVENTS = frozenset({"case.received", "case.screened", "case.assigned", "case.extended",
+                         "case.resolved", "case.evaluated", "case.review_requested"})
+
+
+@dataclass(slots=True)
+class CaseFacts:
+    """What the projection remembers about one case (table `kpis_cases`)."""
+
+    org_id: UUID
+    received_on: date
+    accepted_on: date | None = None
+    extension_days: int = 0
+    unit_id: UUID | None = None
+    resolved_on: date | None = None
+    review_requested: bool = False
+    repeated: bool = False
+    first_time: bool = False  # counted in `first_time` right now
+
+
+@dataclass
+class Changes:
+    counters: dict[tuple[UUID, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0] * len(COLUMNS)))
+    cases: dict[UUID, CaseFacts] = field(default_factory=dict)
+
+    def bump(self, org_id: UUID, day: date, column: int, n: int = 1) -> None:
+        counters = self.counters
+        for key in keys_of(day):
+            counters[org_id, key][column] += n
+
+
+def rate(counts: dict[str, int], name: str) -> dict[str, Any]:
+    """{numerator, denominator, ratio} of one rate from a row of counts; ratio None on 0/0."""
+    numerators, denominator = RATES[name]
+    num, den = sum(counts[c] for c in numerators), counts[denominator]
+    return {"numerator": num, "denominator": den, "ratio": num / den if den else None}
+
+
+def wanted(events: Sequence[LoggedEvent]) -> set[UUID]:
+    """The case ids whose stored state a batch needs (including prior cases it names)."""
+    out = set()
+    for e in events:
+        if e.name in CASE_EVENTS:
+            out.add(e.aggregate_id)
+            if e.name == "case.received" and e.data.get("prior_case_id"):
+                out.add(e.data["prior_case_id"])
+    return out
+
+
+def _counter(name: str) -> Column:
+    return Column(name, "int", 0)
+
+
+KPIS, ORGS, CASES = "kpis", "kpis_orgs", "kpis_cases"
+CASE_COLUMNS = ("case_id", "org_id", "received_on", "accepted_on", "extension_days", "unit_id",
+                "resolved_on", "review_requested", "repeated", "first_time")
+TABLES = (
+    Table(KPIS, (Column("org_id", "uuid"), Column("period", "text"), *map(_counter, COLUMNS)),
+          key=("org_id", "period"), indexes=(("period",),)),
+    Table(ORGS, (Column("org_id", "uuid"), Column("parent_id", "uuid"), Column("level", "text"),
+                 Column("name", "text")),
+          key=("org_id",), indexes=(("parent_id",),)),
+    Table(CASES, (Column("case_id", "uuid"), Column("org_id", "uuid"), Column("received_on", "date"),
+                  Column("accepted_on", "date"), Column("extension_days", "int", 0),
+                  Column("unit_id", "uuid"), Column("resolved_on", "date"),
+                  Column("review_requested", "bool", False), Column("repeated", "bool", False),
+                  Column("first_time", "bool", False)),
+          key=("case_id",)),
+)
+
+
+class Kpis(Projection):
+    """The `kpis` projection: the fold below, fed and written through `Rows`."""
+
+    name = "kpis"
+    tables = TABLES
+    interests = CASE_EVENTS | {"org.registered"}
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+
+    def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
+        """Load the per-case state the batch touches, fold, write deltas and state."""
+        ids = wanted(events)
+        rows.preload(CASES, [(i,) for i in ids])
+        cases = {}
+        for case_id in ids:
+            row = rows.get(CASES, (case_id,))
+            if row is not None:
+                cases[case_id] = CaseFacts(*(row[c] for c in CASE_COLUMNS[1:]))
+        changes = self.fold(events, cases)
+        for (org_id, period), deltas in changes.counters.items():
+            # added even when the deltas net to zero: rows must not depend on batch boundaries
+            rows.add(KPIS, (org_id, period), **dict(zip(COLUMNS, deltas)))
+        for case_id, s in changes.cases.items():
+            rows.put(CASES, {"case_id": case_id, **{c: getattr(s, c) for c in CASE_COLUMNS[1:]}})
+        for e in events:
+            if e.name == "org.registered":
+                d = e.data
+                rows.put(ORGS, {"org_id": e.aggregate_id, "parent_id": d["parent_id"],
+                                "level": str(d["level"]), "name": d["name"]})
+
+    def fold(self, events: Sequence[LoggedEvent], cases: dict[UUID, CaseFacts]) -> Changes:
+        """`cases` holds the stored state of `wanted(events)` (mutated in place)."""
+        out = Changes()
+        handlers = self._handlers
+        for e in events:
+            handler = handlers.get(e.name)
+            if handler is None:
+                continue
+            if e.name == "case.received":
+                self._received(e, e.data, cases, out)
+                continue
+            state = cases.get(e.aggregate_id)
+            if state is not None:  # always, unless the log lost a case's registration
+                handler(self, e, e.data, state, out)
+                out.cases[e.aggregate_id] = state
+        return out
+
+    def _received(self, e: LoggedEvent, d: dict[str, Any], cases: dict, out: Changes) -> None:
+        state = CaseFacts(org_id=d["receiving_org_id"],
+                          received_on=self.policy.local_date(d["received_at"]))
+        cases[e.aggregate_id] = out.cases[e.aggregate_id] = state
+        out.bump(state.org_id, state.received_on, RECEIVED)
+        prior_id = d.get("prior_case_id")
+        if prior_id is None:
+            return
+        out.bump(state.org_id, state.received_on, REPEAT)
+        prior = cases.get(prior_id)
+        if prior is not None and not prior.repeated:
+            prior.repeated = True
+            self._take_back_first_time(prior, out)
+            out.cases[prior_id] = prior
+
+    def _screened(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts, out: Changes) -> None:
+        policy = self.policy
+        screened_on = policy.local_date(e.meta.occurred_at)
+        out.bump(state.org_id, state.received_on, SCREENED)
+        if screened_on <= policy.due(state.received_on, policy.screening_days):
+            out.bump(state.org_id, state.received_on, SCREENED_ON_TIME)
+        if d["decision"] == "accept":
+            state.accepted_on = screened_on
+
+    def _assigned(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts, out: Changes) -> None:
+        state.unit_id = d["unit_id"]
+
+    def _extended(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts, out: Changes) -> None:
+        state.extension_days += d["days"]
+
+    def _resolved(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts, out: Changes) -> None:
+        if state.unit_id is None:
+            return  # resolution requires an assignment
+        policy = self.policy
+        state.resolved_on = day = policy.local_date(d["served_at"])
+        out.bump(state.unit_id, day, RESOLVED)
+        if state.accepted_on is not None and day <= policy.due(
+                state.accepted_on, policy.handling_days + state.extension_days):
+            out.bump(state.unit_id, day, RESOLVED_ON_TIME)
+        if not (state.review_requested or state.repeated):
+            state.first_time = True
+            out.bump(state.unit_id, day, FIRST_TIME)
+
+    def _evaluated(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts, out: Changes) -> None:
+        if d["stage"] != "resolution" or state.unit_id is None or state.resolved_on is None:
+            return
+        out.bump(state.unit_id, state.resolved_on, EVALUATED)
+        out.bump(state.unit_id, state.resolved_on, RATING_COLUMN[d["rating"]])
+
+    def _review_requested(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts,
+                          out: Changes) -> None:
+        state.review_requested = True
+        self._take_back_first_time(state, out)
+
+    @staticmethod
+    def _take_back_first_time(state: CaseFacts, out: Changes) -> None:
+        if state.first_time:
+            state.first_time = False
+            out.bump(state.unit_id, state.resolved_on, FIRST_TIME, -1)
+
+    _handlers = {
+        "case.received": _received, "case.screened": _screened, "case.assigned": _assigned,
+        "case.extended": _extended, "case.resolved": _resolved, "case.evaluated": _evaluated,
+        "case.review_requested": _review_requested,
+    }
