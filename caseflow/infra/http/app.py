@@ -1,0 +1,132 @@
+"""The FastAPI application factory. Adapters are built in the lifespan and kept on `app.state`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import orjson
+from fastapi import FastAPI
+from starlette.responses import JSONResponse
+
+from caseflow.domain.org import Org
+from caseflow.infra import auth
+from caseflow.infra.bootstrap import Container, bootstrap
+from caseflow.infra.http import problems, routes_commands, routes_events, routes_ops, routes_queries
+from caseflow.infra.http.metrics import Metrics
+from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard
+from caseflow.infra.http.state import Api
+from caseflow.infra.http.stream import LogTail
+from caseflow.infra.settings import Settings
+from caseflow.services.authz import OrgTree
+
+log = logging.getLogger("caseflow.http")
+
+DESCRIPTION = """Event-sourced casework for petitions (信访): every command appends one event;
+queries read the projections. Authenticate with `Authorization: Bearer <token>`. Errors are
+RFC 9457 `application/problem+json`. See `docs/api.md` for a walk through one case's life."""
+
+
+class OrjsonResponse(JSONResponse):
+    """JSON rendered by orjson (UUIDs, datetimes, dates, enums and dataclasses included)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def create_app(
+    container: Container | None = None,
+    *,
+    settings: Settings | None = None,
+    background: bool = True,
+    tokens: Mapping[str, auth.Principal] | None = None,
+    read_wait: float = 5.0,
+    keepalive: float = 15.0,
+) -> FastAPI:
+    """The API over `container` (kept open: the caller owns it), or over a container bootstrapped
+    from `settings` in the lifespan (and closed with it). With `background`, the projection
+    runners (and the Kafka relay when configured) run in this process. `tokens` adds principals
+    to those the settings name (tests)."""
+    settings = container.settings if container is not None else settings or Settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = container is None
+        c = container if container is not None else await anyio.to_thread.run_sync(
+            bootstrap, settings)
+        runners: list[Any] = []
+        tail = LogTail(c.log)
+        try:
+            book = auth.load_tokens(c.settings, {**_dev_tokens(c), **(tokens or {})})
+            api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
+                      tail=tail, views=c.extras.get("views"), read_wait=read_wait,
+                      keepalive=keepalive)
+            metrics.watch_positions(_positions(api))
+            app.state.api = api
+            if background:
+                runners = _start_background(c)
+            yield
+        finally:
+            for runner in runners:
+                await anyio.to_thread.run_sync(runner.stop)
+            tail.stop()
+            if owned:
+                c.close()
+
+    app = FastAPI(
+        title="Caseflow", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+        default_response_class=OrjsonResponse, docs_url="/docs", redoc_url=None,
+    )
+    problems.install(app)
+    for module in (routes_commands, routes_queries, routes_events, routes_ops):
+        app.include_router(module.router)
+    # Last added runs first: the guard sees the request before metrics time it.
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def _parent_of(c: Container):  # noqa: ANN202 - Callable[[UUID], UUID | None]
+    def parent_of(org_id):  # noqa: ANN001, ANN202
+        return c.app._peek(Org, org_id).parent_id
+
+    return parent_of
+
+
+def _positions(api: Api):  # noqa: ANN202 - metrics.PositionsFn
+    def positions() -> tuple[int, dict[str, int]]:
+        views = api.views.statuses() if api.views is not None else []
+        return api.log.head(), {s.name: s.position for s in views}
+
+    return positions
+
+
+def _start_background(c: Container) -> list[Any]:
+    """Projection runners, plus the Kafka relay when CASEFLOW_KAFKA_BOOTSTRAP is set: both come
+    from `caseflow.infra.views.background_runners` (the relay from `infra.relay.relay_runner`)."""
+    try:
+        from caseflow.infra.views import background_runners
+    except ImportError:
+        log.warning("caseflow.infra.views.background_runners is not available: "
+                    "projections are not running in this process")
+        return []
+    return [runner.start() for runner in background_runners(c)]
+
+
+def _dev_tokens(c: Container) -> dict[str, auth.Principal]:
+    """In development mode: a token per role, bound to the demo tree, printed for the user."""
+    if not c.settings.dev:
+        return {}
+    root = auth.root_org(c.log)
+    minted = auth.dev_tokens(Path(c.settings.data_dir), root)
+    base = f"http://{c.settings.host}:{c.settings.port}"
+    env_path = Path(c.settings.data_dir) / auth.DEV_ENV_FILE
+    env_path.write_text(auth.dev_env(minted, base, root), encoding="utf-8")
+    env_path.chmod(0o600)
+    print(auth.dev_banner(minted, base, root, env_path), flush=True)
+    return minted

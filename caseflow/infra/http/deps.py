@@ -1,0 +1,152 @@
+"""Request dependencies: the adapters (from `app.state`), the caller (bearer token), the
+permission check, and the command context built from If-Match / Idempotency-Key / X-Request-Id.
+
+Dependencies that only look at the request are `async`, so that a request costs one hop to the
+thread pool (the endpoint's own), not one per dependency."""
+
+# No `from __future__ import annotations` here: FastAPI must see the closures' annotations
+# (they name local variables) as objects, not strings.
+
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+import orjson
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from caseflow.domain.case import Case
+from caseflow.infra.auth import Principal
+from caseflow.infra.http.problems import Problem, invalid
+from caseflow.infra.http.state import Api
+from caseflow.services import authz
+from caseflow.services.app import CommandResult, Context
+from caseflow.services.authz import Action
+
+bearer = HTTPBearer(auto_error=False, description="A token from CASEFLOW_TOKENS or the tokens file")
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,15})"?\s*$')
+_TOKENISH = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, as HTTP header tokens go
+
+
+def api_of(request: Request) -> Api:
+    return request.app.state.api
+
+
+async def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Principal:
+    """The caller behind the bearer token; 401 without a valid one."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="caseflow"'}
+    if credentials is None:
+        raise Problem(401, "unauthenticated", "Unauthenticated",
+                      "Send a bearer token: Authorization: Bearer <token>.", headers=challenge)
+    found = api_of(request).tokens.lookup(credentials.credentials)
+    if found is None:
+        raise Problem(401, "unauthenticated", "Unauthenticated",
+                      "That bearer token is not known.",
+                      headers={"WWW-Authenticate": challenge["WWW-Authenticate"]
+                               + ', error="invalid_token"'})
+    request.state.principal = found
+    return found
+
+
+def permit(action: Action) -> Callable[..., Any]:
+    """A dependency: the caller, if their role may perform `action` (403 otherwise)."""
+
+    async def allowed(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        authz.require(who.actor, action)
+        return who
+
+    allowed.__name__ = f"permit_{action.name.lower()}"
+    return allowed
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    m = _ETAG.match(value)
+    if not m:
+        raise invalid("header.If-Match", 'expected the version, e.g. If-Match: "3"')
+    return int(m.group(1))
+
+
+def _token_header(name: str, value: str | None) -> str | None:
+    if value is not None and not _TOKENISH.match(value):
+        raise invalid(f"header.{name}", "1 to 200 visible ASCII characters")
+    return value
+
+
+class Command:
+    """Everything a command endpoint needs besides its body: who, the adapters, the headers."""
+
+    def __init__(self, request: Request, who: Principal, if_match: str | None,
+                 idempotency_key: str | None, request_id: str | None):
+        self.request, self.who, self.api = request, who, api_of(request)
+        self.app = self.api.app
+        self.expected_version = _if_match(if_match)
+        self.key = _token_header("Idempotency-Key", idempotency_key)
+        self.request_id = _token_header("X-Request-Id", request_id) or uuid4().hex
+
+    def context(self, body: BaseModel) -> Context:
+        """The service Context; the request hash covers caller, route, path and body."""
+        request_hash = None
+        if self.key:
+            route = getattr(self.request.scope.get("route"), "path", self.request.url.path)
+            params = sorted((k, str(v)) for k, v in self.request.path_params.items())
+            what = [self.who.subject, self.request.method, route, params,
+                    body.model_dump(mode="json")]
+            canonical = orjson.dumps(what, option=orjson.OPT_SORT_KEYS)
+            request_hash = hashlib.sha256(canonical).hexdigest()
+        return Context(actor=self.who.actor, correlation_id=self.request_id,
+                       idempotency_key=self.key, request_hash=request_hash,
+                       expected_version=self.expected_version)
+
+    def case_orgs(self, case_id: UUID) -> tuple[UUID | None, ...]:
+        """The orgs a case belongs to for scoping (receiving org, assigned unit); 404 if absent."""
+        case = self.app._peek(Case, case_id)  # read-only: no defensive copy
+        return (case.receiving_org_id, case.unit_id)
+
+    def check_case(self, action: Action, case_id: UUID) -> None:
+        if self.who.role in authz.ORG_SCOPED:
+            authz.require_case(self.who.actor, action, self.case_orgs(case_id), self.api.orgs)
+
+    def respond(self, result: CommandResult, status: int = 200,
+                location: str | None = None) -> Response:
+        body = orjson.dumps({"id": str(result.id), "version": result.version,
+                             "position": result.position})
+        headers = {"ETag": f'"{result.version}"', "X-Request-Id": self.request_id,
+                   "Caseflow-Position": str(result.position)}
+        if location:
+            headers["Location"] = location
+        if result.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def command(action: Action) -> Callable[..., Any]:
+    """A dependency giving a `Command` for a caller whose role may perform `action`."""
+
+    async def build(
+        request: Request,
+        who: Annotated[Principal, Depends(permit(action))],
+        if_match: Annotated[str | None, Header(
+            alias="If-Match", max_length=100,
+            description='Perform only if the aggregate is at this version, e.g. "3"')] = None,
+        idempotency_key: Annotated[str | None, Header(
+            alias="Idempotency-Key", max_length=200,
+            description="A retry with the same key and body returns the first response")] = None,
+        request_id: Annotated[str | None, Header(
+            alias="X-Request-Id", max_length=200,
+            description="Recorded as the event's correlation id")] = None,
+    ) -> Command:
+        return Command(request, who, if_match, idempotency_key, request_id)
+
+    build.__name__ = f"command_{action.name.lower()}"
+    return build
+
+

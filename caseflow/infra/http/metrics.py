@@ -1,0 +1,67 @@
+"""Prometheus metrics of one API process: requests by route template, and the event log head and
+projection positions and lag, read when scraped (never cached, so they cannot go stale)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+log = logging.getLogger("caseflow.http")
+
+# () -> (log head, {projection name: position})
+PositionsFn = Callable[[], tuple[int, Mapping[str, int]]]
+
+
+class _Positions(Collector):
+    def __init__(self, positions: PositionsFn):
+        self.positions = positions
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        try:
+            head, views = self.positions()
+        except Exception:  # a scrape must not fail because the store is briefly unreachable
+            log.warning("could not read positions for /metrics", exc_info=True)
+            return
+        yield GaugeMetricFamily("caseflow_event_log_head", "Position of the newest event",
+                                value=head)
+        position = GaugeMetricFamily("caseflow_projection_position",
+                                     "Last event position a projection has processed",
+                                     labels=["projection"])
+        lag = GaugeMetricFamily("caseflow_projection_lag_events",
+                                "Events a projection has yet to process", labels=["projection"])
+        for name, at in sorted(views.items()):
+            position.add_metric([name], at)
+            lag.add_metric([name], max(head - at, 0))
+        yield position
+        yield lag
+
+
+class Metrics:
+    """One registry per app, so that several apps in one process (tests) do not collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("caseflow_http_requests", "HTTP requests answered",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("caseflow_http_request_duration_seconds",
+                                 "Time to answer an HTTP request", ["method", "route"],
+                                 buckets=BUCKETS, registry=self.registry)
+        self.streams = Gauge("caseflow_http_event_streams", "Open /events/stream connections",
+                             registry=self.registry)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def watch_positions(self, positions: PositionsFn) -> None:
+        """Export the log head and each projection's position and lag at scrape time."""
+        self.registry.register(_Positions(positions))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

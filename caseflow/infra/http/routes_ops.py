@@ -1,0 +1,144 @@
+"""Operations: health, Prometheus metrics, projection status and rebuild."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from caseflow.infra.auth import Principal
+from caseflow.infra.http.deps import api_of, permit
+from caseflow.infra.http.metrics import CONTENT_TYPE
+from caseflow.infra.http.openapi import QUERY_ERRORS, _problem
+from caseflow.infra.http.problems import Problem
+from caseflow.infra.http.state import Api
+from caseflow.projections import registry
+from caseflow.services.authz import Action
+
+router = APIRouter(tags=["operations"])
+log = logging.getLogger("caseflow.http")
+
+
+class ProjectionStatus(BaseModel):
+    name: str
+    state: str = Field(description="running | standby | stopped | failed | rebuilding | …")
+    position: int
+    head: int
+    lag_events: int
+    lag_seconds: float | None = None
+    error: str | None = None
+    failed_position: int | None = None
+    failed_event: str | None = None
+    generation: int | None = None
+    rebuild: dict[str, Any] | None = None
+
+
+class StoreHealth(BaseModel):
+    ok: bool
+    head: int | None = None
+    error: str | None = None
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok | degraded (a view failed or lags) | down (no store)")
+    store: StoreHealth
+    views: list[ProjectionStatus]
+
+
+class RebuildStarted(BaseModel):
+    name: str
+    state: str = "started"
+
+
+def statuses(api: Api) -> list[dict[str, Any]]:
+    if api.views is None:
+        return []
+    out = []
+    for s in api.views.statuses():
+        row = dataclasses.asdict(s) if dataclasses.is_dataclass(s) else dict(s)
+        row.pop("extra", None)
+        out.append(row)
+    return out
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+@router.get("/health", response_model=Health, summary="Store and views reachable, lag",
+            responses={503: {"model": Health, "description": "The event store is unreachable"}})
+def health(request: Request) -> Response:
+    """No token needed, so that load balancers and orchestrators can ask."""
+    api = api_of(request)
+    try:
+        store: dict[str, Any] = {"ok": True, "head": api.log.head()}
+    except Exception as e:  # reported, not raised: this is what /health is for
+        store = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+    try:
+        views = statuses(api) if store["ok"] else []
+    except Exception as e:
+        views = [{"name": "views", "state": "failed", "position": 0, "head": 0, "lag_events": 0,
+                  "error": f"{type(e).__name__}: {e}"}]
+    failing = any(v.get("state") == "failed" or v.get("error") for v in views)
+    status = "down" if not store["ok"] else "degraded" if failing else "ok"
+    return _json({"status": status, "store": store, "views": views},
+                 503 if status == "down" else 200)
+
+
+@router.get("/metrics", response_class=Response, summary="Prometheus metrics",
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                             "description": "Prometheus text exposition format"}})
+def metrics(request: Request) -> Response:
+    """Request rate and latency by route template; log head; projection positions and lag."""
+    return Response(api_of(request).metrics.render(), media_type=CONTENT_TYPE)
+
+
+@router.get("/admin/projections", response_model=list[ProjectionStatus],
+            responses=QUERY_ERRORS, summary="Projection positions, lag and state")
+def projections(
+    request: Request, _who: Annotated[Principal, Depends(permit(Action.READ_PROJECTIONS))]
+) -> Response:
+    return _json(statuses(api_of(request)))
+
+
+@router.post("/admin/projections/{name}/rebuild", status_code=202, response_model=RebuildStarted,
+             responses={**QUERY_ERRORS, 404: _problem("No projection of that name"),
+                        409: _problem("A rebuild of it is already running in this process")},
+             summary="Rebuild a projection from position 0 (the old view serves meanwhile)")
+def rebuild(
+    request: Request,
+    name: Annotated[str, Path(max_length=100)],
+    _who: Annotated[Principal, Depends(permit(Action.REBUILD_PROJECTIONS))],
+) -> Response:
+    """Starts the rebuild in the background and answers at once; follow it on
+    `GET /admin/projections` (the `rebuild` field), and the switch happens when it has caught up."""
+    api = api_of(request)
+    if name not in registry.names():
+        raise Problem(404, "not-found", "Not found",
+                      f"No projection named {name[:100]!r}; known: {', '.join(registry.names())}.")
+    if api.views is None:
+        raise Problem(409, "no-views", "Views unavailable", "This process has no view store.")
+    running: dict[str, threading.Thread] = api.extras.setdefault("rebuilds", {})
+    with api.extras.setdefault("rebuild_lock", threading.Lock()):
+        if name in running and running[name].is_alive():
+            raise Problem(409, "rebuild-running", "Already rebuilding",
+                          f"A rebuild of {name} is already running.")
+        thread = threading.Thread(target=_rebuild, args=(api, name), daemon=True,
+                                  name=f"rebuild:{name}")
+        running[name] = thread
+        thread.start()
+    return _json({"name": name, "state": "started"}, 202)
+
+
+def _rebuild(api: Api, name: str) -> None:
+    try:
+        api.views.rebuild([name])
+        log.info("rebuild of %s finished", name)
+    except Exception:
+        log.exception("rebuild of %s failed", name)

@@ -1,0 +1,39 @@
+"""The adapters one API process holds, built in the app's lifespan and read by dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from caseflow.infra.auth import TokenBook
+from caseflow.infra.bootstrap import Container
+from caseflow.infra.http.metrics import Metrics
+from caseflow.infra.http.stream import LogTail
+from caseflow.infra.settings import Settings
+from caseflow.services.app import CaseflowApp
+from caseflow.services.authz import OrgTree
+
+
+@dataclass
+class Api:
+    container: Container
+    tokens: TokenBook
+    orgs: OrgTree
+    metrics: Metrics
+    tail: LogTail
+    views: Any = None  # caseflow.infra.views.Views (queries, statuses, rebuild, wait_for)
+    read_wait: float = 5.0  # seconds a query with min_position waits for the views
+    keepalive: float = 15.0  # seconds between SSE keep-alive comments
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def app(self) -> CaseflowApp:
+        return self.container.app
+
+    @property
+    def log(self):  # noqa: ANN201 - EventLog
+        return self.container.log
+
+    @property
+    def settings(self) -> Settings:
+        return self.container.settings
