@@ -7,7 +7,9 @@ import importlib
 import typer
 
 # Modules that add commands; each defines register(app: typer.Typer) -> None.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "caseflow.infra.cli_http",
+]
 
 
 def build() -> typer.Typer:
