@@ -2,7 +2,9 @@
 
 JSON has no datetime, UUID, Decimal, enum, tuple or dataclass, so those are written as one-key
 tagged objects (`{"$dt": "..."}`) and revived on the way back. Plain str/int/float/bool/None,
-lists and dicts pass through untouched, which keeps the common case cheap.
+lists and dicts pass through untouched, which keeps the common case cheap. A datetime in a named
+zone (`ZoneInfo`) keeps its zone (`$dz`), not just its offset, so calendar arithmetic after a
+round trip is unchanged; a plain dict that happens to look like a tag is escaped (`$m`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import orjson
 from eventsourcing.persistence import Transcoder
@@ -26,12 +29,18 @@ def _tag(o: Any) -> Any:
     if t in _PLAIN:
         return o
     if t is dict:
-        return {k: _tag(v) for k, v in o.items()}
+        tagged = {k: _tag(v) for k, v in o.items()}
+        if len(o) == 1 and next(iter(o)) in _REVIVERS:
+            return {"$m": tagged}
+        return tagged
     if t is list:
         return [_tag(v) for v in o]
     if t is tuple:
         return {"$t": [_tag(v) for v in o]}
     if t is datetime:
+        tz = o.tzinfo
+        if type(tz) is ZoneInfo and tz.key:
+            return {"$dz": [o.isoformat(), tz.key]}
         return {"$dt": o.isoformat()}
     if t is date:
         return {"$d": o.isoformat()}
@@ -59,8 +68,15 @@ def _revive_object(v: list[Any]) -> Any:
     return cls(**{k: _untag(x) for k, x in v[1].items()})
 
 
-_REVIVERS = {
+def _revive_zoned(v: list[str]) -> datetime:
+    # The offset pins the instant; the zone then gives back the same wall time and fold.
+    return datetime.fromisoformat(v[0]).astimezone(ZoneInfo(v[1]))
+
+
+_REVIVERS: dict[str, Any] = {
     "$dt": datetime.fromisoformat,
+    "$dz": _revive_zoned,
+    "$m": lambda v: {k: _untag(x) for k, x in v.items()},
     "$d": date.fromisoformat,
     "$u": UUID,
     "$n": Decimal,
