@@ -60,8 +60,8 @@ class Compliance:
         out = asdict(self)
         out["judged"] = self.judged
         out["required_days"] = REQUIRED_DAYS
-        for p in out["periods"]:
-            p["start"], p["end"] = p["start"].isoformat(), p["end"].isoformat()
+        out["periods"] = [{**p, "start": p["start"].isoformat(), "end": p["end"].isoformat()}
+                          for p in out["periods"]]
         return out
 
 

@@ -1,0 +1,187 @@
+"""Queries on the `leader_stats` view for the API: one leader's statistics for a period (with
+reception-frequency compliance and an optional breakdown), and all leaders for a period,
+filtered by org subtree and level, sorted and paged.
+
+Compliance depends on today (pending / future periods), so it is computed here, at query time,
+from the stored reception days (see `caseflow.projections.reception_quota`). A leader with no
+activity in a period still appears, with zeros: those are the ones a supervisor looks for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from caseflow.domain.errors import InvalidInput
+from caseflow.domain.policy import Policy
+from caseflow.infra.views.stats_read import Page, Reader, marks, subtree_cte
+from caseflow.projections import periods
+from caseflow.projections.leader_stats import COLUMNS, LEADERS, ORGS, STATS
+from caseflow.projections.reception_quota import Compliance, judge, needed_keys
+
+SORTS = ("name", *COLUMNS)
+COMPLIANCE_STATUSES = ("compliant", "non_compliant", "pending", "not_due", "not_applicable")
+MAX_LIMIT = 500
+KEYS_PER_QUERY = 400
+_LEADER_COLUMNS = "l.leader_id, l.org_id, l.level, l.name, l.title, l.registered_on"
+_COUNTS = ", ".join(f"COALESCE(s.{c}, 0)" for c in COLUMNS)
+
+
+def parse_period(key: str) -> periods.Period:
+    """A period from its key, or InvalidInput naming the accepted formats."""
+    try:
+        return periods.parse(key)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), "statistics.period") from None
+
+
+def leader_statistics(reader: Reader, leader_id: UUID, period: str, *, today: date,
+                      policy: Policy, breakdown: str | None = None) -> dict[str, Any] | None:
+    """One leader's counts, rates and compliance for `period`; None for an unknown leader.
+
+    `breakdown` (a period kind: week, month, …) adds the counts of each such period inside
+    `period` (weeks by the Thursday rule), e.g. the months of a year.
+    """
+    p = parse_period(period)
+    rows = reader.fetch(f"SELECT {_LEADER_COLUMNS} FROM {LEADERS} l WHERE l.leader_id = ?",
+                        [leader_id])
+    if not rows:
+        return None
+    leader = _leader(reader, rows[0])
+    parts = _breakdown(p, breakdown)
+    keys = {p.key, *needed_keys(leader["level"], p, policy), *(q.key for q in parts)}
+    counts = _counts_by_period(reader, [leader_id], keys).get(leader_id, {})
+    item = _item(leader, p, counts.get(p.key), _compliance(leader, p, counts, today, policy))
+    if breakdown is not None:
+        item["breakdown"] = [{"period": _period(q), "counts": counts.get(q.key) or _zeros()}
+                             for q in parts]
+    return item
+
+
+def leaders_statistics(
+    reader: Reader, period: str, *, today: date, policy: Policy, org_id: UUID | None = None,
+    level: str | None = None, compliance: str | None = None, sort: str = "person_times",
+    descending: bool = True, limit: int = 50, offset: int = 0,
+) -> Page:
+    """Every leader's statistics for `period` (those in the subtree of `org_id`, of `level`, with
+    the `compliance` status, if given), sorted by `sort` (name or a count), then paged."""
+    p = parse_period(period)
+    _check_list_args(sort, compliance, limit, offset)
+    cte, params, where = "", [], []
+    if org_id is not None:
+        cte, params = subtree_cte(ORGS), [org_id]
+        where.append("l.org_id IN (SELECT org_id FROM subtree)")
+    params.append(p.key)
+    if level is not None:
+        where.append("l.level = ?")
+        params.append(str(level))
+    sql = (f"{cte}SELECT {_LEADER_COLUMNS}, {_COUNTS} FROM {LEADERS} l "
+           f"LEFT JOIN {STATS} s ON s.leader_id = l.leader_id AND s.period = ?"
+           + (" WHERE " + " AND ".join(where) if where else ""))
+    order = "l.name" if sort == "name" else f"COALESCE(s.{sort}, 0)"
+    direction = "DESC" if descending else "ASC"
+    sql += f" ORDER BY {order} {direction}, l.leader_id"
+    if compliance is None:
+        total = reader.fetch(f"SELECT COUNT(*) FROM ({sql}) t", params)[0][0]
+        rows = reader.fetch(sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
+        items = _items(reader, rows, p, today, policy)
+    else:  # compliance is known only after judging: judge all matches, then page
+        items = [i for i in _items(reader, reader.fetch(sql, params), p, today, policy)
+                 if i["compliance"]["status"] == compliance]
+        total, items = len(items), items[offset:offset + limit]
+    following = offset + limit
+    return Page(items, total, following if following < total else None)
+
+
+def _check_list_args(sort: str, compliance: str | None, limit: int, offset: int) -> None:
+    if sort not in SORTS:
+        raise InvalidInput(f"Cannot sort leaders by {sort!r}; use one of {', '.join(SORTS)}.",
+                           "statistics.sort")
+    if compliance is not None and compliance not in COMPLIANCE_STATUSES:
+        raise InvalidInput(f"Unknown compliance status {compliance!r}; use one of "
+                           f"{', '.join(COMPLIANCE_STATUSES)}.", "statistics.compliance")
+    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+        raise InvalidInput(f"limit must be 1..{MAX_LIMIT} and offset at least 0.",
+                           "statistics.paging")
+
+
+def _items(reader: Reader, rows: list[tuple], p: periods.Period, today: date,
+           policy: Policy) -> list[dict[str, Any]]:
+    leaders = [_leader(reader, r) for r in rows]
+    keys = {k for lead in leaders for k in needed_keys(lead["level"], p, policy)}
+    reception = _counts_by_period(reader, [lead["id"] for lead in leaders], keys)
+    out = []
+    for lead, r in zip(leaders, rows, strict=True):
+        counts = dict(zip(COLUMNS, r[6:], strict=True))
+        out.append(_item(lead, p, counts,
+                         _compliance(lead, p, reception.get(lead["id"], {}), today, policy)))
+    return out
+
+
+def _counts_by_period(reader: Reader, leader_ids: list[UUID],
+                      keys: Iterable[str]) -> dict[UUID, dict[str, dict[str, int]]]:
+    """leader → period key → counts, for the given leaders and period keys."""
+    keys = sorted(keys)
+    out: dict[UUID, dict[str, dict[str, int]]] = {}
+    if not keys:
+        return out
+    for i in range(0, len(leader_ids), KEYS_PER_QUERY):
+        chunk = leader_ids[i:i + KEYS_PER_QUERY]
+        rows = reader.fetch(
+            f"SELECT leader_id, period, {', '.join(COLUMNS)} FROM {STATS} "
+            f"WHERE leader_id IN ({marks(len(chunk))}) AND period IN ({marks(len(keys))})",
+            [*chunk, *keys])
+        for r in rows:
+            out.setdefault(reader.uuid(r[0]), {})[r[1]] = dict(zip(COLUMNS, r[2:], strict=True))
+    return out
+
+
+def _compliance(leader: dict[str, Any], p: periods.Period, counts: dict[str, dict[str, int]],
+                today: date, policy: Policy) -> Compliance:
+    reception = {k: c["reception_days"] for k, c in counts.items()}
+    return judge(leader["level"], p, reception, today, leader["registered_on"], policy)
+
+
+def _breakdown(p: periods.Period, kind: str | None) -> list[periods.Period]:
+    if kind is None:
+        return []
+    if kind not in periods.KINDS or periods.is_coarser(kind, p.kind):
+        raise InvalidInput(f"Cannot break a {p.kind} down by {kind!r}; use a finer period kind "
+                           f"({', '.join(periods.KINDS)}).", "statistics.breakdown")
+    return periods.quota_periods(kind, p)
+
+
+def _leader(reader: Reader, r: tuple) -> dict[str, Any]:
+    return {"id": reader.uuid(r[0]), "org_id": reader.uuid(r[1]), "level": r[2], "name": r[3],
+            "title": r[4], "registered_on": reader.date(r[5])}
+
+
+def _zeros() -> dict[str, int]:
+    return dict.fromkeys(COLUMNS, 0)
+
+
+def _period(p: periods.Period) -> dict[str, str]:
+    return {"key": p.key, "kind": p.kind, "start": p.start.isoformat(), "end": p.end.isoformat()}
+
+
+def _ratio(num: int, den: int) -> dict[str, Any]:
+    return {"numerator": num, "denominator": den, "ratio": num / den if den else None}
+
+
+def _item(leader: dict[str, Any], p: periods.Period, counts: dict[str, int] | None,
+          compliance: Compliance) -> dict[str, Any]:
+    counts = counts or _zeros()
+    satisfied = counts["satisfied"] + counts["basically_satisfied"]
+    evaluated = satisfied + counts["dissatisfied"]
+    lead = {**leader, "registered_on": leader["registered_on"].isoformat()
+            if leader["registered_on"] else None}
+    return {
+        "leader": lead,
+        "period": _period(p),
+        "counts": counts,
+        "rates": {"on_time_resolution": _ratio(counts["owned_on_time"], counts["owned_resolved"]),
+                  "satisfaction": _ratio(satisfied, evaluated)},
+        "compliance": compliance.as_dict(),
+    }

@@ -1,0 +1,65 @@
+"""Read helpers shared by the statistics queries (`leader_stats_sql`, `kpis_sql`): run SQL
+written with `?` on this thread's view-store connection, encode and decode UUIDs and dates the
+way the dialect stores them, and the recursive org-subtree expression both views use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from caseflow.infra.views.dialect import Dialect
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list query: the items, how many match in all, the offset of the next page."""
+
+    items: list[dict[str, Any]]
+    total: int
+    next: int | None
+
+
+class Reader:
+    """Read-only access to the view tables (through their SQL views) of one `SqlViewStore`."""
+
+    def __init__(self, store: Any):
+        self.store = store
+        self.d: Dialect = store.d
+
+    def fetch(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple]:
+        """Rows of a SELECT written with `?` placeholders; parameters are encoded for the dialect."""
+        cur = self.store.connection().cursor()
+        try:
+            cur.execute(self.d.sql(sql), [self.encode(p) for p in params])
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def encode(self, value: Any) -> Any:
+        if isinstance(value, UUID):
+            return str(value) if self.d.name == "sqlite" else value
+        if isinstance(value, date):
+            return value.isoformat() if self.d.name == "sqlite" else value
+        return value
+
+    @staticmethod
+    def uuid(value: Any) -> UUID | None:
+        return value if value is None or isinstance(value, UUID) else UUID(str(value))
+
+    @staticmethod
+    def date(value: Any) -> date | None:
+        return value if value is None or isinstance(value, date) else date.fromisoformat(value)
+
+
+def subtree_cte(orgs_table: str) -> str:
+    """`WITH RECURSIVE subtree(org_id)`: the org given as the one parameter and all below it."""
+    return (f"WITH RECURSIVE subtree(org_id) AS (SELECT org_id FROM {orgs_table} WHERE org_id = ? "
+            f"UNION ALL SELECT o.org_id FROM {orgs_table} o "
+            f"JOIN subtree s ON o.parent_id = s.org_id) ")
+
+
+def marks(n: int) -> str:
+    """`?, ?, ?` for an IN list of n values."""
+    return ", ".join("?" * n)
