@@ -15,8 +15,8 @@ REGISTRY: dict[str, str] = {
     "directory": "caseflow.projections.directory:Directory",
     "case_status": "caseflow.projections.case_status:CaseStatus",
     "audit": "caseflow.projections.audit:Audit",
-    # "leader_stats": "caseflow.projections.leader_stats:LeaderStats",
-    # "kpis": "caseflow.projections.kpis:Kpis",
+    "leader_stats": "caseflow.projections.leader_stats:LeaderStats",
+    "kpis": "caseflow.projections.kpis:Kpis",
 }
 
 
