@@ -9,6 +9,7 @@ from datetime import datetime
 from caseflow.infra.eventlog import EventLog
 from caseflow.infra.settings import Settings
 from caseflow.infra.store import event_store_env, position_lookup
+from caseflow.infra.views import build_views
 from caseflow.services.app import CaseflowApp, utc_now
 
 
@@ -20,6 +21,9 @@ class Container:
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
+        views = self.extras.get("views")
+        if views is not None:
+            views.close()  # type: ignore[attr-defined]
         self.app.close()
 
 
@@ -38,4 +42,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     app.position_of = position_lookup(app.recorder)
     log = EventLog(app.recorder, app.mapper.transcoder, poll_interval=settings.poll_interval)
     app.log = log
-    return Container(settings=settings, app=app, log=log)
+    container = Container(settings=settings, app=app, log=log)
+    container.extras["views"] = build_views(settings, app, log, clock)
+    return container

@@ -1,0 +1,98 @@
+"""What differs between SQLite and PostgreSQL for the view store: types, placeholders, value
+conversion, and how a writing transaction begins. Everything else is shared SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from caseflow.projections.base import Table
+
+Convert = Callable[[Any], Any]
+
+
+def _utc_iso(v: datetime) -> str:
+    # Fixed-width UTC text sorts in time order, so range filters work on plain TEXT columns.
+    return v.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _json_text(v: Any) -> str:
+    return orjson.dumps(v).decode()
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    types: dict[str, str]
+    to_db: dict[str, Convert]  # Python value → parameter, per column type (absent: as is)
+    from_db: dict[str, Convert]  # fetched value → Python value, per column type
+    param: str  # "?" or "%s"
+    begin: str  # statement that opens a writing transaction
+    for_update: str  # suffix that locks a selected row until commit
+
+    def sql(self, text: str) -> str:
+        """Our SQL is written with `?`; PostgreSQL (psycopg) wants `%s`."""
+        return text if self.param == "?" else text.replace("%", "%%").replace("?", "%s")
+
+    def encoders(self, table: Table) -> list[Convert | None]:
+        return [self.to_db.get(c.type) for c in table.columns]
+
+    def decoders(self, table: Table) -> list[Convert | None]:
+        return [self.from_db.get(c.type) for c in table.columns]
+
+    def encode(self, table_encoders: list[Convert | None], values: tuple[Any, ...]) -> tuple:
+        return tuple(v if f is None or v is None else f(v)
+                     for f, v in zip(table_encoders, values, strict=True))
+
+
+def _sqlite_bool(v: Any) -> bool:
+    return bool(v)
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    types={"text": "TEXT", "int": "INTEGER", "real": "REAL", "bool": "INTEGER", "date": "TEXT",
+           "timestamp": "TEXT", "uuid": "TEXT", "json": "TEXT"},
+    to_db={"date": date.isoformat, "timestamp": _utc_iso, "uuid": str, "json": _json_text},
+    from_db={"date": date.fromisoformat, "timestamp": datetime.fromisoformat, "uuid": UUID,
+             "json": orjson.loads, "bool": _sqlite_bool},
+    param="?",
+    begin="BEGIN IMMEDIATE",
+    for_update="",
+)
+
+
+def _jsonb(v: Any) -> Any:
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(v, dumps=_json_text)
+
+
+POSTGRES = Dialect(
+    name="postgres",
+    types={"text": "TEXT", "int": "BIGINT", "real": "DOUBLE PRECISION", "bool": "BOOLEAN",
+           "date": "DATE", "timestamp": "TIMESTAMPTZ", "uuid": "UUID", "json": "JSONB"},
+    to_db={"json": _jsonb},
+    from_db={},
+    param="%s",
+    begin="BEGIN",
+    for_update=" FOR UPDATE",
+)
+
+
+def literal_default(value: Any, dialect: Dialect) -> str:
+    """A column default as SQL text (numbers, booleans and strings only)."""
+    if isinstance(value, bool):
+        if dialect.name == "postgres":
+            return "TRUE" if value else "FALSE"
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"unsupported column default {value!r}")

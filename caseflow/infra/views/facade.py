@@ -1,0 +1,177 @@
+"""`Views`: what the API, the CLI and the worker use — runners, status, rebuild, read-your-writes
+and the query functions — over one view store."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from caseflow.domain.policy import Policy
+from caseflow.infra.views.queries import ViewQueries
+from caseflow.infra.views.sqlstore import SqlViewStore
+from caseflow.projections.base import ConsumerStatus, Projection
+from caseflow.projections.consumer import ProjectionConsumer
+from caseflow.projections.rebuild import Progress, RebuildResult, rebuild
+from caseflow.projections.runner import Runner, Wait, status_of
+from caseflow.projections.source import EventSource, LoggedEvent
+from caseflow.projections.queries import AuditQuery, CaseQuery, Page
+from caseflow.projections.timetravel import case_as_of
+
+
+class Views:
+    def __init__(
+        self,
+        store: SqlViewStore,
+        queries: ViewQueries,
+        source: EventSource,
+        projections: list[Projection],
+        *,
+        policy: Policy,
+        clock: Callable[[], datetime],
+        waiter: Wait | None = None,
+        case_events: Callable[[UUID], list[LoggedEvent]] | None = None,
+        batch_size: int = 1000,
+        on_close: Callable[[], None] | None = None,
+    ):
+        self.store, self.queries, self.source = store, queries, source
+        self.projections = {p.name: p for p in projections}
+        self.policy, self.clock, self.batch_size = policy, clock, batch_size
+        self.waiter = waiter or source.wait
+        self._case_events, self._on_close = case_events, on_close
+        self._runners: dict[str, Runner] = {}
+        self._rebuilding: dict[str, Progress | None] = {}
+        self._guard = threading.Lock()
+        store.setup(projections)
+
+    # ------------------------------------------------------------------ runners
+
+    def runners(self) -> list[Runner]:
+        """One runner per projection (created once; `start()` them, or use `start()` here)."""
+        with self._guard:
+            for name, p in self.projections.items():
+                if name not in self._runners:
+                    self._runners[name] = Runner(
+                        ProjectionConsumer(p, self.store), self.source,
+                        lock=self.store.lock(name), wait=self.waiter,
+                        batch_size=self.batch_size)
+            return list(self._runners.values())
+
+    def start(self) -> None:
+        for runner in self.runners():
+            runner.start()
+
+    def stop(self) -> None:
+        for runner in list(self._runners.values()):
+            runner.stop()
+
+    def close(self) -> None:
+        self.stop()
+        self.store.close()
+        if self._on_close is not None:
+            self._on_close()
+
+    # ------------------------------------------------------------------- status
+
+    def statuses(self) -> list[ConsumerStatus]:
+        """Position, head, lag, state and failure of every projection (and shadow rebuilds)."""
+        return [self.status(name) for name in self.projections]
+
+    def status(self, name: str) -> ConsumerStatus:
+        record = self.store.record(name)
+        runner = self._runners.get(name)
+        if record.failure is not None:
+            state = "failed"
+        elif runner is not None and runner.state != "stopped":
+            state = runner.state
+        else:
+            state = "running" if self.store.lock(name).held_elsewhere() else "stopped"
+        status = status_of(name, state, record.active.position, self.source,
+                           error=runner.error if runner is not None else None)
+        status.generation = record.active.generation
+        if record.failure is not None:
+            status.error = record.failure.error
+            status.failed_position = record.failure.position
+            status.failed_event = record.failure.event
+        if record.building is not None:
+            b = record.building
+            status.rebuild = {
+                "generation": b.generation, "position": b.position,
+                "lag_events": max(0, status.head - b.position),
+                "state": "failed" if record.building_failure else (
+                    "running" if self.store.lock(f"rebuild-{name}").held_elsewhere()
+                    or name in self._rebuilding else "interrupted"),
+                "error": record.building_failure.error if record.building_failure else None,
+            }
+        if record.schema_version != self.projections[name].schema_version:
+            status.extra["rebuild_due"] = True
+        return status
+
+    # ------------------------------------------------------------------ rebuild
+
+    def rebuild(self, names: list[str] | None = None,
+                progress: Callable[[Progress], None] | None = None,
+                stop: threading.Event | None = None, batch_size: int = 5000) -> RebuildResult:
+        """Rebuild the named projections (all by default); blocking, thread-safe."""
+        chosen = [self.projections[n] for n in (names or list(self.projections))]
+        for p in chosen:
+            self._rebuilding[p.name] = None
+        try:
+            return rebuild(chosen, self.store, self.source, batch_size=batch_size,
+                           progress=progress, stop=stop)
+        finally:
+            for p in chosen:
+                self._rebuilding.pop(p.name, None)
+
+    # -------------------------------------------------------- read-your-writes
+
+    def position(self, name: str) -> int:
+        return self.store.record(name).active.position
+
+    def wait_for(self, position: int, timeout: float = 2.0,
+                 names: tuple[str, ...] | list[str] = ("case_status",)) -> bool:
+        """Block until every named view has processed `position` (True) or `timeout` passes."""
+        deadline = time.monotonic() + timeout
+        pending = list(names or self.projections)
+        while True:
+            pending = [n for n in pending if self.position(n) < position]
+            if not pending:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(0.005, remaining))
+
+    # ------------------------------------------------------------------ queries
+
+    def cases(self, query: CaseQuery, now: datetime | None = None) -> Page:
+        return self.queries.cases(query, now or self.clock())
+
+    def case(self, case_id: UUID, now: datetime | None = None) -> dict[str, Any] | None:
+        return self.queries.case(case_id, now or self.clock())
+
+    def audit(self, query: AuditQuery) -> Page:
+        return self.queries.audit(query)
+
+    def audit_for(self, aggregate_id: UUID, after_position: int = 0, limit: int = 100) -> Page:
+        return self.queries.audit(AuditQuery(aggregate_id=aggregate_id,
+                                             after_position=after_position, limit=limit))
+
+    def audit_by_actor(self, actor_id: str, since: datetime | None = None,
+                       until: datetime | None = None, after_position: int = 0,
+                       limit: int = 100) -> Page:
+        return self.queries.audit(AuditQuery(actor_id=actor_id, since=since, until=until,
+                                             after_position=after_position, limit=limit))
+
+    def org_subtree(self, org_id: UUID) -> list[UUID]:
+        return self.queries.org_subtree(org_id)
+
+    def as_of(self, case_id: UUID, at: datetime | None = None,
+              version: int | None = None) -> dict[str, Any]:
+        """The case as it stood at recorded time `at` or at `version`, from the log."""
+        if self._case_events is None:
+            raise LookupError("time travel needs the event store")
+        return case_as_of(self._case_events(case_id), self.policy, at=at, version=version)

@@ -1,0 +1,189 @@
+"""Query functions over the views (read through the SQL views that a rebuild re-points)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from caseflow.domain.clocks import case_clocks
+from caseflow.domain.policy import Policy
+from caseflow.infra.views.dialect import Dialect
+from caseflow.infra.views.unit import TablePlan
+from caseflow.projections.audit import AUDIT
+from caseflow.projections.case_status import CASE_STATUS, clock_facts
+from caseflow.projections.directory import LEADERS, ORGS
+from caseflow.projections.queries import AuditQuery, CaseQuery, Page, clamp_limit
+
+
+class BadCursor(ValueError):
+    """A paging cursor that this server did not hand out."""
+
+
+def _cursor(*parts: Any) -> str:
+    return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode()
+
+
+def _uncursor(text: str, n: int) -> list[str]:
+    try:
+        parts = base64.urlsafe_b64decode(text.encode()).decode().split("|")
+    except Exception:
+        raise BadCursor("the page cursor is not valid; start again without it") from None
+    if len(parts) != n:
+        raise BadCursor("the page cursor is not valid; start again without it")
+    return parts
+
+
+class ViewQueries:
+    """Reads for the API; `reading()` yields a connection (per thread / from a pool)."""
+
+    def __init__(self, dialect: Dialect, reading: Any, policy: Policy):
+        self.d, self.reading, self.policy = dialect, reading, policy
+        self.cases_plan = TablePlan(CASE_STATUS, "case_status", dialect)
+        self.audit_plan = TablePlan(AUDIT, "audit", dialect)
+        self.orgs_plan = TablePlan(ORGS, "orgs", dialect)
+        self.leaders_plan = TablePlan(LEADERS, "leaders", dialect)
+
+    def _value(self, type_: str, value: Any) -> Any:
+        encode = self.d.to_db.get(type_)
+        return value if encode is None or value is None else encode(value)
+
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple]:
+        with self.reading() as conn:
+            return conn.execute(self.d.sql(sql), params).fetchall()
+
+    # --------------------------------------------------------------------- cases
+
+    def cases(self, q: CaseQuery, now: datetime) -> Page:
+        """The status list: filters, newest received first, keyset or offset paging, total."""
+        where, params = self._case_filters(q, now)
+        limit = clamp_limit(q.limit)
+        total = self._fetch(f"SELECT COUNT(*) FROM case_status c WHERE {where}", params)[0][0]
+        page_where, page_params = where, list(params)
+        offset = max(0, int(q.offset))
+        if q.after:
+            at, case_id = _uncursor(q.after, 2)
+            page_where += " AND (c.received_at < ? OR (c.received_at = ? AND c.case_id < ?))"
+            at_value = self._value("timestamp", datetime.fromisoformat(at))
+            page_params += [at_value, at_value, self._value("uuid", UUID(case_id))]
+            offset = 0
+        sql = (f"SELECT {', '.join('c.' + c for c in self.cases_plan.columns)} "
+               f"FROM case_status c WHERE {page_where} "
+               "ORDER BY c.received_at DESC, c.case_id DESC LIMIT ? OFFSET ?")
+        records = self._fetch(sql, page_params + [limit + 1, offset])
+        today = self.policy.local_date(now)
+        items = [self._case_item(self.cases_plan.decode(r), today) for r in records[:limit]]
+        nxt = None
+        if len(records) > limit:
+            last = items[-1]
+            nxt = _cursor(last["received_at"].isoformat(), last["case_id"])
+        return Page(items, total, nxt)
+
+    def _case_filters(self, q: CaseQuery, now: datetime) -> tuple[str, list[Any]]:
+        conds, params = ["1 = 1"], []
+        statuses = (q.status,) if isinstance(q.status, str) else q.status
+        if statuses:
+            conds.append(f"c.status IN ({', '.join('?' * len(statuses))})")
+            params += list(statuses)
+        for column, value, type_ in (
+            ("receiving_org_id", q.org_id, "uuid"), ("unit_id", q.unit_id, "uuid"),
+            ("leader_id", q.leader_id, "uuid"), ("handler_id", q.handler_id, "text"),
+            ("category", q.category, "text"), ("channel", q.channel, "text"),
+            ("repeat", q.repeat, "bool"), ("collective", q.collective, "bool"),
+            ("supervision_open", q.supervised, "bool"),
+        ):
+            if value is not None:
+                conds.append(f"c.{column} = ?")
+                params.append(self._value(type_, value))
+        if q.overdue is not None:
+            today = self._value("date", self.policy.local_date(now))
+            conds.append("c.next_due_on < ?" if q.overdue
+                         else "(c.next_due_on IS NULL OR c.next_due_on >= ?)")
+            params.append(today)
+        if q.received_from is not None:
+            conds.append("c.received_at >= ?")
+            params.append(self._value("timestamp", self._day_start(q.received_from)))
+        if q.received_to is not None:
+            conds.append("c.received_at < ?")
+            params.append(self._value("timestamp",
+                                      self._day_start(q.received_to + timedelta(days=1))))
+        if q.within_org is not None:
+            subtree = "SELECT descendant_id FROM org_tree WHERE ancestor_id = ?"
+            conds.append(f"(c.receiving_org_id IN ({subtree}) OR c.unit_id IN ({subtree}))")
+            org = self._value("uuid", q.within_org)
+            params += [org, org]
+        return " AND ".join(conds), params
+
+    def _day_start(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.policy.tz)
+
+    def _case_item(self, row: dict[str, Any], today: date) -> dict[str, Any]:
+        due = row["next_due_on"]
+        row["overdue"] = due is not None and due < today
+        row["days_left"] = None if due is None else (due - today).days
+        return row
+
+    def case(self, case_id: UUID, now: datetime) -> dict[str, Any] | None:
+        """One case with every clock evaluated at `now` (due date, days left, overdue, on time)."""
+        sql = (f"SELECT {', '.join(self.cases_plan.columns)} FROM case_status "
+               "WHERE case_id = ?")
+        records = self._fetch(sql, [self._value("uuid", case_id)])
+        if not records:
+            return None
+        row = self._case_item(self.cases_plan.decode(records[0]), self.policy.local_date(now))
+        row["clocks"] = [asdict(c) for c in case_clocks(clock_facts(row), now, self.policy)]
+        return row
+
+    # --------------------------------------------------------------------- audit
+
+    def audit(self, q: AuditQuery) -> Page:
+        """Audit rows in log order, by aggregate and/or actor, event and recorded-time range
+        ([since, until)); keyset paging on the position (`next` is the last position)."""
+        conds, params = ["a.position > ?"], [max(0, int(q.after_position))]
+        if q.aggregate_id is not None:
+            conds.append("a.aggregate_id = ?")
+            params.append(self._value("uuid", q.aggregate_id))
+        if q.actor_id is not None:
+            conds.append("a.actor_id = ?")
+            params.append(q.actor_id)
+        if q.since is not None:
+            conds.append("a.recorded_at >= ?")
+            params.append(self._value("timestamp", q.since))
+        if q.until is not None:
+            conds.append("a.recorded_at < ?")
+            params.append(self._value("timestamp", q.until))
+        if q.event is not None:
+            conds.append("a.event = ?")
+            params.append(q.event)
+        where = " AND ".join(conds)
+        # The total counts the whole selection, not only what follows the cursor.
+        total = self._fetch(f"SELECT COUNT(*) FROM audit a WHERE {' AND '.join(conds[1:]) or '1 = 1'}",
+                            params[1:])[0][0]
+        limit = clamp_limit(q.limit)
+        sql = (f"SELECT {', '.join('a.' + c for c in self.audit_plan.columns)} FROM audit a "
+               f"WHERE {where} ORDER BY a.position LIMIT ?")
+        records = self._fetch(sql, params + [limit + 1])
+        items = [self.audit_plan.decode(r) for r in records[:limit]]
+        nxt = str(items[-1]["position"]) if len(records) > limit else None
+        return Page(items, total, nxt)
+
+    # ----------------------------------------------------------------- directory
+
+    def org_subtree(self, org_id: UUID) -> list[UUID]:
+        """The org and every org below it (empty when the org is unknown)."""
+        records = self._fetch("SELECT descendant_id FROM org_tree WHERE ancestor_id = ? "
+                              "ORDER BY depth", [self._value("uuid", org_id)])
+        decode = self.d.from_db.get("uuid")
+        return [decode(r[0]) if decode else r[0] for r in records]
+
+    def org(self, org_id: UUID) -> dict[str, Any] | None:
+        records = self._fetch(f"SELECT {', '.join(self.orgs_plan.columns)} FROM orgs "
+                              "WHERE org_id = ?", [self._value("uuid", org_id)])
+        return self.orgs_plan.decode(records[0]) if records else None
+
+    def leader(self, leader_id: UUID) -> dict[str, Any] | None:
+        records = self._fetch(f"SELECT {', '.join(self.leaders_plan.columns)} FROM leaders "
+                              "WHERE leader_id = ?", [self._value("uuid", leader_id)])
+        return self.leaders_plan.decode(records[0]) if records else None

@@ -1,0 +1,284 @@
+"""`ViewStore` over SQL (SQLite or PostgreSQL): generations of view tables, positions committed
+with the rows, poison failures, and atomic switches of the SQL views that queries read."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from caseflow.infra.views.dialect import Dialect
+from caseflow.infra.views.unit import RowCache, SqlBatch, TablePlan
+from caseflow.projections.base import PositionMoved, Projection
+from caseflow.projections.store import Cursor, Failure, Lock, ProjectionRecord
+
+META = "view_generations"
+_META_COLUMNS = ("generation", "state", "position", "recorded_at", "schema_version",
+                 "failure_position", "failure_event", "failure_error", "failed_at")
+
+
+def physical(table: str, generation: int) -> str:
+    return f"{table}_g{generation}"
+
+
+class SqlViewStore:
+    """One store per process; connections are per thread (a batch never crosses threads)."""
+
+    def __init__(self, dialect: Dialect, connect: Callable[[], Any],
+                 lock_factory: Callable[[str], Lock], transient: tuple[type[BaseException], ...]):
+        self.d, self._connect, self._lock_factory = dialect, connect, lock_factory
+        self._transient = transient
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._guard = threading.Lock()
+        self._caches: dict[tuple[str, int], RowCache] = {}
+        self.projections: dict[str, Projection] = {}
+
+    # --------------------------------------------------------------- connections
+
+    def connection(self) -> Any:
+        """This thread's connection (opened on first use, reopened if it broke)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(conn, "closed", False) or getattr(conn, "broken", False):
+            conn = self._local.conn = self._connect()
+            with self._guard:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A writing transaction on this thread's connection; yields a cursor. Connections are in
+        driver autocommit mode, so BEGIN/COMMIT are ours to say (the same on both backends)."""
+        conn = self.connection()
+        cur = conn.cursor()
+        cur.execute(self.d.begin)
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException:
+            try:
+                cur.execute("ROLLBACK")
+            except Exception:  # the connection itself may be gone; it is reopened next time
+                self._local.conn = None
+            raise
+
+    def close(self) -> None:
+        with self._guard:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except Exception:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    def is_transient(self, exc: BaseException) -> bool:
+        return isinstance(exc, self._transient)
+
+    def lock(self, name: str) -> Lock:
+        return self._lock_factory(name)
+
+    # --------------------------------------------------------------------- setup
+
+    def setup(self, projections: list[Projection]) -> None:
+        d = self.d
+        ts = d.types["timestamp"]
+        with self.transaction() as cur:
+            if d.name == "postgres":  # several processes may start at once
+                cur.execute("SELECT pg_advisory_xact_lock(7355608001)")
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {META} (projection TEXT NOT NULL, "
+                f"generation INTEGER NOT NULL, state TEXT NOT NULL, "
+                f"position {d.types['int']} NOT NULL DEFAULT 0, recorded_at {ts}, "
+                f"schema_version INTEGER NOT NULL, failure_position {d.types['int']}, "
+                f"failure_event TEXT, failure_error TEXT, failed_at {ts}, created_at {ts}, "
+                f"switched_at {ts}, PRIMARY KEY (projection, generation))")
+            for p in projections:
+                self.projections[p.name] = p
+                row = cur.execute(d.sql(f"SELECT generation FROM {META} WHERE projection = ? "
+                                        "AND state = 'active'"), (p.name,)).fetchone()
+                if row is None:
+                    generation = 1
+                    cur.execute(d.sql(
+                        f"INSERT INTO {META} (projection, generation, state, position, "
+                        "schema_version, created_at, switched_at) VALUES (?, ?, 'active', 0, ?, ?, ?)"),
+                        (p.name, 1, p.schema_version, *[self._now()] * 2))
+                else:
+                    generation = row[0]
+                # Tables added to a projection since are created empty (a rebuild fills them).
+                for plan in self.plans(p, generation).values():
+                    for stmt in plan.ddl(with_indexes=True):
+                        cur.execute(stmt)
+                    self._point_view(cur, plan, replace=False)
+
+    def plans(self, projection: Projection, generation: int) -> dict[str, TablePlan]:
+        return {t.name: TablePlan(t, physical(t.name, generation), self.d)
+                for t in projection.tables}
+
+    def _point_view(self, cur: Any, plan: TablePlan, replace: bool) -> None:
+        name = plan.table.name
+        if replace:
+            cur.execute(f"DROP VIEW IF EXISTS {name}")
+        elif self.d.name == "postgres":
+            cur.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {plan.physical}")
+            return
+        cur.execute(f"CREATE VIEW IF NOT EXISTS {name} AS SELECT * FROM {plan.physical}"
+                    if self.d.name == "sqlite" else
+                    f"CREATE VIEW {name} AS SELECT * FROM {plan.physical}")
+
+    # ---------------------------------------------------------------- bookkeeping
+
+    def record(self, name: str) -> ProjectionRecord:
+        cur = self.connection().cursor()
+        rows = cur.execute(self.d.sql(
+            f"SELECT {', '.join(_META_COLUMNS)} FROM {META} WHERE projection = ? "
+            "AND state IN ('active', 'building')"), (name,)).fetchall()
+        by_state = {r[1]: r for r in rows}
+        if "active" not in by_state:
+            raise KeyError(name)
+        active, building = by_state["active"], by_state.get("building")
+        return ProjectionRecord(
+            name=name,
+            schema_version=active[4],
+            active=self._cursor(active),
+            building=self._cursor(building) if building else None,
+            failure=self._failure(active),
+            building_failure=self._failure(building) if building else None,
+        )
+
+    def _cursor(self, r: tuple) -> Cursor:
+        return Cursor(r[0], r[2], _as_datetime(r[3]))
+
+    def _failure(self, r: tuple) -> Failure | None:
+        if r[5] is None:
+            return None
+        return Failure(r[5], r[6], r[7], _as_datetime(r[8]))
+
+    def record_failure(self, name: str, generation: int, failure: Failure | None) -> None:
+        values = ((failure.position, failure.event, failure.error, self._ts(failure.at))
+                  if failure else (None, None, None, None))
+        with self.transaction() as cur:
+            cur.execute(self.d.sql(
+                f"UPDATE {META} SET failure_position = ?, failure_event = ?, failure_error = ?, "
+                "failed_at = ? WHERE projection = ? AND generation = ?"),
+                (*values, name, generation))
+
+    # --------------------------------------------------------------------- batch
+
+    @contextmanager
+    def batch(self, projection: Projection, generation: int,
+              expected_position: int) -> Iterator[SqlBatch]:
+        key = (projection.name, generation)
+        cache = self._caches.get(key)
+        if cache is None:
+            cache = self._caches[key] = RowCache()
+        try:
+            with self.transaction() as cur:
+                row = cur.execute(self.d.sql(
+                    f"SELECT state, position FROM {META} WHERE projection = ? AND generation = ?"
+                    + self.d.for_update), key).fetchone()
+                if row is None or row[0] not in ("active", "building") \
+                        or row[1] != expected_position:
+                    raise PositionMoved(f"{projection.name} g{generation}: {row}")
+                batch = SqlBatch(cur, self.plans_cached(projection, generation), cache)
+                yield batch
+                batch.flush()
+                if batch.position is not None:
+                    cur.execute(self.d.sql(
+                        f"UPDATE {META} SET position = ?, recorded_at = ? "
+                        "WHERE projection = ? AND generation = ?"),
+                        (batch.position, self._ts(batch.recorded_at), *key))
+        except BaseException:
+            cache.clear()
+            raise
+
+    def plans_cached(self, projection: Projection, generation: int) -> dict[str, TablePlan]:
+        key = ("plans", projection.name, generation)
+        plans = self._local.__dict__.get(key)
+        if plans is None:
+            plans = self._local.__dict__[key] = self.plans(projection, generation)
+        return plans
+
+    # ------------------------------------------------------------------- rebuild
+
+    def begin_rebuild(self, projection: Projection) -> Cursor:
+        d = self.d
+        with self.transaction() as cur:
+            row = cur.execute(d.sql(
+                f"SELECT generation, state, position, recorded_at FROM {META} "
+                "WHERE projection = ? AND state = 'building'"), (projection.name,)).fetchone()
+            if row is not None:
+                return Cursor(row[0], row[2], _as_datetime(row[3]))
+            top = cur.execute(d.sql(f"SELECT MAX(generation) FROM {META} WHERE projection = ?"),
+                              (projection.name,)).fetchone()[0] or 0
+            generation = top + 1
+            cur.execute(d.sql(
+                f"INSERT INTO {META} (projection, generation, state, position, schema_version, "
+                "created_at) VALUES (?, ?, 'building', 0, ?, ?)"),
+                (projection.name, generation, projection.schema_version, self._now()))
+            for plan in self.plans(projection, generation).values():
+                cur.execute(f"DROP TABLE IF EXISTS {plan.physical}")
+                # Secondary indexes come at the switch: bulk loading without them is faster.
+                for stmt in plan.ddl(with_indexes=False):
+                    cur.execute(stmt)
+        return Cursor(generation, 0, None)
+
+    def switch(self, projection: Projection, generation: int) -> None:
+        plans = self.plans(projection, generation)
+        with self.transaction() as cur:
+            for plan in plans.values():
+                for stmt in plan.index_ddl():
+                    cur.execute(stmt)
+        with self.transaction() as cur:
+            old = cur.execute(self.d.sql(
+                f"SELECT generation FROM {META} WHERE projection = ? AND state = 'active'"
+                + self.d.for_update), (projection.name,)).fetchone()
+            cur.execute(self.d.sql(
+                f"UPDATE {META} SET state = 'retired' WHERE projection = ? AND state = 'active'"),
+                (projection.name,))
+            cur.execute(self.d.sql(
+                f"UPDATE {META} SET state = 'active', switched_at = ? "
+                "WHERE projection = ? AND generation = ? AND state = 'building'"),
+                (self._now(), projection.name, generation))
+            for plan in plans.values():
+                self._point_view(cur, plan, replace=True)
+        if old is not None and old[0] != generation:
+            self._drop_tables(projection, old[0])
+        self._caches.pop((projection.name, old[0] if old else 0), None)
+
+    def discard_rebuild(self, name: str) -> None:
+        projection = self.projections[name]
+        with self.transaction() as cur:
+            row = cur.execute(self.d.sql(
+                f"SELECT generation FROM {META} WHERE projection = ? AND state = 'building'"),
+                (name,)).fetchone()
+            if row is None:
+                return
+            cur.execute(self.d.sql(f"DELETE FROM {META} WHERE projection = ? AND generation = ?"),
+                        (name, row[0]))
+        self._drop_tables(projection, row[0])
+        self._caches.pop((name, row[0]), None)
+
+    def _drop_tables(self, projection: Projection, generation: int) -> None:
+        with self.transaction() as cur:
+            for plan in self.plans(projection, generation).values():
+                cur.execute(f"DROP TABLE IF EXISTS {plan.physical}")
+
+    # ------------------------------------------------------------------- helpers
+
+    def _now(self) -> Any:
+        return self._ts(datetime.now(timezone.utc))
+
+    def _ts(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        encode = self.d.to_db.get("timestamp")
+        return encode(value) if encode else value
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)

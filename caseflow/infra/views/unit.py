@@ -1,0 +1,234 @@
+"""The `Rows` unit of work on SQL: changes are gathered in memory during a batch, then written
+with one `executemany` per table and kind of change. A row cache that outlives the batch saves
+re-reading rows the consumer itself wrote (valid while nobody else moves its position)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from caseflow.infra.views.dialect import Dialect, literal_default
+from caseflow.projections.base import Key, Row, Table
+
+_DELETED = object()
+KEYS_PER_SELECT = 400
+
+
+class TablePlan:
+    """SQL and converters for one physical table (a logical table in one generation)."""
+
+    def __init__(self, table: Table, physical: str, dialect: Dialect):
+        self.table, self.physical, self.dialect = table, physical, dialect
+        self.columns = table.column_names
+        self.defaults = {c.name: c.default for c in table.columns}
+        self.encoders = dialect.encoders(table)
+        self.decoders = [(i, f) for i, f in enumerate(dialect.decoders(table)) if f is not None]
+        self.key_index = [self.columns.index(k) for k in table.key]
+        self.by_name = {c.name: c for c in table.columns}
+        cols, keys = ", ".join(self.columns), ", ".join(table.key)
+        marks = ", ".join("?" * len(self.columns))
+        rest = [c for c in self.columns if c not in table.key]
+        sets = ", ".join(f"{c} = excluded.{c}" for c in rest)
+        action = f"DO UPDATE SET {sets}" if rest else "DO NOTHING"
+        self.upsert = dialect.sql(
+            f"INSERT INTO {physical} ({cols}) VALUES ({marks}) ON CONFLICT ({keys}) {action}")
+        self.insert = dialect.sql(f"INSERT INTO {physical} ({cols}) VALUES ({marks})")
+        where = " AND ".join(f"{k} = ?" for k in table.key)
+        self.delete = dialect.sql(f"DELETE FROM {physical} WHERE {where}")
+        self._select = f"SELECT {cols} FROM {physical} WHERE "
+        self._key_expr = table.key[0] if len(table.key) == 1 else f"({keys})"
+        self._key_marks = "?" if len(table.key) == 1 else "(" + ", ".join("?" * len(table.key)) + ")"
+
+    def ddl(self, with_indexes: bool) -> list[str]:
+        d = self.dialect
+        cols = []
+        for c in self.table.columns:
+            default = "" if c.default is None else f" DEFAULT {literal_default(c.default, d)}"
+            cols.append(f"{c.name} {d.types[c.type]}{default}")
+        stmts = [f"CREATE TABLE IF NOT EXISTS {self.physical} ({', '.join(cols)}, "
+                 f"PRIMARY KEY ({', '.join(self.table.key)}))"]
+        if with_indexes:
+            stmts += self.index_ddl()
+        return stmts
+
+    def index_ddl(self) -> list[str]:
+        return [f"CREATE INDEX IF NOT EXISTS {self.physical}_{'_'.join(cols)} "
+                f"ON {self.physical} ({', '.join(cols)})" for cols in self.table.indexes]
+
+    def select_keys(self, n: int) -> str:
+        if len(self.table.key) == 1:
+            cond = f"{self._key_expr} IN ({', '.join('?' * n)})"
+        else:
+            cond = f"{self._key_expr} IN (VALUES {', '.join([self._key_marks] * n)})"
+        return self.dialect.sql(self._select + cond)
+
+    def decode(self, record: tuple) -> Row:
+        values = list(record)
+        for i, f in self.decoders:
+            v = values[i]
+            if v is not None:
+                values[i] = f(v)
+        return dict(zip(self.columns, values, strict=True))
+
+    def encode_key(self, key: Key) -> tuple:
+        return tuple(v if (f := self.encoders[i]) is None or v is None else f(v)
+                     for i, v in zip(self.key_index, key, strict=True))
+
+    def encode_row(self, row: Row) -> tuple:
+        defaults = self.defaults
+        return self.dialect.encode(self.encoders, tuple(
+            row[c] if c in row else defaults[c] for c in self.columns))
+
+    def full(self, key: Key) -> Row:
+        row = dict(self.defaults)
+        row.update(zip(self.table.key, key, strict=True))
+        return row
+
+
+class RowCache:
+    """Committed rows of one consumer's tables, bounded; cleared whenever a batch rolls back."""
+
+    def __init__(self, max_rows: int = 50_000):
+        self.max_rows = max_rows
+        self.tables: dict[str, dict[Key, Row | None]] = {}
+
+    def of(self, table: str) -> dict[Key, Row | None]:
+        rows = self.tables.get(table)
+        if rows is None:
+            rows = self.tables[table] = {}
+        return rows
+
+    def trim(self) -> None:
+        for rows in self.tables.values():
+            if len(rows) > self.max_rows:
+                for key in list(rows)[: len(rows) - self.max_rows // 2]:
+                    del rows[key]
+
+    def clear(self) -> None:
+        self.tables.clear()
+
+
+class SqlBatch:
+    """`Rows` + `advance` for one transaction over one generation's tables."""
+
+    def __init__(self, conn: Any, plans: dict[str, TablePlan], cache: RowCache):
+        self.conn, self.plans, self.cache = conn, plans, cache
+        self.pending: dict[str, dict[Key, Any]] = {}
+        self.deltas: dict[str, dict[Key, dict[str, Any]]] = {}
+        self.inserts: dict[str, list[Row]] = {}
+        self.position: int | None = None
+        self.recorded_at: datetime | None = None
+
+    # ---------------------------------------------------------------------- Rows
+
+    def preload(self, table: str, keys: Iterable[Key]) -> None:
+        plan, cached = self.plans[table], self.cache.of(table)
+        pending = self.pending.get(table, {})
+        missing = list({k for k in keys if k not in cached and k not in pending})
+        for i in range(0, len(missing), KEYS_PER_SELECT):
+            chunk = missing[i: i + KEYS_PER_SELECT]
+            params: list[Any] = []
+            for k in chunk:
+                params.extend(plan.encode_key(k))
+            for record in self.conn.execute(plan.select_keys(len(chunk)), params).fetchall():
+                row = plan.decode(record)
+                cached[plan.table.key_of(row)] = row
+            for k in chunk:
+                cached.setdefault(k, None)
+
+    def get(self, table: str, key: Key) -> Row | None:
+        pending = self.pending.get(table)
+        if pending is not None and key in pending:
+            row = pending[key]
+            return None if row is _DELETED else dict(row)
+        cached = self.cache.of(table)
+        if key not in cached:
+            self.preload(table, (key,))
+        row = cached[key]
+        deltas = self.deltas.get(table, {}).get(key)
+        if deltas:
+            row = dict(row) if row is not None else self.plans[table].full(key)
+            for column, delta in deltas.items():
+                row[column] = (row[column] or 0) + delta
+            return row
+        return None if row is None else dict(row)
+
+    def put(self, table: str, row: Row) -> None:
+        plan = self.plans[table]
+        key = plan.table.key_of(row)
+        self.pending.setdefault(table, {})[key] = row
+        if table in self.deltas:
+            self.deltas[table].pop(key, None)
+
+    def add(self, table: str, key: Key, **deltas: int | float) -> None:
+        pending = self.pending.get(table)
+        if pending is not None and key in pending:
+            row = pending[key]
+            if row is _DELETED:
+                row = pending[key] = self.plans[table].full(key)
+            for column, delta in deltas.items():
+                row[column] = (row[column] or 0) + delta
+            return
+        acc = self.deltas.setdefault(table, {}).setdefault(key, {})
+        for column, delta in deltas.items():
+            acc[column] = acc.get(column, 0) + delta
+
+    def insert(self, table: str, row: Row) -> None:
+        self.inserts.setdefault(table, []).append(row)
+
+    def delete(self, table: str, key: Key) -> None:
+        self.pending.setdefault(table, {})[key] = _DELETED
+        if table in self.deltas:
+            self.deltas[table].pop(key, None)
+
+    def advance(self, position: int, recorded_at: datetime) -> None:
+        self.position, self.recorded_at = position, recorded_at
+
+    # --------------------------------------------------------------------- flush
+
+    def flush(self) -> None:
+        """Write everything gathered (inside the open transaction) and update the cache."""
+        conn = self.conn
+        for table, changes in self.pending.items():
+            plan, cached = self.plans[table], self.cache.of(table)
+            gone = [plan.encode_key(k) for k, r in changes.items() if r is _DELETED]
+            if gone:
+                conn.executemany(plan.delete, gone)
+            rows = [r for r in changes.values() if r is not _DELETED]
+            if rows:
+                conn.executemany(plan.upsert, [plan.encode_row(r) for r in rows])
+            for key, row in changes.items():
+                cached.pop(key, None)
+                cached[key] = None if row is _DELETED else {**plan.defaults, **row}
+        for table, by_key in self.deltas.items():
+            self._flush_deltas(self.plans[table], by_key)
+        for table, rows in self.inserts.items():
+            plan = self.plans[table]
+            conn.executemany(plan.insert, [plan.encode_row(r) for r in rows])
+        self.cache.trim()
+
+    def _flush_deltas(self, plan: TablePlan, by_key: dict[Key, dict[str, Any]]) -> None:
+        groups: dict[tuple[str, ...], list[tuple]] = {}
+        cached = self.cache.of(plan.table.name)
+        for key, deltas in by_key.items():
+            columns = tuple(sorted(deltas))
+            groups.setdefault(columns, []).append(
+                plan.encode_key(key) + tuple(deltas[c] for c in columns))
+            row = cached.get(key)
+            if row is not None:
+                for c in columns:
+                    row[c] = (row[c] or 0) + deltas[c]
+            else:
+                cached.pop(key, None)  # absent before: its new defaults are not known here
+        keys = plan.table.key
+        for columns, params in groups.items():
+            names = keys + columns
+            sets = ", ".join(f"{c} = COALESCE({plan.physical}.{c}, 0) + excluded.{c}"
+                             for c in columns)
+            sql = plan.dialect.sql(
+                f"INSERT INTO {plan.physical} ({', '.join(names)}) "
+                f"VALUES ({', '.join('?' * len(names))}) "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}")
+            conn_params = [p for p in params]
+            self.conn.executemany(sql, conn_params)

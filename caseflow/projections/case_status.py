@@ -1,0 +1,180 @@
+"""`case_status`: one row per case — where it stands, who owns it, and its clock facts.
+
+Clocks are not stored as verdicts: the row keeps the business times that start and stop them
+(`ClockFacts`) and the due dates those imply (the limits are known when the event arrives), and
+queries compare the dates with today's. So a case becomes overdue without any new event.
+`next_due_on` is the earliest due date of the office's open duties (screening, handling,
+review, re-check, oversight); a case is overdue when that date is before today. The petitioner's
+windows (review, re-check request) are rights, not duties, and never make a case overdue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from caseflow.domain.clocks import ClockFacts
+from caseflow.domain.policy import Policy
+from caseflow.projections.base import Column, Projection, Row, Rows, Table
+from caseflow.projections.source import LoggedEvent
+
+FACTS = tuple(ClockFacts.__dataclass_fields__)  # received_at … closed_at, extension_days
+DUE = ("screening_due_on", "handling_due_on", "review_window_due_on", "review_due_on",
+       "recheck_window_due_on", "recheck_due_on", "supervision_due_on")
+
+CASE_STATUS = Table("case_status", (
+    Column("case_id", "uuid"), Column("status", "text"), Column("category", "text"),
+    Column("channel", "text"), Column("receiving_org_id", "uuid"), Column("unit_id", "uuid"),
+    Column("leader_id", "uuid"), Column("handler_id", "text"), Column("registered_by", "text"),
+    Column("subject", "text"), Column("region", "text"), Column("headcount", "int"),
+    Column("collective", "bool", False), Column("repeat", "bool", False),
+    Column("prior_case_id", "uuid"), Column("decision", "text"), Column("outcome", "text"),
+    Column("satisfaction", "text"), Column("satisfaction_stage", "text"),
+    Column("supervision_level", "text"), Column("supervision_open", "bool", False),
+    *(Column(f, "int" if f == "extension_days" else "timestamp",
+             0 if f == "extension_days" else None) for f in FACTS),
+    Column("received_on", "date"), *(Column(d, "date") for d in DUE),
+    Column("next_due_on", "date"),
+    Column("last_event", "text"), Column("last_event_at", "timestamp"),
+    Column("version", "int"), Column("position", "int"),
+), key=("case_id",), indexes=(
+    ("received_on",), ("status", "received_on"), ("receiving_org_id", "received_on"),
+    ("unit_id", "received_on"), ("leader_id", "received_on"), ("next_due_on",),
+))
+
+# status after each event that changes it (screening depends on the decision)
+_STATUS = {"case.assigned": "assigned", "case.resolved": "resolved",
+           "case.review_requested": "review_requested", "case.reviewed": "reviewed",
+           "case.recheck_requested": "recheck_requested", "case.rechecked": "rechecked",
+           "case.closed": "closed"}
+_SCREENED = {"accept": "accepted", "forward": "forwarded", "reject": "rejected", "route": "routed"}
+
+
+def _v(value: Any) -> Any:
+    """Enum members as their plain string value (both drivers then store them as text)."""
+    return None if value is None else getattr(value, "value", value)
+
+
+class CaseStatus(Projection):
+    name = "case_status"
+    tables = (CASE_STATUS,)
+    interests = frozenset(n for n in (
+        "case.received", "case.screened", "case.assigned", "case.visited", "case.extended",
+        "case.resolved", "case.evaluated", "case.review_requested", "case.reviewed",
+        "case.recheck_requested", "case.rechecked", "case.supervised", "case.closed"))
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        p = policy
+        self._limits = (p.screening_days, p.handling_days, p.review_window_days,
+                        p.review_due_days, p.recheck_window_days, p.recheck_due_days)
+
+    def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
+        rows.preload("case_status", {(e.aggregate_id,) for e in events
+                                     if e.name != "case.received"})
+        for e in events:
+            if e.name == "case.received":
+                row = self.received(e)
+            else:
+                row = rows.get("case_status", (e.aggregate_id,))
+                if row is None:
+                    raise LookupError(f"{e.name} for case {e.aggregate_id} that was never received")
+                self.apply(row, e)
+            row["last_event"], row["last_event_at"] = e.name, e.recorded_at
+            row["version"], row["position"] = e.version, e.position
+            self.derive(row)
+            rows.put("case_status", row)
+
+    # ---------------------------------------------------------------- the fold
+
+    def received(self, e: LoggedEvent) -> Row:
+        d = e.data
+        row: Row = dict.fromkeys(CASE_STATUS.column_names)
+        row.update(
+            case_id=e.aggregate_id, status="registered", category=_v(d.get("category")),
+            channel=_v(d["channel"]), receiving_org_id=d["receiving_org_id"],
+            registered_by=d.get("registered_by"), subject=d.get("subject"),
+            region=d.get("region"), headcount=d.get("headcount"),
+            # 集体访: the policy's headcount threshold (5 by default)
+            collective=(d.get("headcount") or 1) >= self.policy.collective_headcount,
+            repeat=d.get("prior_case_id") is not None, prior_case_id=d.get("prior_case_id"),
+            supervision_open=False, extension_days=0, received_at=d["received_at"],
+        )
+        return row
+
+    def apply(self, row: Row, e: LoggedEvent) -> None:
+        name, d, at = e.name, e.data, e.meta.occurred_at
+        if name in _STATUS:
+            row["status"] = _STATUS[name]
+        if name == "case.screened":
+            decision = _v(d["decision"])
+            row["status"], row["decision"] = _SCREENED[decision], decision
+            row["category"] = _v(d.get("category")) or row["category"]
+            row["screened_at"] = at
+            if decision == "accept":
+                row["accepted_at"] = at
+        elif name == "case.assigned":
+            row["unit_id"], row["leader_id"] = d["unit_id"], d["leader_id"]
+            row["handler_id"] = d.get("handler_id")
+        elif name == "case.extended":
+            row["extension_days"] = (row["extension_days"] or 0) + d["days"]
+        elif name == "case.resolved":
+            row["resolved_at"], row["outcome"] = d["served_at"], _v(d["outcome"])
+        elif name == "case.evaluated":
+            row["satisfaction"] = _v(d["rating"])
+            row["satisfaction_stage"] = _v(d.get("stage"))
+        elif name == "case.review_requested":
+            row["review_requested_at"] = at
+        elif name == "case.reviewed":
+            row["reviewed_at"], row["outcome"] = d["served_at"], _v(d["outcome"])
+        elif name == "case.recheck_requested":
+            row["recheck_requested_at"] = at
+        elif name == "case.rechecked":
+            row["rechecked_at"], row["outcome"] = d["served_at"], _v(d["outcome"])
+        elif name == "case.supervised":
+            row["supervision_level"] = _v(d.get("level"))
+            if d.get("cleared"):
+                row["supervision_open"], row["supervision_cleared_at"] = False, at
+            else:
+                row["supervision_open"], row["supervision_opened_at"] = True, at
+                row["supervision_due_at"], row["supervision_cleared_at"] = d.get("due_at"), None
+        elif name == "case.closed":
+            row["closed_at"] = at
+
+    def derive(self, row: Row) -> None:
+        """Due dates from the facts, the same arithmetic as `domain.clocks.case_clocks`."""
+        day = self._local_date
+        screening, handling, review_window, review, recheck_window, recheck = self._limits
+        row["received_on"] = received = day(row["received_at"])
+        row["screening_due_on"] = _plus(received, screening)
+        row["handling_due_on"] = _plus(day(row["accepted_at"]),
+                                       handling + (row["extension_days"] or 0))
+        row["review_window_due_on"] = _plus(day(row["resolved_at"]), review_window)
+        row["review_due_on"] = _plus(day(row["review_requested_at"]), review)
+        row["recheck_window_due_on"] = _plus(day(row["reviewed_at"]), recheck_window)
+        row["recheck_due_on"] = _plus(day(row["recheck_requested_at"]), recheck)
+        row["supervision_due_on"] = day(row["supervision_due_at"]) \
+            if row["supervision_opened_at"] else None
+        open_duties = []
+        if row["closed_at"] is None:
+            for due, done in (("screening_due_on", "screened_at"),
+                              ("handling_due_on", "resolved_at"),
+                              ("review_due_on", "reviewed_at"),
+                              ("recheck_due_on", "rechecked_at"),
+                              ("supervision_due_on", "supervision_cleared_at")):
+                if row[due] is not None and row[done] is None:
+                    open_duties.append(row[due])
+        row["next_due_on"] = min(open_duties) if open_duties else None
+
+    def _local_date(self, moment: datetime | None) -> date | None:
+        return None if moment is None else moment.astimezone(self.policy.tz).date()
+
+
+def _plus(day: date | None, days: int) -> date | None:
+    return None if day is None else day + timedelta(days=days)
+
+
+def clock_facts(row: Row) -> ClockFacts:
+    """The row's clock facts, for `domain.clocks.case_clocks` at query time."""
+    return ClockFacts(**{f: row[f] for f in FACTS})

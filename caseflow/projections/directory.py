@@ -1,0 +1,52 @@
+"""`directory`: orgs (with their place in the hierarchy) and leaders, for names, org-subtree
+filters ("my org and everything below it") and leader levels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from caseflow.domain.policy import Policy
+from caseflow.projections.base import Column, Projection, Rows, Table
+from caseflow.projections.source import LoggedEvent
+
+ORGS = Table("orgs", (
+    Column("org_id", "uuid"), Column("name", "text"), Column("level", "text"),
+    Column("parent_id", "uuid"), Column("path", "json"), Column("registered_at", "timestamp"),
+), key=("org_id",), indexes=(("parent_id",),))
+
+# Closure table: one row per (ancestor, descendant), an org being its own ancestor at depth 0.
+ORG_TREE = Table("org_tree", (
+    Column("ancestor_id", "uuid"), Column("descendant_id", "uuid"), Column("depth", "int"),
+), key=("ancestor_id", "descendant_id"), indexes=(("descendant_id",),))
+
+LEADERS = Table("leaders", (
+    Column("leader_id", "uuid"), Column("name", "text"), Column("title", "text"),
+    Column("org_id", "uuid"), Column("level", "text"), Column("registered_at", "timestamp"),
+), key=("leader_id",), indexes=(("org_id",),))
+
+
+class Directory(Projection):
+    name = "directory"
+    tables = (ORGS, ORG_TREE, LEADERS)
+    interests = frozenset({"org.registered", "leader.registered"})
+
+    def __init__(self, policy: Policy | None = None):
+        self.policy = policy
+
+    def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
+        for e in events:
+            d = e.data
+            if e.name == "org.registered":
+                parent = rows.get("orgs", (d["parent_id"],)) if d.get("parent_id") else None
+                path = [*(parent["path"] if parent else []), str(e.aggregate_id)]
+                rows.put("orgs", {"org_id": e.aggregate_id, "name": d["name"],
+                                  "level": str(d["level"]), "parent_id": d.get("parent_id"),
+                                  "path": path, "registered_at": e.recorded_at})
+                for depth, ancestor in enumerate(reversed(path)):
+                    rows.put("org_tree", {"ancestor_id": UUID(ancestor),
+                                          "descendant_id": e.aggregate_id, "depth": depth})
+            elif e.name == "leader.registered":
+                rows.put("leaders", {"leader_id": e.aggregate_id, "name": d["name"],
+                                     "title": d.get("title", ""), "org_id": d["org_id"],
+                                     "level": str(d["level"]), "registered_at": e.recorded_at})

@@ -1,0 +1,60 @@
+"""What the API asks of the views: filters, pages. Plain data, no SQL (answered by
+`caseflow.infra.views.queries`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """Filters of `GET /cases` (DESIGN §5); every one optional, all combined with AND."""
+
+    status: str | tuple[str, ...] | None = None
+    org_id: UUID | None = None  # receiving org
+    unit_id: UUID | None = None  # responsible unit
+    leader_id: UUID | None = None
+    handler_id: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    overdue: bool | None = None  # an open office duty is past its due date (as of `today`)
+    received_from: date | None = None  # local dates, inclusive
+    received_to: date | None = None
+    within_org: UUID | None = None  # receiving org or unit is this org or below it
+    repeat: bool | None = None
+    collective: bool | None = None
+    supervised: bool | None = None  # oversight open
+    limit: int = 50
+    offset: int = 0
+    after: str | None = None  # keyset cursor from `Page.next` (then `offset` is ignored)
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Audit rows: a case's history (`aggregate_id`) or what an actor did in a recorded-time range
+    ([since, until)), in log order."""
+
+    actor_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    aggregate_id: UUID | None = None
+    event: str | None = None
+    limit: int = 100
+    after_position: int = 0  # keyset: rows after this log position
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    next: str | None = None  # cursor for the next page, None on the last
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def clamp_limit(limit: int) -> int:
+    return max(1, min(int(limit), MAX_LIMIT))
