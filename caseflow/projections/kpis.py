@@ -131,7 +131,8 @@ TABLES = (
     Table(ORGS, (Column("org_id", "uuid"), Column("parent_id", "uuid"), Column("level", "text"),
                  Column("name", "text")),
           key=("org_id",), indexes=(("parent_id",),)),
-    Table(CASES, (Column("case_id", "uuid"), Column("org_id", "uuid"), Column("received_on", "date"),
+    Table(CASES, (Column("case_id", "uuid"), Column("org_id", "uuid"),
+                  Column("received_on", "date"),
                   Column("accepted_on", "date"), Column("extension_days", "int", 0),
                   Column("unit_id", "uuid"), Column("resolved_on", "date"),
                   Column("review_requested", "bool", False), Column("repeated", "bool", False),
@@ -162,7 +163,7 @@ class Kpis(Projection):
         changes = self.fold(events, cases)
         for (org_id, period), deltas in changes.counters.items():
             # added even when the deltas net to zero: rows must not depend on batch boundaries
-            rows.add(KPIS, (org_id, period), **dict(zip(COLUMNS, deltas)))
+            rows.add(KPIS, (org_id, period), **dict(zip(COLUMNS, deltas, strict=True)))
         for case_id, s in changes.cases.items():
             rows.put(CASES, {"case_id": case_id, **{c: getattr(s, c) for c in CASE_COLUMNS[1:]}})
         for e in events:

@@ -263,7 +263,7 @@ def write(changes: Changes, rows: Rows) -> None:
     """Write one batch's changes. Counter rows are added even when their deltas net to zero, so
     that which rows exist does not depend on where batch boundaries fell."""
     for (leader_id, period), deltas in changes.counters.items():
-        rows.add(STATS, (leader_id, period), **dict(zip(COLUMNS, deltas)))
+        rows.add(STATS, (leader_id, period), **dict(zip(COLUMNS, deltas, strict=True)))
     for case_id, s in changes.cases.items():
         rows.put(CASES, {"case_id": case_id, "accepted_on": s.accepted_on,
                          "extension_days": s.extension_days, "leader_id": s.leader_id,

@@ -134,7 +134,8 @@ def quota_periods(quota_kind: str, requested: Period) -> list[Period]:
     anchor, so the answer is that half-year's standing.
     """
     if quota_kind not in _RANK:
-        raise ValueError(f"Unknown quota period {quota_kind!r}; expected one of {', '.join(KINDS)}.")
+        raise ValueError(f"Unknown quota period {quota_kind!r}; expected one of "
+                         f"{', '.join(KINDS)}.")
     if is_coarser(quota_kind, requested.kind):
         return [period_of(quota_kind, requested.anchor)]
     out, current = [], period_of(quota_kind, requested.start)

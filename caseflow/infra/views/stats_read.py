@@ -29,7 +29,7 @@ class Reader:
         self.d: Dialect = store.d
 
     def fetch(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple]:
-        """Rows of a SELECT written with `?` placeholders; parameters are encoded for the dialect."""
+        """Rows of a SELECT written with `?` placeholders (parameters encoded for the dialect)."""
         cur = self.store.connection().cursor()
         try:
             cur.execute(self.d.sql(sql), [self.encode(p) for p in params])

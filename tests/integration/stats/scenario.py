@@ -43,11 +43,18 @@ All times are Shanghai wall-clock time (the deployment zone) unless marked UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import UUID
 
 from caseflow.domain.values import (
-    Category, Channel, Decision, OrgLevel, Outcome, Petitioner, Rating, VisitMode,
+    Category,
+    Channel,
+    Decision,
+    OrgLevel,
+    Outcome,
+    Petitioner,
+    Rating,
+    VisitMode,
 )
 from caseflow.services.app import Actor, CaseflowApp, Context
 
@@ -158,10 +165,10 @@ def run(app: CaseflowApp, clock) -> Ids:
     s.assign("E", "T", "LT")
     s.at(local(2026, 3, 20))
     app.extend(CTX, s.cases["B"], days=20, reason="Site survey needed", approved_by="LK")
-    s.at(datetime(2026, 3, 31, 16, 0, tzinfo=timezone.utc)).resolve("B")
+    s.at(datetime(2026, 3, 31, 16, 0, tzinfo=UTC)).resolve("B")
     s.evaluate("B", Rating.BASICALLY_SATISFIED)
-    s.at(datetime(2026, 3, 31, 16, 31, tzinfo=timezone.utc))
-    s.receive("F", "C", received_at=datetime(2026, 3, 31, 16, 30, tzinfo=timezone.utc))
+    s.at(datetime(2026, 3, 31, 16, 31, tzinfo=UTC))
+    s.receive("F", "C", received_at=datetime(2026, 3, 31, 16, 30, tzinfo=UTC))
     s.at(local(2026, 4, 16, 23, 59)).screen("F")
     s.at(local(2026, 4, 17)).assign("F", "C", "LC")
     s.at(local(2026, 4, 20))

@@ -30,8 +30,8 @@ class Log:
         version = self._versions.get(aggregate_id, 0) + 1
         self._versions[aggregate_id] = version
         meta = Meta("tester", "operator", "corr", None, self.at)
-        self.events.append(LoggedEvent(next(self._position), uuid4(), aggregate_id, version, event_name,
-                                       self.at, meta, data))
+        self.events.append(LoggedEvent(next(self._position), uuid4(), aggregate_id, version,
+                                       event_name, self.at, meta, data))
         return aggregate_id
 
     def org(self, level: str = "county", parent_id: UUID | None = None, name: str = "Org") -> UUID:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -57,7 +57,7 @@ def test_screening_on_the_sixteenth_day_is_late(log, view):
 
 def test_screening_counts_in_the_period_of_the_shanghai_received_date(log, view):
     office = log.org()
-    case = log.received(office, received_at=datetime(2026, 3, 31, 16, 30, tzinfo=timezone.utc))
+    case = log.received(office, received_at=datetime(2026, 3, 31, 16, 30, tzinfo=UTC))
     log.at = local(2026, 4, 16, 23, 59)  # day 15 counted from 1 April (Shanghai)
     log.screened(case)
     view.run(log.events)
@@ -74,7 +74,7 @@ def test_handling_kpis_belong_to_the_unit_of_the_latest_assignment(log, view):
     log.resolved(case)
     view.run(log.events)
     assert kpis(view, second, "2026-01")["resolved"] == 1
-    assert (first, "2026-01") not in view.tables["kpis"]
+    assert (first, "2026-01") not in view.data["kpis"]
 
 
 def test_a_case_resolved_without_review_or_repeat_is_a_first_time_resolution(log, view):
@@ -147,7 +147,7 @@ def test_split_batches_give_the_same_rows_as_one_batch(log, view):
     whole.run(log.events)
     for event in log.events:
         view.run([event])
-    assert view.tables == whole.tables
+    assert view.data == whole.data
 
 
 def test_a_rate_is_null_when_its_denominator_is_zero():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -97,7 +97,7 @@ def test_reassignment_across_batches_gives_the_same_rows(log, view):
     whole.run(log.events)
     for event in log.events:
         view.run([event])
-    assert view.tables == whole.tables
+    assert view.data == whole.data
 
 
 def test_reassignment_to_the_same_leader_keeps_the_original_period(log, view):
@@ -107,7 +107,7 @@ def test_reassignment_to_the_same_leader_keeps_the_original_period(log, view):
     log.assigned(case, unit, leader)
     view.run(log.events)
     assert stats(view, leader, "2026-01")["owned"] == 1
-    assert (leader, "2026-02") not in view.tables["leader_stats"]
+    assert (leader, "2026-02") not in view.data["leader_stats"]
 
 
 def test_resolution_within_sixty_days_of_acceptance_is_on_time(log, view):
@@ -141,7 +141,7 @@ def test_extensions_move_the_handling_due_date(log, view):
 def test_resolution_is_counted_on_its_shanghai_day(log, view):
     leader = log.leader(log.org())
     case = accepted_case(log, leader)
-    log.resolved(case, served_at=datetime(2026, 3, 31, 16, 0, tzinfo=timezone.utc))  # 1 April
+    log.resolved(case, served_at=datetime(2026, 3, 31, 16, 0, tzinfo=UTC))  # 1 April
     view.run(log.events)
     assert stats(view, leader, "2026-04")["owned_resolved"] == 1
     assert stats(view, leader, "2026-Q2")["owned_resolved"] == 1
@@ -151,7 +151,7 @@ def test_a_utc_deployment_counts_the_same_resolution_in_march(log):
     view = MemoryRows(LeaderStats(Policy(timezone="UTC")))
     leader = log.leader(log.org())
     case = accepted_case(log, leader)
-    log.resolved(case, served_at=datetime(2026, 3, 31, 16, 0, tzinfo=timezone.utc))
+    log.resolved(case, served_at=datetime(2026, 3, 31, 16, 0, tzinfo=UTC))
     view.run(log.events)
     assert stats(view, leader, "2026-03")["owned_resolved"] == 1
 
@@ -164,7 +164,7 @@ def test_ratings_count_in_the_period_of_resolution(log, view):
     log.evaluated(case, "basically_satisfied")
     view.run(log.events)
     assert stats(view, leader, "2026-01")["basically_satisfied"] == 1
-    assert (leader, "2026-02") not in view.tables["leader_stats"]
+    assert (leader, "2026-02") not in view.data["leader_stats"]
 
 
 def test_ratings_of_the_review_stage_are_not_the_owners(log, view):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -70,13 +70,13 @@ def test_next_period_crosses_the_year():
 
 def test_a_moment_after_four_in_the_afternoon_utc_is_the_next_day_in_shanghai():
     # 2026-03-31 16:30 UTC is 00:30 on 1 April in Asia/Shanghai: April, Q2, not March, Q1.
-    day = Policy().local_date(datetime(2026, 3, 31, 16, 30, tzinfo=timezone.utc))
+    day = Policy().local_date(datetime(2026, 3, 31, 16, 30, tzinfo=UTC))
     assert day == date(2026, 4, 1)
     assert p.keys_of(day)[1:3] == ("2026-04", "2026-Q2")
 
 
 def test_the_same_moment_stays_on_its_utc_day_in_a_utc_deployment():
-    day = Policy(timezone="UTC").local_date(datetime(2026, 3, 31, 16, 30, tzinfo=timezone.utc))
+    day = Policy(timezone="UTC").local_date(datetime(2026, 3, 31, 16, 30, tzinfo=UTC))
     assert p.keys_of(day)[1] == "2026-03"
 
 
