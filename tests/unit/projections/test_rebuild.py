@@ -1,0 +1,90 @@
+"""Rebuild: into a new generation while the old one serves; resumable; poison stops only one."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from caseflow.projections.consumer import ProjectionConsumer
+from caseflow.projections.rebuild import RebuildBusy, rebuild
+from caseflow.projections.runner import Runner
+from tests.unit.projections.conftest import Counting
+from tests.unit.projections.world import T0, day
+
+
+def live(p, store, world) -> None:
+    store.setup([p])
+    Runner(ProjectionConsumer(p, store), world.log).catch_up()
+
+
+def some_history(world) -> None:
+    for i in range(5):
+        case = world.receive(T0)
+        world.screen(case, day(3, 2 + i))
+
+
+def test_rebuild_switches_to_a_generation_equal_to_live_processing(world, store):
+    some_history(world)
+    p = Counting()
+    live(p, store, world)
+    before = store.data("counting")
+    result = rebuild([p], store, world.log, batch_size=3)
+    assert result.switched == ["counting"] and result.events == world.log.head()
+    record = store.record("counting")
+    assert record.active.generation == 2 and record.building is None
+    assert store.data("counting") == before
+
+
+def test_old_generation_keeps_serving_until_the_switch(world, store):
+    some_history(world)
+    p = Counting()
+    live(p, store, world)
+    seen = []
+
+    def progress(state) -> None:
+        seen.append(store.record("counting").active.generation)
+
+    rebuild([p], store, world.log, batch_size=2, progress=progress)
+    assert set(seen) == {1} and store.record("counting").active.generation == 2
+
+
+def test_interrupted_rebuild_resumes_from_the_shadow_position(world, store):
+    some_history(world)
+    p = Counting()
+    live(p, store, world)
+    expected = store.data("counting")
+    stop = threading.Event()
+    first = rebuild([p], store, world.log, batch_size=4, progress=lambda s: stop.set(), stop=stop)
+    assert first.interrupted and first.switched == []
+    record = store.record("counting")
+    assert record.active.generation == 1 and record.building.position == 4
+    p.batches.clear()
+    second = rebuild([p], store, world.log, batch_size=4)
+    assert second.switched == ["counting"]
+    assert second.events == world.log.head() - 4  # nothing read twice
+    assert store.data("counting") == expected
+
+
+def test_poison_during_rebuild_keeps_the_old_view_and_switches_the_others(world, store):
+    some_history(world)
+    bad, good = Counting(name="bad"), Counting(name="good")
+    live(bad, store, world), live(good, store, world)
+    bad.poison = {8}
+    result = rebuild([bad, good], store, world.log, batch_size=5)
+    assert result.switched == ["good"] and set(result.failed) == {"bad"}
+    record = store.record("bad")
+    assert record.active.generation == 1 and record.active.position == world.log.head()
+    assert record.building.position == 7 and record.building_failure.position == 8
+
+
+def test_a_second_rebuild_of_the_same_projection_is_refused_while_one_runs(world, store):
+    p = Counting()
+    live(p, store, world)
+    held = store.lock("rebuild-counting")
+    assert held.acquire()
+    try:
+        with pytest.raises(RebuildBusy):
+            rebuild([p], store, world.log)
+    finally:
+        held.release()

@@ -1,0 +1,94 @@
+"""Runner: follows the log in a thread, stops on poison, stands by behind a lock, retries."""
+
+from __future__ import annotations
+
+import time
+
+from caseflow.projections.consumer import ProjectionConsumer
+from caseflow.projections.runner import Runner, wait_for
+from tests.unit.projections.conftest import Counting
+from tests.unit.projections.world import T0
+
+
+def eventually(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def runner_for(p, store, world, **kw) -> Runner:
+    store.setup([p])
+    return Runner(ProjectionConsumer(p, store), world.log, idle_timeout=0.05, **kw)
+
+
+def test_runner_thread_follows_new_events(world, store):
+    runner = runner_for(Counting(), store, world).start()
+    try:
+        world.receive(T0)
+        assert eventually(lambda: runner.consumer.position() == world.log.head())
+        assert runner.status().lag_events == 0 and runner.state == "running"
+    finally:
+        runner.stop()
+    assert runner.state == "stopped"
+
+
+def test_runner_resumes_from_the_recorded_position_after_a_restart(world, store):
+    p = Counting()
+    runner_for(p, store, world).catch_up()
+    world.receive(T0)
+    again = Runner(ProjectionConsumer(p, store), world.log)
+    assert again.consumer.position() == 6
+    again.catch_up()
+    assert store.data("counting")["counts"][("org.registered",)]["n"] == 4
+    assert store.data("counting")["counts"][("case.received",)]["n"] == 1
+
+
+def test_poison_event_fails_one_runner_while_another_carries_on(world, store):
+    bad, good = Counting(poison={3}, name="bad"), Counting(name="good")
+    bad_runner, good_runner = runner_for(bad, store, world), runner_for(good, store, world)
+    bad_runner.start(), good_runner.start()
+    try:
+        assert eventually(lambda: bad_runner.state == "failed")
+        world.receive(T0)
+        assert eventually(lambda: good_runner.consumer.position() == world.log.head())
+        status = bad_runner.status()
+        assert (status.state, status.position, status.failed_position) == ("failed", 2, 3)
+        assert "cannot handle 3" in status.error
+    finally:
+        bad_runner.stop(), good_runner.stop()
+
+
+def test_second_instance_stands_by_and_takes_over_when_the_first_stops(world, store):
+    p = Counting()
+    first = runner_for(p, store, world, lock=store.lock("counting")).start()
+    second = Runner(ProjectionConsumer(p, store), world.log, lock=store.lock("counting"),
+                    idle_timeout=0.05, standby_interval=0.05).start()
+    try:
+        assert eventually(lambda: first.state == "running" and second.state == "standby")
+        first.stop()
+        world.receive(T0)
+        assert eventually(lambda: second.state == "running"
+                          and second.consumer.position() == world.log.head())
+        assert store.data("counting")["counts"][("org.registered",)]["n"] == 4
+    finally:
+        first.stop(), second.stop()
+
+
+def test_transient_errors_are_retried_with_the_error_shown_meanwhile(world, store):
+    p = Counting()
+    runner = runner_for(p, store, world)
+    store.fail_next_commit = ConnectionError("connection reset")
+    runner.start()
+    try:
+        assert eventually(lambda: runner.consumer.position() == world.log.head())
+        assert runner.state == "running" and runner.error is None
+    finally:
+        runner.stop()
+
+
+def test_wait_for_returns_false_when_the_position_is_not_reached_in_time():
+    assert wait_for(lambda: 3, 5, timeout=0.05) is False
+    assert wait_for(lambda: 5, 5, timeout=0.05) is True
