@@ -16,7 +16,14 @@ from starlette.responses import JSONResponse
 from caseflow.domain.org import Org
 from caseflow.infra import auth
 from caseflow.infra.bootstrap import Container, bootstrap
-from caseflow.infra.http import problems, routes_commands, routes_events, routes_ops, routes_queries
+from caseflow.infra.http import (
+    problems,
+    routes_commands,
+    routes_events,
+    routes_ops,
+    routes_queries,
+    routes_stats,
+)
 from caseflow.infra.http.metrics import Metrics
 from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard
 from caseflow.infra.http.state import Api
@@ -72,8 +79,10 @@ def create_app(
                 runners = _start_background(c)
             yield
         finally:
-            for runner in runners:
-                await anyio.to_thread.run_sync(runner.stop)
+            # Each runner may be waiting out its idle timeout: stop them all at once.
+            async with anyio.create_task_group() as tg:
+                for runner in runners:
+                    tg.start_soon(anyio.to_thread.run_sync, runner.stop)
             tail.stop()
             if owned:
                 c.close()
@@ -83,7 +92,7 @@ def create_app(
         default_response_class=OrjsonResponse, docs_url="/docs", redoc_url=None,
     )
     problems.install(app)
-    for module in (routes_commands, routes_queries, routes_events, routes_ops):
+    for module in (routes_commands, routes_queries, routes_stats, routes_events, routes_ops):
         app.include_router(module.router)
     # Last added runs first: the guard sees the request before metrics time it.
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -1,0 +1,102 @@
+"""The permission matrix, the org-scope rule and the personal-data rule (services/authz.py)."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from caseflow.services.app import Actor
+from caseflow.services.authz import (
+    PERMISSIONS,
+    Action,
+    OrgTree,
+    Role,
+    allowed,
+    in_scope,
+    redact,
+    require,
+    require_case,
+    sees_personal_data,
+)
+from caseflow.services.errors import Forbidden, NotFound
+
+P, C, K, K2 = (uuid4() for _ in range(4))
+PARENTS = {P: None, C: P, K: C, K2: C}
+
+
+def tree() -> OrgTree:
+    def parent_of(org):
+        if org not in PARENTS:
+            raise NotFound("org", org)
+        return PARENTS[org]
+
+    return OrgTree(parent_of)
+
+
+def test_every_action_has_at_least_one_role():
+    assert set(PERMISSIONS) == set(Action)
+    assert all(PERMISSIONS[a] for a in Action)
+
+
+def test_analysts_change_nothing():
+    writes = [a for a in Action if not a.value.endswith(".read")]
+    assert not any(allowed(Role.ANALYST, a) for a in writes)
+
+
+def test_only_operators_rebuild_projections():
+    assert [r for r in Role if allowed(r, Action.REBUILD_PROJECTIONS)] == [Role.OPERATOR]
+
+
+def test_require_names_the_role_and_action():
+    with pytest.raises(Forbidden, match="analyst.*case.screen"):
+        require(Actor("a", "analyst"), Action.SCREEN)
+
+
+def test_an_org_is_within_itself_and_its_ancestors():
+    t = tree()
+    assert t.within(K, K) and t.within(C, K) and t.within(P, K)
+
+
+def test_a_sibling_org_is_not_within_scope():
+    assert not tree().within(K2, K)
+
+
+def test_a_lower_org_does_not_see_its_parent():
+    assert not tree().within(K, C)
+
+
+def test_unknown_orgs_are_their_own_root():
+    stranger = uuid4()
+    assert tree().ancestry(stranger) == [stranger]
+
+
+def test_handler_sees_a_case_assigned_to_a_unit_below_even_if_received_elsewhere():
+    actor = Actor("h", "handler", K)
+    assert in_scope(actor, [K2, K], tree())
+    assert not in_scope(actor, [K2, None], tree())
+
+
+def test_supervisors_and_analysts_are_not_org_bound():
+    for role in ("supervisor", "analyst"):
+        assert in_scope(Actor("x", role, None), [K2], tree())
+
+
+def test_a_scoped_role_without_an_org_sees_no_case():
+    assert not in_scope(Actor("r", "registrar", None), [K], tree())
+
+
+def test_require_case_refuses_out_of_scope_with_forbidden():
+    with pytest.raises(Forbidden, match="outside"):
+        require_case(Actor("h", "handler", K2), Action.RESOLVE, [K], tree())
+
+
+def test_personal_data_is_for_caseworkers_and_supervisors_only():
+    assert {r for r in Role if sees_personal_data(r)} == {
+        Role.REGISTRAR, Role.HANDLER, Role.LEADER, Role.SUPERVISOR}
+
+
+def test_redact_removes_petitioners_representatives_and_request():
+    payload = {"petitioners": [{"name": "x"}], "representatives": ["y"], "request": "z",
+               "subject": "wages"}
+    assert redact(payload) == {"subject": "wages"}
