@@ -11,7 +11,7 @@ from caseflow.infra.bootstrap import Container, bootstrap
 from caseflow.infra.http import create_app
 from caseflow.infra.settings import Settings
 from tests.backends import FrozenClock
-from tests.unit.http.world import World, build_world, ensure_views
+from tests.unit.http.world import World, build_world
 
 
 @pytest.fixture
@@ -22,11 +22,9 @@ def http_clock() -> FrozenClock:
 @pytest.fixture
 def http_container(tmp_path, http_clock: FrozenClock) -> Iterator[Container]:
     c = bootstrap(Settings(data_dir=tmp_path / "var", max_body_bytes=64_000), clock=http_clock)
-    ensure_views(c)
     try:
         yield c
     finally:
-        c.extras["views"].close()
         c.close()
 
 

@@ -74,14 +74,6 @@ def build_world(c: Container) -> World:
     return World(province, city, county, other, leader, principals)
 
 
-def ensure_views(c: Container) -> None:
-    """The views, for a container whose bootstrap did not build them."""
-    if "views" not in c.extras:
-        from caseflow.infra.views import build_views
-
-        c.extras["views"] = build_views(c.settings, c.app, c.log, c.app.clock)
-
-
 def pii_in(text: str) -> list[str]:
     """The fixture's personal data found in `text`."""
     return [v for v in PII.values() if v in text]
