@@ -27,7 +27,7 @@ BATCH = 200
 class LogTail:
     """Wakes asyncio waiters when the log grows; the watching thread runs only while needed."""
 
-    def __init__(self, log: EventSource, check_every: float = 1.0):
+    def __init__(self, log: EventSource, check_every: float = 0.25):
         self.log, self.check_every = log, check_every
         self.head = 0
         self._changed: asyncio.Event | None = None
