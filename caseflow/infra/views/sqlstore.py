@@ -256,8 +256,9 @@ class SqlViewStore:
                 (name,)).fetchone()
             if row is None:
                 return
-            cur.execute(self.d.sql(f"DELETE FROM {META} WHERE projection = ? AND generation = ?"),
-                        (name, row[0]))
+            # Kept as 'discarded' so generation numbers (and table names) are never reused.
+            cur.execute(self.d.sql(f"UPDATE {META} SET state = 'discarded' "
+                                   "WHERE projection = ? AND generation = ?"), (name, row[0]))
         self._drop_tables(projection, row[0])
         self._caches.pop((name, row[0]), None)
 

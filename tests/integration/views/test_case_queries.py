@@ -1,0 +1,134 @@
+"""The status list and case detail on SQLite and PostgreSQL: every filter, paging, totals, and
+clocks evaluated against "now" at query time."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from caseflow.domain.values import Category, Channel, Decision
+from caseflow.infra.views import CaseQuery
+from tests.integration.views.conftest import catch_up
+from tests.unit.projections.world import T0, day
+
+
+@pytest.fixture
+def office(world, views):
+    """Five cases with known facts (comments give what the filters must find)."""
+    w = world
+    a = w.receive(day(3, 1), channel=Channel.VISIT)  # registered; screening due 16 March
+    b = w.receive(day(3, 2), org=w.city, headcount=6)  # collective, city
+    w.screen(b, day(3, 3))  # accepted: handling due 2 May
+    w.assign(b, day(3, 4), unit=w.county, leader=w.leader2)
+    c = w.receive(day(3, 3), category=Category.SUGGESTION, prior=a)  # a repeat
+    w.screen(c, day(3, 4), decision=Decision.REJECT, category=Category.SUGGESTION)
+    d = w.receive(day(3, 5), org=w.other_city)
+    e = w.receive(day(3, 6))
+    w.screen(e, day(3, 7))
+    w.assign(e, day(3, 8))
+    w.resolve(e, day(3, 20))
+    catch_up(views)
+    return {"a": a, "b": b, "c": c, "d": d, "e": e}
+
+
+def ids(page) -> list:
+    return [item["case_id"] for item in page.items]
+
+
+def test_list_is_newest_first_with_a_total(views, office, clock):
+    page = views.cases(CaseQuery())
+    o = office
+    assert ids(page) == [o["e"], o["d"], o["c"], o["b"], o["a"]] and page.total == 5
+
+
+@pytest.mark.parametrize("query, expected", [
+    (CaseQuery(status="registered"), {"a", "d"}),
+    (CaseQuery(status=("assigned", "resolved")), {"b", "e"}),
+    (CaseQuery(category="suggestion"), {"c"}),
+    (CaseQuery(channel="visit"), {"a"}),
+    (CaseQuery(collective=True), {"b"}),
+    (CaseQuery(repeat=True), {"c"}),
+    (CaseQuery(received_from=date(2026, 3, 2), received_to=date(2026, 3, 5)), {"b", "c", "d"}),
+])
+def test_filters_select_the_hand_picked_cases(views, office, query, expected):
+    page = views.cases(query)
+    assert set(ids(page)) == {office[k] for k in expected} and page.total == len(expected)
+
+
+def test_org_unit_and_leader_filters(views, office, world):
+    o, w = office, world
+    assert set(ids(views.cases(CaseQuery(org_id=w.city)))) == {o["b"]}
+    assert set(ids(views.cases(CaseQuery(unit_id=w.county)))) == {o["b"], o["e"]}
+    assert set(ids(views.cases(CaseQuery(leader_id=w.leader2)))) == {o["b"]}
+    assert set(ids(views.cases(CaseQuery(handler_id="handler-7")))) == {o["b"], o["e"]}
+
+
+def test_org_subtree_covers_the_org_and_everything_below(views, office, world):
+    o, w = office, world
+    assert views.cases(CaseQuery(within_org=w.province)).total == 5
+    assert set(ids(views.cases(CaseQuery(within_org=w.city)))) == {o["a"], o["b"], o["c"],
+                                                                    o["e"]}
+    assert set(ids(views.cases(CaseQuery(within_org=w.other_city)))) == {o["d"]}
+    assert views.org_subtree(w.city) == [w.city, w.county]
+
+
+def test_a_case_becomes_overdue_with_time_alone(views, office, clock):
+    clock.now = day(3, 16)  # last day for screening a
+    assert office["a"] not in ids(views.cases(CaseQuery(overdue=True)))
+    clock.now = day(3, 17)  # no new event, a day later
+    overdue = ids(views.cases(CaseQuery(overdue=True)))
+    assert office["a"] in overdue and office["d"] not in overdue  # d is due on 20 March
+    assert views.case(office["a"])["overdue"] is True
+    not_overdue = set(ids(views.cases(CaseQuery(overdue=False))))
+    assert not_overdue == {office[k] for k in "bcde"}
+
+
+def test_offset_paging_and_keyset_paging_walk_the_same_order(views, office):
+    everything = ids(views.cases(CaseQuery()))
+    by_offset = ids(views.cases(CaseQuery(limit=2))) + ids(views.cases(CaseQuery(
+        limit=2, offset=2))) + ids(views.cases(CaseQuery(limit=2, offset=4)))
+    walked, after = [], None
+    while True:
+        page = views.cases(CaseQuery(limit=2, after=after))
+        walked += ids(page)
+        assert page.total == 5
+        after = page.next
+        if after is None:
+            break
+    assert by_offset == walked == everything
+
+
+def test_a_cursor_not_handed_out_is_refused(views, office):
+    with pytest.raises(ValueError):
+        views.cases(CaseQuery(after="not-a-cursor"))
+
+
+def test_case_detail_evaluates_every_clock_now(views, office, clock):
+    clock.now = day(3, 25)
+    detail = views.case(office["e"])
+    clocks = {c["name"]: c for c in detail["clocks"]}
+    assert clocks["screening"]["state"] == "done" and clocks["screening"]["on_time"] is True
+    assert clocks["handling"]["done_on"] == date(2026, 3, 20)
+    window = clocks["review_window"]
+    assert window["due_on"] == date(2026, 4, 19) and window["days_left"] == 25
+    assert detail["status"] == "resolved" and detail["version"] == 4
+
+
+def test_unknown_case_detail_is_none(views, office):
+    import uuid
+
+    assert views.case(uuid.uuid4()) is None
+
+
+def test_time_travel_by_version_and_by_recorded_time(views, world, clock):
+    case = world.receive(T0)
+    world.screen(case, day(3, 5))
+    world.assign(case, day(3, 6))
+    events = world.app.history(case)
+    assert views.as_of(case, version=1)["status"] == "registered"
+    assert views.as_of(case, version=2)["status"] == "accepted"
+    between = events[1].timestamp + (events[2].timestamp - events[1].timestamp) / 2
+    assert views.as_of(case, at=between)["status"] == "accepted"
+    with pytest.raises(LookupError):
+        views.as_of(case, at=events[0].timestamp - timedelta(seconds=1))
