@@ -68,6 +68,7 @@ def create_app(
             bootstrap, settings)
         runners: list[Any] = []
         tail = LogTail(c.log)
+        api: Api | None = None
         try:
             book = auth.load_tokens(c.settings, {**_dev_tokens(c), **(tokens or {})})
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
@@ -79,6 +80,8 @@ def create_app(
                 runners = _start_background(c)
             yield
         finally:
+            if api is not None:
+                await anyio.to_thread.run_sync(routes_ops.stop_rebuilds, api)
             # Each runner may be waiting out its idle timeout: stop them all at once.
             async with anyio.create_task_group() as tg:
                 for runner in runners:

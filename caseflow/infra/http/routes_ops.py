@@ -56,6 +56,13 @@ class RebuildStarted(BaseModel):
     state: str = "started"
 
 
+def stop_rebuilds(api: Api, timeout: float = 30.0) -> None:
+    """Ask background rebuilds to stop and wait for them (at shutdown)."""
+    api.extras.setdefault("rebuild_stop", threading.Event()).set()
+    for thread in api.extras.get("rebuilds", {}).values():
+        thread.join(timeout)
+
+
 def statuses(api: Api) -> list[dict[str, Any]]:
     if api.views is None:
         return []
@@ -109,7 +116,7 @@ def projections(
 
 @router.post("/admin/projections/{name}/rebuild", status_code=202, response_model=RebuildStarted,
              responses={**QUERY_ERRORS, 404: _problem("No projection of that name"),
-                        409: _problem("A rebuild of it is already running in this process")},
+                        409: _problem("A rebuild of it is already running")},
              summary="Rebuild a projection from position 0 (the old view serves meanwhile)")
 def rebuild(
     request: Request,
@@ -126,9 +133,11 @@ def rebuild(
         raise Problem(409, "no-views", "Views unavailable", "This process has no view store.")
     running: dict[str, threading.Thread] = api.extras.setdefault("rebuilds", {})
     with api.extras.setdefault("rebuild_lock", threading.Lock()):
-        if name in running and running[name].is_alive():
+        elsewhere = api.views.store.lock(f"rebuild-{name}").held_elsewhere()
+        if elsewhere or (name in running and running[name].is_alive()):
             raise Problem(409, "rebuild-running", "Already rebuilding",
-                          f"A rebuild of {name} is already running.")
+                          f"A rebuild of {name} is already running"
+                          f"{' in another process' if elsewhere else ''}.")
         thread = threading.Thread(target=_rebuild, args=(api, name), daemon=True,
                                   name=f"rebuild:{name}")
         running[name] = thread
@@ -138,7 +147,8 @@ def rebuild(
 
 def _rebuild(api: Api, name: str) -> None:
     try:
-        api.views.rebuild([name])
+        # Shutdown sets `rebuild_stop`; an interrupted rebuild resumes on the next request.
+        api.views.rebuild([name], stop=api.extras.setdefault("rebuild_stop", threading.Event()))
         log.info("rebuild of %s finished", name)
     except Exception:
         log.exception("rebuild of %s failed", name)
