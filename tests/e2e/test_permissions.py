@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fastapi.routing import APIRoute
 
 from caseflow.domain.values import Category, Channel, Decision, Outcome, Petitioner, ReviewOutcome
 from caseflow.infra.bootstrap import bootstrap
