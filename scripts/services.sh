@@ -89,11 +89,18 @@ pg_ensure_installed() {
     ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || die "apt-get did not install a PostgreSQL server"
 }
 
-# Newest installed server version, e.g. 15.
+# Newest installed server version (one with a server binary, not just the client), e.g. 15.
 pg_version() {
-    local v
-    v="$(ls -1 /usr/lib/postgresql/ 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tail -n 1 || true)"
-    [ -n "$v" ] || die "no PostgreSQL server version found under /usr/lib/postgresql"
+    local v="" d
+    for d in /usr/lib/postgresql/*/bin/postgres; do
+        [ -x "$d" ] || continue
+        d="${d#/usr/lib/postgresql/}"
+        d="${d%%/*}"
+        if [[ "$d" =~ ^[0-9]+$ ]] && { [ -z "$v" ] || [ "$d" -gt "$v" ]; }; then
+            v="$d"
+        fi
+    done
+    [ -n "$v" ] || die "no PostgreSQL server found under /usr/lib/postgresql"
     printf '%s' "$v"
 }
 
@@ -130,7 +137,8 @@ pg_start() {
         log "PostgreSQL $ver/main already running on port $PG_PORT"
     else
         log "starting PostgreSQL $ver/main"
-        as_root pg_ctlcluster "$ver" main start
+        # 9>&-: the server must not inherit (and so hold) this script's lock.
+        as_root pg_ctlcluster "$ver" main start 9>&-
     fi
     pg_wait_ready
     pg_provision
@@ -365,10 +373,11 @@ kafka_start() {
         local log_offset=0
         [ -f "$KAFKA_SERVER_LOG" ] && log_offset="$(stat -c %s "$KAFKA_SERVER_LOG")"
         log "starting Kafka $KAFKA_VERSION on $KAFKA_HOST:$KAFKA_PORT (logs: $KAFKA_LOGS)"
-        # setsid + closed stdio: the broker outlives this script and holds no pipe of its caller.
+        # setsid + closed stdio: the broker outlives this script and holds no pipe of its caller
+        # (nor the lock on fd 9).
         setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$KAFKA_PID" \
             "${JAVA_CMD[@]}" kafka.Kafka "$KAFKA_CONFIG/server.properties" \
-            </dev/null >"$KAFKA_OUT" 2>&1 &
+            </dev/null >"$KAFKA_OUT" 2>&1 9>&- &
         disown $! 2>/dev/null || true
     else
         log "Kafka process $pid exists but does not answer yet; waiting for it"
@@ -452,8 +461,20 @@ EOF
     exit 2
 }
 
+# Serialise verbs that change state (two `start`s at once must not both format or launch Kafka).
+lock() {
+    mkdir -p "$SERVICES_DIR"
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>"$SERVICES_DIR/.lock"
+        flock -w 300 9 || die "another scripts/services.sh holds $SERVICES_DIR/.lock"
+    fi
+}
+
 main() {
     [ $# -eq 1 ] || usage
+    case "$1" in
+    start | stop | start-* | stop-* | restart-*) lock ;;
+    esac
     case "$1" in
     start) pg_start; kafka_start ;;
     stop) kafka_stop; pg_stop ;;
