@@ -14,7 +14,8 @@
 # `start` keeps the data.
 set -euo pipefail
 
-SERVICES_DIR="${CASEFLOW_SERVICES_DIR:-${HOME:-/root}/.cache/caseflow-services}"
+HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
+SERVICES_DIR="${CASEFLOW_SERVICES_DIR:-$HOME/.cache/caseflow-services}"
 
 # PostgreSQL
 PG_HOST=127.0.0.1
