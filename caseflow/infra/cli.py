@@ -9,6 +9,7 @@ import typer
 # Modules that add commands; each defines register(app: typer.Typer) -> None.
 COMMAND_MODULES: list[str] = [
     "caseflow.infra.cli_http",
+    "caseflow.infra.cli_stream",
     "caseflow.infra.cli_views",
 ]
 

@@ -1,0 +1,65 @@
+"""Wiring of the Kafka relay: settings → producer → relay → the generic projection `Runner`.
+
+`caseflow relay` runs it alone; `caseflow serve` and `caseflow worker` run it beside the
+projections (through `caseflow.infra.views.background_runners`) when `CASEFLOW_KAFKA_BOOTSTRAP`
+is set. The runner holds a lock named after the relay (advisory lock on PostgreSQL, file lock on
+SQLite), so however many processes run it, one publishes and the others stand by.
+"""
+
+from __future__ import annotations
+
+from caseflow.infra.bootstrap import Container
+from caseflow.infra.kafka.producer import Producer, ProducerConfig
+from caseflow.infra.kafka.relay import KafkaRelay
+from caseflow.infra.settings import Settings
+from caseflow.projections.runner import Runner
+from caseflow.projections.store import ViewStore
+
+# Broker outages are retried with exponential backoff from 0.1 s up to this many seconds, so a
+# returning broker is used within a few seconds while a long outage costs little.
+MAX_BACKOFF = 5.0
+
+
+class KafkaNotConfigured(RuntimeError):
+    """The relay needs `CASEFLOW_KAFKA_BOOTSTRAP`."""
+
+
+def build_relay(settings: Settings, store: ViewStore, *, client_id: str = "caseflow-relay",
+                producer: Producer | None = None) -> KafkaRelay:
+    """The relay for `settings.kafka_topic`, keeping its position in `store`."""
+    if not settings.kafka_bootstrap:
+        raise KafkaNotConfigured("set CASEFLOW_KAFKA_BOOTSTRAP (host:port[,host:port]) to relay")
+    producer = producer or Producer(ProducerConfig(bootstrap=settings.kafka_bootstrap,
+                                                   client_id=client_id))
+    return KafkaRelay(producer, store, topic=settings.kafka_topic, source=settings.event_source,
+                      partitions=settings.kafka_partitions)
+
+
+def view_store(container: Container) -> ViewStore:
+    """The view store the container's views use (positions and locks live there)."""
+    views = container.extras.get("views")
+    if views is not None:
+        return views.store
+    from caseflow.infra.views.backends import postgres_store, sqlite_store
+
+    s = container.settings
+    store = postgres_store(s.database_url) if s.database_url else sqlite_store(s.data_dir)
+    container.extras["relay_store"] = store
+    return store
+
+
+def relay_runner(container: Container, *, batch_size: int | None = None,
+                 producer: Producer | None = None) -> Runner:
+    """A runner (not started) that relays the container's event log to Kafka."""
+    store = view_store(container)
+    relay = build_relay(container.settings, store, producer=producer)
+    views = container.extras.get("views")
+    return Runner(relay, container.log, lock=store.lock(relay.name),
+                  wait=getattr(views, "waiter", None),
+                  batch_size=batch_size or container.settings.projection_batch_size,
+                  max_backoff=MAX_BACKOFF)
+
+
+def start_relay(container: Container, *, batch_size: int | None = None) -> Runner:
+    """Run the relay in a daemon thread; `stop()` the returned runner to end it."""
+    return relay_runner(container, batch_size=batch_size).start()
