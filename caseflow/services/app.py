@@ -4,6 +4,7 @@ the version and global position. Library errors become ours here, once."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from caseflow.services.errors import Conflict, IdempotencyKeyReused, NotFound
 A = TypeVar("A", bound=Entity)
 KEY_NAMESPACE = uuid5(NAMESPACE_URL, "caseflow:idempotency")
 MAX_ATTEMPTS = 8  # unconditional commands retry this often on a concurrent write, then Conflict
-RETRY_PAUSE = 0.005  # seconds; the jitter window grows with each attempt
+RETRY_PAUSE = 0.002  # seconds; the jitter window doubles with each attempt ...
+MAX_RETRY_PAUSE = 0.2  # ... up to this
+LOCK_STRIPES = 64
 FUTURE_SKEW = timedelta(minutes=5)
 
 
@@ -80,6 +83,9 @@ class CaseflowApp(Application):
         position_of: PositionOf | None = None,
     ):
         self.policy, self.clock, self.position_of = policy, clock, position_of
+        # Commands on one aggregate take turns within this process, so threads of one API
+        # process never race each other; between processes the store's version check decides.
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
         super().__init__(env=dict(env or {}))
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
@@ -270,6 +276,13 @@ class CaseflowApp(Application):
         # A keyed create gets an id derived from the key, so a retry (even a concurrent one)
         # lands on the same aggregate and is recognised instead of creating a twin.
         id = uuid5(KEY_NAMESPACE, f"{ctx.actor.id}\x00{key}") if key else uuid4()
+        with self._turn(id):
+            return self._create_in_turn(ctx, id, make)
+
+    def _create_in_turn(
+        self, ctx: Context, id: UUID, make: Callable[[UUID, Meta], Entity]
+    ) -> CommandResult:
+        key = ctx.idempotency_key
         if key:
             replay = self._replay_if_seen(ctx, id)
             if replay:
@@ -284,13 +297,23 @@ class CaseflowApp(Application):
             raise Conflict("That record was created by a concurrent request.") from None
         return CommandResult(agg.id, agg.version, recordings[-1].notification.id)
 
+    def _turn(self, id: UUID) -> threading.Lock:
+        return self._stripes[id.int % LOCK_STRIPES]
+
     def _update(
+        self, ctx: Context, cls: type[A], id: UUID, decide: Callable[[Any, Meta], None]
+    ) -> CommandResult:
+        with self._turn(id):
+            return self._update_in_turn(ctx, cls, id, decide)
+
+    def _update_in_turn(
         self, ctx: Context, cls: type[A], id: UUID, decide: Callable[[Any, Meta], None]
     ) -> CommandResult:
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
-                # Contenders that collided would collide again in lock step; jitter spreads them.
-                time.sleep(random.uniform(0, RETRY_PAUSE * attempt))
+                # Writers in other processes that collided would collide again in lock step;
+                # a growing random pause spreads them out.
+                time.sleep(random.uniform(0, min(RETRY_PAUSE * 2**attempt, MAX_RETRY_PAUSE)))
             agg = self.get(cls, id)
             # A retried request is answered from the log before anything else, so a duplicate
             # that lost a race to its own first copy gets that copy's result, not a conflict.
