@@ -39,7 +39,6 @@ prior cases that its repeat petitions name), the fold returns counter deltas and
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,7 +47,7 @@ from uuid import UUID
 
 from caseflow.domain.policy import Policy
 from caseflow.projections.base import Column, Projection, Rows, Table
-from caseflow.projections.periods import keys_of
+from caseflow.projections.periods import PeriodCounters
 from caseflow.projections.source import LoggedEvent
 
 COLUMNS = (
@@ -73,31 +72,21 @@ CASE_EVENTS = frozenset({"case.received", "case.screened", "case.assigned", "cas
                          "case.resolved", "case.evaluated", "case.review_requested"})
 
 
-@dataclass(slots=True)
-class CaseFacts:
-    """What the projection remembers about one case (table `kpis_cases`)."""
-
-    org_id: UUID
-    received_on: date
-    accepted_on: date | None = None
-    extension_days: int = 0
-    unit_id: UUID | None = None
-    resolved_on: date | None = None
-    review_requested: bool = False
-    repeated: bool = False
-    first_time: bool = False  # counted in `first_time` right now
+# What the projection remembers about one case (a row of `kpis_cases`): receiving org and day,
+# accepted day, extensions, current unit, resolution day, and the flags first-time resolution
+# depends on (`first_time` = counted in the `first_time` numerator right now).
+CASE_COLUMNS = ("case_id", "org_id", "received_on", "accepted_on", "extension_days", "unit_id",
+                "resolved_on", "review_requested", "repeated", "first_time")
+CaseRow = dict[str, Any]
 
 
 @dataclass
 class Changes:
-    counters: dict[tuple[UUID, str], list[int]] = field(
-        default_factory=lambda: defaultdict(lambda: [0] * len(COLUMNS)))
-    cases: dict[UUID, CaseFacts] = field(default_factory=dict)
+    counters: PeriodCounters = field(default_factory=lambda: PeriodCounters(len(COLUMNS)))
+    cases: dict[UUID, CaseRow] = field(default_factory=dict)  # changed state rows
 
     def bump(self, org_id: UUID, day: date, column: int, n: int = 1) -> None:
-        counters = self.counters
-        for key in keys_of(day):
-            counters[org_id, key][column] += n
+        self.counters.row(org_id, day)[column] += n
 
 
 def rate(counts: dict[str, int], name: str) -> dict[str, Any]:
@@ -108,13 +97,15 @@ def rate(counts: dict[str, int], name: str) -> dict[str, Any]:
 
 
 def wanted(events: Sequence[LoggedEvent]) -> set[UUID]:
-    """The case ids whose stored state a batch needs (including prior cases it names)."""
+    """The case ids whose stored state a batch needs: those its events are about, and the prior
+    cases its repeat petitions name (a registration's own case is new: nothing to load)."""
     out = set()
     for e in events:
-        if e.name in CASE_EVENTS:
-            out.add(e.aggregate_id)
-            if e.name == "case.received" and e.data.get("prior_case_id"):
+        if e.name == "case.received":
+            if e.data.get("prior_case_id"):
                 out.add(e.data["prior_case_id"])
+        elif e.name in CASE_EVENTS:
+            out.add(e.aggregate_id)
     return out
 
 
@@ -123,8 +114,6 @@ def _counter(name: str) -> Column:
 
 
 KPIS, ORGS, CASES = "kpis", "kpis_orgs", "kpis_cases"
-CASE_COLUMNS = ("case_id", "org_id", "received_on", "accepted_on", "extension_days", "unit_id",
-                "resolved_on", "review_requested", "repeated", "first_time")
 TABLES = (
     Table(KPIS, (Column("org_id", "uuid"), Column("period", "text"), *map(_counter, COLUMNS)),
           key=("org_id", "period"), indexes=(("period",),)),
@@ -159,98 +148,115 @@ class Kpis(Projection):
         for case_id in ids:
             row = rows.get(CASES, (case_id,))
             if row is not None:
-                cases[case_id] = CaseFacts(*(row[c] for c in CASE_COLUMNS[1:]))
+                cases[case_id] = row
         changes = self.fold(events, cases)
-        for (org_id, period), deltas in changes.counters.items():
+        for (org_id, period), deltas in changes.counters.by_period().items():
             # added even when the deltas net to zero: rows must not depend on batch boundaries
             rows.add(KPIS, (org_id, period), **dict(zip(COLUMNS, deltas, strict=True)))
-        for case_id, s in changes.cases.items():
-            rows.put(CASES, {"case_id": case_id, **{c: getattr(s, c) for c in CASE_COLUMNS[1:]}})
+        for row in changes.cases.values():
+            rows.put(CASES, row)
         for e in events:
             if e.name == "org.registered":
                 d = e.data
                 rows.put(ORGS, {"org_id": e.aggregate_id, "parent_id": d["parent_id"],
                                 "level": str(d["level"]), "name": d["name"]})
 
-    def fold(self, events: Sequence[LoggedEvent], cases: dict[UUID, CaseFacts]) -> Changes:
-        """`cases` holds the stored state of `wanted(events)` (mutated in place)."""
+    def fold(self, events: Sequence[LoggedEvent], cases: dict[UUID, CaseRow]) -> Changes:
+        """`cases` holds the stored state rows of `wanted(events)` (mutated in place)."""
         out = Changes()
-        handlers = self._handlers
+        handlers, changed = self._handlers, out.cases
         for e in events:
-            handler = handlers.get(e.name)
-            if handler is None:
-                continue
-            if e.name == "case.received":
+            name = e.name
+            if name == "case.received":
                 self._received(e, e.data, cases, out)
                 continue
+            handler = handlers.get(name)
+            if handler is None:
+                continue
             state = cases.get(e.aggregate_id)
-            if state is not None:  # always, unless the log lost a case's registration
-                handler(self, e, e.data, state, out)
-                out.cases[e.aggregate_id] = state
+            # (state is None only if the log lost a case's registration: nothing to count)
+            if state is not None and handler(self, e, e.data, state, out):
+                changed[e.aggregate_id] = state
         return out
 
     def _received(self, e: LoggedEvent, d: dict[str, Any], cases: dict, out: Changes) -> None:
-        state = CaseFacts(org_id=d["receiving_org_id"],
-                          received_on=self.policy.local_date(d["received_at"]))
+        org_id, day = d["receiving_org_id"], self.policy.local_date(d["received_at"])
+        state = {"case_id": e.aggregate_id, "org_id": org_id, "received_on": day,
+                 "accepted_on": None, "extension_days": 0, "unit_id": None, "resolved_on": None,
+                 "review_requested": False, "repeated": False, "first_time": False}
         cases[e.aggregate_id] = out.cases[e.aggregate_id] = state
-        out.bump(state.org_id, state.received_on, RECEIVED)
+        row = out.counters.row(org_id, day)
+        row[RECEIVED] += 1
         prior_id = d.get("prior_case_id")
         if prior_id is None:
             return
-        out.bump(state.org_id, state.received_on, REPEAT)
+        row[REPEAT] += 1
         prior = cases.get(prior_id)
-        if prior is not None and not prior.repeated:
-            prior.repeated = True
+        if prior is not None and not prior["repeated"]:
+            prior["repeated"] = True
             self._take_back_first_time(prior, out)
             out.cases[prior_id] = prior
 
-    def _screened(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts, out: Changes) -> None:
+    def _screened(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
         policy = self.policy
         screened_on = policy.local_date(e.meta.occurred_at)
-        out.bump(state.org_id, state.received_on, SCREENED)
-        if screened_on <= policy.due(state.received_on, policy.screening_days):
-            out.bump(state.org_id, state.received_on, SCREENED_ON_TIME)
-        if d["decision"] == "accept":
-            state.accepted_on = screened_on
+        row = out.counters.row(state["org_id"], state["received_on"])
+        row[SCREENED] += 1
+        if screened_on <= policy.due(state["received_on"], policy.screening_days):
+            row[SCREENED_ON_TIME] += 1
+        if d["decision"] != "accept":
+            return False
+        state["accepted_on"] = screened_on
+        return True
 
-    def _assigned(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts, out: Changes) -> None:
-        state.unit_id = d["unit_id"]
+    def _assigned(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
+        if state["unit_id"] == d["unit_id"]:
+            return False
+        state["unit_id"] = d["unit_id"]
+        return True
 
-    def _extended(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts, out: Changes) -> None:
-        state.extension_days += d["days"]
+    def _extended(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
+        state["extension_days"] += d["days"]
+        return True
 
-    def _resolved(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts, out: Changes) -> None:
-        if state.unit_id is None:
-            return  # resolution requires an assignment
+    def _resolved(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
+        unit = state["unit_id"]
+        if unit is None:
+            return False  # resolution requires an assignment
         policy = self.policy
-        state.resolved_on = day = policy.local_date(d["served_at"])
-        out.bump(state.unit_id, day, RESOLVED)
-        if state.accepted_on is not None and day <= policy.due(
-                state.accepted_on, policy.handling_days + state.extension_days):
-            out.bump(state.unit_id, day, RESOLVED_ON_TIME)
-        if not (state.review_requested or state.repeated):
-            state.first_time = True
-            out.bump(state.unit_id, day, FIRST_TIME)
+        state["resolved_on"] = day = policy.local_date(d["served_at"])
+        row = out.counters.row(unit, day)
+        row[RESOLVED] += 1
+        accepted = state["accepted_on"]
+        if accepted is not None and day <= policy.due(
+                accepted, policy.handling_days + state["extension_days"]):
+            row[RESOLVED_ON_TIME] += 1
+        if not (state["review_requested"] or state["repeated"]):
+            state["first_time"] = True
+            row[FIRST_TIME] += 1
+        return True
 
-    def _evaluated(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts, out: Changes) -> None:
-        if d["stage"] != "resolution" or state.unit_id is None or state.resolved_on is None:
-            return
-        out.bump(state.unit_id, state.resolved_on, EVALUATED)
-        out.bump(state.unit_id, state.resolved_on, RATING_COLUMN[d["rating"]])
+    def _evaluated(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
+        if d["stage"] == "resolution" and state["resolved_on"] is not None:
+            row = out.counters.row(state["unit_id"], state["resolved_on"])
+            row[EVALUATED] += 1
+            row[RATING_COLUMN[d["rating"]]] += 1
+        return False
 
-    def _review_requested(self, e: LoggedEvent, d: dict[str, Any], state: CaseFacts,
-                          out: Changes) -> None:
-        state.review_requested = True
+    def _review_requested(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow,
+                          out: Changes) -> bool:
+        state["review_requested"] = True
         self._take_back_first_time(state, out)
+        return True
 
     @staticmethod
-    def _take_back_first_time(state: CaseFacts, out: Changes) -> None:
-        if state.first_time:
-            state.first_time = False
-            out.bump(state.unit_id, state.resolved_on, FIRST_TIME, -1)
+    def _take_back_first_time(state: CaseRow, out: Changes) -> None:
+        if state["first_time"]:
+            state["first_time"] = False
+            out.bump(state["unit_id"], state["resolved_on"], FIRST_TIME, -1)
 
     _handlers = {
-        "case.received": _received, "case.screened": _screened, "case.assigned": _assigned,
-        "case.extended": _extended, "case.resolved": _resolved, "case.evaluated": _evaluated,
+        "case.screened": _screened, "case.assigned": _assigned, "case.extended": _extended,
+        "case.resolved": _resolved, "case.evaluated": _evaluated,
         "case.review_requested": _review_requested,
     }

@@ -35,7 +35,6 @@ re-assignment) is handled from the per-case state, so live processing, replay an
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,7 +43,7 @@ from uuid import UUID
 
 from caseflow.domain.policy import Policy
 from caseflow.projections.base import Column, Projection, Rows, Table
-from caseflow.projections.periods import keys_of
+from caseflow.projections.periods import PeriodCounters
 from caseflow.projections.source import LoggedEvent
 
 COLUMNS = (
@@ -59,60 +58,32 @@ CASE_EVENTS = frozenset({"case.screened", "case.assigned", "case.extended", "cas
                          "case.evaluated"})
 
 
-@dataclass(slots=True)
-class Ownership:
-    """What the projection remembers about one accepted case (table `leader_stats_cases`)."""
-
-    accepted_on: date | None = None
-    extension_days: int = 0
-    leader_id: UUID | None = None
-    owned_on: date | None = None
-    resolved_on: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LeaderRow:
-    id: UUID
-    org_id: UUID
-    level: str
-    name: str
-    title: str
-    registered_on: date
-
-
-@dataclass(frozen=True, slots=True)
-class OrgRow:
-    id: UUID
-    parent_id: UUID | None
-    level: str
-    name: str
+# What the projection remembers about one accepted case (a row of `leader_stats_cases`): the
+# accepted day and extensions (the handling clock), the current owner and the day they were
+# assigned it, and the resolution day (where ratings are counted).
+CaseRow = dict[str, Any]
 
 
 @dataclass
 class Changes:
-    """What one batch does to the view: counter deltas and state to upsert."""
+    """What one batch does to the view: counter deltas and rows to upsert."""
 
-    counters: dict[tuple[UUID, str], list[int]] = field(
-        default_factory=lambda: defaultdict(lambda: [0] * len(COLUMNS)))
-    cases: dict[UUID, Ownership] = field(default_factory=dict)
+    counters: PeriodCounters = field(default_factory=lambda: PeriodCounters(len(COLUMNS)))
+    cases: dict[UUID, CaseRow] = field(default_factory=dict)  # changed state rows
     days: dict[tuple[UUID, date], int] = field(default_factory=dict)  # visits per leader-day
-    leaders: list[LeaderRow] = field(default_factory=list)
-    orgs: list[OrgRow] = field(default_factory=list)
-
-    def bump(self, leader_id: UUID, day: date, column: int, n: int = 1) -> None:
-        counters = self.counters
-        for key in keys_of(day):
-            counters[leader_id, key][column] += n
+    leaders: list[dict[str, Any]] = field(default_factory=list)
+    orgs: list[dict[str, Any]] = field(default_factory=list)
 
 
 def wanted(events: Sequence[LoggedEvent]) -> tuple[set[UUID], set[tuple[UUID, date]]]:
-    """The case ids and (leader, day) pairs whose stored state a batch needs."""
+    """The case ids and (leader, day) pairs whose stored state a batch needs. (A screening
+    creates its case's state: screening happens once, right after registration.)"""
     cases, days = set(), set()
     for e in events:
         name = e.name
         if name == "case.visited":
             days.add((e.data["leader_id"], e.data["visited_on"]))
-        elif name in CASE_EVENTS:
+        elif name in CASE_EVENTS and name != "case.screened":
             cases.add(e.aggregate_id)
     return cases, days
 
@@ -163,116 +134,105 @@ class LeaderStats(Projection):
         for case_id in case_ids:
             row = rows.get(CASES, (case_id,))
             if row is not None:
-                cases[case_id] = Ownership(row["accepted_on"], row["extension_days"],
-                                           row["leader_id"], row["owned_on"], row["resolved_on"])
+                cases[case_id] = row
         known = {k for k in day_keys if rows.get(DAYS, k) is not None}
-        changes = self.fold(events, cases, known)
-        write(changes, rows)
+        write(self.fold(events, cases, known), rows)
 
-    def fold(self, events: Sequence[LoggedEvent], cases: dict[UUID, Ownership],
+    def fold(self, events: Sequence[LoggedEvent], cases: dict[UUID, CaseRow],
              known_days: set[tuple[UUID, date]]) -> Changes:
         """`cases` and `known_days` are the stored state from `wanted` (mutated in place)."""
         out = Changes()
-        handlers = self._handlers
+        handlers, changed = self._handlers, out.cases
         for e in events:
-            handler = handlers.get(e.name)
-            if handler is not None:
-                handler(self, e, e.data, cases, known_days, out)
+            name = e.name
+            if name == "case.visited":
+                self._visited(e.data, known_days, out)
+            elif name == "case.screened":
+                self._screened(e, e.data, cases, out)
+            elif name in CASE_EVENTS:
+                state = cases.get(e.aggregate_id)
+                # (None only for a case never accepted: such a case has no owner to count for)
+                if state is not None and handlers[name](self, e, e.data, state, out):
+                    changed[e.aggregate_id] = state
+            elif name == "leader.registered":
+                d = e.data
+                out.leaders.append({
+                    "leader_id": e.aggregate_id, "org_id": d["org_id"], "level": str(d["level"]),
+                    "name": d["name"], "title": d["title"],
+                    "registered_on": self.policy.local_date(e.meta.occurred_at)})
+            elif name == "org.registered":
+                d = e.data
+                out.orgs.append({"org_id": e.aggregate_id, "parent_id": d["parent_id"],
+                                 "level": str(d["level"]), "name": d["name"]})
         return out
 
-    def _visited(self, e: LoggedEvent, d: dict[str, Any], cases: dict, known: set,
-                 out: Changes) -> None:
+    def _visited(self, d: dict[str, Any], known: set, out: Changes) -> None:
         leader, day = d["leader_id"], d["visited_on"]
-        counters = out.counters
-        on_site = 1 if d["resolved_on_site"] else 0
-        new_day = (leader, day) not in known
-        if new_day:
+        row = out.counters.row(leader, day)
+        row[BATCHES] += 1
+        row[PERSON_TIMES] += d["visitors"]
+        if d["resolved_on_site"]:
+            row[ON_SITE] += 1
+        if (leader, day) not in known:
             known.add((leader, day))
-        for key in keys_of(day):
-            row = counters[leader, key]
-            row[BATCHES] += 1
-            row[PERSON_TIMES] += d["visitors"]
-            row[ON_SITE] += on_site
-            row[RECEPTION_DAYS] += new_day
+            row[RECEPTION_DAYS] += 1
         out.days[leader, day] = out.days.get((leader, day), 0) + 1
 
-    def _screened(self, e: LoggedEvent, d: dict[str, Any], cases: dict, known: set,
-                  out: Changes) -> None:
+    def _screened(self, e: LoggedEvent, d: dict[str, Any], cases: dict, out: Changes) -> None:
         if d["decision"] == "accept":
-            state = cases.setdefault(e.aggregate_id, Ownership())
-            state.accepted_on = self.policy.local_date(e.meta.occurred_at)
-            out.cases[e.aggregate_id] = state
+            cases[e.aggregate_id] = out.cases[e.aggregate_id] = {
+                "case_id": e.aggregate_id, "extension_days": 0, "leader_id": None,
+                "owned_on": None, "resolved_on": None,
+                "accepted_on": self.policy.local_date(e.meta.occurred_at)}
 
-    def _assigned(self, e: LoggedEvent, d: dict[str, Any], cases: dict, known: set,
-                  out: Changes) -> None:
-        state = cases.setdefault(e.aggregate_id, Ownership())
-        leader = d["leader_id"]
-        if leader == state.leader_id:
-            return
-        if state.leader_id is not None and state.owned_on is not None:
-            out.bump(state.leader_id, state.owned_on, OWNED, -1)
-        state.leader_id, state.owned_on = leader, self.policy.local_date(e.meta.occurred_at)
-        out.bump(leader, state.owned_on, OWNED)
-        out.cases[e.aggregate_id] = state
+    def _assigned(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
+        leader, previous = d["leader_id"], state["leader_id"]
+        if leader == previous:
+            return False
+        if previous is not None:
+            out.counters.bump(previous, state["owned_on"], OWNED, -1)
+        state["leader_id"] = leader
+        state["owned_on"] = day = self.policy.local_date(e.meta.occurred_at)
+        out.counters.bump(leader, day, OWNED)
+        return True
 
-    def _extended(self, e: LoggedEvent, d: dict[str, Any], cases: dict, known: set,
-                  out: Changes) -> None:
-        state = cases.setdefault(e.aggregate_id, Ownership())
-        state.extension_days += d["days"]
-        out.cases[e.aggregate_id] = state
+    def _extended(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
+        state["extension_days"] += d["days"]
+        return True
 
-    def _resolved(self, e: LoggedEvent, d: dict[str, Any], cases: dict, known: set,
-                  out: Changes) -> None:
-        state = cases.get(e.aggregate_id)
-        if state is None or state.leader_id is None:
-            return  # resolution requires an assignment; nothing to attribute otherwise
+    def _resolved(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
+        leader = state["leader_id"]
+        if leader is None:
+            return False  # resolution requires an assignment: nothing to attribute otherwise
         policy = self.policy
-        state.resolved_on = policy.local_date(d["served_at"])
-        out.bump(state.leader_id, state.resolved_on, OWNED_RESOLVED)
-        if state.accepted_on is not None and state.resolved_on <= policy.due(
-                state.accepted_on, policy.handling_days + state.extension_days):
-            out.bump(state.leader_id, state.resolved_on, OWNED_ON_TIME)
-        out.cases[e.aggregate_id] = state
+        state["resolved_on"] = day = policy.local_date(d["served_at"])
+        row = out.counters.row(leader, day)
+        row[OWNED_RESOLVED] += 1
+        if day <= policy.due(state["accepted_on"],
+                             policy.handling_days + state["extension_days"]):
+            row[OWNED_ON_TIME] += 1
+        return True
 
-    def _evaluated(self, e: LoggedEvent, d: dict[str, Any], cases: dict, known: set,
-                   out: Changes) -> None:
-        if d["stage"] != "resolution":
-            return
-        state = cases.get(e.aggregate_id)
-        if state is None or state.leader_id is None or state.resolved_on is None:
-            return
-        out.bump(state.leader_id, state.resolved_on, RATING_COLUMN[d["rating"]])
+    def _evaluated(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
+        if d["stage"] == "resolution" and state["resolved_on"] is not None:
+            out.counters.bump(state["leader_id"], state["resolved_on"],
+                              RATING_COLUMN[d["rating"]])
+        return False
 
-    def _leader(self, e: LoggedEvent, d: dict[str, Any], cases: dict, known: set,
-                out: Changes) -> None:
-        out.leaders.append(LeaderRow(e.aggregate_id, d["org_id"], str(d["level"]), d["name"],
-                                     d["title"], self.policy.local_date(e.meta.occurred_at)))
-
-    def _org(self, e: LoggedEvent, d: dict[str, Any], cases: dict, known: set,
-             out: Changes) -> None:
-        out.orgs.append(OrgRow(e.aggregate_id, d["parent_id"], str(d["level"]), d["name"]))
-
-    _handlers = {
-        "case.visited": _visited, "case.screened": _screened, "case.assigned": _assigned,
-        "case.extended": _extended, "case.resolved": _resolved, "case.evaluated": _evaluated,
-        "leader.registered": _leader, "org.registered": _org,
-    }
+    _handlers = {"case.assigned": _assigned, "case.extended": _extended,
+                 "case.resolved": _resolved, "case.evaluated": _evaluated}
 
 
 def write(changes: Changes, rows: Rows) -> None:
     """Write one batch's changes. Counter rows are added even when their deltas net to zero, so
     that which rows exist does not depend on where batch boundaries fell."""
-    for (leader_id, period), deltas in changes.counters.items():
+    for (leader_id, period), deltas in changes.counters.by_period().items():
         rows.add(STATS, (leader_id, period), **dict(zip(COLUMNS, deltas, strict=True)))
-    for case_id, s in changes.cases.items():
-        rows.put(CASES, {"case_id": case_id, "accepted_on": s.accepted_on,
-                         "extension_days": s.extension_days, "leader_id": s.leader_id,
-                         "owned_on": s.owned_on, "resolved_on": s.resolved_on})
+    for row in changes.cases.values():
+        rows.put(CASES, row)
     for key, visits in changes.days.items():
         rows.add(DAYS, key, visits=visits)
-    for r in changes.leaders:
-        rows.put(LEADERS, {"leader_id": r.id, "org_id": r.org_id, "level": r.level,
-                           "name": r.name, "title": r.title, "registered_on": r.registered_on})
-    for o in changes.orgs:
-        rows.put(ORGS, {"org_id": o.id, "parent_id": o.parent_id, "level": o.level,
-                        "name": o.name})
+    for row in changes.leaders:
+        rows.put(LEADERS, row)
+    for row in changes.orgs:
+        rows.put(ORGS, row)

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 WEEK, MONTH, QUARTER, HALF_YEAR, YEAR = "week", "month", "quarter", "half_year", "year"
 KINDS = (WEEK, MONTH, QUARTER, HALF_YEAR, YEAR)
@@ -144,3 +145,51 @@ def quota_periods(quota_kind: str, requested: Period) -> list[Period]:
             out.append(current)
         current = current.next()
     return out
+
+
+class PeriodCounters:
+    """Counter deltas gathered per (owner, local day) while folding a batch, and rolled up into
+    the five periods of each day only once, when the batch is written (a batch touches few
+    days, so this is far cheaper than bumping five period rows per fact)."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.by_day: dict[tuple[Any, date], list[int]] = {}
+
+    def row(self, owner: Any, day: date) -> list[int]:
+        """The mutable deltas of one owner and day (created at zeros)."""
+        key = (owner, day)
+        row = self.by_day.get(key)
+        if row is None:
+            row = self.by_day[key] = [0] * self.width
+        return row
+
+    def bump(self, owner: Any, day: date, column: int, n: int = 1) -> None:
+        self.row(owner, day)[column] += n
+
+    def by_period(self) -> dict[tuple[Any, str], list[int]]:
+        """The deltas per (owner, period key). A row touched only by facts that cancel out is
+        still there (all zeros), so which rows exist never depends on batch boundaries."""
+        out: dict[tuple[Any, str], list[int]] = {}
+        months: dict[tuple[Any, str], tuple[date, list[int]]] = {}
+        for (owner, day), deltas in self.by_day.items():
+            week, month = keys_of(day)[:2]
+            _merge(out, (owner, week), deltas)
+            seen = months.get((owner, month))
+            if seen is None:
+                months[owner, month] = (day, list(deltas))
+            else:
+                seen[1][:] = [a + b for a, b in zip(seen[1], deltas, strict=True)]
+        # Quarters, half-years and years are sums of months: merge each month once, not each day.
+        for (owner, _month), (day, deltas) in months.items():
+            for key in keys_of(day)[1:]:
+                _merge(out, (owner, key), deltas)
+        return out
+
+
+def _merge(out: dict[tuple[Any, str], list[int]], key: tuple[Any, str], deltas: list[int]) -> None:
+    row = out.get(key)
+    if row is None:
+        out[key] = list(deltas)
+    else:
+        out[key] = [a + b for a, b in zip(row, deltas, strict=True)]

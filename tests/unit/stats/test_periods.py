@@ -104,3 +104,21 @@ def test_a_week_is_judged_in_the_quarter_of_its_thursday():
 def test_the_iso_weeks_of_a_year_are_those_of_its_iso_week_year():
     weeks = p.quota_periods(p.WEEK, p.parse("2026"))
     assert (weeks[0].key, weeks[-1].key, len(weeks)) == ("2026-W01", "2026-W53", 53)
+
+
+def test_counters_of_a_day_are_rolled_into_its_five_periods():
+    counters = p.PeriodCounters(2)
+    counters.bump("x", date(2026, 1, 31), 0)  # W05, January
+    counters.bump("x", date(2026, 2, 1), 0, 2)  # also W05, but February
+    counters.bump("x", date(2026, 2, 2), 1)  # W06, February
+    assert counters.by_period() == {
+        ("x", "2026-W05"): [3, 0], ("x", "2026-W06"): [0, 1],
+        ("x", "2026-01"): [1, 0], ("x", "2026-02"): [2, 1],
+        ("x", "2026-Q1"): [3, 1], ("x", "2026-H1"): [3, 1], ("x", "2026"): [3, 1]}
+
+
+def test_counters_that_cancel_out_still_name_their_periods():
+    counters = p.PeriodCounters(1)
+    counters.bump("x", date(2026, 1, 5), 0)
+    counters.bump("x", date(2026, 1, 5), 0, -1)
+    assert counters.by_period() == {("x", key): [0] for key in p.keys_of(date(2026, 1, 5))}
