@@ -40,7 +40,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # and the domain rules (other roles are refused with 403 before the body matters).
 CALLER = {
     "POST /orgs": "operator", "POST /leaders": "operator", "POST /cases": "registrar",
-    "POST /cases/{case_id}/screening": "registrar", "POST /cases/{case_id}/evaluations": "registrar",
+    "POST /cases/{case_id}/screening": "registrar",
+    "POST /cases/{case_id}/evaluations": "registrar",
     "POST /cases/{case_id}/review-requests": "registrar",
     "POST /cases/{case_id}/recheck-requests": "registrar",
     "POST /cases/{case_id}/assignment": "handler", "POST /cases/{case_id}/visits": "handler",
