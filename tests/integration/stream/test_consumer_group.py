@@ -77,8 +77,9 @@ def test_two_consumers_split_partitions_and_one_takes_over_when_the_other_is_kil
         for _id, _subject, position, partition, member in reader.seen():
             if position > directory_head:
                 by_member.setdefault(member, set()).add(partition)
-        assert set(by_member) == {"alpha", "beta"}
-        assert not by_member["alpha"] & by_member["beta"]
+        logs_text = "\n".join(f"{m}: {p.read_text()}" for m, p in logs.items())
+        assert set(by_member) == {"alpha", "beta"}, logs_text
+        assert not by_member["alpha"] & by_member["beta"], (by_member, logs_text)
 
         procs["alpha"].send_signal(signal.SIGKILL)
         procs["alpha"].wait(10)
