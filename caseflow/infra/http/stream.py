@@ -65,13 +65,18 @@ class LogTail:
     async def wait_past(self, after: int, timeout: float) -> bool:
         """True once the log is known to have an event past `after`; False after `timeout`."""
         self._ensure_started()
-        assert self._changed is not None
-        changed = self._changed
-        if self.head > after:
-            return True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), timeout)
-        return self.head > after
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            assert self._changed is not None
+            changed = self._changed  # taken before the check, so no wake-up is missed
+            if self.head > after:
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
 
     def stop(self) -> None:
         self._stop.set()
