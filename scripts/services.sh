@@ -339,7 +339,7 @@ kafka_pid() {
     [ -f "$KAFKA_PID" ] || return 0
     pid="$(cat "$KAFKA_PID" 2>/dev/null || true)"
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'; then
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep 'kafka\.Kafka' >/dev/null; then
         printf '%s' "$pid"
     fi
 }
@@ -394,8 +394,13 @@ kafka_start() {
             tail -n 30 "$KAFKA_SERVER_LOG" >&2 2>/dev/null || true
             die "Kafka did not start"
         fi
+        if [ -f "$KAFKA_SERVER_LOG" ] && [ "$(stat -c %s "$KAFKA_SERVER_LOG")" -lt "$log_offset" ]; then
+            log_offset=0 # the log rolled over meanwhile
+        fi
+        # Only log lines written since this start count. Not `grep -q`: its early exit would
+        # SIGPIPE tail on a busy log, and pipefail would turn the match into a miss.
         if [ -z "$started" ] && [ -f "$KAFKA_SERVER_LOG" ] &&
-            tail -c +"$((log_offset + 1))" "$KAFKA_SERVER_LOG" | grep -q 'Kafka Server started'; then
+            tail -c +"$((log_offset + 1))" "$KAFKA_SERVER_LOG" | grep 'Kafka Server started' >/dev/null; then
             started=1
         fi
         if [ -n "$started" ] && kafka_answers; then
