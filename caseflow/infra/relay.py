@@ -8,6 +8,8 @@ SQLite), so however many processes run it, one publishes and the others stand by
 
 from __future__ import annotations
 
+import logging
+
 from caseflow.infra.bootstrap import Container
 from caseflow.infra.kafka.producer import Producer, ProducerConfig
 from caseflow.infra.kafka.relay import KafkaRelay
@@ -29,6 +31,10 @@ def build_relay(settings: Settings, store: ViewStore, *, client_id: str = "casef
     """The relay for `settings.kafka_topic`, keeping its position in `store`."""
     if not settings.kafka_bootstrap:
         raise KafkaNotConfigured("set CASEFLOW_KAFKA_BOOTSTRAP (host:port[,host:port]) to relay")
+    kafka_log = logging.getLogger("kafka")
+    if kafka_log.level == logging.NOTSET:
+        # kafka-python logs every connection at INFO; the relay reports what matters itself.
+        kafka_log.setLevel(logging.WARNING)
     producer = producer or Producer(ProducerConfig(bootstrap=settings.kafka_bootstrap,
                                                    client_id=client_id))
     return KafkaRelay(producer, store, topic=settings.kafka_topic, source=settings.event_source,
