@@ -60,10 +60,13 @@ def relay_runner(container: Container, *, batch_size: int | None = None,
     store = view_store(container)
     relay = build_relay(container.settings, store, producer=producer)
     views = container.extras.get("views")
-    return Runner(relay, container.log, lock=store.lock(relay.name),
-                  wait=getattr(views, "waiter", None),
-                  batch_size=batch_size or container.settings.projection_batch_size,
-                  max_backoff=MAX_BACKOFF)
+    runner = Runner(relay, container.log, lock=store.lock(relay.name),
+                    wait=getattr(views, "waiter", None),
+                    batch_size=batch_size or container.settings.projection_batch_size,
+                    max_backoff=MAX_BACKOFF)
+    if hasattr(views, "attach"):
+        views.attach(runner)  # position, lag and errors in /admin/projections, /health, /metrics
+    return runner
 
 
 def start_relay(container: Container, *, batch_size: int | None = None) -> Runner:

@@ -60,6 +60,9 @@ class KafkaRelay:
 
     def position(self) -> int:
         """The last position whose event (and every one before it) Kafka acknowledged."""
+        if self._cursor is None and self._set_up:
+            # Not publishing (yet): read it fresh, so a standby instance reports the live one's.
+            return self.store.record(self.name).active.position
         return self._cursor_now().position
 
     def handle(self, events: Sequence[LoggedEvent]) -> None:

@@ -43,6 +43,7 @@ class Views:
         self.waiter = waiter or source.wait
         self._case_events, self._on_close = case_events, on_close
         self._runners: dict[str, Runner] = {}
+        self._attached: list[Runner] = []  # other consumers to report (the Kafka relay)
         self._rebuilding: dict[str, Progress | None] = {}
         self._guard = threading.Lock()
         store.setup(projections)
@@ -77,8 +78,17 @@ class Views:
     # ------------------------------------------------------------------- status
 
     def statuses(self) -> list[ConsumerStatus]:
-        """Position, head, lag, state and failure of every projection (and shadow rebuilds)."""
-        return [self.status(name) for name in self.projections]
+        """Position, head, lag, state and failure of every projection (and shadow rebuilds),
+        then of every attached runner."""
+        return [self.status(name) for name in self.projections] + [
+            r.status() for r in self._attached]
+
+    def attach(self, runner: Runner) -> None:
+        """Report a runner that is not a projection (the Kafka relay) in `statuses()`; its owner
+        starts and stops it."""
+        with self._guard:
+            if runner not in self._attached:
+                self._attached.append(runner)
 
     def status(self, name: str) -> ConsumerStatus:
         record = self.store.record(name)

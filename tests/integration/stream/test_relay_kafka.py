@@ -128,6 +128,17 @@ def test_position_is_recorded_in_the_view_store_once_acknowledged(stream_contain
     assert runner.status().lag_events == 0
 
 
+def test_relay_status_is_reported_beside_the_projections(stream_container):
+    c = stream_container
+    drive(c.app, 2)
+    runner = relay_runner(c, batch_size=5)
+    runner.step()
+    statuses = {s.name: s for s in c.extras["views"].statuses()}
+    relay = statuses[runner.name]
+    assert (relay.position, relay.head, relay.lag_events) == (5, c.log.head(), c.log.head() - 5)
+    runner.consumer.close()
+
+
 def test_running_relay_publishes_new_commands_within_a_second(stream_container):
     c = stream_container
     drive(c.app, 1)
