@@ -39,7 +39,18 @@ def sqlite_stream_settings(tmp_path: Path, kafka_bootstrap: str) -> Settings:
 
 @pytest.fixture
 def stream_container(stream_settings: Settings) -> Iterator[Container]:
+    """Bootstrapped on each backend in turn."""
     c = bootstrap(stream_settings)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def sqlite_container(sqlite_stream_settings: Settings) -> Iterator[Container]:
+    """Bootstrapped on SQLite only: for behaviour that does not depend on the event store."""
+    c = bootstrap(sqlite_stream_settings)
     try:
         yield c
     finally:

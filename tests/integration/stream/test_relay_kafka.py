@@ -47,8 +47,8 @@ def test_every_event_arrives_exactly_once_after_dedup_in_log_order_per_key(strea
     assert by_key(unique) == log_by_key(events)
 
 
-def test_each_key_stays_on_one_partition(stream_container):
-    c = stream_container
+def test_each_key_stays_on_one_partition(sqlite_container):
+    c = sqlite_container
     drive(c.app, CASES)
     relay_everything(c)
     records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic,
@@ -60,8 +60,8 @@ def test_each_key_stays_on_one_partition(stream_container):
     assert len({p for ps in partitions.values() for p in ps}) > 1  # keys do spread
 
 
-def test_headers_parse_with_the_cloudevents_sdk(stream_container):
-    c = stream_container
+def test_headers_parse_with_the_cloudevents_sdk(sqlite_container):
+    c = sqlite_container
     drive(c.app, 4)
     relay_everything(c)
     events = {str(e.id): e for e in c.log.read(0, 100_000)}
@@ -82,8 +82,8 @@ def test_headers_parse_with_the_cloudevents_sdk(stream_container):
 
 
 def test_published_payloads_validate_against_their_schema_and_hold_no_personal_data(
-        stream_container):
-    c = stream_container
+        sqlite_container):
+    c = sqlite_container
     drive(c.app, CASES)
     relay_everything(c)
     records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic,
@@ -102,10 +102,10 @@ def test_published_payloads_validate_against_their_schema_and_hold_no_personal_d
     assert types == set(schemas.types())
 
 
-def test_topic_is_created_with_the_configured_partitions(stream_settings):
+def test_topic_is_created_with_the_configured_partitions(sqlite_stream_settings):
     from caseflow.infra.bootstrap import bootstrap
 
-    c = bootstrap(stream_settings.model_copy(update={"kafka_partitions": 3}))
+    c = bootstrap(sqlite_stream_settings.model_copy(update={"kafka_partitions": 3}))
     try:
         drive(c.app, 1)
         relay_everything(c)
@@ -139,8 +139,8 @@ def test_relay_status_is_reported_beside_the_projections(stream_container):
     runner.consumer.close()
 
 
-def test_running_relay_publishes_new_commands_within_a_second(stream_container):
-    c = stream_container
+def test_running_relay_publishes_new_commands_within_a_second(sqlite_container):
+    c = sqlite_container
     drive(c.app, 1)
     runner = relay_runner(c).start()
     try:
