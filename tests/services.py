@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import subprocess
 import time
 import uuid
@@ -63,12 +64,32 @@ def _docker_available() -> bool:
         return False
 
 
-def _tcp_reachable(host: str, port: int, timeout: float = 3.0) -> bool:
+def _wait_budget() -> float:
+    """Seconds to wait for a configured service to answer before giving up on it.
+
+    Generous when services are required: a broker that is in the middle of a restart (a test
+    that stops and starts it, or an operator) must not fail the whole session.
+    """
+    return 90.0 if require_services() else 5.0
+
+
+def _kafka_answers(host: str, port: int, timeout: float = 3.0) -> bool:
+    """True when ``host:port`` answers a Kafka ApiVersions (v0) request."""
+    client_id = b"caseflow-tests"
+    body = struct.pack(">hhih", 18, 0, 0x43460001, len(client_id)) + client_id
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(struct.pack(">i", len(body)) + body)
+            header = b""
+            while len(header) < 8:
+                chunk = sock.recv(8 - len(header))
+                if not chunk:
+                    return False
+                header += chunk
     except OSError:
         return False
+    return struct.unpack(">ii", header)[1] == 0x43460001
 
 
 def _bootstrap_addresses(bootstrap: str) -> list[tuple[str, int]]:
@@ -104,7 +125,9 @@ def postgres_url() -> Iterator[str]:
     """URL (``postgresql://user:pass@host:port/db``) of a server where the user may create DBs."""
     url = os.environ.get(DATABASE_URL_ENV)
     if url:
-        problem = _postgres_check(url)
+        deadline = time.monotonic() + _wait_budget()
+        while (problem := _postgres_check(url)) and time.monotonic() < deadline:
+            time.sleep(1)
         if problem:
             _unavailable(f"PostgreSQL at {DATABASE_URL_ENV} is not reachable: {problem}")
         yield url
@@ -152,14 +175,15 @@ def kafka_bootstrap() -> Iterator[str]:
     """Bootstrap servers (``host:port[,host:port]``) of a Kafka broker that auto-creates topics."""
     bootstrap = os.environ.get(KAFKA_BOOTSTRAP_ENV)
     if bootstrap:
-        unreachable = [
-            f"{h}:{p}" for h, p in _bootstrap_addresses(bootstrap) if not _tcp_reachable(h, p)
-        ]
-        if unreachable:
-            _unavailable(
-                f"Kafka at {KAFKA_BOOTSTRAP_ENV}={bootstrap} is not reachable "
-                f"({', '.join(unreachable)})"
-            )
+        addresses = _bootstrap_addresses(bootstrap)
+        deadline = time.monotonic() + _wait_budget()
+        while not any(_kafka_answers(h, p) for h, p in addresses):
+            if time.monotonic() >= deadline:
+                _unavailable(
+                    f"Kafka at {KAFKA_BOOTSTRAP_ENV}={bootstrap} does not answer "
+                    f"(waited {_wait_budget():.0f}s)"
+                )
+            time.sleep(1)
         yield bootstrap
         return
     if _docker_available():
