@@ -60,14 +60,13 @@ class KafkaRelay:
 
     def position(self) -> int:
         """The last position whose event (and every one before it) Kafka acknowledged."""
-        if self._cursor is None and self._set_up:
-            # Not publishing (yet): read it fresh, so a standby instance reports the live one's.
-            return self.store.record(self.name).active.position
-        return self._cursor_now().position
+        # Cached only once this instance has published; until then (a standby) it is read fresh,
+        # so that status shows the live instance's progress.
+        return (self._cursor or self._stored()).position
 
     def handle(self, events: Sequence[LoggedEvent]) -> None:
         """Publish `events` past the position, wait for every ack, then record the position."""
-        cursor = self._cursor_now()
+        cursor = self._cursor or self._stored()
         events = [e for e in events if e.position > cursor.position]
         if not events:
             return
@@ -99,13 +98,11 @@ class KafkaRelay:
 
     # ----------------------------------------------------------------- internals
 
-    def _cursor_now(self) -> Cursor:
-        if self._cursor is None:
-            if not self._set_up:
-                self.store.setup([self._marker])
-                self._set_up = True
-            self._cursor = self.store.record(self.name).active
-        return self._cursor
+    def _stored(self) -> Cursor:
+        if not self._set_up:
+            self.store.setup([self._marker])
+            self._set_up = True
+        return self.store.record(self.name).active
 
     def _advance(self, cursor: Cursor, last: LoggedEvent) -> None:
         try:

@@ -7,7 +7,7 @@ import pytest
 from caseflow.infra.kafka.fake import FakeProducer
 from caseflow.infra.kafka.producer import DeliveryFailed
 from caseflow.infra.kafka.relay import KafkaRelay
-from caseflow.projections.base import PoisonEvent
+from caseflow.projections.base import PoisonEvent, PositionMoved
 from caseflow.projections.runner import Runner
 from tests.unit.stream.fakes import FakePositions
 
@@ -110,3 +110,24 @@ def test_runner_reports_the_relay_lag(relay, memory_log, events):
     status = runner.status()
     assert (status.position, status.lag_events) == (events[9].position,
                                                     len(events) - 10)
+
+
+def test_a_standby_instance_reports_the_live_instances_position(relay, positions, events):
+    standby = KafkaRelay(FakeProducer(), positions, topic=TOPIC, source="/caseflow",
+                         partitions=6)
+    assert standby.position() == 0
+    relay.handle(events[:8])
+    assert standby.position() == events[7].position
+
+
+def test_an_instance_that_lost_the_race_resumes_after_the_winner(relay, producer, positions,
+                                                               events):
+    other = KafkaRelay(FakeProducer(), positions, topic=TOPIC, source="/caseflow",
+                       partitions=6)
+    relay.handle(events[:5])
+    other.handle(events[5:10])  # e.g. our lock lapsed and another instance carried on
+    with pytest.raises(PositionMoved):
+        relay.handle(events[5:10])
+    relay.handle(events[:12])
+    assert relay.position() == events[11].position
+    assert ids(producer.written)[-2:] == [str(e.id).encode() for e in events[10:12]]
