@@ -16,9 +16,6 @@ from kafka import KafkaConsumer, TopicPartition
 from caseflow.infra.bootstrap import Container, bootstrap
 from caseflow.infra.settings import Settings
 
-pytestmark = pytest.mark.kafka
-REPO = Path(__file__).resolve().parents[3]
-
 
 def unique_topic() -> str:
     return f"caseflow.test.stream.{uuid.uuid4().hex[:10]}"

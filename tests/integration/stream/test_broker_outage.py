@@ -6,11 +6,15 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.kafka.producer import Producer, ProducerConfig
 from caseflow.infra.relay import relay_runner
 from tests.integration.stream.conftest import by_key, first_copies, header, log_by_key, read_topic
 from tests.unit.stream.scenario import Directory, drive
+
+pytestmark = pytest.mark.kafka
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
+import pytest
 
 from caseflow.domain.base import ce_type
 from caseflow.infra.bootstrap import bootstrap
@@ -18,6 +19,8 @@ from caseflow.infra.kafka.analytics import AnalyticsStore
 from caseflow.infra.relay import relay_runner
 from tests.integration.stream.conftest import caseflow_cmd, cli_env
 from tests.unit.stream.scenario import Directory, drive
+
+pytestmark = pytest.mark.kafka
 
 ASSIGNED = re.compile(r"^(\w+): assigned partitions \[([\d, ]*)\]$", re.M)
 

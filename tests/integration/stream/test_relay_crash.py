@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections import Counter
 
+import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from caseflow.domain.base import ce_type
@@ -25,6 +26,8 @@ from tests.integration.stream.conftest import (
     read_topic,
 )
 from tests.unit.stream.scenario import drive
+
+pytestmark = pytest.mark.kafka
 
 
 def published(bootstrap_servers: str, topic: str) -> int:

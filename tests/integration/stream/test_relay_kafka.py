@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import orjson
+import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
 from jsonschema import Draft202012Validator
@@ -21,6 +22,8 @@ from tests.integration.stream.conftest import (
     read_topic,
 )
 from tests.unit.stream.scenario import PII_MARK, drive, pii_strings
+
+pytestmark = pytest.mark.kafka
 
 CASES = 12
 

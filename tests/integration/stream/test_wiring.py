@@ -8,10 +8,13 @@ import subprocess
 import time
 
 import httpx
+import pytest
 
 from caseflow.infra.bootstrap import bootstrap
 from tests.integration.stream.conftest import caseflow_cmd, cli_env, read_topic
 from tests.unit.stream.scenario import drive
+
+pytestmark = pytest.mark.kafka
 
 
 def free_port() -> int:
