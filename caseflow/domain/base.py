@@ -31,11 +31,26 @@ def ce_type(name: str) -> str:
     return f"caseflow.{name}.v1"
 
 
+_CONTAINERS = (dict, set, list)
+
+
 class Entity(Aggregate):
     """Base for our aggregates (plain `Aggregate` underneath)."""
 
     # `idempotency_keys` (key → (version, request hash)) is set by each aggregate's __init__;
     # a class annotation here would make eventsourcing treat it as a "created" event field.
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Entity:
+        """A copy for a command to change (the repository hands out copies of cached state).
+
+        Our aggregates hold immutable values (datetimes, UUIDs, enums, strings, tuples, frozen
+        value objects) apart from a few dicts, sets and lists, so copying those containers is a
+        full copy; `copy.deepcopy`'s generic walk costs more than the rest of a command."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(
+            {k: v.copy() if type(v) in _CONTAINERS else v for k, v in self.__dict__.items()}
+        )
+        return clone
 
     def recall(self, key: str | None) -> tuple[int, str | None] | None:
         """The (version, request hash) of the event a key produced, if it was seen before."""

@@ -11,6 +11,7 @@ COMMAND_MODULES: list[str] = [
     "caseflow.infra.cli_http",
     "caseflow.infra.cli_stream",
     "caseflow.infra.cli_views",
+    "caseflow.infra.cli_demo",
 ]
 
 
