@@ -41,7 +41,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -75,18 +74,15 @@ CASE_EVENTS = frozenset({"case.received", "case.screened", "case.assigned", "cas
 # What the projection remembers about one case (a row of `kpis_cases`): receiving org and day,
 # accepted day, extensions, current unit, resolution day, and the flags first-time resolution
 # depends on (`first_time` = counted in the `first_time` numerator right now).
-CASE_COLUMNS = ("case_id", "org_id", "received_on", "accepted_on", "extension_days", "unit_id",
-                "resolved_on", "review_requested", "repeated", "first_time")
 CaseRow = dict[str, Any]
 
 
 @dataclass
 class Changes:
-    counters: PeriodCounters = field(default_factory=lambda: PeriodCounters(len(COLUMNS)))
-    cases: dict[UUID, CaseRow] = field(default_factory=dict)  # changed state rows
+    """What one batch does to the view: counter deltas and changed state rows."""
 
-    def bump(self, org_id: UUID, day: date, column: int, n: int = 1) -> None:
-        self.counters.row(org_id, day)[column] += n
+    counters: PeriodCounters = field(default_factory=lambda: PeriodCounters(len(COLUMNS)))
+    cases: dict[UUID, CaseRow] = field(default_factory=dict)
 
 
 def rate(counts: dict[str, int], name: str) -> dict[str, Any]:
@@ -253,7 +249,7 @@ class Kpis(Projection):
     def _take_back_first_time(state: CaseRow, out: Changes) -> None:
         if state["first_time"]:
             state["first_time"] = False
-            out.bump(state["unit_id"], state["resolved_on"], FIRST_TIME, -1)
+            out.counters.bump(state["unit_id"], state["resolved_on"], FIRST_TIME, -1)
 
     _handlers = {
         "case.screened": _screened, "case.assigned": _assigned, "case.extended": _extended,
