@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.sqlite import SQLiteRecorder
+
 LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
@@ -21,7 +23,7 @@ def set_synchronous(recorder: Any, level: str) -> bool:
     if level not in LEVELS:
         raise ValueError(f"synchronous must be one of {', '.join(LEVELS)}, not {level!r}")
     pool = getattr(getattr(recorder, "datastore", None), "pool", None)
-    if pool is None or not type(recorder).__module__.startswith("eventsourcing.sqlite"):
+    if pool is None or not isinstance(recorder, SQLiteRecorder):
         return False
     # The library offers no hook for connection settings, so its pool is wrapped in place.
     create = type(pool)._create_connection

@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from caseflow.infra.settings import Settings
 from caseflow.infra.transcoder import TOPIC as TRANSCODER_TOPIC
@@ -40,6 +41,8 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(Path(settings.data_dir) / "events.sqlite3"),
             "SQLITE_LOCK_TIMEOUT": "30",
+            # Concurrent commands share one commit (one fsync): see infra/groupcommit.py.
+            "APPLICATION_RECORDER_TOPIC": "caseflow.infra.groupcommit:GroupCommitRecorder",
         }
     env["TRANSCODER_TOPIC"] = TRANSCODER_TOPIC
     env["AGGREGATE_CACHE_MAXSIZE"] = "10000"
@@ -50,7 +53,7 @@ def position_lookup(recorder: ApplicationRecorder):
     """A function (aggregate id, version) → global position, for idempotent replays."""
     table = recorder.events_table_name  # type: ignore[attr-defined]
     datastore = recorder.datastore  # type: ignore[attr-defined]
-    if type(recorder).__module__.startswith("eventsourcing.sqlite"):
+    if isinstance(recorder, SQLiteApplicationRecorder):
         sql = f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?"
 
         def position_of(aggregate_id: UUID, version: int) -> int:

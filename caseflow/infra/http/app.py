@@ -24,6 +24,7 @@ from caseflow.infra.http import (
     routes_queries,
     routes_stats,
 )
+from caseflow.infra.http.executor import CommandExecutor
 from caseflow.infra.http.metrics import Metrics
 from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard
 from caseflow.infra.http.state import Api
@@ -72,8 +73,8 @@ def create_app(
         try:
             book = auth.load_tokens(c.settings, {**_dev_tokens(c), **(tokens or {})})
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
-                      tail=tail, views=c.extras.get("views"), read_wait=read_wait,
-                      keepalive=keepalive)
+                      tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
+                      views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive)
             metrics.watch_positions(_positions(api))
             app.state.api = api
             if background:
@@ -87,6 +88,8 @@ def create_app(
                 for runner in runners:
                     tg.start_soon(anyio.to_thread.run_sync, runner.stop)
             tail.stop()
+            if api is not None:
+                api.commands.close()
             if owned:
                 c.close()
 

@@ -1,6 +1,7 @@
 """Commands (DESIGN §5): each POST appends one event and answers its id, version and position.
 
-Endpoints are plain `def`s: the service layer is synchronous and runs in the thread pool.
+The service layer is synchronous: each command runs, with its org-scope check, on the command
+executor (see `executor.py`), off the event loop.
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ SuperviseCmd = Annotated[Command, Depends(command(A.SUPERVISE))]
 CloseCmd = Annotated[Command, Depends(command(A.CLOSE))]
 
 
-def _on_case(cmd: Command, action: Action, case_id: UUID, body: Body,
-             method: Callable[..., CommandResult], **fields: object) -> Response:
-    cmd.check_case(action, case_id)
-    ctx = cmd.context(body)
-    return cmd.respond(method(ctx, case_id, **{**body.fields(), **fields}))
+async def _on_case(cmd: Command, action: Action, case_id: UUID, body: Body,
+                   method: Callable[..., CommandResult], **fields: object) -> Response:
+    def work() -> CommandResult:
+        cmd.check_case(action, case_id)
+        return method(cmd.context(body), case_id, **{**body.fields(), **fields})
+
+    return cmd.respond(await cmd.api.commands.run(work))
 
 
 def _served(cmd: Command, body: DecisionIn) -> dict:
@@ -72,15 +75,17 @@ def _served(cmd: Command, body: DecisionIn) -> dict:
 
 @router.post("/orgs", status_code=201, response_model=CommandOut, responses=CREATE_ERRORS,
              summary="Register an org (office, unit or department)")
-def register_org(body: OrgIn, cmd: RegisterOrgCmd) -> Response:
-    result = cmd.app.register_org(cmd.context(body), **body.fields())
+async def register_org(body: OrgIn, cmd: RegisterOrgCmd) -> Response:
+    result = await cmd.api.commands.run(
+        lambda: cmd.app.register_org(cmd.context(body), **body.fields()))
     return cmd.respond(result, 201, location=f"/orgs/{result.id}")
 
 
 @router.post("/leaders", status_code=201, response_model=CommandOut, responses=CREATE_ERRORS,
              summary="Register a leader")
-def register_leader(body: LeaderIn, cmd: RegisterLeaderCmd) -> Response:
-    result = cmd.app.register_leader(cmd.context(body), **body.fields())
+async def register_leader(body: LeaderIn, cmd: RegisterLeaderCmd) -> Response:
+    result = await cmd.api.commands.run(
+        lambda: cmd.app.register_leader(cmd.context(body), **body.fields()))
     return cmd.respond(result, 201, location=f"/leaders/{result.id}/statistics")
 
 
@@ -89,80 +94,83 @@ def register_leader(body: LeaderIn, cmd: RegisterLeaderCmd) -> Response:
 
 @router.post("/cases", status_code=201, response_model=CommandOut, responses=CREATE_ERRORS,
              summary="Register a petition (登记)")
-def register_case(body: CaseIn, cmd: ReceiveCmd) -> Response:
-    if cmd.who.role in authz.ORG_SCOPED:
-        authz.require_case(cmd.who.actor, A.RECEIVE, [body.receiving_org_id], cmd.api.orgs)
-    result = cmd.app.receive(cmd.context(body), **body.fields())
+async def register_case(body: CaseIn, cmd: ReceiveCmd) -> Response:
+    def work() -> CommandResult:
+        if cmd.who.role in authz.ORG_SCOPED:
+            authz.require_case(cmd.who.actor, A.RECEIVE, [body.receiving_org_id], cmd.api.orgs)
+        return cmd.app.receive(cmd.context(body), **body.fields())
+
+    result = await cmd.api.commands.run(work)
     return cmd.respond(result, 201, location=f"/cases/{result.id}")
 
 
 @router.post("/cases/{case_id}/screening", response_model=CommandOut, responses=COMMAND_ERRORS,
              summary="Screen: accept, forward, reject or route (受理审查)")
-def screen(case_id: UUID, body: ScreeningIn, cmd: ScreenCmd) -> Response:
-    return _on_case(cmd, A.SCREEN, case_id, body, cmd.app.screen)
+async def screen(case_id: UUID, body: ScreeningIn, cmd: ScreenCmd) -> Response:
+    return await _on_case(cmd, A.SCREEN, case_id, body, cmd.app.screen)
 
 
 @router.post("/cases/{case_id}/assignment", response_model=CommandOut, responses=COMMAND_ERRORS,
              summary="Assign to a unit and a responsible leader (交办 / 包案)")
-def assign(case_id: UUID, body: AssignmentIn, cmd: AssignCmd) -> Response:
-    return _on_case(cmd, A.ASSIGN, case_id, body, cmd.app.assign)
+async def assign(case_id: UUID, body: AssignmentIn, cmd: AssignCmd) -> Response:
+    return await _on_case(cmd, A.ASSIGN, case_id, body, cmd.app.assign)
 
 
 @router.post("/cases/{case_id}/visits", response_model=CommandOut, responses=COMMAND_ERRORS,
              summary="Record a leader's visit with the petitioners (接访, 约访, 下访, 回访)")
-def visit(case_id: UUID, body: VisitIn, cmd: VisitCmd) -> Response:
-    return _on_case(cmd, A.VISIT, case_id, body, cmd.app.visit)
+async def visit(case_id: UUID, body: VisitIn, cmd: VisitCmd) -> Response:
+    return await _on_case(cmd, A.VISIT, case_id, body, cmd.app.visit)
 
 
 @router.post("/cases/{case_id}/extensions", response_model=CommandOut, responses=COMMAND_ERRORS,
              summary="Extend the handling deadline (at most 30 days in total)")
-def extend(case_id: UUID, body: ExtensionIn, cmd: ExtendCmd) -> Response:
-    return _on_case(cmd, A.EXTEND, case_id, body, cmd.app.extend)
+async def extend(case_id: UUID, body: ExtensionIn, cmd: ExtendCmd) -> Response:
+    return await _on_case(cmd, A.EXTEND, case_id, body, cmd.app.extend)
 
 
 @router.post("/cases/{case_id}/resolution", response_model=CommandOut, responses=COMMAND_ERRORS,
              summary="Resolve with a written reply (办结)")
-def resolve(case_id: UUID, body: ResolutionIn, cmd: ResolveCmd) -> Response:
-    return _on_case(cmd, A.RESOLVE, case_id, body, cmd.app.resolve, **_served(cmd, body))
+async def resolve(case_id: UUID, body: ResolutionIn, cmd: ResolveCmd) -> Response:
+    return await _on_case(cmd, A.RESOLVE, case_id, body, cmd.app.resolve, **_served(cmd, body))
 
 
 @router.post("/cases/{case_id}/evaluations", response_model=CommandOut, responses=COMMAND_ERRORS,
              summary="Record the petitioner's satisfaction with the current stage")
-def evaluate(case_id: UUID, body: EvaluationIn, cmd: EvaluateCmd) -> Response:
-    return _on_case(cmd, A.EVALUATE, case_id, body, cmd.app.evaluate)
+async def evaluate(case_id: UUID, body: EvaluationIn, cmd: EvaluateCmd) -> Response:
+    return await _on_case(cmd, A.EVALUATE, case_id, body, cmd.app.evaluate)
 
 
 @router.post("/cases/{case_id}/review-requests", response_model=CommandOut,
              responses=COMMAND_ERRORS, summary="Request a review (复查), within 30 days")
-def request_review(case_id: UUID, body: RequestIn, cmd: RequestReviewCmd) -> Response:
-    return _on_case(cmd, A.REQUEST_REVIEW, case_id, body, cmd.app.request_review)
+async def request_review(case_id: UUID, body: RequestIn, cmd: RequestReviewCmd) -> Response:
+    return await _on_case(cmd, A.REQUEST_REVIEW, case_id, body, cmd.app.request_review)
 
 
 @router.post("/cases/{case_id}/review-decisions", response_model=CommandOut,
              responses=COMMAND_ERRORS, summary="Decide the review (复查意见)")
-def review(case_id: UUID, body: ReviewDecisionIn, cmd: ReviewCmd) -> Response:
-    return _on_case(cmd, A.REVIEW, case_id, body, cmd.app.review, **_served(cmd, body))
+async def review(case_id: UUID, body: ReviewDecisionIn, cmd: ReviewCmd) -> Response:
+    return await _on_case(cmd, A.REVIEW, case_id, body, cmd.app.review, **_served(cmd, body))
 
 
 @router.post("/cases/{case_id}/recheck-requests", response_model=CommandOut,
              responses=COMMAND_ERRORS, summary="Request a re-check (复核), within 30 days")
-def request_recheck(case_id: UUID, body: RequestIn, cmd: RequestRecheckCmd) -> Response:
-    return _on_case(cmd, A.REQUEST_RECHECK, case_id, body, cmd.app.request_recheck)
+async def request_recheck(case_id: UUID, body: RequestIn, cmd: RequestRecheckCmd) -> Response:
+    return await _on_case(cmd, A.REQUEST_RECHECK, case_id, body, cmd.app.request_recheck)
 
 
 @router.post("/cases/{case_id}/recheck-decisions", response_model=CommandOut,
              responses=COMMAND_ERRORS, summary="Decide the re-check (复核意见): final")
-def recheck(case_id: UUID, body: ReviewDecisionIn, cmd: RecheckCmd) -> Response:
-    return _on_case(cmd, A.RECHECK, case_id, body, cmd.app.recheck, **_served(cmd, body))
+async def recheck(case_id: UUID, body: ReviewDecisionIn, cmd: RecheckCmd) -> Response:
+    return await _on_case(cmd, A.RECHECK, case_id, body, cmd.app.recheck, **_served(cmd, body))
 
 
 @router.post("/cases/{case_id}/supervision", response_model=CommandOut, responses=COMMAND_ERRORS,
              summary="Open or clear oversight (督办, 挂牌督办)")
-def supervise(case_id: UUID, body: SupervisionIn, cmd: SuperviseCmd) -> Response:
-    return _on_case(cmd, A.SUPERVISE, case_id, body, cmd.app.supervise)
+async def supervise(case_id: UUID, body: SupervisionIn, cmd: SuperviseCmd) -> Response:
+    return await _on_case(cmd, A.SUPERVISE, case_id, body, cmd.app.supervise)
 
 
 @router.post("/cases/{case_id}/closure", response_model=CommandOut, responses=COMMAND_ERRORS,
              summary="Close the case (销号)")
-def close(case_id: UUID, body: ClosureIn, cmd: CloseCmd) -> Response:
-    return _on_case(cmd, A.CLOSE, case_id, body, cmd.app.close_case)
+async def close(case_id: UUID, body: ClosureIn, cmd: CloseCmd) -> Response:
+    return await _on_case(cmd, A.CLOSE, case_id, body, cmd.app.close_case)

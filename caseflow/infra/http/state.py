@@ -7,6 +7,7 @@ from typing import Any
 
 from caseflow.infra.auth import TokenBook
 from caseflow.infra.bootstrap import Container
+from caseflow.infra.http.executor import CommandExecutor
 from caseflow.infra.http.metrics import Metrics
 from caseflow.infra.http.stream import LogTail
 from caseflow.infra.settings import Settings
@@ -21,6 +22,7 @@ class Api:
     orgs: OrgTree
     metrics: Metrics
     tail: LogTail
+    commands: CommandExecutor
     views: Any = None  # caseflow.infra.views.Views (queries, statuses, rebuild, wait_for)
     read_wait: float = 5.0  # seconds a query with min_position waits for the views
     keepalive: float = 15.0  # seconds between SSE keep-alive comments
