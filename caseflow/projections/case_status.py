@@ -48,6 +48,10 @@ _STATUS = {"case.assigned": "assigned", "case.resolved": "resolved",
            "case.review_requested": "review_requested", "case.reviewed": "reviewed",
            "case.recheck_requested": "recheck_requested", "case.rechecked": "rechecked",
            "case.closed": "closed"}
+# office duties: (due date, the fact that discharges it)
+_DUTIES = (("screening_due_on", "screened_at"), ("handling_due_on", "resolved_at"),
+           ("review_due_on", "reviewed_at"), ("recheck_due_on", "rechecked_at"),
+           ("supervision_due_on", "supervision_cleared_at"))
 _SCREENED = {"accept": "accepted", "forward": "forwarded", "reject": "rejected", "route": "routed"}
 
 
@@ -67,8 +71,19 @@ class CaseStatus(Projection):
     def __init__(self, policy: Policy):
         self.policy = policy
         p = policy
-        self._limits = (p.screening_days, p.handling_days, p.review_window_days,
-                        p.review_due_days, p.recheck_window_days, p.recheck_due_days)
+        handling = ("handling_due_on", "accepted_at", p.handling_days)  # + extension days
+        # event → the due dates it can move: (due column, starting fact, limit in days)
+        self._dues = {
+            "case.received": (("screening_due_on", "received_at", p.screening_days),),
+            "case.screened": (handling,),
+            "case.extended": (handling,),
+            "case.resolved": (("review_window_due_on", "resolved_at", p.review_window_days),),
+            "case.review_requested": (("review_due_on", "review_requested_at",
+                                       p.review_due_days),),
+            "case.reviewed": (("recheck_window_due_on", "reviewed_at", p.recheck_window_days),),
+            "case.recheck_requested": (("recheck_due_on", "recheck_requested_at",
+                                        p.recheck_due_days),),
+        }
 
     def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
         rows.preload("case_status", {(e.aggregate_id,) for e in events
@@ -83,7 +98,7 @@ class CaseStatus(Projection):
                 self.apply(row, e)
             row["last_event"], row["last_event_at"] = e.name, e.recorded_at
             row["version"], row["position"] = e.version, e.position
-            self.derive(row)
+            self.derive(row, e.name)
             rows.put("case_status", row)
 
     # ---------------------------------------------------------------- the fold
@@ -142,37 +157,28 @@ class CaseStatus(Projection):
         elif name == "case.closed":
             row["closed_at"] = at
 
-    def derive(self, row: Row) -> None:
-        """Due dates from the facts, the same arithmetic as `domain.clocks.case_clocks`."""
+    def derive(self, row: Row, event: str) -> None:
+        """Due dates from the facts, the same arithmetic as `domain.clocks.case_clocks`; only
+        those the event can change are recomputed (the others hold from earlier events)."""
         day = self._local_date
-        screening, handling, review_window, review, recheck_window, recheck = self._limits
-        row["received_on"] = received = day(row["received_at"])
-        row["screening_due_on"] = _plus(received, screening)
-        row["handling_due_on"] = _plus(day(row["accepted_at"]),
-                                       handling + (row["extension_days"] or 0))
-        row["review_window_due_on"] = _plus(day(row["resolved_at"]), review_window)
-        row["review_due_on"] = _plus(day(row["review_requested_at"]), review)
-        row["recheck_window_due_on"] = _plus(day(row["reviewed_at"]), recheck_window)
-        row["recheck_due_on"] = _plus(day(row["recheck_requested_at"]), recheck)
-        row["supervision_due_on"] = day(row["supervision_due_at"]) \
-            if row["supervision_opened_at"] else None
+        for due, start, limit in self._dues.get(event, ()):
+            started = day(row[start])
+            row[due] = None if started is None else started + timedelta(
+                days=limit + (row["extension_days"] or 0 if due == "handling_due_on" else 0))
+        if event == "case.received":
+            row["received_on"] = day(row["received_at"])
+        elif event == "case.supervised":
+            row["supervision_due_on"] = day(row["supervision_due_at"]) \
+                if row["supervision_opened_at"] else None
         open_duties = []
         if row["closed_at"] is None:
-            for due, done in (("screening_due_on", "screened_at"),
-                              ("handling_due_on", "resolved_at"),
-                              ("review_due_on", "reviewed_at"),
-                              ("recheck_due_on", "rechecked_at"),
-                              ("supervision_due_on", "supervision_cleared_at")):
+            for due, done in _DUTIES:
                 if row[due] is not None and row[done] is None:
                     open_duties.append(row[due])
         row["next_due_on"] = min(open_duties) if open_duties else None
 
     def _local_date(self, moment: datetime | None) -> date | None:
         return None if moment is None else moment.astimezone(self.policy.tz).date()
-
-
-def _plus(day: date | None, days: int) -> date | None:
-    return None if day is None else day + timedelta(days=days)
 
 
 def clock_facts(row: Row) -> ClockFacts:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from caseflow.infra.views import codegen
 from caseflow.infra.views.dialect import Dialect, literal_default
 from caseflow.projections.base import Key, Row, Table
 
@@ -23,9 +24,14 @@ class TablePlan:
         self.columns = table.column_names
         self.defaults = {c.name: c.default for c in table.columns}
         self.encoders = dialect.encoders(table)
-        self.decoders = [(i, f) for i, f in enumerate(dialect.decoders(table)) if f is not None]
-        self.key_index = [self.columns.index(k) for k in table.key]
-        self.by_name = {c.name: c for c in table.columns}
+        key_index = [self.columns.index(k) for k in table.key]
+        self.encode_row = codegen.row_encoder(self.columns, self.encoders, self.defaults)
+        self.decode = codegen.row_decoder(self.columns, dialect.decoders(table))
+        self.key_of = codegen.key_getter(table.key)
+        self.encode_key = codegen.key_encoder([self.encoders[i] for i in key_index])
+        self.changed = codegen.changed_columns(self.columns, table.key, self.defaults)
+        self.column_encoder = dict(zip(self.columns, self.encoders, strict=True))
+        self._updates: dict[tuple[str, ...], str] = {}
         cols, keys = ", ".join(self.columns), ", ".join(table.key)
         marks = ", ".join("?" * len(self.columns))
         rest = [c for c in self.columns if c not in table.key]
@@ -56,29 +62,29 @@ class TablePlan:
         return [f"CREATE INDEX IF NOT EXISTS {self.physical}_{'_'.join(cols)} "
                 f"ON {self.physical} ({', '.join(cols)})" for cols in self.table.indexes]
 
+    def update(self, columns: tuple[str, ...]) -> str:
+        """UPDATE of just these columns, by key (cached per column set)."""
+        sql = self._updates.get(columns)
+        if sql is None:
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            where = " AND ".join(f"{k} = ?" for k in self.table.key)
+            sql = self._updates[columns] = self.dialect.sql(
+                f"UPDATE {self.physical} SET {sets} WHERE {where}")
+        return sql
+
+    def encode_values(self, row: Row, columns: tuple[str, ...]) -> tuple:
+        out = []
+        for c in columns:
+            v, f = row.get(c, self.defaults[c]), self.column_encoder[c]
+            out.append(v if f is None or v is None else f(v))
+        return tuple(out)
+
     def select_keys(self, n: int) -> str:
         if len(self.table.key) == 1:
             cond = f"{self._key_expr} IN ({', '.join('?' * n)})"
         else:
             cond = f"{self._key_expr} IN (VALUES {', '.join([self._key_marks] * n)})"
         return self.dialect.sql(self._select + cond)
-
-    def decode(self, record: tuple) -> Row:
-        values = list(record)
-        for i, f in self.decoders:
-            v = values[i]
-            if v is not None:
-                values[i] = f(v)
-        return dict(zip(self.columns, values, strict=True))
-
-    def encode_key(self, key: Key) -> tuple:
-        return tuple(v if (f := self.encoders[i]) is None or v is None else f(v)
-                     for i, v in zip(self.key_index, key, strict=True))
-
-    def encode_row(self, row: Row) -> tuple:
-        defaults = self.defaults
-        return self.dialect.encode(self.encoders, tuple(
-            row[c] if c in row else defaults[c] for c in self.columns))
 
     def full(self, key: Key) -> Row:
         row = dict(self.defaults)
@@ -133,7 +139,7 @@ class SqlBatch:
                 params.extend(plan.encode_key(k))
             for record in self.conn.execute(plan.select_keys(len(chunk)), params).fetchall():
                 row = plan.decode(record)
-                cached[plan.table.key_of(row)] = row
+                cached[plan.key_of(row)] = row
             for k in chunk:
                 cached.setdefault(k, None)
 
@@ -155,8 +161,7 @@ class SqlBatch:
         return None if row is None else dict(row)
 
     def put(self, table: str, row: Row) -> None:
-        plan = self.plans[table]
-        key = plan.table.key_of(row)
+        key = self.plans[table].key_of(row)
         self.pending.setdefault(table, {})[key] = row
         if table in self.deltas:
             self.deltas[table].pop(key, None)
@@ -195,9 +200,24 @@ class SqlBatch:
             gone = [plan.encode_key(k) for k, r in changes.items() if r is _DELETED]
             if gone:
                 conn.executemany(plan.delete, gone)
-            rows = [r for r in changes.values() if r is not _DELETED]
-            if rows:
-                conn.executemany(plan.upsert, [plan.encode_row(r) for r in rows])
+            # A row whose committed version is known is updated in the columns that changed
+            # (most events touch a handful); others are upserted whole.
+            whole, updates = [], {}
+            for key, row in changes.items():
+                if row is _DELETED:
+                    continue
+                base = cached.get(key)
+                if base is None:
+                    whole.append(plan.encode_row(row))
+                    continue
+                columns = plan.changed(row, base)
+                if columns:
+                    updates.setdefault(columns, []).append(
+                        plan.encode_values(row, columns) + plan.encode_key(key))
+            if whole:
+                conn.executemany(plan.upsert, whole)
+            for columns, params in updates.items():
+                conn.executemany(plan.update(columns), params)
             for key, row in changes.items():
                 cached.pop(key, None)
                 cached[key] = None if row is _DELETED else {**plan.defaults, **row}
