@@ -57,6 +57,9 @@ class Context:
     request_hash: str | None = None
     expected_version: int | None = None
     occurred_at: datetime | None = None
+    # Called with the aggregate as loaded for an update, before anything else: the adapter's
+    # authorization (e.g. org scope) against exactly the state being changed.
+    authorize: Callable[[Any], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,8 @@ class CommandExecution(Application):
                 # a growing random pause spreads them out.
                 time.sleep(random.uniform(0, min(RETRY_PAUSE * 2**attempt, MAX_RETRY_PAUSE)))
             agg = self.get(cls, id)
+            if ctx.authorize is not None:
+                ctx.authorize(agg)
             # A retried request is answered from the log before anything else, so a duplicate
             # that lost a race to its own first copy gets that copy's result, not a conflict.
             replay = self._replayed(ctx, agg)

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import orjson
 from fastapi import Header, Request, Security
@@ -96,8 +96,9 @@ class Command:
         self.key = _token_header("Idempotency-Key", idempotency_key)
         self.request_id = _token_header("X-Request-Id", request_id) or uuid4().hex
 
-    def context(self, body: BaseModel) -> Context:
-        """The service Context; the request hash covers caller, route, path and body."""
+    def context(self, body: BaseModel, action: Action | None = None) -> Context:
+        """The service Context; the request hash covers caller, route, path and body. With
+        `action`, an org-scoped caller is checked against the case as the command loads it."""
         request_hash = None
         if self.key:
             route = getattr(self.request.scope.get("route"), "path", self.request.url.path)
@@ -106,18 +107,16 @@ class Command:
                     body.model_dump(mode="json")]
             canonical = orjson.dumps(what, option=orjson.OPT_SORT_KEYS)
             request_hash = hashlib.sha256(canonical).hexdigest()
+        authorize = None
+        if action is not None and self.who.role in authz.ORG_SCOPED:
+            actor, orgs = self.who.actor, self.api.orgs
+
+            def authorize(case: Case) -> None:
+                authz.require_case(actor, action, (case.receiving_org_id, case.unit_id), orgs)
+
         return Context(actor=self.who.actor, correlation_id=self.request_id,
                        idempotency_key=self.key, request_hash=request_hash,
-                       expected_version=self.expected_version)
-
-    def case_orgs(self, case_id: UUID) -> tuple[UUID | None, ...]:
-        """The orgs a case belongs to for scoping (receiving org, assigned unit); 404 if absent."""
-        case = self.app._peek(Case, case_id)  # read-only: no defensive copy
-        return (case.receiving_org_id, case.unit_id)
-
-    def check_case(self, action: Action, case_id: UUID) -> None:
-        if self.who.role in authz.ORG_SCOPED:
-            authz.require_case(self.who.actor, action, self.case_orgs(case_id), self.api.orgs)
+                       expected_version=self.expected_version, authorize=authorize)
 
     def respond(self, result: CommandResult, status: int = 200,
                 location: str | None = None) -> Response:

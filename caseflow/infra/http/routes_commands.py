@@ -59,8 +59,7 @@ CloseCmd = Annotated[Command, Depends(command(A.CLOSE))]
 async def _on_case(cmd: Command, action: Action, case_id: UUID, body: Body,
                    method: Callable[..., CommandResult], **fields: object) -> Response:
     def work() -> CommandResult:
-        cmd.check_case(action, case_id)
-        return method(cmd.context(body), case_id, **{**body.fields(), **fields})
+        return method(cmd.context(body, action), case_id, **{**body.fields(), **fields})
 
     return cmd.respond(await cmd.api.commands.run(work))
 
