@@ -24,6 +24,7 @@ from caseflow.infra.http import (
     routes_queries,
     routes_stats,
 )
+from caseflow.infra.http.deps import document_security
 from caseflow.infra.http.executor import CommandExecutor
 from caseflow.infra.http.metrics import Metrics
 from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard
@@ -98,6 +99,7 @@ def create_app(
         default_response_class=OrjsonResponse, docs_url="/docs", redoc_url=None,
     )
     problems.install(app)
+    document_security(app)
     for module in (routes_commands, routes_queries, routes_stats, routes_events, routes_ops):
         app.include_router(module.router)
     # Last added runs first: the guard sees the request before metrics time it.

@@ -31,13 +31,18 @@ from caseflow.infra.http.commands_models import (
     SupervisionIn,
     VisitIn,
 )
-from caseflow.infra.http.deps import Command, command
+from caseflow.infra.http.deps import COMMAND_HEADERS, Command, command
 from caseflow.infra.http.openapi import COMMAND_ERRORS, CREATE_ERRORS
 from caseflow.services import authz
 from caseflow.services.app import CommandResult
 from caseflow.services.authz import Action
 
 router = APIRouter(tags=["commands"])
+HEADERS = {"parameters": COMMAND_HEADERS}
+CREATE: dict = {"status_code": 201, "response_model": CommandOut, "responses": CREATE_ERRORS,
+                "openapi_extra": HEADERS}
+ON_CASE: dict = {"response_model": CommandOut, "responses": COMMAND_ERRORS,
+                 "openapi_extra": HEADERS}
 A = Action
 RegisterOrgCmd = Annotated[Command, Depends(command(A.REGISTER_ORG))]
 RegisterLeaderCmd = Annotated[Command, Depends(command(A.REGISTER_LEADER))]
@@ -72,7 +77,7 @@ def _served(cmd: Command, body: DecisionIn) -> dict:
 # ------------------------------------------------------------------ orgs, leaders
 
 
-@router.post("/orgs", status_code=201, response_model=CommandOut, responses=CREATE_ERRORS,
+@router.post("/orgs", **CREATE,
              summary="Register an org (office, unit or department)")
 async def register_org(body: OrgIn, cmd: RegisterOrgCmd) -> Response:
     result = await cmd.api.commands.run(
@@ -80,7 +85,7 @@ async def register_org(body: OrgIn, cmd: RegisterOrgCmd) -> Response:
     return cmd.respond(result, 201, location=f"/orgs/{result.id}")
 
 
-@router.post("/leaders", status_code=201, response_model=CommandOut, responses=CREATE_ERRORS,
+@router.post("/leaders", **CREATE,
              summary="Register a leader")
 async def register_leader(body: LeaderIn, cmd: RegisterLeaderCmd) -> Response:
     result = await cmd.api.commands.run(
@@ -91,7 +96,7 @@ async def register_leader(body: LeaderIn, cmd: RegisterLeaderCmd) -> Response:
 # ----------------------------------------------------------------------- cases
 
 
-@router.post("/cases", status_code=201, response_model=CommandOut, responses=CREATE_ERRORS,
+@router.post("/cases", **CREATE,
              summary="Register a petition (登记)")
 async def register_case(body: CaseIn, cmd: ReceiveCmd) -> Response:
     def work() -> CommandResult:
@@ -103,73 +108,73 @@ async def register_case(body: CaseIn, cmd: ReceiveCmd) -> Response:
     return cmd.respond(result, 201, location=f"/cases/{result.id}")
 
 
-@router.post("/cases/{case_id}/screening", response_model=CommandOut, responses=COMMAND_ERRORS,
+@router.post("/cases/{case_id}/screening", **ON_CASE,
              summary="Screen: accept, forward, reject or route (受理审查)")
 async def screen(case_id: UUID, body: ScreeningIn, cmd: ScreenCmd) -> Response:
     return await _on_case(cmd, A.SCREEN, case_id, body, cmd.app.screen)
 
 
-@router.post("/cases/{case_id}/assignment", response_model=CommandOut, responses=COMMAND_ERRORS,
+@router.post("/cases/{case_id}/assignment", **ON_CASE,
              summary="Assign to a unit and a responsible leader (交办 / 包案)")
 async def assign(case_id: UUID, body: AssignmentIn, cmd: AssignCmd) -> Response:
     return await _on_case(cmd, A.ASSIGN, case_id, body, cmd.app.assign)
 
 
-@router.post("/cases/{case_id}/visits", response_model=CommandOut, responses=COMMAND_ERRORS,
+@router.post("/cases/{case_id}/visits", **ON_CASE,
              summary="Record a leader's visit with the petitioners (接访, 约访, 下访, 回访)")
 async def visit(case_id: UUID, body: VisitIn, cmd: VisitCmd) -> Response:
     return await _on_case(cmd, A.VISIT, case_id, body, cmd.app.visit)
 
 
-@router.post("/cases/{case_id}/extensions", response_model=CommandOut, responses=COMMAND_ERRORS,
+@router.post("/cases/{case_id}/extensions", **ON_CASE,
              summary="Extend the handling deadline (at most 30 days in total)")
 async def extend(case_id: UUID, body: ExtensionIn, cmd: ExtendCmd) -> Response:
     return await _on_case(cmd, A.EXTEND, case_id, body, cmd.app.extend)
 
 
-@router.post("/cases/{case_id}/resolution", response_model=CommandOut, responses=COMMAND_ERRORS,
+@router.post("/cases/{case_id}/resolution", **ON_CASE,
              summary="Resolve with a written reply (办结)")
 async def resolve(case_id: UUID, body: ResolutionIn, cmd: ResolveCmd) -> Response:
     return await _on_case(cmd, A.RESOLVE, case_id, body, cmd.app.resolve, **_served(cmd, body))
 
 
-@router.post("/cases/{case_id}/evaluations", response_model=CommandOut, responses=COMMAND_ERRORS,
+@router.post("/cases/{case_id}/evaluations", **ON_CASE,
              summary="Record the petitioner's satisfaction with the current stage")
 async def evaluate(case_id: UUID, body: EvaluationIn, cmd: EvaluateCmd) -> Response:
     return await _on_case(cmd, A.EVALUATE, case_id, body, cmd.app.evaluate)
 
 
-@router.post("/cases/{case_id}/review-requests", response_model=CommandOut,
-             responses=COMMAND_ERRORS, summary="Request a review (复查), within 30 days")
+@router.post("/cases/{case_id}/review-requests", **ON_CASE,
+             summary="Request a review (复查), within 30 days")
 async def request_review(case_id: UUID, body: RequestIn, cmd: RequestReviewCmd) -> Response:
     return await _on_case(cmd, A.REQUEST_REVIEW, case_id, body, cmd.app.request_review)
 
 
-@router.post("/cases/{case_id}/review-decisions", response_model=CommandOut,
-             responses=COMMAND_ERRORS, summary="Decide the review (复查意见)")
+@router.post("/cases/{case_id}/review-decisions", **ON_CASE,
+             summary="Decide the review (复查意见)")
 async def review(case_id: UUID, body: ReviewDecisionIn, cmd: ReviewCmd) -> Response:
     return await _on_case(cmd, A.REVIEW, case_id, body, cmd.app.review, **_served(cmd, body))
 
 
-@router.post("/cases/{case_id}/recheck-requests", response_model=CommandOut,
-             responses=COMMAND_ERRORS, summary="Request a re-check (复核), within 30 days")
+@router.post("/cases/{case_id}/recheck-requests", **ON_CASE,
+             summary="Request a re-check (复核), within 30 days")
 async def request_recheck(case_id: UUID, body: RequestIn, cmd: RequestRecheckCmd) -> Response:
     return await _on_case(cmd, A.REQUEST_RECHECK, case_id, body, cmd.app.request_recheck)
 
 
-@router.post("/cases/{case_id}/recheck-decisions", response_model=CommandOut,
-             responses=COMMAND_ERRORS, summary="Decide the re-check (复核意见): final")
+@router.post("/cases/{case_id}/recheck-decisions", **ON_CASE,
+             summary="Decide the re-check (复核意见): final")
 async def recheck(case_id: UUID, body: ReviewDecisionIn, cmd: RecheckCmd) -> Response:
     return await _on_case(cmd, A.RECHECK, case_id, body, cmd.app.recheck, **_served(cmd, body))
 
 
-@router.post("/cases/{case_id}/supervision", response_model=CommandOut, responses=COMMAND_ERRORS,
+@router.post("/cases/{case_id}/supervision", **ON_CASE,
              summary="Open or clear oversight (督办, 挂牌督办)")
 async def supervise(case_id: UUID, body: SupervisionIn, cmd: SuperviseCmd) -> Response:
     return await _on_case(cmd, A.SUPERVISE, case_id, body, cmd.app.supervise)
 
 
-@router.post("/cases/{case_id}/closure", response_model=CommandOut, responses=COMMAND_ERRORS,
+@router.post("/cases/{case_id}/closure", **ON_CASE,
              summary="Close the case (销号)")
 async def close(case_id: UUID, body: ClosureIn, cmd: CloseCmd) -> Response:
     return await _on_case(cmd, A.CLOSE, case_id, body, cmd.app.close_case)
