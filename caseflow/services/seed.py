@@ -96,7 +96,7 @@ class HasApp(Protocol):
     app: CaseflowApp
 
 
-def seed_if_empty(container: HasApp, cases: int = 400, seed: int = 1) -> SeedSummary | None:
+def seed_if_empty(container: HasApp, cases: int = 300, seed: int = 1) -> SeedSummary | None:
     """Seed demo data when the event store holds no event at all; None when it was not empty."""
     if container.app.recorder.max_notification_id():
         return None
@@ -191,6 +191,7 @@ class Seeder:
         """Registration fields: a new matter, or (sometimes) a repeat of an earlier one."""
         prior = self._prior(arrival) if self.rng.random() < REPEAT_ODDS else None
         if prior is not None:
+            arrival.subject = prior.subject  # the same matter, screened as such
             return dict(petitioners=prior.petitioners, headcount=prior.headcount,
                         representatives=prior.representatives, subject=prior.subject.subject,
                         request=prior.subject.request, prior_case_id=prior.id)
