@@ -69,6 +69,8 @@ def rebuild(
     restart: Annotated[bool, typer.Option(
         help="Discard an unfinished rebuild and start from position 0")] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 5000,
+    jobs: Annotated[int, typer.Option(
+        min=1, max=16, help="Processes to spread the projections over")] = 1,
 ) -> None:
     """Rebuild views from the log into new tables while the old ones serve; switch when caught
     up. Interrupted (Ctrl-C, crash), the next run resumes where it stopped."""
@@ -106,7 +108,7 @@ def rebuild(
                            rate=p.rate)
 
             result = views.rebuild(names or None, progress=progress, stop=stop,
-                                   batch_size=batch_size)
+                                   batch_size=batch_size, jobs=jobs)
     except RebuildBusy as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(3) from None

@@ -47,7 +47,8 @@ def build_views(settings: Any, app: Any, log_source: Any, clock: Any) -> Views:
     return Views(store, ViewQueries(store.d, reading, policy), log_source,
                  registry.build(policy), policy=policy, clock=clock, waiter=waiter,
                  case_events=_case_events(app, log_source),
-                 batch_size=settings.projection_batch_size, on_close=on_close)
+                 batch_size=settings.projection_batch_size, on_close=on_close,
+                 settings=settings)
 
 
 def _pool(url: str) -> Any:

@@ -36,12 +36,14 @@ class Views:
         case_events: Callable[[UUID], list[LoggedEvent]] | None = None,
         batch_size: int = 1000,
         on_close: Callable[[], None] | None = None,
+        settings: Any = None,
     ):
         self.store, self.queries, self.source = store, queries, source
         self.projections = {p.name: p for p in projections}
         self.policy, self.clock, self.batch_size = policy, clock, batch_size
         self.waiter = waiter or source.wait
         self._case_events, self._on_close = case_events, on_close
+        self.settings = settings  # for rebuilds in child processes
         self._runners: dict[str, Runner] = {}
         self._attached: list[Runner] = []  # other consumers to report (the Kafka relay)
         self._rebuilding: dict[str, Progress | None] = {}
@@ -124,12 +126,19 @@ class Views:
 
     def rebuild(self, names: list[str] | None = None,
                 progress: Callable[[Progress], None] | None = None,
-                stop: threading.Event | None = None, batch_size: int = 5000) -> RebuildResult:
-        """Rebuild the named projections (all by default); blocking, thread-safe."""
+                stop: threading.Event | None = None, batch_size: int = 5000,
+                jobs: int = 1) -> RebuildResult:
+        """Rebuild the named projections (all by default); blocking, thread-safe. `jobs` > 1
+        spreads them over that many processes (each reads the log itself)."""
         chosen = [self.projections[n] for n in (names or list(self.projections))]
         for p in chosen:
             self._rebuilding[p.name] = None
         try:
+            if jobs > 1 and len(chosen) > 1 and self.settings is not None:
+                from caseflow.infra.views.parallel import rebuild_in_processes
+
+                return rebuild_in_processes(self.settings, [p.name for p in chosen], jobs,
+                                            batch_size, progress, stop)
             return rebuild(chosen, self.store, self.source, batch_size=batch_size,
                            progress=progress, stop=stop)
         finally:

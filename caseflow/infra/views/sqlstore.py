@@ -175,6 +175,12 @@ class SqlViewStore:
         if cache is None:
             cache = self._caches[key] = RowCache()
         try:
+            # The handler runs first, reading outside any write transaction (nobody else writes
+            # this generation's tables); the write lock is held only for the flush. So handlers
+            # of other projections (threads, processes) are not serialised behind it.
+            batch = SqlBatch(self.connection().cursor(),
+                             self.plans_cached(projection, generation), cache)
+            yield batch
             with self.transaction() as cur:
                 row = cur.execute(self.d.sql(
                     f"SELECT state, position FROM {META} WHERE projection = ? AND generation = ?"
@@ -182,8 +188,7 @@ class SqlViewStore:
                 if row is None or row[0] not in ("active", "building") \
                         or row[1] != expected_position:
                     raise PositionMoved(f"{projection.name} g{generation}: {row}")
-                batch = SqlBatch(cur, self.plans_cached(projection, generation), cache)
-                yield batch
+                batch.conn = cur
                 batch.flush()
                 if batch.position is not None:
                     cur.execute(self.d.sql(
