@@ -126,7 +126,8 @@ def is_coarser(kind: str, than: str) -> bool:
     return _RANK[kind] > _RANK[than]
 
 
-def quota_periods(quota_kind: str, requested: Period) -> list[Period]:
+@lru_cache(maxsize=1024)
+def quota_periods(quota_kind: str, requested: Period) -> tuple[Period, ...]:
     """The quota periods that a requested reporting period is judged on.
 
     A finer quota (a township leader's week, asked about a month) gives every quota period whose
@@ -138,13 +139,13 @@ def quota_periods(quota_kind: str, requested: Period) -> list[Period]:
         raise ValueError(f"Unknown quota period {quota_kind!r}; expected one of "
                          f"{', '.join(KINDS)}.")
     if is_coarser(quota_kind, requested.kind):
-        return [period_of(quota_kind, requested.anchor)]
+        return (period_of(quota_kind, requested.anchor),)
     out, current = [], period_of(quota_kind, requested.start)
     while current.start <= requested.end:
         if current.anchor in requested:
             out.append(current)
         current = current.next()
-    return out
+    return tuple(out)
 
 
 class PeriodCounters:

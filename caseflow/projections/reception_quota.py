@@ -22,7 +22,7 @@ Overall: `non_compliant` if any quota period was missed, else `pending` if any i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -56,12 +56,16 @@ class Compliance:
         """Quota periods that count: met, missed or pending."""
         return self.met + self.missed + self.pending
 
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["judged"] = self.judged
-        out["required_days"] = REQUIRED_DAYS
-        out["periods"] = [{**p, "start": p["start"].isoformat(), "end": p["end"].isoformat()}
-                          for p in out["periods"]]
+    def as_dict(self, detail: bool = True) -> dict[str, Any]:
+        """JSON-ready (dates as ISO text); without `detail`, no list of quota periods."""
+        out: dict[str, Any] = {
+            "quota": self.quota, "status": self.status, "compliant": self.compliant,
+            "required_days": REQUIRED_DAYS, "judged": self.judged, "met": self.met,
+            "missed": self.missed, "pending": self.pending}
+        if detail:
+            out["periods"] = [
+                {"key": p.key, "start": p.start.isoformat(), "end": p.end.isoformat(),
+                 "reception_days": p.reception_days, "status": p.status} for p in self.periods]
         return out
 
 

@@ -111,30 +111,32 @@ def _items(reader: Reader, rows: list[tuple], p: periods.Period, today: date,
            policy: Policy) -> list[dict[str, Any]]:
     leaders = [_leader(reader, r) for r in rows]
     keys = {k for lead in leaders for k in needed_keys(lead["level"], p, policy)}
-    reception = _counts_by_period(reader, [lead["id"] for lead in leaders], keys)
+    reception = _counts_by_period(reader, [lead["id"] for lead in leaders], keys,
+                                  ("reception_days",))
     out = []
     for lead, r in zip(leaders, rows, strict=True):
         counts = dict(zip(COLUMNS, r[6:], strict=True))
-        out.append(_item(lead, p, counts,
-                         _compliance(lead, p, reception.get(lead["id"], {}), today, policy)))
+        compliance = _compliance(lead, p, reception.get(lead["id"], {}), today, policy)
+        out.append(_item(lead, p, counts, compliance, detail=False))
     return out
 
 
-def _counts_by_period(reader: Reader, leader_ids: list[UUID],
-                      keys: Iterable[str]) -> dict[UUID, dict[str, dict[str, int]]]:
-    """leader → period key → counts, for the given leaders and period keys."""
+def _counts_by_period(reader: Reader, leader_ids: list[UUID], keys: Iterable[str],
+                      columns: tuple[str, ...] = COLUMNS) -> dict[UUID, dict[str, dict[str, int]]]:
+    """leader → period key → counts (of `columns`), for the given leaders and period keys."""
     keys = sorted(keys)
     out: dict[UUID, dict[str, dict[str, int]]] = {}
     if not keys:
         return out
     for i in range(0, len(leader_ids), KEYS_PER_QUERY):
         chunk = leader_ids[i:i + KEYS_PER_QUERY]
+        ids = {reader.encode(leader_id): leader_id for leader_id in chunk}  # no UUID parsing
         rows = reader.fetch(
-            f"SELECT leader_id, period, {', '.join(COLUMNS)} FROM {STATS} "
+            f"SELECT leader_id, period, {', '.join(columns)} FROM {STATS} "
             f"WHERE leader_id IN ({marks(len(chunk))}) AND period IN ({marks(len(keys))})",
             [*chunk, *keys])
         for r in rows:
-            out.setdefault(reader.uuid(r[0]), {})[r[1]] = dict(zip(COLUMNS, r[2:], strict=True))
+            out.setdefault(ids[r[0]], {})[r[1]] = dict(zip(columns, r[2:], strict=True))
     return out
 
 
@@ -144,9 +146,9 @@ def _compliance(leader: dict[str, Any], p: periods.Period, counts: dict[str, dic
     return judge(leader["level"], p, reception, today, leader["registered_on"], policy)
 
 
-def _breakdown(p: periods.Period, kind: str | None) -> list[periods.Period]:
+def _breakdown(p: periods.Period, kind: str | None) -> tuple[periods.Period, ...]:
     if kind is None:
-        return []
+        return ()
     if kind not in periods.KINDS or periods.is_coarser(kind, p.kind):
         raise InvalidInput(f"Cannot break a {p.kind} down by {kind!r}; use a finer period kind "
                            f"({', '.join(periods.KINDS)}).", "statistics.breakdown")
@@ -171,7 +173,7 @@ def _ratio(num: int, den: int) -> dict[str, Any]:
 
 
 def _item(leader: dict[str, Any], p: periods.Period, counts: dict[str, int] | None,
-          compliance: Compliance) -> dict[str, Any]:
+          compliance: Compliance, detail: bool = True) -> dict[str, Any]:
     counts = counts or _zeros()
     satisfied = counts["satisfied"] + counts["basically_satisfied"]
     evaluated = satisfied + counts["dissatisfied"]
@@ -183,5 +185,5 @@ def _item(leader: dict[str, Any], p: periods.Period, counts: dict[str, int] | No
         "counts": counts,
         "rates": {"on_time_resolution": _ratio(counts["owned_on_time"], counts["owned_resolved"]),
                   "satisfaction": _ratio(satisfied, evaluated)},
-        "compliance": compliance.as_dict(),
+        "compliance": compliance.as_dict(detail),
     }

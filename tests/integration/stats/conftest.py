@@ -3,13 +3,15 @@ fed from the real event log by the framework's `ProjectionConsumer`."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
 from caseflow.domain.policy import Policy
-from caseflow.infra.bootstrap import Container
+from caseflow.infra.bootstrap import Container, bootstrap
+from caseflow.infra.settings import Settings
 from caseflow.infra.views.backends import postgres_store, sqlite_store
 from caseflow.infra.views.sqlstore import SqlViewStore
 from caseflow.infra.views.stats_read import Reader
@@ -17,6 +19,7 @@ from caseflow.projections.base import Projection
 from caseflow.projections.consumer import ProjectionConsumer
 from caseflow.projections.kpis import Kpis
 from caseflow.projections.leader_stats import LeaderStats
+from tests.backends import FrozenClock
 
 from . import scenario
 
@@ -28,6 +31,7 @@ class StatsViews:
 
     def __init__(self, container: Container, store: SqlViewStore):
         self.container, self.store = container, store
+        self.ids: scenario.Ids | None = None
         self.policy: Policy = container.app.policy
         self.projections: list[Projection] = [LeaderStats(self.policy), Kpis(self.policy)]
         store.setup(self.projections)
@@ -47,8 +51,7 @@ class StatsViews:
 
 @pytest.fixture
 def views(container: Container) -> Iterator[StatsViews]:
-    s = container.settings
-    store = postgres_store(s.database_url) if s.database_url else sqlite_store(s.data_dir)
+    store = _store(container.settings)
     try:
         yield StatsViews(container, store)
     finally:
@@ -66,3 +69,41 @@ def projected(views: StatsViews, ids: scenario.Ids) -> StatsViews:
     """The scripted history, projected one event per batch (the live case, worst for state)."""
     views.catch_up(batch_size=1)
     return views
+
+
+def _store(settings: Settings) -> SqlViewStore:
+    if settings.database_url:
+        return postgres_store(settings.database_url)
+    return sqlite_store(settings.data_dir)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def scripted(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[StatsViews]:
+    """The scripted history, projected one event per batch, built once per backend for the
+    read-only tests of a module (`views.ids` names its orgs, leaders and cases)."""
+    import psycopg
+    from psycopg import sql
+
+    data_dir = tmp_path_factory.mktemp("stats")
+    url = dbname = None
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_url")
+        dbname = f"caseflow_stats_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        url = server.rsplit("/", 1)[0] + "/" + dbname
+    clock = FrozenClock()
+    container = bootstrap(Settings(data_dir=data_dir, database_url=url), clock=clock)
+    store = _store(container.settings)
+    try:
+        views = StatsViews(container, store)
+        views.ids = scenario.run(container.app, clock)
+        views.catch_up(batch_size=1)
+        yield views
+    finally:
+        store.close()
+        container.close()
+        if dbname is not None:
+            with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(dbname)))

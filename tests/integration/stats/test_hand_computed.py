@@ -33,13 +33,13 @@ KPI_ZERO = dict.fromkeys(
      "evaluated", "satisfied", "basically_satisfied", "dissatisfied", "first_time"], 0)
 
 
-def leader(views, ids, key: str, period: str, **kw) -> dict:
+def leader(views, key: str, period: str, **kw) -> dict:
     return leader_stats_sql.leader_statistics(
-        views.reader, ids.leaders[key], period, today=TODAY, policy=views.policy, **kw)
+        views.reader, views.ids.leaders[key], period, today=TODAY, policy=views.policy, **kw)
 
 
-def org(views, ids, key: str, period: str) -> dict:
-    return kpis_sql.org_kpis(views.reader, ids.orgs[key], period)
+def org(views, key: str, period: str) -> dict:
+    return kpis_sql.org_kpis(views.reader, views.ids.orgs[key], period)
 
 
 def ratios(figures: dict) -> dict:
@@ -49,8 +49,8 @@ def ratios(figures: dict) -> dict:
 # ------------------------------------------------------------------ leader statistics
 
 
-def test_county_leader_first_quarter(projected, ids):
-    assert leader(projected, ids, "LK", "2026-Q1")["counts"] == ZERO | {
+def test_county_leader_first_quarter(scripted):
+    assert leader(scripted, "LK", "2026-Q1")["counts"] == ZERO | {
         "reception_days": 2,  # 01-09 (A) and 01-31 (B)
         "batches": 2,  # the same two visits
         "person_times": 5,  # 3 + 2
@@ -61,21 +61,21 @@ def test_county_leader_first_quarter(projected, ids):
     }
 
 
-def test_reassignment_takes_the_case_out_of_the_old_leaders_week(projected, ids):
+def test_reassignment_takes_the_case_out_of_the_old_leaders_week(scripted):
     # B was assigned to LK in W05 and re-assigned away: W05 keeps only his 01-31 visit.
-    assert leader(projected, ids, "LK", "2026-W05")["counts"] == ZERO | {
+    assert leader(scripted, "LK", "2026-W05")["counts"] == ZERO | {
         "reception_days": 1, "batches": 1, "person_times": 2}
 
 
-def test_county_leader_january_and_february(projected, ids):
-    assert leader(projected, ids, "LK", "2026-01")["counts"] == ZERO | {
+def test_county_leader_january_and_february(scripted):
+    assert leader(scripted, "LK", "2026-01")["counts"] == ZERO | {
         "reception_days": 2, "batches": 2, "person_times": 5, "owned": 1}  # A
-    assert leader(projected, ids, "LK", "2026-02")["counts"] == ZERO | {
+    assert leader(scripted, "LK", "2026-02")["counts"] == ZERO | {
         "owned_resolved": 1, "owned_on_time": 1, "satisfied": 1}  # A resolved 02-20
 
 
-def test_township_leader_first_quarter(projected, ids):
-    assert leader(projected, ids, "LT", "2026-Q1")["counts"] == ZERO | {
+def test_township_leader_first_quarter(scripted):
+    assert leader(scripted, "LT", "2026-Q1")["counts"] == ZERO | {
         "reception_days": 2,  # 01-12 (two visits, one day) and 02-05
         "batches": 3,  # two on 01-12, one on 02-05
         "person_times": 8,  # 5 + 1 + 2
@@ -87,23 +87,23 @@ def test_township_leader_first_quarter(projected, ids):
     }
 
 
-def test_township_leader_april_holds_b_served_at_midnight_shanghai(projected, ids):
+def test_township_leader_april_holds_b_served_at_midnight_shanghai(scripted):
     # B served 2026-03-31 16:00 UTC = 04-01 00:00 Shanghai: April, W14; on time by extension.
-    item = leader(projected, ids, "LT", "2026-04")
+    item = leader(scripted, "LT", "2026-04")
     assert item["counts"] == ZERO | {
         "owned_resolved": 1, "owned_on_time": 1, "basically_satisfied": 1}
-    assert leader(projected, ids, "LT", "2026-W14")["counts"] == item["counts"]
+    assert leader(scripted, "LT", "2026-W14")["counts"] == item["counts"]
 
 
-def test_township_leader_half_year_rates(projected, ids):
-    item = leader(projected, ids, "LT", "2026-H1")
+def test_township_leader_half_year_rates(scripted):
+    item = leader(scripted, "LT", "2026-H1")
     assert item["counts"]["owned_resolved"] == 2  # C and B
     assert ratios(item) == {"on_time_resolution": (2, 2),  # both on time
                             "satisfaction": (1, 2)}  # B basically satisfied; C dissatisfied
 
 
-def test_city_leader_second_quarter(projected, ids):
-    assert leader(projected, ids, "LC", "2026-Q2")["counts"] == ZERO | {
+def test_city_leader_second_quarter(scripted):
+    assert leader(scripted, "LC", "2026-Q2")["counts"] == ZERO | {
         "reception_days": 1,  # return visit 06-30
         "batches": 1,
         "person_times": 4,
@@ -114,22 +114,22 @@ def test_city_leader_second_quarter(projected, ids):
     }
 
 
-def test_province_leader_half_year(projected, ids):
-    assert leader(projected, ids, "LP", "2026-H1")["counts"] == ZERO | {
+def test_province_leader_half_year(scripted):
+    assert leader(scripted, "LP", "2026-H1")["counts"] == ZERO | {
         "reception_days": 1, "batches": 1, "person_times": 6}  # joint reception 02-10
 
 
-def test_a_leader_without_activity_has_zeros(projected, ids):
-    assert leader(projected, ids, "LK2", "2026")["counts"] == ZERO
+def test_a_leader_without_activity_has_zeros(scripted):
+    assert leader(scripted, "LK2", "2026")["counts"] == ZERO
 
 
 # ------------------------------------------------------------------ compliance
 
 
-def test_township_leader_met_one_week_of_five_in_january(projected, ids):
+def test_township_leader_met_one_week_of_five_in_january(scripted):
     # Weeks whose Thursday is in January: W01 (Thu 01-01) .. W05 (Thu 01-29).
     # LT received on 01-12 (W03) only; in office since 2025-12-29, so W01 counts.
-    c = leader(projected, ids, "LT", "2026-01")["compliance"]
+    c = leader(scripted, "LT", "2026-01")["compliance"]
     assert (c["quota"], c["status"], c["met"], c["missed"], c["pending"]) == (
         "week", "non_compliant", 1, 4, 0)
     assert [(p["key"], p["status"]) for p in c["periods"]] == [
@@ -137,55 +137,56 @@ def test_township_leader_met_one_week_of_five_in_january(projected, ids):
         ("2026-W04", "missed"), ("2026-W05", "missed")]
 
 
-def test_county_leader_met_january_only_in_the_first_quarter(projected, ids):
-    c = leader(projected, ids, "LK", "2026-Q1")["compliance"]
+def test_county_leader_met_january_only_in_the_first_quarter(scripted):
+    c = leader(scripted, "LK", "2026-Q1")["compliance"]
     assert [(p["key"], p["reception_days"], p["status"]) for p in c["periods"]] == [
         ("2026-01", 2, "met"), ("2026-02", 0, "missed"), ("2026-03", 0, "missed")]
     assert c["compliant"] is False
 
 
-def test_city_leader_year_is_judged_on_past_quarters_only(projected, ids):
-    c = leader(projected, ids, "LC", "2026")["compliance"]
+def test_city_leader_year_is_judged_on_past_quarters_only(scripted):
+    c = leader(scripted, "LC", "2026")["compliance"]
     assert [(p["key"], p["status"]) for p in c["periods"]] == [
         ("2026-Q1", "missed"), ("2026-Q2", "met"),  # 06-30
         ("2026-Q3", "pending"), ("2026-Q4", "future")]
     assert (c["status"], c["judged"]) == ("non_compliant", 3)
 
 
-def test_province_leader_is_compliant_for_the_first_half_and_pending_for_the_year(projected, ids):
-    assert leader(projected, ids, "LP", "2026-H1")["compliance"]["status"] == "compliant"
-    year = leader(projected, ids, "LP", "2026")["compliance"]
+def test_province_leader_is_compliant_for_the_first_half_and_pending_for_the_year(scripted):
+    assert leader(scripted, "LP", "2026-H1")["compliance"]["status"] == "compliant"
+    year = leader(scripted, "LP", "2026")["compliance"]
     assert (year["status"], year["met"], year["pending"]) == ("pending", 1, 1)
 
 
 # ------------------------------------------------------------------ leader lists
 
 
-def test_leaders_in_an_org_subtree_sorted_by_person_times(projected, ids):
+def test_leaders_in_an_org_subtree_sorted_by_person_times(scripted):
     page = leader_stats_sql.leaders_statistics(
-        projected.reader, "2026-Q1", today=TODAY, policy=projected.policy, org_id=ids.orgs["K"])
+        scripted.reader, "2026-Q1", today=TODAY, policy=scripted.policy,
+        org_id=scripted.ids.orgs["K"])
     assert [(i["leader"]["name"], i["counts"]["person_times"]) for i in page.items] == [
         ("Leader LT", 8), ("Leader LK", 5)]  # K's subtree is K and T
     assert (page.total, page.next) == (2, None)
 
 
-def test_leaders_filtered_by_compliance(projected, ids):
+def test_leaders_filtered_by_compliance(scripted):
     page = leader_stats_sql.leaders_statistics(
-        projected.reader, "2026", today=TODAY, policy=projected.policy,
+        scripted.reader, "2026", today=TODAY, policy=scripted.policy,
         compliance="non_compliant", sort="name", descending=False)
     # LP is pending (H1 met, H2 under way); every other leader missed a past quota period.
     assert [i["leader"]["name"] for i in page.items] == [
         "Leader LC", "Leader LK", "Leader LK2", "Leader LT"]
 
 
-def test_leaders_of_one_level_paged(projected, ids):
+def test_leaders_of_one_level_paged(scripted):
     first = leader_stats_sql.leaders_statistics(
-        projected.reader, "2026", today=TODAY, policy=projected.policy, level="county",
+        scripted.reader, "2026", today=TODAY, policy=scripted.policy, level="county",
         sort="batches", limit=1)
     assert ([i["leader"]["name"] for i in first.items], first.total, first.next) == (
         ["Leader LK"], 2, 1)
     second = leader_stats_sql.leaders_statistics(
-        projected.reader, "2026", today=TODAY, policy=projected.policy, level="county",
+        scripted.reader, "2026", today=TODAY, policy=scripted.policy, level="county",
         sort="batches", limit=1, offset=1)
     assert ([i["leader"]["name"] for i in second.items], second.next) == (["Leader LK2"], None)
 
@@ -193,8 +194,8 @@ def test_leaders_of_one_level_paged(projected, ids):
 # ------------------------------------------------------------------ KPIs
 
 
-def test_county_office_first_quarter_kpis(projected, ids):
-    k = org(projected, ids, "K", "2026-Q1")["own"]
+def test_county_office_first_quarter_kpis(scripted):
+    k = org(scripted, "K", "2026-Q1")["own"]
     assert k["counts"] == KPI_ZERO | {
         "received": 3,  # A, B, D
         "screened": 3,
@@ -211,8 +212,8 @@ def test_county_office_first_quarter_kpis(projected, ids):
         "repeat_petition": (0, 3), "first_time_resolution": (1, 1)}
 
 
-def test_township_office_loses_first_time_resolution_to_a_repeat_petition(projected, ids):
-    t = org(projected, ids, "T", "2026-Q1")["own"]
+def test_township_office_loses_first_time_resolution_to_a_repeat_petition(scripted):
+    t = org(scripted, "T", "2026-Q1")["own"]
     assert t["counts"] == KPI_ZERO | {
         "received": 2,  # C, E
         "repeat": 1,  # E names C
@@ -224,26 +225,26 @@ def test_township_office_loses_first_time_resolution_to_a_repeat_petition(projec
     assert t["rates"]["satisfaction"]["ratio"] == 0.0
 
 
-def test_township_office_loses_first_time_resolution_to_a_review_request(projected, ids):
-    t = org(projected, ids, "T", "2026-Q2")["own"]
+def test_township_office_loses_first_time_resolution_to_a_review_request(scripted):
+    t = org(scripted, "T", "2026-Q2")["own"]
     assert t["counts"] == KPI_ZERO | {
         "resolved": 1, "resolved_on_time": 1, "evaluated": 1, "basically_satisfied": 1,
         "first_time": 0}  # B: review requested 04-20
     assert t["rates"]["timely_screening"]["ratio"] is None  # nothing received in Q2
 
 
-def test_city_office_counts_shanghai_dates(projected, ids):
+def test_city_office_counts_shanghai_dates(scripted):
     # F received 03-31 16:30 UTC = 04-01 Shanghai: April, not March; screened on day 15.
-    assert org(projected, ids, "C", "2026-03")["own"]["counts"] == KPI_ZERO
-    c = org(projected, ids, "C", "2026-Q2")["own"]
+    assert org(scripted, "C", "2026-03")["own"]["counts"] == KPI_ZERO
+    c = org(scripted, "C", "2026-Q2")["own"]
     assert c["counts"] == KPI_ZERO | {
         "received": 1, "screened": 1, "screened_on_time": 1,
         "resolved": 1, "resolved_on_time": 0,  # F late by a day
         "evaluated": 1, "satisfied": 1, "first_time": 1}
 
 
-def test_province_subtree_rolls_up_the_year(projected, ids):
-    p = org(projected, ids, "P", "2026")
+def test_province_subtree_rolls_up_the_year(scripted):
+    p = org(scripted, "P", "2026")
     assert p["own"]["counts"] == KPI_ZERO
     assert p["subtree"]["counts"] == KPI_ZERO | {
         "received": 6,  # A B D (K), C E (T), F (C)
@@ -264,8 +265,8 @@ def test_province_subtree_rolls_up_the_year(projected, ids):
         "repeat_petition": (1, 6), "first_time_resolution": (2, 4)}
 
 
-def test_county_subtree_first_quarter(projected, ids):
-    k = org(projected, ids, "K", "2026-Q1")["subtree"]["counts"]
+def test_county_subtree_first_quarter(scripted):
+    k = org(scripted, "K", "2026-Q1")["subtree"]["counts"]
     # K: A B D received, A resolved; T: C E received (E repeat), C resolved.
     assert k == KPI_ZERO | {
         "received": 5, "repeat": 1, "screened": 5, "screened_on_time": 3,
@@ -273,8 +274,8 @@ def test_county_subtree_first_quarter(projected, ids):
         "dissatisfied": 1, "first_time": 1}
 
 
-def test_orgs_under_a_parent_sorted_by_a_rate_with_empty_ones_last(projected, ids):
-    page = kpis_sql.kpis_by_org(projected.reader, "2026", parent_id=ids.orgs["C"],
+def test_orgs_under_a_parent_sorted_by_a_rate_with_empty_ones_last(scripted):
+    page = kpis_sql.kpis_by_org(scripted.reader, "2026", parent_id=scripted.ids.orgs["C"],
                                 sort="on_time_resolution", descending=True)
     # Children of C: K (subtree resolved A, C, B: 3 of 3 on time) and K2 (nothing: null).
     assert [(i["org"]["name"], ratios(i["subtree"])["on_time_resolution"])
@@ -282,16 +283,16 @@ def test_orgs_under_a_parent_sorted_by_a_rate_with_empty_ones_last(projected, id
                                      ("Test county office K2", (0, 0))]
 
 
-def test_orgs_of_a_level_below_a_parent(projected, ids):
-    page = kpis_sql.kpis_by_org(projected.reader, "2026-Q1", parent_id=ids.orgs["P"],
+def test_orgs_of_a_level_below_a_parent(scripted):
+    page = kpis_sql.kpis_by_org(scripted.reader, "2026-Q1", parent_id=scripted.ids.orgs["P"],
                                 level="township")
     assert [i["org"]["name"] for i in page.items] == ["Test township office T"]
     assert page.items[0]["own"] == page.items[0]["subtree"]  # T has nothing below it
 
 
 @pytest.mark.parametrize("period", ["2026-13", "Q1", "2026-W54"])
-def test_a_malformed_period_is_refused_with_the_formats(projected, ids, period):
+def test_a_malformed_period_is_refused_with_the_formats(scripted, period):
     from caseflow.domain.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="2026-W09"):
-        org(projected, ids, "P", period)
+        org(scripted, "P", period)
