@@ -1,0 +1,101 @@
+"""Operations: health, Prometheus metrics, projection status and rebuild."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+
+
+@pytest.fixture
+def client(views_client):
+    return views_client
+
+
+def _register(client, world) -> dict:
+    r = client.post("/cases", json=world.case(), headers=world.h("registrar"))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_health_needs_no_token_and_reports_views_and_lag(client, world):
+    case = _register(client, world)
+    client.get("/cases", params={"min_position": case["position"]}, headers=world.h("handler"))
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["store"]["head"] >= case["position"]
+    assert {v["name"] for v in body["views"]} >= {"case_status", "audit", "kpis"}
+    assert all("lag_events" in v for v in body["views"])
+
+
+def test_health_is_degraded_when_a_view_failed(client, monkeypatch):
+    views = client.app.state.api.views
+    failed = SimpleNamespace(name="kpis", state="failed", position=1, head=2, lag_events=1,
+                             lag_seconds=0.0, error="boom", failed_position=2,
+                             failed_event=None, generation=1, rebuild=None)
+    monkeypatch.setattr(views, "statuses", lambda: [failed])
+    r = client.get("/health")
+    assert r.status_code == 200 and r.json()["status"] == "degraded"
+
+
+def test_health_is_503_when_the_store_is_unreachable(client, monkeypatch):
+    def down():
+        raise OSError("no disk")
+
+    monkeypatch.setattr(client.app.state.api.container.log, "head", down)
+    r = client.get("/health")
+    assert r.status_code == 503 and r.json()["status"] == "down"
+
+
+def test_metrics_count_requests_by_route_template(client, world):
+    case = _register(client, world)
+    client.get(f"/cases/{case['id']}", headers=world.h("handler"))
+    text = client.get("/metrics").text
+    assert 'route="/cases/{case_id}"' in text and case["id"] not in text
+    assert 'caseflow_http_requests_total{method="POST",route="/cases",status="201"}' in text
+    assert "caseflow_http_request_duration_seconds_bucket" in text
+
+
+def test_metrics_expose_projection_positions_and_lag(client, world):
+    _register(client, world)
+    text = client.get("/metrics").text
+    assert 'caseflow_projection_position{projection="case_status"}' in text
+    assert 'caseflow_projection_lag_events{projection="audit"}' in text
+    assert "caseflow_event_log_head" in text
+
+
+def test_unknown_paths_share_one_metrics_label(client):
+    client.get("/scan/1"), client.get("/scan/2")
+    text = client.get("/metrics").text
+    assert "/scan/" not in text and 'route="<unmatched>"' in text
+
+
+def test_projection_status_lists_every_projection(client, world):
+    r = client.get("/admin/projections", headers=world.h("operator"))
+    assert r.status_code == 200
+    assert {p["name"] for p in r.json()} >= {"directory", "case_status", "audit",
+                                              "leader_stats", "kpis"}
+
+
+def test_a_rebuild_starts_in_the_background_and_switches(client, world):
+    _register(client, world)
+    r = client.post("/admin/projections/audit/rebuild", headers=world.h("operator"))
+    assert r.status_code == 202 and r.json() == {"name": "audit", "state": "started"}
+    thread = client.app.state.api.extras["rebuilds"]["audit"]
+    thread.join(30)
+    statuses = client.get("/admin/projections", headers=world.h("operator")).json()
+    audit = next(p for p in statuses if p["name"] == "audit")
+    assert audit["generation"] == 2 and audit["rebuild"] is None
+
+
+def test_rebuilding_an_unknown_projection_is_404(client, world):
+    r = client.post("/admin/projections/nonsense/rebuild", headers=world.h("operator"))
+    assert r.status_code == 404 and "case_status" in r.json()["detail"]
+
+
+def test_a_second_rebuild_while_one_runs_is_409(client, world, monkeypatch):
+    views = client.app.state.api.views
+    monkeypatch.setattr(views, "rebuild", lambda names, stop=None: time.sleep(1))
+    first = client.post("/admin/projections/kpis/rebuild", headers=world.h("operator"))
+    second = client.post("/admin/projections/kpis/rebuild", headers=world.h("operator"))
+    assert (first.status_code, second.status_code) == (202, 409)
