@@ -1,0 +1,105 @@
+"""Query latency of the status list at 200,000+ cases (SQLite): p99 of filtered, paged queries
+with their total. Goal: p99 <= 20 ms.
+
+    python -m bench query          (uses the history of bench/rebuild.py; builds views if needed)
+
+Baseline in the same run: the p99 of fetching one case by id (a primary-key lookup).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from bench import _history
+
+QUERIES = 600
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def _queries(rng: random.Random, orgs: list[Any], leaders: list[Any], units: list[Any]) -> list:
+    from caseflow.projections.queries import CaseQuery
+
+    def some_day() -> date:
+        return date(2025, 1, 1) + timedelta(days=rng.randrange(560))
+
+    makers = [
+        lambda: CaseQuery(status=rng.choice(("assigned", "registered", "resolved", "closed")),
+                          within_org=rng.choice(orgs)),
+        lambda: CaseQuery(leader_id=rng.choice(leaders)),
+        lambda: CaseQuery(unit_id=rng.choice(units), overdue=True),
+        lambda: CaseQuery(overdue=True, within_org=rng.choice(orgs)),
+        lambda: CaseQuery(received_from=(d := some_day()), received_to=d + timedelta(days=7)),
+        lambda: CaseQuery(category=rng.choice(("appeal", "suggestion")), org_id=rng.choice(units),
+                          status="closed"),
+        lambda: CaseQuery(status="assigned", offset=rng.choice((0, 50, 200))),
+    ]
+    return [rng.choice(makers)() for _ in range(QUERIES)]
+
+
+def main() -> None:
+    from caseflow.infra.bootstrap import bootstrap
+    from caseflow.infra.settings import Settings
+    from caseflow.projections.queries import CaseQuery
+
+    events = int(os.environ.get("BENCH_EVENTS", "1000000"))
+    data_dir = _history.ensure(events).resolve()
+    container = bootstrap(Settings(data_dir=data_dir))
+    try:
+        views = container.extras["views"]
+        if any(s.lag_events for s in views.statuses()):
+            print("building views first ...", flush=True)
+            views.rebuild()
+        now = datetime(2026, 8, 1, 2, tzinfo=timezone.utc)
+        with views.queries.reading() as conn:
+            total = conn.execute("SELECT COUNT(*) FROM case_status").fetchone()[0]
+            units = [r[0] for r in conn.execute("SELECT DISTINCT unit_id FROM case_status "
+                                                 "WHERE unit_id IS NOT NULL").fetchall()]
+            orgs = [r[0] for r in conn.execute("SELECT org_id FROM orgs").fetchall()]
+            leaders = [r[0] for r in conn.execute("SELECT leader_id FROM leaders").fetchall()]
+            ids = [r[0] for r in conn.execute(
+                "SELECT case_id FROM case_status ORDER BY random() LIMIT 600").fetchall()]
+        from uuid import UUID
+
+        units, orgs, leaders, ids = ([UUID(x) for x in xs] for xs in (units, orgs, leaders, ids))
+        rng = random.Random(11)
+        queries = _queries(rng, orgs, leaders, units)
+        for q in queries[:50]:  # warm the page cache
+            views.cases(q, now)
+        times, sizes = [], []
+        for q in queries:
+            started = time.perf_counter()
+            page = views.cases(q, now)
+            times.append(time.perf_counter() - started)
+            sizes.append(page.total)
+        lookups = []
+        for case_id in ids:
+            started = time.perf_counter()
+            views.case(case_id, now)
+            lookups.append(time.perf_counter() - started)
+        p99, base = _percentile(times, 99), _percentile(lookups, 99)
+        print(f"{total:,} cases; {len(queries)} filtered, paged status queries (limit 50, with "
+              f"total; median total {statistics.median(sizes):,.0f} rows): p50 "
+              f"{statistics.median(times) * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms (goal <= 20), "
+              f"max {max(times) * 1000:.2f} ms")
+        print(f"case by id (baseline): p99 {base * 1000:.2f} ms; ratio p99 list / p99 by id "
+              f"{p99 / base:.1f}")
+        slow = sorted(zip(times, queries, strict=True), key=lambda x: -x[0])[:3]
+        for t, q in slow:
+            fields = {k: v for k, v in vars(q).items() if v not in (None, 0, 50)}
+            print(f"  slowest: {t * 1000:.1f} ms {fields}")
+        print(f"machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    finally:
+        container.close()
+
+
+if __name__ == "__main__":
+    main()

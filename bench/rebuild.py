@@ -1,0 +1,110 @@
+"""Rebuild of every view from 1,000,000 events on SQLite, against the bare read of the same log.
+
+    python -m bench rebuild            (BENCH_EVENTS=200000 for a quicker run)
+
+Prints events/s of: reading and decoding the log (`EventLog.read`, the baseline), rebuilding all
+views in one process, and in two (`--jobs 2`); the ratio of each rebuild to the bare read; and
+the peak RSS of each. Each measurement runs in a fresh process so its RSS is its own. Goals:
+>= 100,000 events/s, ratio >= 0.5, RSS < 500 MB. The history is generated once (through the
+application, so every event is lawful) and cached under ./var/bench/.
+"""
+
+from __future__ import annotations
+
+import glob
+import multiprocessing
+import os
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import _history
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _fresh_views(data_dir: Path) -> None:
+    for path in glob.glob(str(data_dir / "views.sqlite3*")):
+        os.remove(path)
+
+
+def _read(data_dir: Path, out: Any) -> None:
+    from caseflow.infra.eventlog import EventLog
+    from caseflow.infra.settings import Settings
+    from caseflow.infra.store import event_store_env
+    from caseflow.services.app import CaseflowApp
+
+    app = CaseflowApp(event_store_env(Settings(data_dir=data_dir)))
+    log = EventLog(app.recorder, app.mapper.transcoder)
+    started, cpu, position, n = time.perf_counter(), time.process_time(), 0, 0
+    while batch := log.read(position, 5000):
+        position, n = batch[-1].position, n + len(batch)
+    out.put({"events": n, "seconds": time.perf_counter() - started,
+             "cpu": time.process_time() - cpu, "rss": _rss_mb()})
+
+
+def _rebuild(data_dir: Path, jobs: int, out: Any) -> None:
+    from caseflow.infra.bootstrap import bootstrap
+    from caseflow.infra.settings import Settings
+
+    container = bootstrap(Settings(data_dir=data_dir))
+    views = container.extras["views"]
+    started, cpu = time.perf_counter(), time.process_time()
+    result = views.rebuild(jobs=jobs, batch_size=5000)
+    seconds = time.perf_counter() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out.put({"events": result.events, "seconds": seconds, "cpu": time.process_time() - cpu,
+             "rss": max(_rss_mb(), children), "switched": result.switched,
+             "failed": {k: str(v) for k, v in result.failed.items()}})
+    container.close()
+
+
+def _in_process(target: Any, *args: Any) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, out))
+    proc.start()
+    result = out.get()
+    proc.join()
+    return result
+
+
+def main() -> None:
+    events = int(os.environ.get("BENCH_EVENTS", "1000000"))
+    data_dir = _history.ensure(events).resolve()
+    print(f"history: {data_dir} ({events:,} events)", flush=True)
+    reads = []
+    for _ in range(2):
+        reads.append(_in_process(_read, data_dir))
+        print(f"  bare read: {reads[-1]['events'] / reads[-1]['seconds']:,.0f} events/s", flush=True)
+    runs = {}
+    for jobs in (1, 2):
+        _fresh_views(data_dir)
+        runs[jobs] = _in_process(_rebuild, data_dir, jobs)
+        r = runs[jobs]
+        print(f"  rebuild --jobs {jobs}: {r['events'] / r['seconds']:,.0f} events/s", flush=True)
+    reads.append(_in_process(_read, data_dir))
+    read_rate = statistics.median(r["events"] / r["seconds"] for r in reads)
+    read_cpu = statistics.median(r["events"] / r["cpu"] for r in reads)
+    print(f"\nbare read+decode (EventLog.read), median of {len(reads)}: {read_rate:,.0f} events/s "
+          f"wall, {read_cpu:,.0f} events/s of CPU; peak RSS {max(r['rss'] for r in reads):.0f} MB")
+    for jobs, r in runs.items():
+        rate = r["events"] / r["seconds"]
+        print(f"rebuild all views, {jobs} process(es): {r['events']:,} events in "
+              f"{r['seconds']:.1f} s = {rate:,.0f} events/s (goal >= 100,000); "
+              f"ratio to bare read {rate / read_rate:.2f} (goal >= 0.5); "
+              f"peak RSS {r['rss']:.0f} MB (goal < 500)")
+        if jobs == 1:
+            print(f"  CPU: {r['events'] / r['cpu']:,.0f} events per CPU-second; "
+                  f"ratio to the read's {r['events'] / r['cpu'] / read_cpu:.2f}")
+        if r["failed"]:
+            print(f"  FAILED: {r['failed']}")
+    print(f"machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()
