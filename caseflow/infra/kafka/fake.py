@@ -1,8 +1,9 @@
 """An in-memory stand-in for `Producer`, for unit tests of the relay (no broker, no threads).
 
-`written` is what "the topic" holds. Failures are scripted: `fail_acks = n` makes the next n
-`wait_acked` calls write only part of what was queued and raise, as a broker that dies mid-batch
-would; `too_large = predicate` rejects matching records at `send`, as an oversized record is.
+`written` is what "the topic" holds. Failures are scripted: `unreachable = True` refuses
+everything, as a broker that is down; `fail_acks = n` makes the next n `wait_acked` calls write
+only part of what was queued and raise, as a broker that dies mid-batch would;
+`too_large = predicate` rejects matching records at `send`, as an oversized record is.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class FakeProducer:
     fail_acks: int = 0
     too_large: Callable[[FakeRecord], bool] = lambda record: False
     topics: dict[str, int] = field(default_factory=dict)
+    unreachable: bool = False  # the broker is down: nothing can be sent or created
     resets: int = 0
     closed: bool = False
     _queued: list[FakeFuture] = field(default_factory=list)
@@ -50,6 +52,8 @@ class FakeProducer:
 
     def send(self, topic: str, value: bytes, *, key: bytes | None = None,
              headers: Headers = ()) -> FakeFuture:
+        if self.unreachable:
+            raise DeliveryFailed("cannot connect to Kafka at fake:9092")
         record = FakeRecord(topic, key, value, list(headers))
         if self.too_large(record):
             raise MessageSizeTooLargeError("record too large")
@@ -74,6 +78,8 @@ class FakeProducer:
             raise DeliveryFailed("not acknowledged")
 
     def ensure_topic(self, topic: str, partitions: int) -> bool:
+        if self.unreachable:
+            raise DeliveryFailed("cannot reach Kafka at fake:9092")
         created = topic not in self.topics
         self.topics.setdefault(topic, partitions)
         return created

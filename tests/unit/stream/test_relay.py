@@ -131,3 +131,17 @@ def test_an_instance_that_lost_the_race_resumes_after_the_winner(relay, producer
     relay.handle(events[:12])
     assert relay.position() == events[11].position
     assert ids(producer.written)[-2:] == [str(e.id).encode() for e in events[10:12]]
+
+
+def test_broker_unreachable_at_start_is_retried_until_it_answers(relay, producer, memory_log,
+                                                                events):
+    producer.unreachable = True
+    runner = Runner(relay, memory_log, batch_size=10)
+    for _ in range(3):
+        with pytest.raises(DeliveryFailed):
+            runner.step()
+    assert relay.position() == 0
+    producer.unreachable = False
+    runner.catch_up()
+    assert ids(producer.written) == [str(e.id).encode() for e in events]
+    assert producer.topics == {TOPIC: 6}
