@@ -63,6 +63,10 @@ class ProjectionConsumer:
             if self.store.is_transient(exc):
                 self._cursor = None
                 raise
+            if self._moved():
+                # e.g. a rebuild switched generations and dropped the tables we were writing
+                self._cursor = None
+                raise PositionMoved(f"{self.name}: generation changed") from exc
             self._isolate(events)
 
     def close(self) -> None:
@@ -84,6 +88,14 @@ class ProjectionConsumer:
             self.store.record_failure(self.projection.name, cursor.generation, None)
             self._failed_at = None
 
+    def _moved(self) -> bool:
+        """True when the store no longer has our generation at our position."""
+        record = self.store.record(self.projection.name)
+        current = record.active if self.pinned is None else record.building
+        mine = self._cursor
+        return (current is None or mine is None or current.generation != mine.generation
+                or current.position != mine.position)
+
     def _isolate(self, events: Sequence[LoggedEvent]) -> None:
         for event in events:
             try:
@@ -96,6 +108,9 @@ class ProjectionConsumer:
                 if self.store.is_transient(exc):
                     self._cursor = None
                     raise
+                if self._moved():
+                    self._cursor = None
+                    raise PositionMoved(f"{self.name}: generation changed") from exc
                 self._fail(event, exc)
         # Every event passed alone: the batch failed for a reason that did not recur.
 

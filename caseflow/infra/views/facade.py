@@ -48,6 +48,7 @@ class Views:
         self._attached: list[Runner] = []  # other consumers to report (the Kafka relay)
         self._rebuilding: dict[str, Progress | None] = {}
         self._guard = threading.Lock()
+        self._probes: dict[str, tuple[float, bool]] = {}
         store.setup(projections)
 
     # ------------------------------------------------------------------ runners
@@ -100,7 +101,7 @@ class Views:
         elif runner is not None and runner.state != "stopped":
             state = runner.state
         else:
-            state = "running" if self.store.lock(name).held_elsewhere() else "stopped"
+            state = "running" if self._held_elsewhere(name) else "stopped"
         status = status_of(name, state, record.active.position, self.source,
                            error=runner.error if runner is not None else None)
         status.generation = record.active.generation
@@ -114,13 +115,22 @@ class Views:
                 "generation": b.generation, "position": b.position,
                 "lag_events": max(0, status.head - b.position),
                 "state": "failed" if record.building_failure else (
-                    "running" if self.store.lock(f"rebuild-{name}").held_elsewhere()
-                    or name in self._rebuilding else "interrupted"),
+                    "running" if name in self._rebuilding
+                    or self._held_elsewhere(f"rebuild-{name}") else "interrupted"),
                 "error": record.building_failure.error if record.building_failure else None,
             }
         if record.schema_version != self.projections[name].schema_version:
             status.extra["rebuild_due"] = True
         return status
+
+    def _held_elsewhere(self, lock: str, ttl: float = 5.0) -> bool:
+        """Is another process running this? (A probe costs a connection on PostgreSQL, so
+        /health and /metrics reuse an answer for a few seconds.)"""
+        now = time.monotonic()
+        cached = self._probes.get(lock)
+        if cached is None or now - cached[0] > ttl:
+            cached = self._probes[lock] = (now, self.store.lock(lock).held_elsewhere())
+        return cached[1]
 
     # ------------------------------------------------------------------ rebuild
 
