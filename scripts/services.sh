@@ -158,6 +158,14 @@ pg_provision() {
         as_postgres psql -p "$PG_PORT" -Xq -v ON_ERROR_STOP=1 -d postgres \
             -c "CREATE ROLE $PG_USER WITH LOGIN CREATEDB PASSWORD '$PG_PASSWORD'" >/dev/null
     fi
+    # Tests drop their per-test databases WITH (FORCE): that needs leave to end other sessions.
+    as_postgres psql -p "$PG_PORT" -Xq -v ON_ERROR_STOP=1 -d postgres \
+        -c "GRANT pg_signal_backend TO $PG_USER" >/dev/null
+    # A throwaway server for tests and development: trade crash durability for speed (each test
+    # creates and drops a database). Reloadable settings, no restart needed.
+    as_postgres psql -p "$PG_PORT" -Xq -v ON_ERROR_STOP=1 -d postgres \
+        -c "ALTER SYSTEM SET fsync = off" -c "ALTER SYSTEM SET synchronous_commit = off" \
+        -c "ALTER SYSTEM SET full_page_writes = off" -c "SELECT pg_reload_conf()" >/dev/null
     has_db="$(as_postgres psql -p "$PG_PORT" -XtAq -d postgres \
         -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")"
     if [ "$has_db" != "1" ]; then
