@@ -14,18 +14,29 @@ import random
 import shutil
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from caseflow.domain.errors import DomainError
-from caseflow.domain.values import (Category, Channel, Decision, LegalChannel, Outcome, OrgLevel,
-                                    Petitioner, Rating, ReviewOutcome, SupervisionLevel, VisitMode)
+from caseflow.domain.values import (
+    Category,
+    Channel,
+    Decision,
+    LegalChannel,
+    OrgLevel,
+    Outcome,
+    Petitioner,
+    Rating,
+    ReviewOutcome,
+    SupervisionLevel,
+    VisitMode,
+)
 from caseflow.infra.settings import Settings
 from caseflow.services.app import Actor, Context
 
 ROOT = Path("var/bench")
-START = datetime(2025, 1, 1, 1, 0, tzinfo=timezone.utc)
+START = datetime(2025, 1, 1, 1, 0, tzinfo=UTC)
 
 
 def history_dir(events: int) -> Path:
@@ -115,7 +126,7 @@ class Generator:
                     town = app.register_org(ctx, name=f"Township {c}.{k}.{t}",
                                             level=OrgLevel.TOWNSHIP, parent_id=county).id
                     self.orgs.append((town, county, "township"))
-        for org_id, _, level in self.orgs:
+        for org_id, _, _level in self.orgs:
             self.leaders[org_id] = [
                 app.register_leader(ctx, name=f"Leader {org_id.hex[:4]}-{i}",
                                     title="Deputy Head", org_id=org_id).id
@@ -138,7 +149,7 @@ class Generator:
             petitioners=(Petitioner(f"Petitioner {n:06d} (synthetic)", f"TEST-{n:06d}",
                                     f"000-{n:06d}", f"{n} Example Road"),),
             headcount=headcount,
-            representatives=tuple(f"Rep {i}" for i in range(min(3, headcount) if collective else 0)),
+            representatives=tuple(f"Rep {i}" for i in range(3 if collective else 0)),
             subject=rng.choice(("Wage arrears", "Land requisition", "Minimum living allowance",
                                 "Housing demolition", "Retiree benefits", "Road construction")),
             request="Please resolve (synthetic).", region=f"R{org[0].hex[:3]}",
@@ -211,7 +222,8 @@ class Generator:
                          reply="Written reply (synthetic).", served_at=at)
         self.after_decision(at, case_id, "review", leader)
 
-    def after_decision(self, at: datetime, case_id: Any, next_step: str | None, leader: Any) -> None:
+    def after_decision(self, at: datetime, case_id: Any, next_step: str | None,
+                       leader: Any) -> None:
         rng = self.rng
         if rng.random() < 0.7:
             self.later(at + timedelta(days=rng.randint(1, 20)), "evaluate", case_id)

@@ -12,7 +12,7 @@ import os
 import random
 import statistics
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench import _history
@@ -48,7 +48,6 @@ def _queries(rng: random.Random, orgs: list[Any], leaders: list[Any], units: lis
 def main() -> None:
     from caseflow.infra.bootstrap import bootstrap
     from caseflow.infra.settings import Settings
-    from caseflow.projections.queries import CaseQuery
 
     events = int(os.environ.get("BENCH_EVENTS", "1000000"))
     data_dir = _history.ensure(events).resolve()
@@ -58,7 +57,7 @@ def main() -> None:
         if any(s.lag_events for s in views.statuses()):
             print("building views first ...", flush=True)
             views.rebuild()
-        now = datetime(2026, 8, 1, 2, tzinfo=timezone.utc)
+        now = datetime(2026, 8, 1, 2, tzinfo=UTC)
         with views.queries.reading() as conn:
             total = conn.execute("SELECT COUNT(*) FROM case_status").fetchone()[0]
             units = [r[0] for r in conn.execute("SELECT DISTINCT unit_id FROM case_status "

@@ -80,7 +80,8 @@ def main() -> None:
     reads = []
     for _ in range(2):
         reads.append(_in_process(_read, data_dir))
-        print(f"  bare read: {reads[-1]['events'] / reads[-1]['seconds']:,.0f} events/s", flush=True)
+        rate = reads[-1]["events"] / reads[-1]["seconds"]
+        print(f"  bare read: {rate:,.0f} events/s", flush=True)
     runs = {}
     for jobs in (1, 2):
         _fresh_views(data_dir)

@@ -74,8 +74,14 @@ def rebuild(
 ) -> None:
     """Rebuild views from the log into new tables while the old ones serve; switch when caught
     up. Interrupted (Ctrl-C, crash), the next run resumes where it stopped."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from caseflow.projections import registry
     from caseflow.projections.rebuild import RebuildBusy

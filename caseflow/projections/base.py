@@ -107,7 +107,7 @@ class Projection(ABC):
     def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
         """Apply a batch of events, in log order, to `rows`."""
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # noqa: B027 - optional hook, nothing to forget by default
         """Forget any cache kept on `self` (called after a rolled-back batch)."""
 
     def table(self, name: str) -> Table:

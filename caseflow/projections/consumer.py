@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from caseflow.projections.base import PoisonEvent, PositionMoved, Projection
 from caseflow.projections.source import LoggedEvent
@@ -118,7 +118,7 @@ class ProjectionConsumer:
         log.error("projection %s stopped at poison event %s: %s: %s", self.name,
                   describe(event), type(exc).__name__, exc, exc_info=exc)
         failure = Failure(event.position, describe(event), f"{type(exc).__name__}: {exc}",
-                          datetime.now(timezone.utc))
+                          datetime.now(UTC))
         self.store.record_failure(self.projection.name, self.cursor().generation, failure)
         self._failed_at = event.position
         raise PoisonEvent(self.name, event, exc) from exc

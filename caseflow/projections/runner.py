@@ -156,7 +156,8 @@ def status_of(name: str, state: str, position: int, source: EventSource, *,
                             error=error)
     if failed is not None:
         status.failed_position = failed.event.position
-        status.failed_event = f"{failed.event.name} {failed.event.aggregate_id} v{failed.event.version}"
+        e = failed.event
+        status.failed_event = f"{e.name} {e.aggregate_id} v{e.version}"
     return status
 
 

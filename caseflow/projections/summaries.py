@@ -49,7 +49,8 @@ _SUMMARIES: dict[str, Callable[[dict], str]] = {
         + (f", handler {d['handler_id']}" if d.get("handler_id") else "")),
     "case.visited": lambda d: (
         f"Visited ({_v(d['mode'])}) on {_v(d['visited_on'])} by leader {_short(d['leader_id'])}:"
-        f" {d['visitors']} visitor(s)" + (", resolved on site" if d.get("resolved_on_site") else "")),
+        f" {d['visitors']} visitor(s)"
+        + (", resolved on site" if d.get("resolved_on_site") else "")),
     "case.extended": lambda d: (
         f"Extended by {d['days']} day(s), approved by {d.get('approved_by', '')}"),
     "case.resolved": lambda d: (

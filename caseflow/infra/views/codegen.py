@@ -74,7 +74,7 @@ def changed_columns(columns: Sequence[str], key: Sequence[str],
         ns[f"d{i}"] = defaults.get(column)
         # Unchanged values are mostly the very same objects: `is` spares a slow __eq__.
         lines.append(f"    v, w = g({column!r}, d{i}), h({column!r}, d{i})")
-        lines.append(f"    if v is not w and v != w:")
+        lines.append("    if v is not w and v != w:")
         lines.append(f"        out.append({column!r})")
     lines.append("    return tuple(out)")
     return _compile("changed", "\n".join(lines) + "\n", ns)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +18,7 @@ Convert = Callable[[Any], Any]
 
 def _utc_iso(v: datetime) -> str:
     # Fixed-width UTC text sorts in time order, so range filters work on plain TEXT columns.
-    return v.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return v.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _json_text(v: Any) -> str:

@@ -15,10 +15,10 @@ from caseflow.infra.views.queries import ViewQueries
 from caseflow.infra.views.sqlstore import SqlViewStore
 from caseflow.projections.base import ConsumerStatus, Projection
 from caseflow.projections.consumer import ProjectionConsumer
+from caseflow.projections.queries import AuditQuery, CaseQuery, Page
 from caseflow.projections.rebuild import Progress, RebuildResult, rebuild
 from caseflow.projections.runner import Runner, Wait, status_of
 from caseflow.projections.source import EventSource, LoggedEvent
-from caseflow.projections.queries import AuditQuery, CaseQuery, Page
 from caseflow.projections.timetravel import case_as_of
 
 

@@ -159,8 +159,8 @@ class ViewQueries:
             params.append(q.event)
         where = " AND ".join(conds)
         # The total counts the whole selection, not only what follows the cursor.
-        total = self._fetch(f"SELECT COUNT(*) FROM audit a WHERE {' AND '.join(conds[1:]) or '1 = 1'}",
-                            params[1:])[0][0]
+        selection = " AND ".join(conds[1:]) or "1 = 1"
+        total = self._fetch(f"SELECT COUNT(*) FROM audit a WHERE {selection}", params[1:])[0][0]
         limit = clamp_limit(q.limit)
         sql = (f"SELECT {', '.join('a.' + c for c in self.audit_plan.columns)} FROM audit a "
                f"WHERE {where} ORDER BY a.position LIMIT ?")

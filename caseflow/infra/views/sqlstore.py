@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from caseflow.infra.views.dialect import Dialect
@@ -103,7 +103,8 @@ class SqlViewStore:
                     generation = 1
                     cur.execute(d.sql(
                         f"INSERT INTO {META} (projection, generation, state, position, "
-                        "schema_version, created_at, switched_at) VALUES (?, ?, 'active', 0, ?, ?, ?)"),
+                        "schema_version, created_at, switched_at) "
+                        "VALUES (?, ?, 'active', 0, ?, ?, ?)"),
                         (p.name, 1, p.schema_version, *[self._now()] * 2))
                 else:
                     generation = row[0]
@@ -275,7 +276,7 @@ class SqlViewStore:
     # ------------------------------------------------------------------- helpers
 
     def _now(self) -> Any:
-        return self._ts(datetime.now(timezone.utc))
+        return self._ts(datetime.now(UTC))
 
     def _ts(self, value: datetime | None) -> Any:
         if value is None:

@@ -44,7 +44,8 @@ class TablePlan:
         self.delete = dialect.sql(f"DELETE FROM {physical} WHERE {where}")
         self._select = f"SELECT {cols} FROM {physical} WHERE "
         self._key_expr = table.key[0] if len(table.key) == 1 else f"({keys})"
-        self._key_marks = "?" if len(table.key) == 1 else "(" + ", ".join("?" * len(table.key)) + ")"
+        self._key_marks = ("?" if len(table.key) == 1
+                           else "(" + ", ".join("?" * len(table.key)) + ")")
 
     def ddl(self, with_indexes: bool) -> list[str]:
         d = self.dialect

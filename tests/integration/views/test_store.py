@@ -85,7 +85,7 @@ def test_switch_points_the_view_at_the_new_generation_and_drops_the_old(store, v
     assert [r[0] for r in rows_of(views, "stock_test", "item")] == ["new"]
     record = store.record("stock_test")
     assert record.active.generation == 2 and record.building is None
-    with pytest.raises(Exception):
+    with pytest.raises(Exception, match="stock_test_g1"):  # the old table is gone
         rows_of(views, "stock_test_g1", "item")
 
 

@@ -3,17 +3,27 @@ settable clock, an org tree with leaders, and helpers that drive one case throug
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from caseflow.domain.values import (Category, Channel, Decision, OrgLevel, Outcome, Petitioner,
-                                    Rating, ReviewOutcome, SupervisionLevel, VisitMode)
+from caseflow.domain.values import (
+    Category,
+    Channel,
+    Decision,
+    OrgLevel,
+    Outcome,
+    Petitioner,
+    Rating,
+    ReviewOutcome,
+    SupervisionLevel,
+    VisitMode,
+)
 from caseflow.infra.eventlog import EventLog
 from caseflow.infra.transcoder import TOPIC
 from caseflow.services.app import Actor, CaseflowApp, CommandResult, Context
 
-T0 = datetime(2026, 3, 1, 1, 0, tzinfo=timezone.utc)  # 09:00 on 1 March in Shanghai
+T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 on 1 March in Shanghai
 
 
 class Clock:
@@ -142,4 +152,4 @@ class World:
 
 def day(month: int, d: int, hour_utc: int = 2) -> datetime:
     """A moment in 2026 (02:00 UTC = 10:00 in Shanghai: the same local date)."""
-    return datetime(2026, month, d, hour_utc, 0, tzinfo=timezone.utc)
+    return datetime(2026, month, d, hour_utc, 0, tzinfo=UTC)
