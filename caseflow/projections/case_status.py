@@ -39,8 +39,10 @@ CASE_STATUS = Table("case_status", (
     Column("last_event", "text"), Column("last_event_at", "timestamp"),
     Column("version", "int"), Column("position", "int"),
 ), key=("case_id",), indexes=(
-    ("received_on",), ("status", "received_on"), ("receiving_org_id", "received_on"),
-    ("unit_id", "received_on"), ("leader_id", "received_on"), ("next_due_on",),
+    # the list is newest first (received_at, case_id): each filter's index serves that order
+    ("received_at", "case_id"), ("status", "received_at", "case_id"),
+    ("receiving_org_id", "received_at", "case_id"), ("unit_id", "received_at", "case_id"),
+    ("leader_id", "received_at", "case_id"), ("next_due_on",),
 ))
 
 # status after each event that changes it (screening depends on the decision)
