@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Iterator
-from uuid import UUID
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -75,10 +77,37 @@ class Api:
             case.path_parameters["leader_id"] = str(w.leader)
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory) -> Iterator[Api]:
+@contextmanager
+def _database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for SQLite; for PostgreSQL a fresh database on the test server, dropped after."""
+    if request.param == "sqlite":
+        yield None
+        return
+    import psycopg
+    from psycopg import sql
+
+    server = request.getfixturevalue("postgres_url")
+    name = f"caseflow_fuzz_{uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path="/" + name))
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                         .format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def api(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Api]:
+    """A live server on each backend (PostgreSQL rejects what SQLite lets pass, e.g. NUL)."""
+    with _database(request) as url:
+        yield from _serve(tmp_path_factory, url)
+
+
+def _serve(tmp_path_factory, database_url: str | None) -> Iterator[Api]:
     container = bootstrap(Settings(data_dir=tmp_path_factory.mktemp("fuzz") / "var",
-                                   max_body_bytes=100_000))
+                                   database_url=database_url, max_body_bytes=100_000))
     world = build_world(container)
     root = world.province
     tokens = {name: Principal(name, role, root if role in
