@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,7 +15,7 @@ class FrozenClock:
     """A settable clock for tests: `clock.now = ...` or `clock.advance(days=3)`."""
 
     def __init__(self, now: datetime | None = None):
-        self.now = now or datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+        self.now = now or datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
     def __call__(self) -> datetime:
         return self.now

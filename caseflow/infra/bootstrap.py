@@ -35,7 +35,9 @@ class _App(CaseflowApp):
             self.log.notify()
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now) -> Container:
+def bootstrap(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> Container:
     """Build the application and its adapters from settings (read from the environment if None)."""
     settings = settings or Settings()
     app = _App(event_store_env(settings), policy=settings.policy(), clock=clock)

@@ -16,14 +16,17 @@ class Settings(BaseSettings):
     # storage
     data_dir: Path = Path("var")
     database_url: str | None = Field(
-        default=None, description="postgresql://user:pass@host:port/db; SQLite under data_dir when unset"
+        default=None,
+        description="postgresql://user:pass@host:port/db; SQLite under data_dir when unset",
     )
     # HTTP
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     dev: bool = False
     tokens_file: Path | None = None
-    tokens: str | None = Field(default=None, description="token=subject:role:org_id,... (dev/tests)")
+    tokens: str | None = Field(
+        default=None, description="token=subject:role:org_id,... (dev/tests)"
+    )
     max_body_bytes: int = 1_000_000
     # stream
     kafka_bootstrap: str | None = None

@@ -18,7 +18,10 @@ def postgres_env(url: str) -> dict[str, str]:
     """`postgresql://user:pass@host:port/db` → eventsourcing's POSTGRES_* variables."""
     u = urlparse(url)
     if u.scheme not in ("postgres", "postgresql", "postgresql+psycopg") or not u.path.strip("/"):
-        msg = f"CASEFLOW_DATABASE_URL must look like postgresql://user:pass@host:port/db, not {url!r}"
+        msg = (
+            "CASEFLOW_DATABASE_URL must look like postgresql://user:pass@host:port/db, "
+            f"not {url!r}"
+        )
         raise ValueError(msg)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
