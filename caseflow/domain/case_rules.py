@@ -1,0 +1,388 @@
+"""How a Case decides: the command methods that check DESIGN §2 and trigger the events.
+
+Mixed into `Case` (caseflow/domain/case.py), which holds the events and how they evolve state.
+Commands raise a `DomainError` naming the rule; lateness never refuses a record (the clocks flag
+it); windows that the law gives the petitioner (review, re-check) are enforced.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from caseflow.domain.errors import InvalidInput, RuleViolation, WindowClosed
+from caseflow.domain.guards import aware as _aware
+from caseflow.domain.guards import member as _member
+from caseflow.domain.policy import Policy
+from caseflow.domain.values import (
+    Category,
+    Channel,
+    Decision,
+    LegalChannel,
+    Meta,
+    Outcome,
+    Petitioner,
+    Rating,
+    ReviewOutcome,
+    Stage,
+    Status,
+    SupervisionLevel,
+    VisitMode,
+)
+
+if TYPE_CHECKING:
+    from caseflow.domain.case import Case
+
+S = Status
+NON_ACCEPT = {Decision.FORWARD: S.FORWARDED, Decision.REJECT: S.REJECTED, Decision.ROUTE: S.ROUTED}
+DECIDED = {S.RESOLVED: Stage.RESOLUTION, S.REVIEWED: Stage.REVIEW, S.RECHECKED: Stage.RECHECK}
+AFTER_RESOLUTION = {
+    S.RESOLVED,
+    S.REVIEW_REQUESTED,
+    S.REVIEWED,
+    S.RECHECK_REQUESTED,
+    S.RECHECKED,
+}
+
+
+
+class CaseDecisions:
+    """Command methods of `Case`; `self` is always a Case."""
+
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        id: UUID,
+        channel: Channel,
+        received_at: datetime,
+        receiving_org_id: UUID,
+        petitioners: tuple[Petitioner, ...],
+        headcount: int,
+        representatives: tuple[str, ...],
+        subject: str,
+        request: str,
+        region: str,
+        registered_by: str,
+        meta: Meta,
+        policy: Policy,
+        category: Category | None = None,
+        prior_case_id: UUID | None = None,
+    ) -> Case:
+        _aware(received_at, "received_at")
+        channel = _member(Channel, channel, "received.channel")
+        category = _member(Category, category, "received.category")
+        if not petitioners:
+            raise InvalidInput("A petition needs at least one petitioner.", "received.petitioners")
+        if headcount < len(petitioners):
+            raise InvalidInput(
+                f"Headcount {headcount} is less than the {len(petitioners)} petitioners named.",
+                "received.headcount",
+            )
+        if len(representatives) > headcount:
+            raise InvalidInput(
+                f"{len(representatives)} representatives cannot speak for a headcount of "
+                f"{headcount}.",
+                "received.representatives_headcount",
+            )
+        if len(representatives) > policy.max_representatives:
+            raise RuleViolation(
+                f"A collective petition chooses at most {policy.max_representatives} "
+                f"representatives; {len(representatives)} were given.",
+                "received.representatives",
+            )
+        if not subject.strip():
+            raise InvalidInput("A petition needs a subject.", "received.subject")
+        return cls._create(
+            cls.Received,
+            id=id,
+            channel=channel,
+            received_at=received_at,
+            receiving_org_id=receiving_org_id,
+            petitioners=tuple(petitioners),
+            headcount=headcount,
+            representatives=tuple(representatives),
+            subject=subject.strip(),
+            request=request,
+            region=region,
+            category=category,
+            prior_case_id=prior_case_id,
+            registered_by=registered_by,
+            meta=meta,
+        )
+
+    def screen(
+        self,
+        *,
+        decision: Decision,
+        category: Category | None,
+        to_org_id: UUID | None,
+        reason: str,
+        route_channel: LegalChannel | None,
+        notified_at: datetime | None,
+        prior_is_final: bool,
+        meta: Meta,
+    ) -> None:
+        self._require({S.REGISTERED}, "screened", "right after the petition is registered, once")
+        self._not_before_receipt(meta.occurred_at)
+        decision = _member(Decision, decision, "screened.decision")
+        category = _member(Category, category, "screened.category")
+        route_channel = _member(LegalChannel, route_channel, "screened.route_channel")
+        if notified_at is not None:
+            _aware(notified_at, "notified_at")
+        if prior_is_final and decision is not Decision.REJECT:
+            raise RuleViolation(
+                "The prior case on the same matter is final (re-checked, or closed after a "
+                "decision): a repeat petition on the same facts and reasons must be rejected.",
+                "screened.repeat_of_final",
+            )
+        if decision is Decision.ACCEPT and not (category or self.category):
+            raise InvalidInput("Accepting a petition needs its category.", "screened.category")
+        if decision is Decision.FORWARD and to_org_id is None:
+            raise InvalidInput(
+                "Forwarding needs the org it goes to (to_org_id).", "screened.to_org_id"
+            )
+        if decision is Decision.REJECT and not reason.strip():
+            raise InvalidInput("Rejecting a petition needs a reason.", "screened.reason")
+        if decision is Decision.ROUTE and route_channel is None:
+            raise InvalidInput(
+                "Routing to a legal channel needs the channel (route_channel).",
+                "screened.route_channel",
+            )
+        self.trigger_event(
+            self.Screened,
+            decision=decision,
+            category=category,
+            to_org_id=to_org_id,
+            reason=reason,
+            route_channel=route_channel,
+            notified_at=notified_at,
+            repeat_of_final=prior_is_final,
+            meta=meta,
+        )
+
+    def assign(
+        self,
+        *,
+        unit_id: UUID,
+        leader_id: UUID,
+        handler_id: str | None,
+        instructions: str,
+        meta: Meta,
+    ) -> None:
+        self._require(
+            {S.ACCEPTED, S.ASSIGNED}, "assigned", "after acceptance and before resolution"
+        )
+        self._not_before_receipt(meta.occurred_at)
+        self.trigger_event(
+            self.Assigned,
+            unit_id=unit_id,
+            leader_id=leader_id,
+            handler_id=handler_id,
+            instructions=instructions,
+            meta=meta,
+        )
+
+    def visit(
+        self,
+        *,
+        leader_id: UUID,
+        mode: VisitMode,
+        visited_on: date,
+        location: str,
+        visitors: int,
+        resolved_on_site: bool,
+        meta: Meta,
+        policy: Policy,
+    ) -> None:
+        if self.status is S.CLOSED:
+            raise RuleViolation("A closed case takes no more visits.", "visited.closed")
+        mode = _member(VisitMode, mode, "visited.mode")
+        if self.status in AFTER_RESOLUTION and mode is not VisitMode.RETURN:
+            raise RuleViolation(
+                "After the written reply only return visits (回访) are recorded on the case.",
+                "visited.after_resolution",
+            )
+        if visitors < 1:
+            raise InvalidInput("A visit receives at least one person.", "visited.visitors")
+        if isinstance(visited_on, datetime) or not isinstance(visited_on, date):
+            raise InvalidInput("visited_on is a calendar date (YYYY-MM-DD).", "visited.visited_on")
+        if visited_on < policy.local_date(self.received_at):
+            raise InvalidInput(
+                "A visit on a case cannot predate the petition's registration.",
+                "visited.before_receipt",
+            )
+        self.trigger_event(
+            self.Visited,
+            leader_id=leader_id,
+            mode=mode,
+            visited_on=visited_on,
+            location=location,
+            visitors=visitors,
+            resolved_on_site=resolved_on_site,
+            meta=meta,
+        )
+
+    def extend(
+        self, *, days: int, reason: str, approved_by: str, meta: Meta, policy: Policy
+    ) -> None:
+        self._require({S.ASSIGNED}, "extended", "while the case is assigned and unresolved")
+        if days < 1:
+            raise InvalidInput("An extension is at least one day.", "extended.days")
+        total = self.extension_days + days
+        if total > policy.max_extension_days:
+            raise RuleViolation(
+                f"Extensions may total at most {policy.max_extension_days} days; "
+                f"{self.extension_days} granted already, {days} more would make {total}.",
+                "extended.total",
+            )
+        if not approved_by.strip():
+            raise InvalidInput("An extension needs the approver.", "extended.approved_by")
+        self.trigger_event(
+            self.Extended, days=days, reason=reason, approved_by=approved_by, meta=meta
+        )
+
+    def resolve(self, *, outcome: Outcome, reply: str, served_at: datetime, meta: Meta) -> None:
+        self._require({S.ASSIGNED}, "resolved", "after the case is assigned")
+        outcome = _member(Outcome, outcome, "resolved.outcome")
+        _aware(served_at, "served_at")
+        self._not_before_receipt(served_at)
+        self.trigger_event(
+            self.Resolved, outcome=outcome, reply=reply, served_at=served_at, meta=meta
+        )
+
+    def evaluate(self, *, rating: Rating, meta: Meta) -> None:
+        rating = _member(Rating, rating, "evaluated.rating")
+        stage = self._decided_stage()
+        if stage is None:
+            raise RuleViolation(
+                "Satisfaction is evaluated after a written reply or decision has been served.",
+                "evaluated.after_decision",
+            )
+        if stage in self.evaluated:
+            raise RuleViolation(
+                f"The {stage} stage has been evaluated already: once per stage.",
+                "evaluated.once_per_stage",
+            )
+        self.trigger_event(self.Evaluated, stage=stage, rating=rating, meta=meta)
+
+    def request_review(self, *, to_org_id: UUID, reason: str, meta: Meta, policy: Policy) -> None:
+        self._require({S.RESOLVED}, "review_requested", "after the written reply, once")
+        self._within_window(meta.occurred_at, policy.review_window_days, "review", policy)
+        self.trigger_event(self.ReviewRequested, to_org_id=to_org_id, reason=reason, meta=meta)
+
+    def review(
+        self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta
+    ) -> None:
+        self._require({S.REVIEW_REQUESTED}, "reviewed", "after a review request")
+        outcome = _member(ReviewOutcome, outcome, "reviewed.outcome")
+        _aware(served_at, "served_at")
+        self._not_before_receipt(served_at)
+        self.trigger_event(
+            self.Reviewed, outcome=outcome, reply=reply, served_at=served_at, meta=meta
+        )
+
+    def request_recheck(self, *, to_org_id: UUID, reason: str, meta: Meta, policy: Policy) -> None:
+        self._require({S.REVIEWED}, "recheck_requested", "after the review decision, once")
+        self._within_window(meta.occurred_at, policy.recheck_window_days, "re-check", policy)
+        self.trigger_event(self.RecheckRequested, to_org_id=to_org_id, reason=reason, meta=meta)
+
+    def recheck(
+        self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta
+    ) -> None:
+        self._require({S.RECHECK_REQUESTED}, "rechecked", "after a re-check request")
+        outcome = _member(ReviewOutcome, outcome, "rechecked.outcome")
+        _aware(served_at, "served_at")
+        self._not_before_receipt(served_at)
+        self.trigger_event(
+            self.Rechecked, outcome=outcome, reply=reply, served_at=served_at, meta=meta
+        )
+
+    def supervise(
+        self,
+        *,
+        level: SupervisionLevel,
+        instruction: str,
+        due_at: datetime | None,
+        cleared: bool,
+        meta: Meta,
+    ) -> None:
+        if self.status is S.CLOSED:
+            raise RuleViolation("A closed case is no longer supervised.", "supervised.closed")
+        level = _member(SupervisionLevel, level, "supervised.level")
+        if cleared and not self.supervision_open:
+            raise RuleViolation("There is no open supervision to clear.", "supervised.clear_open")
+        if not cleared and due_at is None:
+            raise InvalidInput(
+                "Opening supervision needs a due date (due_at).", "supervised.due_at"
+            )
+        if due_at is not None:
+            _aware(due_at, "due_at")
+        self.trigger_event(
+            self.Supervised,
+            level=level,
+            instruction=instruction,
+            due_at=due_at,
+            cleared=cleared,
+            meta=meta,
+        )
+
+    def close(self, *, reason: str, waived: bool, meta: Meta, policy: Policy) -> None:
+        if self.status in (S.FORWARDED, S.REJECTED, S.ROUTED, S.RECHECKED):
+            pass
+        elif self.status is S.RESOLVED:
+            self._window_lapsed_or_waived(meta, waived, policy.review_window_days, "review", policy)
+        elif self.status is S.REVIEWED:
+            self._window_lapsed_or_waived(
+                meta, waived, policy.recheck_window_days, "re-check", policy
+            )
+        else:
+            raise RuleViolation(
+                f"A case that is {self.status} cannot be closed: closure follows a non-accept "
+                "screening, a decision whose request window lapsed or was waived, or the re-check.",
+                "closed.when",
+            )
+        self.trigger_event(self.Closed, reason=reason, waived=waived, meta=meta)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _require(self, allowed: set[Status], event: str, when: str) -> None:
+        if self.status not in allowed:
+            raise RuleViolation(
+                f"'{event}' is allowed {when}; this case is {self.status}.", f"{event}.when"
+            )
+
+    def _not_before_receipt(self, moment: datetime) -> None:
+        if moment < self.received_at:
+            raise InvalidInput(
+                "That time is before the petition was received.", "time.before_receipt"
+            )
+
+    def _decided_stage(self) -> Stage | None:
+        # The latest decision served; closure (销号) does not take away the petitioner's say on it.
+        return self.decided_stage
+
+    def _within_window(self, at: datetime, days: int, what: str, policy: Policy) -> None:
+        assert self.decided_at is not None
+        last_day = policy.due(self.decided_at, days)
+        if policy.local_date(at) > last_day:
+            raise WindowClosed(
+                f"A {what} must be requested within {days} days of the decision being served "
+                f"(last day {last_day.isoformat()}); this request came on "
+                f"{policy.local_date(at).isoformat()}.",
+                f"{what.replace('-', '')}_requested.window",
+            )
+
+    def _window_lapsed_or_waived(
+        self, meta: Meta, waived: bool, days: int, what: str, policy: Policy
+    ) -> None:
+        assert self.decided_at is not None
+        last_day = policy.due(self.decided_at, days)
+        if not waived and policy.local_date(meta.occurred_at) <= last_day:
+            raise RuleViolation(
+                f"The petitioner may still request a {what} until {last_day.isoformat()}; "
+                "close after that, or record that the petitioner waived it.",
+                "closed.window_open",
+            )
