@@ -63,18 +63,31 @@ def key_encoder(encoders: Sequence[Convert]) -> Callable[[Sequence[Any]], tuple]
     return _compile("encode_key", f"def encode_key(k):\n    return ({', '.join(parts)},)\n", ns)
 
 
-def changed_columns(columns: Sequence[str], key: Sequence[str],
-                    defaults: dict[str, Any]) -> Callable[[dict[str, Any], dict[str, Any]], tuple]:
-    """(new row, committed row) → names of the non-key columns whose value differs."""
+def changed_columns(columns: Sequence[str], key: Sequence[str]
+                    ) -> Callable[[dict[str, Any], dict[str, Any]], tuple]:
+    """(new row, committed row), both whole → names of the non-key columns whose value differs."""
     ns: dict[str, Any] = {}
-    lines = ["def changed(row, base):", "    out = []", "    g, h = row.get, base.get"]
-    for i, column in enumerate(columns):
+    lines = ["def changed(row, base):", "    out = []"]
+    for column in columns:
         if column in key:
             continue
-        ns[f"d{i}"] = defaults.get(column)
-        # Unchanged values are mostly the very same objects: `is` spares a slow __eq__.
-        lines.append(f"    v, w = g({column!r}, d{i}), h({column!r}, d{i})")
+        # Both rows are whole. Unchanged values are mostly the very same objects: `is` spares
+        # a slow __eq__ (UUID's is written in Python).
+        lines.append(f"    v, w = row[{column!r}], base[{column!r}]")
         lines.append("    if v is not w and v != w:")
         lines.append(f"        out.append({column!r})")
     lines.append("    return tuple(out)")
     return _compile("changed", "\n".join(lines) + "\n", ns)
+
+
+def values_encoder(columns: Sequence[str], encoders: Sequence[Convert]
+                   ) -> Callable[[dict[str, Any]], tuple]:
+    """whole dict row → the parameters for these columns, in this order."""
+    ns: dict[str, Any] = {}
+    parts = []
+    for i, (column, encode) in enumerate(zip(columns, encoders, strict=True)):
+        if encode is not None:
+            ns[f"f{i}"] = encode
+        parts.append(_value(f"row[{column!r}]", f"f{i}" if encode else None))
+    return _compile("encode_values", f"def encode_values(row):\n    return ({', '.join(parts)},)\n",
+                    ns)

@@ -29,9 +29,11 @@ class TablePlan:
         self.decode = codegen.row_decoder(self.columns, dialect.decoders(table))
         self.key_of = codegen.key_getter(table.key)
         self.encode_key = codegen.key_encoder([self.encoders[i] for i in key_index])
-        self.changed = codegen.changed_columns(self.columns, table.key, self.defaults)
+        self.changed = codegen.changed_columns(self.columns, table.key)
         self.column_encoder = dict(zip(self.columns, self.encoders, strict=True))
         self._updates: dict[tuple[str, ...], str] = {}
+        self._value_encoders: dict[tuple[str, ...], Any] = {}
+        self.width = len(self.columns)
         cols, keys = ", ".join(self.columns), ", ".join(table.key)
         marks = ", ".join("?" * len(self.columns))
         rest = [c for c in self.columns if c not in table.key]
@@ -74,11 +76,13 @@ class TablePlan:
         return sql
 
     def encode_values(self, row: Row, columns: tuple[str, ...]) -> tuple:
-        out = []
-        for c in columns:
-            v, f = row.get(c, self.defaults[c]), self.column_encoder[c]
-            out.append(v if f is None or v is None else f(v))
-        return tuple(out)
+        """The values of these columns, then the key, as UPDATE parameters."""
+        encode = self._value_encoders.get(columns)
+        if encode is None:
+            names = columns + self.table.key
+            encode = self._value_encoders[columns] = codegen.values_encoder(
+                names, [self.column_encoder[c] for c in names])
+        return encode(row)
 
     def select_keys(self, n: int) -> str:
         if len(self.table.key) == 1:
@@ -162,7 +166,10 @@ class SqlBatch:
         return None if row is None else dict(row)
 
     def put(self, table: str, row: Row) -> None:
-        key = self.plans[table].key_of(row)
+        plan = self.plans[table]
+        if len(row) != plan.width:  # pending rows are always whole (flush compares them)
+            row = {**plan.defaults, **row}
+        key = plan.key_of(row)
         self.pending.setdefault(table, {})[key] = row
         if table in self.deltas:
             self.deltas[table].pop(key, None)
@@ -213,15 +220,14 @@ class SqlBatch:
                     continue
                 columns = plan.changed(row, base)
                 if columns:
-                    updates.setdefault(columns, []).append(
-                        plan.encode_values(row, columns) + plan.encode_key(key))
+                    updates.setdefault(columns, []).append(plan.encode_values(row, columns))
             if whole:
                 conn.executemany(plan.upsert, whole)
             for columns, params in updates.items():
                 conn.executemany(plan.update(columns), params)
             for key, row in changes.items():
                 cached.pop(key, None)
-                cached[key] = None if row is _DELETED else {**plan.defaults, **row}
+                cached[key] = None if row is _DELETED else row
         for table, by_key in self.deltas.items():
             self._flush_deltas(self.plans[table], by_key)
         for table, rows in self.inserts.items():
