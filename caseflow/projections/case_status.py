@@ -39,10 +39,13 @@ CASE_STATUS = Table("case_status", (
     Column("last_event", "text"), Column("last_event_at", "timestamp"),
     Column("version", "int"), Column("position", "int"),
 ), key=("case_id",), indexes=(
-    # the list is newest first (received_at, case_id): each filter's index serves that order
+    # The list is newest first (received_at, case_id): each filter's index serves that order.
+    # Org indexes carry the status, the due-date index the orgs: the totals of "my subtree's
+    # cases in status S" and "my subtree's overdue cases" are then counted from the index alone.
     ("received_at", "case_id"), ("status", "received_at", "case_id"),
-    ("receiving_org_id", "received_at", "case_id"), ("unit_id", "received_at", "case_id"),
-    ("leader_id", "received_at", "case_id"), ("next_due_on",),
+    ("receiving_org_id", "status", "received_at", "case_id"),
+    ("unit_id", "status", "received_at", "case_id"),
+    ("leader_id", "received_at", "case_id"), ("next_due_on", "receiving_org_id", "unit_id"),
 ))
 
 # status after each event that changes it (screening depends on the decision)

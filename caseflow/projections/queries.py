@@ -53,6 +53,7 @@ class Page:
     items: list[dict[str, Any]]
     total: int
     next: str | None = None  # cursor for the next page, None on the last
+    # e.g. {"total_capped": True}: `total` is a lower bound (the status list counts to 10,000)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -237,6 +237,8 @@ class SqlViewStore:
             for plan in plans.values():
                 for stmt in plan.index_ddl():
                     cur.execute(stmt)
+                # Fresh statistics, so the planner picks e.g. the due-date index for "overdue".
+                cur.execute(f"ANALYZE {plan.physical}")
         with self.transaction() as cur:
             old = cur.execute(self.d.sql(
                 f"SELECT generation FROM {META} WHERE projection = ? AND state = 'active'"
