@@ -245,13 +245,8 @@ class CaseDecisions:
         )
 
     def resolve(self, *, outcome: Outcome, reply: str, served_at: datetime, meta: Meta) -> None:
-        self._require({S.ASSIGNED}, "resolved", "after the case is assigned")
-        outcome = _member(Outcome, outcome, "resolved.outcome")
-        _aware(served_at, "served_at")
-        self._not_before_receipt(served_at)
-        self.trigger_event(
-            self.Resolved, outcome=outcome, reply=reply, served_at=served_at, meta=meta
-        )
+        self._serve(self.Resolved, S.ASSIGNED, "resolved", "after the case is assigned",
+                    _member(Outcome, outcome, "resolved.outcome"), reply, served_at, meta)
 
     def evaluate(self, *, rating: Rating, meta: Meta) -> None:
         rating = _member(Rating, rating, "evaluated.rating")
@@ -276,13 +271,8 @@ class CaseDecisions:
     def review(
         self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta
     ) -> None:
-        self._require({S.REVIEW_REQUESTED}, "reviewed", "after a review request")
-        outcome = _member(ReviewOutcome, outcome, "reviewed.outcome")
-        _aware(served_at, "served_at")
-        self._not_before_receipt(served_at)
-        self.trigger_event(
-            self.Reviewed, outcome=outcome, reply=reply, served_at=served_at, meta=meta
-        )
+        self._serve(self.Reviewed, S.REVIEW_REQUESTED, "reviewed", "after a review request",
+                    _member(ReviewOutcome, outcome, "reviewed.outcome"), reply, served_at, meta)
 
     def request_recheck(self, *, to_org_id: UUID, reason: str, meta: Meta, policy: Policy) -> None:
         self._require({S.REVIEWED}, "recheck_requested", "after the review decision, once")
@@ -292,13 +282,8 @@ class CaseDecisions:
     def recheck(
         self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta
     ) -> None:
-        self._require({S.RECHECK_REQUESTED}, "rechecked", "after a re-check request")
-        outcome = _member(ReviewOutcome, outcome, "rechecked.outcome")
-        _aware(served_at, "served_at")
-        self._not_before_receipt(served_at)
-        self.trigger_event(
-            self.Rechecked, outcome=outcome, reply=reply, served_at=served_at, meta=meta
-        )
+        self._serve(self.Rechecked, S.RECHECK_REQUESTED, "rechecked", "after a re-check request",
+                    _member(ReviewOutcome, outcome, "rechecked.outcome"), reply, served_at, meta)
 
     def supervise(
         self,
@@ -347,6 +332,14 @@ class CaseDecisions:
         self.trigger_event(self.Closed, reason=reason, waived=waived, meta=meta)
 
     # ----------------------------------------------------------------- helpers
+
+    def _serve(self, event: type, required: Status, name: str, when: str, outcome: object,
+               reply: str, served_at: datetime, meta: Meta) -> None:
+        """A decision served on the petitioner in writing: resolution, review or re-check."""
+        self._require({required}, name, when)
+        _aware(served_at, "served_at")
+        self._not_before_receipt(served_at)
+        self.trigger_event(event, outcome=outcome, reply=reply, served_at=served_at, meta=meta)
 
     def _require(self, allowed: set[Status], event: str, when: str) -> None:
         if self.status not in allowed:
