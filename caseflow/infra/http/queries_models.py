@@ -61,6 +61,8 @@ class CaseDetail(CaseRow):
 class CasePage(BaseModel):
     items: list[CaseRow]
     total: int | None = None
+    total_capped: bool = Field(
+        False, description="True when `total` is a lower bound (the list counts to 10,000)")
     next: str | None = Field(None, description="Pass as `after` for the next page")
 
 

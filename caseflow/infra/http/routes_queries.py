@@ -111,7 +111,8 @@ def list_cases(
         page = api.views.cases(query)
     except ValueError as e:
         raise invalid("query.after", str(e)) from None
-    return _json({"items": page.items, "total": page.total, "next": page.next})
+    return _json({"items": page.items, "total": page.total,
+                  "total_capped": bool(page.extra.get("total_capped")), "next": page.next})
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses=ITEM_ERRORS,

@@ -92,6 +92,14 @@ def test_the_case_list_filters_by_status(client, world):
     assert first["id"] not in r.text
 
 
+def test_a_small_case_list_has_an_exact_total(client, world):
+    first, second = _case(client, world), _case(client, world)
+    body = client.get("/cases", params={"min_position": second["position"]},
+                      headers=world.h("supervisor")).json()
+    assert body["total"] == 2 and body["total_capped"] is False
+    assert {c["case_id"] for c in body["items"]} == {first["id"], second["id"]}
+
+
 def test_an_unknown_case_is_404(client, world):
     r = client.get("/cases/00000000-0000-4000-8000-000000000000", headers=world.h("supervisor"))
     assert r.status_code == 404
