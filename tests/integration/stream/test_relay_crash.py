@@ -30,37 +30,37 @@ from tests.unit.stream.scenario import drive
 pytestmark = pytest.mark.kafka
 
 
-def published(bootstrap_servers: str, topic: str) -> int:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None)
-    try:
-        parts = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in parts]
-        return sum(consumer.end_offsets(tps).values()) if tps else 0
-    finally:
-        consumer.close()
+def published(consumer: KafkaConsumer, topic: str) -> int:
+    parts = consumer.partitions_for_topic(topic) or set()
+    tps = [TopicPartition(topic, p) for p in parts]
+    return sum(consumer.end_offsets(tps).values()) if tps else 0
 
 
 def test_relay_killed_mid_batch_and_restarted_delivers_at_least_once_and_dedup_equals_log(
         sqlite_stream_settings, tmp_path):
     s = sqlite_stream_settings
     c = bootstrap(s)
-    drive(c.app, 100)
+    # Enough events that the relay (batches of 10) is still busy when the kill lands, however
+    # fast the machine: a quiet machine relays a few hundred events in well under a second.
+    drive(c.app, 600)
     head = c.log.head()
     name = f"relay:{s.kafka_topic}"
     env = cli_env(s)
     killed_mid_batch = 0
     for _attempt in range(4):
+        watch = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=None)
         relay = subprocess.Popen(caseflow_cmd("relay", "--batch-size", "10"), env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            before = published(s.kafka_bootstrap, s.kafka_topic)
+            before = published(watch, s.kafka_topic)
             deadline = time.monotonic() + 30
-            while published(s.kafka_bootstrap, s.kafka_topic) <= before + 30:
+            while published(watch, s.kafka_topic) <= before + 30:
                 assert time.monotonic() < deadline, "the relay did not start publishing"
                 time.sleep(0.01)
         finally:
             relay.send_signal(signal.SIGKILL)
             relay.wait(10)
+            watch.close()
         position = view_store(c).record(name).active.position
         records = read_topic(s.kafka_bootstrap, s.kafka_topic, at_least=1)
         newest = max(int(header(r, "ce_sequence")) for r in records)
