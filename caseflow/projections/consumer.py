@@ -59,14 +59,7 @@ class ProjectionConsumer:
             self._cursor = None
             raise
         except Exception as exc:
-            self.projection.reset()
-            if self.store.is_transient(exc):
-                self._cursor = None
-                raise
-            if self._moved():
-                # e.g. a rebuild switched generations and dropped the tables we were writing
-                self._cursor = None
-                raise PositionMoved(f"{self.name}: generation changed") from exc
+            self._raise_unless_poison(exc)
             self._isolate(events)
 
     def close(self) -> None:
@@ -88,6 +81,18 @@ class ProjectionConsumer:
             self.store.record_failure(self.projection.name, cursor.generation, None)
             self._failed_at = None
 
+    def _raise_unless_poison(self, exc: Exception) -> None:
+        """Undo the batch; re-raise what is not the events' fault (a transient store error, or
+        our position moved under us), so only the rest is treated as a poison event."""
+        self.projection.reset()
+        if self.store.is_transient(exc):
+            self._cursor = None
+            raise exc
+        if self._moved():
+            # e.g. a rebuild switched generations and dropped the tables we were writing
+            self._cursor = None
+            raise PositionMoved(f"{self.name}: generation changed") from exc
+
     def _moved(self) -> bool:
         """True when the store no longer has our generation at our position."""
         record = self.store.record(self.projection.name)
@@ -104,13 +109,7 @@ class ProjectionConsumer:
                 self._cursor = None
                 raise
             except Exception as exc:
-                self.projection.reset()
-                if self.store.is_transient(exc):
-                    self._cursor = None
-                    raise
-                if self._moved():
-                    self._cursor = None
-                    raise PositionMoved(f"{self.name}: generation changed") from exc
+                self._raise_unless_poison(exc)
                 self._fail(event, exc)
         # Every event passed alone: the batch failed for a reason that did not recur.
 
