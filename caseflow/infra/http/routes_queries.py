@@ -8,6 +8,7 @@ is the client's call, stale data is never passed off as fresh).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -135,13 +136,14 @@ def get_case(request: Request, case_id: UUID, who: Reader,
 
 
 def _petition(api: Api, case_id: UUID) -> dict[str, Any] | None:
-    first = api.views.audit_for(case_id, after_position=0, limit=1).items
-    if not first:
+    # From the log itself (the case's first event), not from a view: `min_position` waits for
+    # case_status only, and the petition must never be missing because another view lags.
+    received = next(iter(api.app.events.get(case_id, lte=1)), None)
+    if received is None:
         return None
-    payload = first[0].get("payload") or {}
-    return {"petitioners": list(payload.get("petitioners") or []),
-            "representatives": list(payload.get("representatives") or []),
-            "request": payload.get("request") or ""}
+    return {"petitioners": [asdict(p) for p in received.petitioners],
+            "representatives": list(received.representatives),
+            "request": received.request or ""}
 
 
 def _as_of(value: str | None) -> tuple[datetime | None, int | None]:
