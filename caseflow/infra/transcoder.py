@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, SafeUUID
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -59,13 +59,43 @@ def _tag(o: Any) -> Any:
     raise TypeError(msg)
 
 
+def fast_uuid(text: str) -> UUID:
+    """`UUID(text)` for the plain forms we write (32 hex digits, or dashed), minus the parsing
+    `UUID.__init__` does for braces and URNs: replay builds several per event."""
+    if len(text) != 32:
+        text = text.replace("-", "")
+        if len(text) != 32:
+            raise ValueError("badly formed hexadecimal UUID string")
+    u = _new(UUID)
+    _set_int(u, int(text, 16))
+    _set_safe(u, _UNKNOWN)
+    return u
+
+
+# UUID's slots, set through their descriptors (UUID.__setattr__ refuses, being immutable)
+_new, _UNKNOWN = object.__new__, SafeUUID.unknown
+_set_int, _set_safe = UUID.__dict__["int"].__set__, UUID.__dict__["is_safe"].__set__
+_TOPICS: dict[str, Any] = {}  # topic → class: resolve_topic is a generic, slower lookup
+_MEMBERS: dict[tuple[str, Any], Enum] = {}
+
+
+def _resolve(topic: str) -> Any:
+    cls = _TOPICS.get(topic)
+    if cls is None:
+        cls = _TOPICS[topic] = resolve_topic(topic)
+    return cls
+
+
 def _revive_enum(v: list[Any]) -> Enum:
-    return resolve_topic(v[0])(v[1])
+    key = (v[0], v[1])
+    member = _MEMBERS.get(key)
+    if member is None:
+        member = _MEMBERS[key] = _resolve(v[0])(v[1])
+    return member
 
 
 def _revive_object(v: list[Any]) -> Any:
-    cls = resolve_topic(v[0])
-    return cls(**{k: _untag(x) for k, x in v[1].items()})
+    return _resolve(v[0])(**{k: _untag(x) for k, x in v[1].items()})
 
 
 def _revive_zoned(v: list[str]) -> datetime:
@@ -78,7 +108,7 @@ _REVIVERS: dict[str, Any] = {
     "$dz": _revive_zoned,
     "$m": lambda v: {k: _untag(x) for k, x in v.items()},
     "$d": date.fromisoformat,
-    "$u": UUID,
+    "$u": fast_uuid,
     "$n": Decimal,
     "$t": lambda v: tuple(_untag(x) for x in v),
     "$e": _revive_enum,

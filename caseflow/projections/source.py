@@ -2,31 +2,69 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from caseflow.domain.values import Meta
 
 
-@dataclass(slots=True, frozen=True)
-class LoggedEvent:
-    """One event of the global log. `data` holds the event's own fields (no ids, no meta)."""
+EVENT_ID_NAMESPACE = UUID("6f1c3c1e-9c7b-4b51-9b43-2d6a4a0c7e11")
 
-    position: int
-    id: UUID  # stable event id (uuid5 of aggregate id and version): the CloudEvents `ce_id`
-    aggregate_id: UUID
-    version: int
-    name: str  # e.g. "case.review_requested"
-    recorded_at: datetime
-    meta: Meta
-    data: dict[str, Any]
+
+def event_id(aggregate_id: UUID, version: int) -> UUID:
+    """The stable id of an aggregate's event: uuid5 of its aggregate id and version."""
+    return uuid5(EVENT_ID_NAMESPACE, f"{aggregate_id}:{version}")
+
+
+class LoggedEvent:
+    """One event of the global log. `data` holds the event's own fields (no ids, no meta).
+
+    Read-only by convention. `id` (the CloudEvents `ce_id`) is derived from the aggregate id and
+    version; passing None computes it on first use, since most readers (projections, replays)
+    never ask for it and a uuid5 costs as much as decoding the event.
+    """
+
+    __slots__ = ("position", "_id", "aggregate_id", "version", "name", "recorded_at", "meta",
+                 "data")
+
+    def __init__(self, position: int, id: UUID | None, aggregate_id: UUID, version: int,
+                 name: str, recorded_at: datetime, meta: Meta, data: dict[str, Any]):
+        self.position = position  # global position in the log (1, 2, …)
+        self._id = id
+        self.aggregate_id = aggregate_id
+        self.version = version
+        self.name = name  # e.g. "case.review_requested"
+        self.recorded_at = recorded_at
+        self.meta = meta
+        self.data = data
+
+    @property
+    def id(self) -> UUID:
+        """Stable event id (uuid5 of aggregate id and version)."""
+        if self._id is None:
+            self._id = event_id(self.aggregate_id, self.version)
+        return self._id
 
     @property
     def occurred_at(self) -> datetime:
         """Business time: when it happened in the world (received_at for a registration)."""
         return self.data.get("received_at") or self.meta.occurred_at
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.position, self.id, self.aggregate_id, self.version, self.name,
+                self.recorded_at, self.meta, self.data)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LoggedEvent):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # holds a dict, like the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return (f"LoggedEvent(position={self.position}, name={self.name!r}, "
+                f"aggregate_id={self.aggregate_id}, version={self.version})")
 
 
 class EventSource(Protocol):

@@ -64,7 +64,6 @@ def _pool(url: str) -> Any:
 def _case_events(app: Any, log_source: Any) -> Any:
     """One aggregate's events as `LoggedEvent`s, decoded like the log reader does."""
     from caseflow.domain.catalog import names_by_topic
-    from caseflow.infra.eventlog import event_id
     from caseflow.projections.source import LoggedEvent
 
     def read(aggregate_id: Any) -> list[LoggedEvent]:
@@ -74,7 +73,7 @@ def _case_events(app: Any, log_source: Any) -> Any:
             data = decode(stored.state)
             recorded_at, meta = data.pop("timestamp"), data.pop("meta")
             data.pop("originator_topic", None)
-            out.append(LoggedEvent(0, event_id(stored.originator_id, stored.originator_version),
+            out.append(LoggedEvent(0, None,
                                    stored.originator_id, stored.originator_version,
                                    names.get(stored.topic, stored.topic), recorded_at, meta, data))
         return out

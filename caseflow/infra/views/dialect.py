@@ -11,6 +11,7 @@ from uuid import UUID
 
 import orjson
 
+from caseflow.infra.transcoder import fast_uuid
 from caseflow.projections.base import Table
 
 Convert = Callable[[Any], Any]
@@ -18,7 +19,26 @@ Convert = Callable[[Any], Any]
 
 def _utc_iso(v: datetime) -> str:
     # Fixed-width UTC text sorts in time order, so range filters work on plain TEXT columns.
-    return v.astimezone(UTC).isoformat(timespec="microseconds")
+    if v.tzinfo is not UTC:  # most moments are already in UTC: spare the conversion
+        v = v.astimezone(UTC)
+    return v.isoformat(timespec="microseconds")
+
+
+_UUID_TEXT: dict[int, str] = {}
+
+
+def _uuid_text(v: UUID) -> str:
+    """`str(v)`, remembered: replay writes the same ids (a case's, its org's, its leader's) into
+    several rows, and `UUID.__str__` is Python code. Bounded: cleared when it grows large."""
+    if type(v) is not UUID:
+        return str(v)
+    n = v.int
+    text = _UUID_TEXT.get(n)
+    if text is None:
+        if len(_UUID_TEXT) >= 100_000:
+            _UUID_TEXT.clear()
+        text = _UUID_TEXT[n] = str(v)
+    return text
 
 
 def _json_text(v: Any) -> str:
@@ -58,8 +78,8 @@ SQLITE = Dialect(
     name="sqlite",
     types={"text": "TEXT", "int": "INTEGER", "real": "REAL", "bool": "INTEGER", "date": "TEXT",
            "timestamp": "TEXT", "uuid": "TEXT", "json": "TEXT"},
-    to_db={"date": date.isoformat, "timestamp": _utc_iso, "uuid": str, "json": _json_text},
-    from_db={"date": date.fromisoformat, "timestamp": datetime.fromisoformat, "uuid": UUID,
+    to_db={"date": date.isoformat, "timestamp": _utc_iso, "uuid": _uuid_text, "json": _json_text},
+    from_db={"date": date.fromisoformat, "timestamp": datetime.fromisoformat, "uuid": fast_uuid,
              "json": orjson.loads, "bool": _sqlite_bool},
     param="?",
     begin="BEGIN IMMEDIATE",
