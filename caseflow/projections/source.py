@@ -8,7 +8,6 @@ from uuid import UUID, uuid5
 
 from caseflow.domain.values import Meta
 
-
 EVENT_ID_NAMESPACE = UUID("6f1c3c1e-9c7b-4b51-9b43-2d6a4a0c7e11")
 
 
