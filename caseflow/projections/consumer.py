@@ -65,6 +65,10 @@ class ProjectionConsumer:
     def close(self) -> None:
         """Nothing to release: the store owns the connections."""
 
+    def forget_cursor(self) -> None:
+        """Re-read the position from the store next time (someone else committed for us)."""
+        self._cursor = None
+
     # ----------------------------------------------------------------- internals
 
     def _apply(self, events: Sequence[LoggedEvent]) -> None:

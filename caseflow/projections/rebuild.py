@@ -1,8 +1,12 @@
 """Rebuild views from position 0 into shadow tables while the old ones keep serving, then switch.
 
-One read of the log feeds every projection being rebuilt (each commits its own batch and
-position). Killed midway, the next `rebuild` resumes each shadow from its own position. A poison
-event stops that projection's rebuild (its old generation keeps serving); the others finish.
+One read of the log feeds every projection being rebuilt. Each shadow keeps one unit of work
+open across reads and commits it with its position every `commit_every` events: a row that
+several events of a window change is written once, not once per read (nobody else writes a
+shadow's tables, so holding its changes in memory that long is safe). Killed midway, the next
+`rebuild` resumes each shadow from its last commit. An error inside a window rolls it back and
+that shadow carries on read by read through the ordinary consumer, which isolates a poison event:
+it stops that projection's rebuild (its old generation keeps serving); the others finish.
 Only view tables are touched: consumers with side effects (the relay) are never involved.
 """
 
@@ -12,13 +16,13 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from caseflow.projections.base import PoisonEvent, PositionMoved, Projection
 from caseflow.projections.consumer import ProjectionConsumer
-from caseflow.projections.source import EventSource
-from caseflow.projections.store import Lock, ViewStore
+from caseflow.projections.source import EventSource, LoggedEvent
+from caseflow.projections.store import Batch, Lock, ViewStore
 
 
 @dataclass
@@ -53,14 +57,18 @@ def rebuild(
     source: EventSource,
     *,
     batch_size: int = 5000,
+    commit_every: int | None = None,
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
 ) -> RebuildResult:
-    """Rebuild `projections` (resuming unfinished shadows) and switch each that catches up."""
+    """Rebuild `projections` (resuming unfinished shadows) and switch each that catches up.
+    `batch_size` events are read at a time; each shadow commits every `commit_every` events
+    (default ten reads)."""
     locks = _lock_all(projections, store)
+    every = commit_every or 10 * batch_size
     try:
         with _young_gc_only():
-            return _run(projections, store, source, batch_size, progress, stop)
+            return _run(projections, store, source, batch_size, every, progress, stop)
     finally:
         for lock in locks:
             lock.release()
@@ -95,41 +103,116 @@ def _lock_all(projections: list[Projection], store: ViewStore) -> list[Lock]:
     return held
 
 
-def _run(projections, store, source, batch_size, progress, stop) -> RebuildResult:
+class _Shadow:
+    """One projection's shadow generation, fed read by read, committed every `every` events."""
+
+    def __init__(self, consumer: ProjectionConsumer, store: ViewStore, every: int):
+        self.consumer, self.store, self.every = consumer, store, every
+        self.projection = consumer.projection
+        self.fed = consumer.position()  # last position handed to the open unit (or committed)
+        self.careful = False  # after a failed window: read by read through the consumer
+        self._stack: ExitStack | None = None
+        self._unit: Batch | None = None
+        self._pending = 0
+
+    def feed(self, events: list[LoggedEvent]) -> None:
+        events = [e for e in events if e.position > self.fed]
+        if not events:
+            return
+        if self.careful:
+            self.consumer.handle(events)
+            self.fed = self.consumer.position()
+            return
+        if self._unit is None:
+            self._stack = ExitStack()
+            cursor = self.consumer.cursor()
+            self._unit = self._stack.enter_context(
+                self.store.batch(self.projection, cursor.generation, cursor.position))
+        interests = self.projection.interests
+        wanted = events if interests is None else [e for e in events if e.name in interests]
+        try:
+            if wanted:
+                self.projection.handle(wanted, self._unit)
+        except Exception as exc:
+            self.rollback(exc)
+            self.careful = True  # the consumer re-runs from the last commit, isolating poison
+            return
+        last = events[-1]
+        self._unit.advance(last.position, last.recorded_at)
+        self.fed, self._pending = last.position, self._pending + len(events)
+        if self._pending >= self.every:
+            self.commit()
+
+    def commit(self) -> None:
+        """Write the open unit with its position (one transaction)."""
+        stack, self._stack, self._unit, self._pending = self._stack, None, None, 0
+        if stack is None:
+            return
+        try:
+            stack.close()
+        except PositionMoved:
+            self.rollback_to_store()
+            raise
+        finally:
+            self.consumer.forget_cursor()
+
+    def rollback(self, exc: BaseException | None = None) -> None:
+        stack, self._stack, self._unit, self._pending = self._stack, None, None, 0
+        if stack is not None:
+            error = exc or RuntimeError("rebuild stopped")
+            stack.__exit__(type(error), error, error.__traceback__)
+        self.projection.reset()
+        self.rollback_to_store()
+
+    def rollback_to_store(self) -> None:
+        self.consumer.forget_cursor()
+        self.fed = self.consumer.position()
+
+
+def _run(projections, store, source, batch_size, every, progress, stop) -> RebuildResult:
     result = RebuildResult()
-    shadows = {p.name: ProjectionConsumer(p, store, store.begin_rebuild(p).generation)
+    shadows = {p.name: _Shadow(ProjectionConsumer(p, store, store.begin_rebuild(p).generation),
+                               store, every)
                for p in projections}
     for name, shadow in shadows.items():
         # A failure left by an earlier attempt is retried: clear it so status shows progress.
-        store.record_failure(name, shadow.pinned, None)
-    state = Progress(min((s.position() for s in shadows.values()), default=0), source.head(), 0,
+        store.record_failure(name, shadow.consumer.pinned, None)
+    state = Progress(min((s.fed for s in shadows.values()), default=0), source.head(), 0,
                      time.monotonic())
     running = dict(shadows)
-    while running:
-        if stop is not None and stop.is_set():
-            result.interrupted = True
-            break
-        start = min(s.position() for s in running.values())
-        events = source.read(start, batch_size)
-        if not events:
-            break
+    try:
+        while running:
+            if stop is not None and stop.is_set():
+                result.interrupted = True
+                break
+            events = source.read(min(s.fed for s in running.values()), batch_size)
+            if not events:
+                break
+            for name, shadow in list(running.items()):
+                try:
+                    shadow.feed(events)
+                except PositionMoved:
+                    continue  # re-read its position next round
+                except PoisonEvent as exc:
+                    result.failed[name] = exc
+                    del running[name]
+            gc.freeze()
+            state.position, state.events = events[-1].position, state.events + len(events)
+            if state.position >= state.head:
+                state.head = source.head()
+            if progress is not None:
+                progress(state)
         for name, shadow in list(running.items()):
             try:
-                shadow.handle(events)
+                shadow.commit()  # a stop keeps the work done so far: the next run resumes
             except PositionMoved:
-                continue  # re-read its position next round
-            except PoisonEvent as exc:
-                result.failed[name] = exc
                 del running[name]
-        gc.freeze()
-        state.position, state.events = events[-1].position, state.events + len(events)
-        if state.position >= state.head:
-            state.head = source.head()
-        if progress is not None:
-            progress(state)
+    finally:
+        for shadow in shadows.values():
+            shadow.rollback()  # only what an exception left open (committed units are closed)
     if not result.interrupted:
         for name, shadow in running.items():
-            store.switch(shadow.projection, shadow.pinned)
+            store.switch(shadow.projection, shadow.consumer.pinned)
             result.switched.append(name)
     result.events, result.seconds = state.events, time.monotonic() - state.started
     return result

@@ -137,7 +137,7 @@ class Views:
     def rebuild(self, names: list[str] | None = None,
                 progress: Callable[[Progress], None] | None = None,
                 stop: threading.Event | None = None, batch_size: int = 5000,
-                jobs: int = 1) -> RebuildResult:
+                jobs: int = 1, commit_every: int | None = None) -> RebuildResult:
         """Rebuild the named projections (all by default); blocking, thread-safe. `jobs` > 1
         spreads them over that many processes (each reads the log itself)."""
         chosen = [self.projections[n] for n in (names or list(self.projections))]
@@ -148,9 +148,9 @@ class Views:
                 from caseflow.infra.views.parallel import rebuild_in_processes
 
                 return rebuild_in_processes(self.settings, [p.name for p in chosen], jobs,
-                                            batch_size, progress, stop)
+                                            batch_size, progress, stop, commit_every)
             return rebuild(chosen, self.store, self.source, batch_size=batch_size,
-                           progress=progress, stop=stop)
+                           commit_every=commit_every, progress=progress, stop=stop)
         finally:
             for p in chosen:
                 self._rebuilding.pop(p.name, None)

@@ -29,12 +29,14 @@ def groups(names: list[str], jobs: int) -> list[list[str]]:
 
 def rebuild_in_processes(settings: Any, names: list[str], jobs: int, batch_size: int,
                          progress: Callable[[Progress], None] | None,
-                         stop: threading.Event | None) -> RebuildResult:
+                         stop: threading.Event | None,
+                         commit_every: int | None = None) -> RebuildResult:
     ctx = multiprocessing.get_context("spawn")
     messages = ctx.Queue()
     halt = ctx.Event()
     parts = groups(names, jobs)
-    procs = [ctx.Process(target=_child, args=(settings, part, batch_size, i, messages, halt),
+    procs = [ctx.Process(target=_child,
+                         args=(settings, part, batch_size, commit_every, i, messages, halt),
                          name=f"rebuild-{i}", daemon=True) for i, part in enumerate(parts)]
     for p in procs:
         p.start()
@@ -74,8 +76,8 @@ def rebuild_in_processes(settings: Any, names: list[str], jobs: int, batch_size:
     return result
 
 
-def _child(settings: Any, names: list[str], batch_size: int, index: int, messages: Any,
-           halt: Any) -> None:
+def _child(settings: Any, names: list[str], batch_size: int, commit_every: int | None,
+           index: int, messages: Any, halt: Any) -> None:
     from caseflow.infra.bootstrap import bootstrap
 
     container = bootstrap(settings)
@@ -86,7 +88,8 @@ def _child(settings: Any, names: list[str], batch_size: int, index: int, message
             messages.put(("progress", index, (p.position, p.head, p.events)))
 
         result = container.extras["views"].rebuild(names, progress=report, stop=stop,
-                                                   batch_size=batch_size)
+                                                   batch_size=batch_size,
+                                                   commit_every=commit_every)
         messages.put(("done", index, {
             "switched": result.switched, "interrupted": result.interrupted,
             "events": result.events, "failed": {n: str(e) for n, e in result.failed.items()}}))

@@ -88,3 +88,48 @@ def test_a_second_rebuild_of_the_same_projection_is_refused_while_one_runs(world
             rebuild([p], store, world.log)
     finally:
         held.release()
+
+
+class Dying:
+    """The log, but the process dies on read number `reads` (counting from 0)."""
+
+    def __init__(self, log, reads: int):
+        self.log, self.left = log, reads
+
+    def read(self, after: int, limit: int):
+        if self.left == 0:
+            raise RuntimeError("killed")
+        self.left -= 1
+        return self.log.read(after, limit)
+
+    def head(self) -> int:
+        return self.log.head()
+
+
+def test_a_rebuild_commits_every_window_and_a_killed_one_resumes_from_the_last(world, store):
+    some_history(world)  # 10 events
+    p = Counting()
+    live(p, store, world)
+    expected = store.data("counting")
+    with pytest.raises(RuntimeError, match="killed"):
+        rebuild([p], store, Dying(world.log, 3), batch_size=2, commit_every=4)
+    store.lock("rebuild-counting").release()  # the dead process's lock dies with it
+    record = store.record("counting")
+    # reads 1-2 made the window (0, 4], committed; read 3 is uncommitted work, lost with it
+    assert record.active.generation == 1 and record.building.position == 4
+    p.batches.clear()
+    second = rebuild([p], store, world.log, batch_size=2, commit_every=4)
+    assert second.switched == ["counting"] and second.events == world.log.head() - 4
+    assert store.data("counting") == expected
+
+
+def test_a_window_that_fails_is_redone_read_by_read_and_stops_at_the_poison(world, store):
+    some_history(world)
+    p = Counting()
+    live(p, store, world)
+    p.poison = {8}
+    result = rebuild([p], store, world.log, batch_size=3, commit_every=100)
+    record = store.record("counting")
+    assert set(result.failed) == {"counting"} and result.switched == []
+    # the whole window rolled back, then events 1-7 were committed read by read
+    assert record.building.position == 7 and record.building_failure.position == 8
