@@ -91,6 +91,7 @@ def _report(label: str, latencies: list[float], lags: list[float]) -> None:
 
 
 def main() -> None:
+    from caseflow.infra.background import start_background
     from caseflow.infra.bootstrap import bootstrap
     from caseflow.infra.settings import Settings
 
@@ -99,7 +100,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "inprocess")
         container = bootstrap(settings)
-        container.extras["views"].start()
+        start_background(container, container.extras["views"].runners())  # as `serve` does
         try:
             _report(f"in-process runners (serve), {rate:.0f} commands/s",
                     *_drive(container, seconds, rate))

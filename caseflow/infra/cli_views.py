@@ -139,6 +139,7 @@ def worker(
 ) -> None:
     """Run the projections (and the Kafka relay when CASEFLOW_KAFKA_BOOTSTRAP is set) without
     HTTP, until SIGTERM or Ctrl-C. Several workers may run: one is active per view."""
+    from caseflow.infra.background import start_background
     from caseflow.infra.views import background_runners
 
     logging.basicConfig(level=logging.INFO,
@@ -147,7 +148,7 @@ def worker(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    runners = [r.start() for r in background_runners(container)]
+    runners = start_background(container, background_runners(container))
     log.info("worker started: %s", ", ".join(r.name for r in runners))
     try:
         while not stop.wait(status_every):

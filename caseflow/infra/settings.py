@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # projections
     projection_batch_size: int = Field(default=1000, ge=1)
     poll_interval: float = Field(default=0.05, gt=0)
+    # Live projections: after a round of fewer than `gather_below` events, wait `gather`
+    # seconds for more before the next (fewer, larger view transactions under load).
+    projection_gather: float = Field(default=0.01, ge=0, le=1)
+    projection_gather_below: int = Field(default=100, ge=0)
     # domain clocks and limits
     timezone: str = "Asia/Shanghai"
     screening_days: int = 15

@@ -8,6 +8,10 @@ Behaviour:
   seconds, so one takes over when the holder's process dies.
 - `PoisonEvent` stops the runner (state `failed`, the error kept for status); any other error is
   treated as transient: logged, retried from the recorded position with capped backoff.
+
+`RunnerGroup` drives several runners over one source from one thread (`caseflow serve` and
+`worker` run the projections so): each round reads and decodes the log once for all of them, and
+the consumers commit one after another instead of queueing for the view store's write lock.
 """
 
 from __future__ import annotations
@@ -49,11 +53,15 @@ class Runner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._holding = False
+        self._group: RunnerGroup | None = None
+        self._retry_at, self._backoff = 0.0, 0.1  # used when driven by a group
 
     # --------------------------------------------------------------- lifecycle
 
     def start(self) -> Runner:
-        """Run in a daemon thread until `stop()`."""
+        """Run in a daemon thread until `stop()` (a no-op while a running group drives it)."""
+        if self._group is not None and self._group.alive():
+            return self
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
             self._thread = threading.Thread(target=self.run, name=f"runner:{self.name}",
@@ -65,6 +73,8 @@ class Runner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._group is not None:
+            self._group.leave(self, timeout)
 
     def run(self) -> None:
         """The loop (blocks; `start()` runs it in a thread)."""
@@ -126,6 +136,25 @@ class Runner:
 
     # ----------------------------------------------------------------- helpers
 
+    def _feed(self, events: list) -> None:
+        """Handle events read for a group round, with the loop's error handling."""
+        try:
+            self.consumer.handle(events)
+            self.error, self._backoff = None, 0.1
+        except PositionMoved:
+            pass
+        except PoisonEvent as exc:
+            self.state, self.failed, self.error = "failed", exc, str(exc)
+        except Exception as exc:
+            self._transient(exc)
+
+    def _transient(self, exc: Exception) -> None:
+        self.error = f"{type(exc).__name__}: {exc}"
+        log.warning("%s: %s; retrying in %.1fs", self.name, self.error, self._backoff,
+                    exc_info=exc)
+        self._retry_at = time.monotonic() + self._backoff
+        self._backoff = min(self._backoff * 2, self.max_backoff)
+
     def _hold_lock(self) -> bool:
         if self.lock is None or self._holding:
             return True
@@ -136,6 +165,140 @@ class Runner:
         if self.lock is not None and self._holding:
             self.lock.release()
             self._holding = False
+
+
+class RunnerGroup:
+    """Several runners over one source, driven from one thread.
+
+    A round reads `batch_size` events after the lowest position among the members that may work
+    (holding their lock, not failed, not backing off) and hands the same events to each in turn;
+    a consumer skips those at or before its own position. Members keep their own state, error,
+    lock and backoff, so status, standby and poison handling read as for a lone runner. After a
+    round that found fewer than `gather_below` events, the thread waits `gather` seconds before
+    reading again: under load that turns many rounds of a few events into fewer, larger ones
+    (one transaction per consumer each), at the cost of that much added view lag.
+    """
+
+    def __init__(self, runners: list[Runner], *, gather: float = 0.0, gather_below: int = 0):
+        if not runners:
+            raise ValueError("a group needs at least one runner")
+        first = runners[0]
+        self.members = list(runners)
+        self.source, self.wait = first.source, first.wait
+        self.batch_size = max(r.batch_size for r in runners)
+        self.idle_timeout = min(r.idle_timeout for r in runners)
+        self.gather, self.gather_below = gather, gather_below
+        self._thread: threading.Thread | None = None
+        self._left: dict[str, threading.Event] = {r.name: threading.Event() for r in runners}
+        for r in runners:
+            if r._group is not None and r._group is not self:
+                raise ValueError(f"{r.name} already belongs to a group")
+            r._group = self
+
+    def start(self) -> RunnerGroup:
+        """Run in a daemon thread until every member is stopped."""
+        if not self.alive():
+            for r in self.members:
+                r._stop.clear()
+                self._left[r.name].clear()
+            self._thread = threading.Thread(target=self.run, name="runners", daemon=True)
+            self._thread.start()
+        return self
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for r in self.members:
+            r._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def leave(self, runner: Runner, timeout: float) -> None:
+        """Wait until the thread has let go of a stopped member (its lock, its consumer)."""
+        if self.alive() and threading.current_thread() is not self._thread:
+            self._left[runner.name].wait(timeout)
+
+    def run(self) -> None:
+        """The loop (blocks; `start()` runs it in a thread)."""
+        try:
+            while True:
+                live = []
+                for r in self.members:
+                    if r._stop.is_set() or r.state == "failed":
+                        self._let_go(r)
+                    else:
+                        live.append(r)
+                if not live:
+                    return
+                ready, now = [], time.monotonic()
+                for r in live:
+                    if r._retry_at > now:
+                        continue
+                    if not r._hold_lock():
+                        r.state, r._retry_at = "standby", now + r.standby_interval
+                        continue
+                    r.state = "running"
+                    ready.append(r)
+                if not ready:
+                    pause = min(r._retry_at for r in live) - now
+                    live[0]._stop.wait(max(0.001, min(pause, self.idle_timeout)))
+                    continue
+                n = self._round(ready)
+                if 0 < n < self.gather_below and self.gather > 0:
+                    time.sleep(self.gather)
+        finally:
+            for r in self.members:
+                self._let_go(r)
+
+    def _round(self, ready: list[Runner]) -> int:
+        """One read of the log, handed to every ready member; the number of events read."""
+        low = min(r.consumer.position() for r in ready)
+        try:
+            events = self.source.read(low, self.batch_size)
+        except Exception as exc:  # the log itself is unreachable: every reader waits it out
+            for r in ready:
+                r._transient(exc)
+            return 0
+        if not events:
+            pending = [r._retry_at for r in self.members if r._retry_at > time.monotonic()]
+            timeout = self.idle_timeout
+            if pending:
+                timeout = max(0.001, min(timeout, min(pending) - time.monotonic()))
+            try:
+                self.wait(low, timeout)
+            except Exception as exc:
+                for r in ready:
+                    r._transient(exc)
+            return 0
+        for r in ready:
+            r._feed(events)
+        return len(events)
+
+    def _let_go(self, r: Runner) -> None:
+        left = self._left[r.name]
+        if left.is_set():
+            return
+        if r.state != "failed":
+            r.state = "stopped"
+        try:
+            r._release()
+            r.consumer.close()
+        finally:
+            left.set()
+
+
+def start_all(runners: list[Runner], together: list[Runner] | None = None,
+              **group_options: float) -> list[Runner]:
+    """Start `runners`: those also in `together` as one `RunnerGroup`, the rest each in a thread
+    of its own. Stop each with `runner.stop()` as usual."""
+    grouped = [r for r in runners if together is not None and r in together]
+    if grouped:
+        RunnerGroup(grouped, **group_options).start()  # type: ignore[arg-type]
+    for r in runners:
+        if r not in grouped:
+            r.start()
+    return runners
 
 
 def status_of(name: str, state: str, position: int, source: EventSource, *,

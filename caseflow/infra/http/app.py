@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 
 from caseflow.domain.org import Org
 from caseflow.infra import auth
+from caseflow.infra.background import start_background
 from caseflow.infra.bootstrap import Container, bootstrap
 from caseflow.infra.http import (
     problems,
@@ -132,7 +133,7 @@ def _start_background(c: Container) -> list[Any]:
         log.warning("caseflow.infra.views.background_runners is not available: "
                     "projections are not running in this process")
         return []
-    return [runner.start() for runner in background_runners(c)]
+    return start_background(c, background_runners(c))
 
 
 def _dev_tokens(c: Container) -> dict[str, auth.Principal]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from caseflow.projections.consumer import ProjectionConsumer
-from caseflow.projections.runner import Runner, wait_for
+from caseflow.projections.runner import Runner, RunnerGroup, start_all, wait_for
 from tests.unit.projections.conftest import Counting
 from tests.unit.projections.world import T0
 
@@ -87,6 +87,94 @@ def test_transient_errors_are_retried_with_the_error_shown_meanwhile(world, stor
         assert runner.state == "running" and runner.error is None
     finally:
         runner.stop()
+
+
+def test_group_drives_every_member_along_the_log_from_one_thread(world, store):
+    a, b = Counting(name="a"), Counting(name="b")
+    runners = [runner_for(a, store, world), runner_for(b, store, world)]
+    group = RunnerGroup(runners).start()
+    try:
+        world.receive(T0)
+        head = world.log.head()
+        assert eventually(lambda: all(r.consumer.position() == head for r in runners))
+        assert [r.state for r in runners] == ["running", "running"]
+        assert store.data("a")["counts"] == store.data("b")["counts"]
+    finally:
+        for r in runners:
+            r.stop()
+    assert [r.state for r in runners] == ["stopped", "stopped"] and not group.alive()
+
+
+def test_group_member_that_joins_behind_catches_up_with_the_others(world, store):
+    ahead, behind = Counting(name="ahead"), Counting(name="behind")
+    first = runner_for(ahead, store, world)
+    first.catch_up()
+    world.receive(T0)
+    runners = [first, runner_for(behind, store, world)]
+    RunnerGroup(runners, gather=0.01, gather_below=1000).start()
+    try:
+        head = world.log.head()
+        assert eventually(lambda: all(r.consumer.position() == head for r in runners))
+        assert store.data("ahead")["counts"] == store.data("behind")["counts"]
+    finally:
+        for r in runners:
+            r.stop()
+
+
+def test_poison_event_fails_one_group_member_while_the_others_carry_on(world, store):
+    bad, good = Counting(poison={3}, name="bad"), Counting(name="good")
+    bad_runner, good_runner = runner_for(bad, store, world), runner_for(good, store, world)
+    RunnerGroup([bad_runner, good_runner]).start()
+    try:
+        assert eventually(lambda: bad_runner.state == "failed")
+        world.receive(T0)
+        assert eventually(lambda: good_runner.consumer.position() == world.log.head())
+        assert (bad_runner.status().position, bad_runner.status().failed_position) == (2, 3)
+    finally:
+        bad_runner.stop(), good_runner.stop()
+
+
+def test_group_member_stands_by_while_another_instance_holds_its_lock(world, store):
+    p = Counting()
+    lone = runner_for(p, store, world, lock=store.lock("counting")).start()
+    try:
+        assert eventually(lambda: lone.state == "running")
+        grouped = Runner(ProjectionConsumer(p, store), world.log, lock=store.lock("counting"),
+                         idle_timeout=0.05, standby_interval=0.05)
+        RunnerGroup([grouped]).start()
+        assert eventually(lambda: grouped.state == "standby")
+        lone.stop()
+        world.receive(T0)
+        assert eventually(lambda: grouped.state == "running"
+                          and grouped.consumer.position() == world.log.head())
+        assert store.data("counting")["counts"][("case.received",)]["n"] == 1
+    finally:
+        lone.stop(), grouped.stop()
+
+
+def test_transient_errors_in_a_group_are_retried(world, store):
+    p = Counting()
+    runner = runner_for(p, store, world)
+    store.fail_next_commit = ConnectionError("connection reset")
+    RunnerGroup([runner]).start()
+    try:
+        assert eventually(lambda: runner.consumer.position() == world.log.head())
+        assert runner.state == "running" and runner.error is None
+    finally:
+        runner.stop()
+
+
+def test_start_all_groups_only_the_runners_named_together(world, store):
+    a = runner_for(Counting(name="a"), store, world)
+    b = runner_for(Counting(name="b"), store, world)
+    start_all([a, b], [a])
+    try:
+        assert a._group is not None and a._thread is None
+        assert b._group is None and b._thread is not None
+        head = world.log.head()
+        assert eventually(lambda: a.consumer.position() == head == b.consumer.position())
+    finally:
+        a.stop(), b.stop()
 
 
 def test_wait_for_returns_false_when_the_position_is_not_reached_in_time():
