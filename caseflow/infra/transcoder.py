@@ -95,7 +95,36 @@ def _revive_enum(v: list[Any]) -> Enum:
 
 
 def _revive_object(v: list[Any]) -> Any:
-    return _resolve(v[0])(**{k: _untag(x) for k, x in v[1].items()})
+    build = _BUILDERS.get(v[0])
+    if build is None:
+        build = _BUILDERS[v[0]] = _builder(_resolve(v[0]))
+    return build({k: x if type(x) in _PLAIN_TYPES else _untag(x) for k, x in v[1].items()})
+
+
+_BUILDERS: dict[str, Any] = {}  # topic → fields dict → object
+
+
+def _builder(cls: type) -> Any:
+    """How to rebuild a stored dataclass from its fields. A plain frozen dataclass (no
+    `__post_init__`, no slots, no default factories) is filled in directly: its `__init__` would
+    only set the same attributes one by one, and every stored event revives one or two (`Meta`).
+    Defaults are applied first, so fields added since the event was stored still get theirs."""
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__") \
+            or "__slots__" in cls.__dict__ \
+            or any(f.default_factory is not dataclasses.MISSING for f in dataclasses.fields(cls)):
+        return lambda kwargs: cls(**kwargs)
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)
+                if f.default is not dataclasses.MISSING}
+
+    def build(kwargs: dict[str, Any]) -> Any:
+        obj = _new(cls)
+        attrs = obj.__dict__
+        if defaults:
+            attrs.update(defaults)
+        attrs.update(kwargs)
+        return obj
+
+    return build
 
 
 def _revive_zoned(v: list[str]) -> datetime:
@@ -126,10 +155,14 @@ def _untag(o: Any) -> Any:
             revive = _REVIVERS.get(k)
             if revive is not None:
                 return revive(v)
-        return {k: _untag(v) for k, v in o.items()}
+        # (plain values are checked here, sparing a call per leaf)
+        return {k: v if type(v) in _PLAIN_TYPES else _untag(v) for k, v in o.items()}
     if t is list:
-        return [_untag(v) for v in o]
+        return [v if type(v) in _PLAIN_TYPES else _untag(v) for v in o]
     return o
+
+
+_PLAIN_TYPES = frozenset(_PLAIN)
 
 
 def encode_value(obj: Any) -> bytes:

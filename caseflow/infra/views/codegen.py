@@ -5,6 +5,7 @@ columns spelled out is several times faster than a generic loop over them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 Convert = Callable[[Any], Any] | None
@@ -21,16 +22,28 @@ def _value(expr: str, convert: str | None) -> str:
 
 def row_encoder(columns: Sequence[str], encoders: Sequence[Convert],
                 defaults: dict[str, Any]) -> Callable[[dict[str, Any]], tuple]:
-    """dict row → parameter tuple in column order (missing columns take their default)."""
-    ns: dict[str, Any] = {}
+    """dict row → parameter tuple in column order (missing columns take their default).
+
+    The values are taken in one C-level `itemgetter` call; only columns with a converter get
+    Python code of their own. A row missing columns (rare: `put` completes rows) is completed
+    from the defaults first."""
+    ns: dict[str, Any] = {"_get": itemgetter(*columns), "_defaults": dict(defaults),
+                          "KeyError": KeyError}
+    names = [f"v{i}" for i in range(len(columns))]
     parts = []
-    for i, (column, encode) in enumerate(zip(columns, encoders, strict=True)):
-        ns[f"d{i}"] = defaults.get(column)
-        if encode is not None:
+    for i, encode in enumerate(encoders):
+        if encode is None:
+            parts.append(names[i])
+        else:
             ns[f"f{i}"] = encode
-        parts.append(_value(f"row.get({column!r}, d{i})", f"f{i}" if encode else None))
+            parts.append(f"None if v{i} is None else f{i}(v{i})")
+    unpack = ", ".join(names)  # (one column: itemgetter gives the value itself)
     body = ",\n        ".join(parts)
-    return _compile("encode", f"def encode(row):\n    return (\n        {body},\n    )\n", ns)
+    source = (f"def encode(row):\n"
+              f"    try:\n        {unpack} = _get(row)\n"
+              f"    except KeyError:\n        {unpack} = _get({{**_defaults, **row}})\n"
+              f"    return (\n        {body},\n    )\n")
+    return _compile("encode", source, ns)
 
 
 def row_decoder(columns: Sequence[str], decoders: Sequence[Convert]
