@@ -32,12 +32,13 @@ from caseflow.infra.http.commands_models import (
     VisitIn,
 )
 from caseflow.infra.http.deps import COMMAND_HEADERS, Command, command
+from caseflow.infra.http.fastroute import CommandRoute
 from caseflow.infra.http.openapi import COMMAND_ERRORS, CREATE_ERRORS
 from caseflow.services import authz
 from caseflow.services.app import CommandResult
 from caseflow.services.authz import Action
 
-router = APIRouter(tags=["commands"])
+router = APIRouter(tags=["commands"], route_class=CommandRoute)
 HEADERS = {"parameters": COMMAND_HEADERS}
 CREATE: dict = {"status_code": 201, "response_model": CommandOut, "responses": CREATE_ERRORS,
                 "openapi_extra": HEADERS}
