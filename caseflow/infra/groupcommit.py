@@ -24,21 +24,26 @@ MAX_GROUP = 500  # inserts per transaction; keeps one commit's work (and its loc
 
 
 class _Insert:
-    __slots__ = ("events", "kwargs", "ids", "error", "done")
+    __slots__ = ("events", "kwargs", "ids", "error", "done", "wake")
 
     def __init__(self, events: Sequence[StoredEvent], kwargs: dict[str, Any]):
         self.events, self.kwargs = events, kwargs
         self.ids: Sequence[int] | None = None
         self.error: BaseException | None = None
         self.done = False
+        self.wake = threading.Event()  # set once: when committed, or when asked to lead
 
 
 class GroupCommitRecorder(SQLiteApplicationRecorder):
-    """`SQLiteApplicationRecorder` whose concurrent `insert_events` calls commit together."""
+    """`SQLiteApplicationRecorder` whose concurrent `insert_events` calls commit together.
+
+    Each waiting caller sleeps on its own event and is woken exactly once: when its insert is
+    committed, or when the finishing leader hands it the next group (the oldest waiting insert
+    leads), so a commit wakes only the callers it concerns."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._turn = threading.Condition()
+        self._mutex = threading.Lock()
         self._queue: list[_Insert] = []
         self._committing = False
 
@@ -46,26 +51,36 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
                       **kwargs: Any) -> Sequence[int] | None:
         """Insert and commit (with whatever else is waiting); the new notification ids."""
         mine = _Insert(stored_events, kwargs)
-        with self._turn:
+        with self._mutex:
             self._queue.append(mine)
-        while True:
-            with self._turn:
-                while self._committing and not mine.done:
-                    self._turn.wait()
-                if mine.done:
-                    break
-                # Lead: commit the oldest waiting inserts (ours among them, or in a later round).
-                group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
-                self._committing = True
-            try:
-                self._commit(group)
-            finally:
-                with self._turn:
-                    self._committing = False
-                    self._turn.notify_all()
+            lead = not self._committing
+            self._committing = True
+        if not lead:
+            mine.wake.wait()
+        if not mine.done:
+            # Lead: the queue starts with our insert (a new leader finds it empty, a handed-over
+            # one is its oldest entry), so ours is in the group committed now.
+            self._lead()
         if mine.error is not None:
             raise mine.error
         return mine.ids
+
+    def _lead(self) -> None:
+        with self._mutex:
+            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+        successor = None
+        try:
+            self._commit(group)
+        finally:
+            with self._mutex:
+                if self._queue:
+                    successor = self._queue[0]
+                else:
+                    self._committing = False
+            for item in group:
+                item.wake.set()
+            if successor is not None:
+                successor.wake.set()
 
     def _commit(self, group: list[_Insert]) -> None:
         try:
