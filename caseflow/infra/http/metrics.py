@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -54,10 +55,18 @@ class Metrics:
                                  buckets=BUCKETS, registry=self.registry)
         self.streams = Gauge("caseflow_http_event_streams", "Open /events/stream connections",
                              registry=self.registry)
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        # `labels()` validates and looks the series up under a lock on every call; the series
+        # are few (route templates), so each pair is looked up once and kept.
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (self.requests.labels(method, route, str(status)),
+                                          self.latency.labels(method, route))
+        series[0].inc()
+        series[1].observe(seconds)
 
     def watch_positions(self, positions: PositionsFn) -> None:
         """Export the log head and each projection's position and lag at scrape time."""
