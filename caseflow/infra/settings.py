@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=0.05, gt=0)
     # Live projections: after a round of fewer than `gather_below` events, wait `gather`
     # seconds for more before the next (fewer, larger view transactions under load).
-    projection_gather: float = Field(default=0.01, ge=0, le=1)
+    projection_gather: float = Field(default=0.025, ge=0, le=1)
     projection_gather_below: int = Field(default=100, ge=0)
     # domain clocks and limits
     timezone: str = "Asia/Shanghai"
