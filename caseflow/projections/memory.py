@@ -183,5 +183,9 @@ class MemoryViewStore:
     def is_transient(self, exc: BaseException) -> bool:
         return isinstance(exc, (ConnectionError, TimeoutError))
 
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        yield
+
     def close(self) -> None:
         """Nothing to close."""

@@ -67,7 +67,7 @@ def rebuild(
     locks = _lock_all(projections, store)
     every = commit_every or 10 * batch_size
     try:
-        with _young_gc_only():
+        with _young_gc_only(), store.bulk():
             return _run(projections, store, source, batch_size, every, progress, stop)
     finally:
         for lock in locks:

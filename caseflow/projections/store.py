@@ -96,6 +96,9 @@ class ViewStore(Protocol):
     def is_transient(self, exc: BaseException) -> bool:
         """True for errors worth retrying (connection lost, database locked), not data errors."""
 
+    def bulk(self) -> AbstractContextManager[None]:
+        """Tune this thread's connection for a long bulk load (a rebuild) while inside."""
+
     def close(self) -> None:
         """Close connections."""
 

@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 # ------------------------------------------------------------------------ SQLite
 
 
-def sqlite_connect(path: Path, cache_mb: int = 32) -> sqlite3.Connection:
+CACHE_MB, BULK_CACHE_MB = 32, 96
+
+
+def sqlite_connect(path: Path, cache_mb: int = CACHE_MB) -> sqlite3.Connection:
     """A connection in driver autocommit mode (we say BEGIN IMMEDIATE / COMMIT), WAL journal."""
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -74,9 +77,13 @@ def sqlite_store(data_dir: Path) -> SqlViewStore:
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "views.sqlite3"
+    # A rebuild rewrites pages all over tables of hundreds of MB: measured at 1,000,000 events,
+    # a 96 MB page cache saves a fifth of its CPU (and stays within the 500 MB budget).
+    bulk = ((f"PRAGMA cache_size=-{BULK_CACHE_MB * 1024}",),
+            (f"PRAGMA cache_size=-{CACHE_MB * 1024}", "PRAGMA shrink_memory"))
     return SqlViewStore(SQLITE, lambda: sqlite_connect(path),
                         lambda name: FileLock(data_dir / "locks" / f"{name}.lock"),
-                        (sqlite3.OperationalError,))
+                        (sqlite3.OperationalError,), bulk=bulk)
 
 
 # -------------------------------------------------------------------- PostgreSQL

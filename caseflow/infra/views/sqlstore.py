@@ -27,8 +27,10 @@ class SqlViewStore:
     """One store per process; connections are per thread (a batch never crosses threads)."""
 
     def __init__(self, dialect: Dialect, connect: Callable[[], Any],
-                 lock_factory: Callable[[str], Lock], transient: tuple[type[BaseException], ...]):
+                 lock_factory: Callable[[str], Lock], transient: tuple[type[BaseException], ...],
+                 bulk: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())):
         self.d, self._connect, self._lock_factory = dialect, connect, lock_factory
+        self._bulk = bulk  # (statements that tune a connection for a rebuild, and that undo them)
         self._transient = transient
         self._local = threading.local()
         self._all: list[Any] = []
@@ -79,6 +81,21 @@ class SqlViewStore:
 
     def lock(self, name: str) -> Lock:
         return self._lock_factory(name)
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """This thread's connection tuned for a rebuild (SQLite: a larger page cache), then
+        put back, so a long-lived thread does not keep the memory."""
+        tune, undo = self._bulk
+        for statement in tune:
+            self.connection().execute(statement)
+        try:
+            yield
+        finally:
+            conn = getattr(self._local, "conn", None)
+            if conn is not None:
+                for statement in undo:
+                    conn.execute(statement)
 
     # --------------------------------------------------------------------- setup
 
