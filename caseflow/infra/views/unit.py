@@ -13,6 +13,7 @@ from caseflow.infra.views.dialect import Dialect, literal_default
 from caseflow.projections.base import Key, Row, Table
 
 _DELETED = object()
+_ABSENT = object()
 KEYS_PER_SELECT = 400
 
 
@@ -154,9 +155,12 @@ class SqlBatch:
 
     def get(self, table: str, key: Key) -> Row | None:
         pending = self.pending.get(table)
-        if pending is not None and key in pending:
-            row = pending[key]
-            return None if row is _DELETED else dict(row)
+        if pending is not None:
+            row = pending.get(key, _ABSENT)
+            if row is not _ABSENT:
+                # This batch's own row, not shared with the committed cache: no copy needed
+                # (a handler that changes it puts it back, as `Rows.get` asks).
+                return None if row is _DELETED else row
         cached = self.cache.of(table)
         if key not in cached:
             self.preload(table, (key,))
