@@ -252,28 +252,45 @@ class RunnerGroup:
                 self._let_go(r)
 
     def _round(self, ready: list[Runner]) -> int:
-        """One read of the log, handed to every ready member; the number of events read."""
-        low = min(r.consumer.position() for r in ready)
+        """Hand every ready member the events after its position; the most events one read gave.
+
+        Members within a batch of the furthest share one read. Any further behind (one that
+        just took over, or a new projection) get a read of their own in the same round, so
+        catching up never holds the current views back."""
+        at = {r.name: r.consumer.position() for r in ready}
+        high = max(at.values())
+        current = [r for r in ready if high - at[r.name] < self.batch_size]
+        behind = [r for r in ready if high - at[r.name] >= self.batch_size]
+        n = self._read_and_feed(current, min(at[r.name] for r in current))
+        if behind:
+            n = max(n, self._read_and_feed(behind, min(at[r.name] for r in behind)))
+        if n == 0:
+            self._wait(ready, min(at.values()))
+        return n
+
+    def _read_and_feed(self, members: list[Runner], after: int) -> int:
         try:
-            events = self.source.read(low, self.batch_size)
+            events = self.source.read(after, self.batch_size)
         except Exception as exc:  # the log itself is unreachable: every reader waits it out
-            for r in ready:
+            for r in members:
                 r._transient(exc)
             return 0
-        if not events:
-            pending = [r._retry_at for r in self.members if r._retry_at > time.monotonic()]
-            timeout = self.idle_timeout
-            if pending:
-                timeout = max(0.001, min(timeout, min(pending) - time.monotonic()))
-            try:
-                self.wait(low, timeout)
-            except Exception as exc:
-                for r in ready:
-                    r._transient(exc)
-            return 0
-        for r in ready:
-            r._feed(events)
+        if events:
+            for r in members:
+                r._feed(events)
         return len(events)
+
+    def _wait(self, ready: list[Runner], after: int) -> None:
+        now = time.monotonic()
+        pending = [r._retry_at for r in self.members if r._retry_at > now]
+        timeout = self.idle_timeout
+        if pending:
+            timeout = max(0.001, min(timeout, min(pending) - now))
+        try:
+            self.wait(after, timeout)
+        except Exception as exc:
+            for r in ready:
+                r._transient(exc)
 
     def _let_go(self, r: Runner) -> None:
         left = self._left[r.name]

@@ -121,6 +121,18 @@ def test_group_member_that_joins_behind_catches_up_with_the_others(world, store)
             r.stop()
 
 
+def test_a_member_far_behind_does_not_hold_back_the_others_in_a_round(world, store):
+    ahead, behind = Counting(name="ahead"), Counting(name="behind")
+    first = runner_for(ahead, store, world, batch_size=2)
+    first.catch_up()
+    world.receive(T0)
+    second = runner_for(behind, store, world, batch_size=2)
+    group = RunnerGroup([first, second])
+    group._round([first, second])
+    assert first.consumer.position() == world.log.head()
+    assert second.consumer.position() == 2
+
+
 def test_poison_event_fails_one_group_member_while_the_others_carry_on(world, store):
     bad, good = Counting(poison={3}, name="bad"), Counting(name="good")
     bad_runner, good_runner = runner_for(bad, store, world), runner_for(good, store, world)
