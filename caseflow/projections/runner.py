@@ -172,7 +172,8 @@ class RunnerGroup:
 
     A round reads `batch_size` events after the lowest position among the members that may work
     (holding their lock, not failed, not backing off) and hands the same events to each in turn;
-    a consumer skips those at or before its own position. Members keep their own state, error,
+    a consumer skips those at or before its own position (members more than a batch behind get a
+    read of their own, see `_round`). Members keep their own state, error,
     lock and backoff, so status, standby and poison handling read as for a lone runner. After a
     round that found fewer than `gather_below` events, the thread waits `gather` seconds before
     reading again: under load that turns many rounds of a few events into fewer, larger ones
