@@ -131,6 +131,10 @@ class Consumer(Protocol):
         from `position()`). A consumer may have handled a prefix before raising.
         """
 
+    def refresh(self) -> None:
+        """Forget what is cached about the position: the runner calls it when caught up, so a
+        projection whose generation a rebuild switched meanwhile notices without new events."""
+
     def close(self) -> None:
         """Release connections (the runner calls it when it stops)."""
 

@@ -65,8 +65,9 @@ class ProjectionConsumer:
     def close(self) -> None:
         """Nothing to release: the store owns the connections."""
 
-    def forget_cursor(self) -> None:
-        """Re-read the position from the store next time (someone else committed for us)."""
+    def refresh(self) -> None:
+        """Re-read the position from the store next time (a rebuild may have switched the
+        generation while this consumer was idle, or committed for it)."""
         self._cursor = None
 
     # ----------------------------------------------------------------- internals

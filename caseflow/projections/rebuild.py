@@ -154,7 +154,7 @@ class _Shadow:
             self.rollback_to_store()
             raise
         finally:
-            self.consumer.forget_cursor()
+            self.consumer.refresh()
 
     def rollback(self, exc: BaseException | None = None) -> None:
         stack, self._stack, self._unit, self._pending = self._stack, None, None, 0
@@ -165,7 +165,7 @@ class _Shadow:
         self.rollback_to_store()
 
     def rollback_to_store(self) -> None:
-        self.consumer.forget_cursor()
+        self.consumer.refresh()
         self.fed = self.consumer.position()
 
 

@@ -88,6 +88,7 @@ class Runner:
                 try:
                     self.state = "running"
                     if not self.step():
+                        self.consumer.refresh()
                         self.wait(self.consumer.position(), self.idle_timeout)
                     self.error, backoff = None, 0.1
                 except PositionMoved:
@@ -266,7 +267,9 @@ class RunnerGroup:
         if behind:
             n = max(n, self._read_and_feed(behind, min(at[r.name] for r in behind)))
         if n == 0:
-            self._wait(ready, min(at.values()))
+            for r in ready:
+                r.consumer.refresh()
+            self._wait(ready, min(r.consumer.position() for r in ready))
         return n
 
     def _read_and_feed(self, members: list[Runner], after: int) -> int:

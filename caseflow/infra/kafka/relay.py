@@ -64,6 +64,9 @@ class KafkaRelay:
         # so that status shows the live instance's progress.
         return (self._cursor or self._stored()).position
 
+    def refresh(self) -> None:
+        """Nothing to re-check: only the instance holding the lock moves the position."""
+
     def handle(self, events: Sequence[LoggedEvent]) -> None:
         """Publish `events` past the position, wait for every ack, then record the position."""
         cursor = self._cursor or self._stored()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from caseflow.projections.consumer import ProjectionConsumer
 from caseflow.projections.rebuild import RebuildBusy, rebuild
-from caseflow.projections.runner import Runner
+from caseflow.projections.runner import Runner, RunnerGroup
 from tests.unit.projections.conftest import Counting
 from tests.unit.projections.world import T0, day
 
@@ -133,3 +134,41 @@ def test_a_window_that_fails_is_redone_read_by_read_and_stops_at_the_poison(worl
     assert set(result.failed) == {"counting"} and result.switched == []
     # the whole window rolled back, then events 1-7 were committed read by read
     assert record.building.position == 7 and record.building_failure.position == 8
+
+
+class UpTo:
+    """The log as it stood at position `last` (what a rebuild saw before the rest arrived)."""
+
+    def __init__(self, log, last: int):
+        self.log, self.last = log, last
+
+    def read(self, after: int, limit: int):
+        return [e for e in self.log.read(after, limit) if e.position <= self.last]
+
+    def head(self) -> int:
+        return min(self.last, self.log.head())
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_an_idle_live_runner_notices_a_switch_without_new_events(world, store, grouped):
+    """The rebuild switched at 6 while the live runner had gone on to the head in the old
+    generation and then went idle: it must carry the new generation on from 6 by itself, not
+    wait for another event."""
+    some_history(world)
+    p = Counting()
+    live(p, store, world)
+    expected = store.data("counting")
+    runner = Runner(ProjectionConsumer(p, store), world.log, idle_timeout=0.02)
+    head = world.log.head()
+    assert runner.consumer.position() == head  # cached: generation 1 at the head
+    assert rebuild([p], store, UpTo(world.log, 6), batch_size=4).switched == ["counting"]
+    assert store.record("counting").active.position == 6
+    (RunnerGroup([runner]) if grouped else runner).start()
+    try:
+        deadline = time.monotonic() + 5
+        while store.record("counting").active.position < head and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        runner.stop()
+    assert store.record("counting").active.position == head
+    assert store.data("counting") == expected
