@@ -17,11 +17,21 @@ from caseflow.projections.base import Table
 Convert = Callable[[Any], Any]
 
 
+_UTC_TEXT: dict[datetime, str] = {}
+
+
 def _utc_iso(v: datetime) -> str:
-    # Fixed-width UTC text sorts in time order, so range filters work on plain TEXT columns.
-    if v.tzinfo is not UTC:  # most moments are already in UTC: spare the conversion
-        v = v.astimezone(UTC)
-    return v.isoformat(timespec="microseconds")
+    """Fixed-width UTC text, which sorts in time order, so range filters work on plain TEXT
+    columns. Remembered: `isoformat` costs over a microsecond, while a datetime caches its hash,
+    and a view writes the same moments (a case's facts) again with every change of its row.
+    Equal aware datetimes are the same instant, so they share one text. Bounded like the UUIDs."""
+    text = _UTC_TEXT.get(v)
+    if text is None:
+        if len(_UTC_TEXT) >= 100_000:
+            _UTC_TEXT.clear()
+        utc = v if v.tzinfo is UTC else v.astimezone(UTC)
+        text = _UTC_TEXT[v] = utc.isoformat(timespec="microseconds")
+    return text
 
 
 _UUID_TEXT: dict[int, str] = {}
