@@ -68,7 +68,11 @@ def rebuild(
     names: Annotated[list[str] | None, typer.Argument(help="Projections (default: all)")] = None,
     restart: Annotated[bool, typer.Option(
         help="Discard an unfinished rebuild and start from position 0")] = False,
-    batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 5000,
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Events per read")] = 5000,
+    commit_every: Annotated[int | None, typer.Option(
+        min=1, max=1_000_000,
+        help="Events per commit of each view (default: ten reads); fewer holds less in memory")
+    ] = None,
     jobs: Annotated[int, typer.Option(
         min=1, max=16, help="Processes to spread the projections over")] = 1,
 ) -> None:
@@ -114,7 +118,7 @@ def rebuild(
                            rate=p.rate)
 
             result = views.rebuild(names or None, progress=progress, stop=stop,
-                                   batch_size=batch_size, jobs=jobs)
+                                   batch_size=batch_size, jobs=jobs, commit_every=commit_every)
     except RebuildBusy as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(3) from None

@@ -51,3 +51,18 @@ def test_rebuild_of_an_unknown_view_is_a_usage_error(data_dir):
 def test_status_table_is_printed_for_people(data_dir):
     out = CliRunner().invoke(build(), ["projections", "status"])
     assert out.exit_code == 0 and "case_status" in out.output and "lag" in out.output
+
+
+def test_rebuild_in_small_windows_switches_and_a_zero_window_is_refused(data_dir):
+    runner = CliRunner()
+    bad = runner.invoke(build(), ["projections", "rebuild", "audit", "--commit-every", "0"])
+    assert bad.exit_code == 2 and "commit-every" in bad.output
+    rows = {r["name"]: r for r in json.loads(
+        runner.invoke(build(), ["projections", "status", "--json"]).output)}
+    assert rows["audit"]["generation"] == 1 and rows["audit"]["position"] == 0  # untouched
+    out = runner.invoke(build(), ["projections", "rebuild", "audit", "--batch-size", "2",
+                                  "--commit-every", "4"])
+    assert out.exit_code == 0, out.output
+    rows = {r["name"]: r for r in json.loads(
+        runner.invoke(build(), ["projections", "status", "--json"]).output)}
+    assert rows["audit"]["generation"] == 2 and rows["audit"]["lag_events"] == 0
