@@ -24,8 +24,6 @@ class ProjectionConsumer:
     def __init__(self, projection: Projection, store: ViewStore, generation: int | None = None):
         self.projection, self.store, self.pinned = projection, store, generation
         self.name = projection.name if generation is None else f"{projection.name}#g{generation}"
-        interests = projection.interests
-        self._wanted = (lambda e: True) if interests is None else (lambda e: e.name in interests)
         self._cursor: Cursor | None = None
         self._failed_at: int | None = None
 
@@ -65,6 +63,11 @@ class ProjectionConsumer:
     def close(self) -> None:
         """Nothing to release: the store owns the connections."""
 
+    def wanted(self, events: Sequence[LoggedEvent]) -> Sequence[LoggedEvent]:
+        """The events the projection reads (its `interests`), in order."""
+        interests = self.projection.interests
+        return events if interests is None else [e for e in events if e.name in interests]
+
     def refresh(self) -> None:
         """Re-read the position from the store next time (a rebuild may have switched the
         generation while this consumer was idle, or committed for it)."""
@@ -74,7 +77,7 @@ class ProjectionConsumer:
 
     def _apply(self, events: Sequence[LoggedEvent]) -> None:
         cursor = self.cursor()
-        wanted = [e for e in events if self._wanted(e)]
+        wanted = self.wanted(events)
         last = events[-1]
         with self.store.batch(self.projection, cursor.generation, cursor.position) as batch:
             if wanted:

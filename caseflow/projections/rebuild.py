@@ -128,8 +128,7 @@ class _Shadow:
             cursor = self.consumer.cursor()
             self._unit = self._stack.enter_context(
                 self.store.batch(self.projection, cursor.generation, cursor.position))
-        interests = self.projection.interests
-        wanted = events if interests is None else [e for e in events if e.name in interests]
+        wanted = self.consumer.wanted(events)
         try:
             if wanted:
                 self.projection.handle(wanted, self._unit)
@@ -157,10 +156,12 @@ class _Shadow:
             self.consumer.refresh()
 
     def rollback(self, exc: BaseException | None = None) -> None:
+        """Drop the open unit, if any (nothing to undo once it is committed)."""
         stack, self._stack, self._unit, self._pending = self._stack, None, None, 0
-        if stack is not None:
-            error = exc or RuntimeError("rebuild stopped")
-            stack.__exit__(type(error), error, error.__traceback__)
+        if stack is None:
+            return
+        error = exc or RuntimeError("rebuild stopped")
+        stack.__exit__(type(error), error, error.__traceback__)
         self.projection.reset()
         self.rollback_to_store()
 
@@ -209,7 +210,7 @@ def _run(projections, store, source, batch_size, every, progress, stop) -> Rebui
                 del running[name]
     finally:
         for shadow in shadows.values():
-            shadow.rollback()  # only what an exception left open (committed units are closed)
+            shadow.rollback()  # only what an exception or a stop left open
     if not result.interrupted:
         for name, shadow in running.items():
             store.switch(shadow.projection, shadow.consumer.pinned)
