@@ -27,8 +27,7 @@ def row_encoder(columns: Sequence[str], encoders: Sequence[Convert],
     The values are taken in one C-level `itemgetter` call; only columns with a converter get
     Python code of their own. A row missing columns (rare: `put` completes rows) is completed
     from the defaults first."""
-    ns: dict[str, Any] = {"_get": itemgetter(*columns), "_defaults": dict(defaults),
-                          "KeyError": KeyError}
+    ns: dict[str, Any] = {"_get": itemgetter(*columns), "_defaults": dict(defaults)}
     names = [f"v{i}" for i in range(len(columns))]
     parts = []
     for i, encode in enumerate(encoders):
