@@ -1,5 +1,11 @@
 """`caseflow serve`: the HTTP API with the projections (and, when Kafka is configured, the relay)
-running in the same process."""
+running in the same process.
+
+`--workers N` serves from N processes sharing the port (uvicorn's supervisor starts them, and
+restarts one that dies). Each process runs the projections' runners too, but every runner takes
+its lock first (a file lock on SQLite, an advisory lock on PostgreSQL): one process works and the
+others stand by to take over. The parent sets up the store, seeds the demo and prints the
+development tokens once, before the workers start."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Annotated
 import typer
 
 log = logging.getLogger("caseflow.serve")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +32,9 @@ def serve(
     projections: Annotated[bool, typer.Option(
         help="Run the projections (and relay) in this process; off when a worker runs them")
     ] = True,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="API processes sharing the port (one runs each projection)")
+    ] = 1,
 ) -> None:
     """Serve the API on CASEFLOW_HOST:CASEFLOW_PORT (127.0.0.1:8000 by default)."""
     import uvicorn
@@ -33,10 +43,12 @@ def serve(
     from caseflow.infra.http import create_app
     from caseflow.infra.settings import Settings
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
+    if workers > 1:
+        return _serve_workers(settings, workers, projections=projections,
+                              access_log=access_log, demo_if_empty=demo_if_empty)
     container = bootstrap(settings)
     try:
         if demo_if_empty:
@@ -46,6 +58,37 @@ def serve(
                     log_level="info", timeout_graceful_shutdown=5, server_header=False)
     finally:
         container.close()
+
+
+def _serve_workers(settings, workers: int, *, projections: bool, access_log: bool,  # noqa: ANN001
+                   demo_if_empty: bool) -> None:
+    import os
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from caseflow.infra.bootstrap import bootstrap
+    from caseflow.infra.http.app import METRICS_DIR, WORKER_BACKGROUND, dev_tokens
+
+    container = bootstrap(settings)  # creates the tables once, before the workers race to
+    try:
+        if demo_if_empty:
+            _seed_if_empty(container)
+        dev_tokens(container)
+    finally:
+        container.close()
+    # A fresh directory per run: prometheus_client's multiprocess files must not outlive it.
+    metrics_dir = tempfile.mkdtemp(prefix="caseflow-metrics-")
+    os.environ.update({"CASEFLOW_HOST": settings.host, "CASEFLOW_PORT": str(settings.port),
+                       WORKER_BACKGROUND: "1" if projections else "0", METRICS_DIR: metrics_dir})
+    log.info("serving from %d processes", workers)
+    try:
+        uvicorn.run("caseflow.infra.http.app:worker_app", factory=True, workers=workers,
+                    host=settings.host, port=settings.port, access_log=access_log,
+                    log_level="info", timeout_graceful_shutdown=5, server_header=False)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _seed_if_empty(container) -> None:  # noqa: ANN001 - Container

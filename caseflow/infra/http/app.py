@@ -56,13 +56,17 @@ def create_app(
     tokens: Mapping[str, auth.Principal] | None = None,
     read_wait: float = 5.0,
     keepalive: float = 15.0,
+    announce: bool = True,
+    metrics_dir: str | None = None,
 ) -> FastAPI:
     """The API over `container` (kept open: the caller owns it), or over a container bootstrapped
     from `settings` in the lifespan (and closed with it). With `background`, the projection
     runners (and the Kafka relay when configured) run in this process. `tokens` adds principals
-    to those the settings name (tests)."""
+    to those the settings name (tests). `announce`: print the development tokens (one process of
+    several leaves that to their parent). `metrics_dir`: request metrics shared by the processes
+    of `serve --workers N` (see `metrics.py`)."""
     settings = container.settings if container is not None else settings or Settings()
-    metrics = Metrics()
+    metrics = Metrics(shared_dir=metrics_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,7 +77,7 @@ def create_app(
         tail = LogTail(c.log)
         api: Api | None = None
         try:
-            book = auth.load_tokens(c.settings, {**_dev_tokens(c), **(tokens or {})})
+            book = auth.load_tokens(c.settings, {**dev_tokens(c, announce), **(tokens or {})})
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
                       tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
                       views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive)
@@ -92,6 +96,7 @@ def create_app(
             tail.stop()
             if api is not None:
                 api.commands.close()
+            metrics.close()
             if owned:
                 c.close()
 
@@ -136,15 +141,39 @@ def _start_background(c: Container) -> list[Any]:
     return start_background(c, background_runners(c))
 
 
-def _dev_tokens(c: Container) -> dict[str, auth.Principal]:
-    """In development mode: a token per role, bound to the demo tree, printed for the user."""
+def dev_tokens(c: Container, announce: bool = True) -> dict[str, auth.Principal]:
+    """In development mode: a token per role, bound to the demo tree (and, with `announce`,
+    printed for the user with a file of shell exports)."""
     if not c.settings.dev:
         return {}
     root = auth.root_org(c.log)
     minted = auth.dev_tokens(Path(c.settings.data_dir), root)
+    if not announce:
+        return minted
     base = f"http://{c.settings.host}:{c.settings.port}"
     env_path = Path(c.settings.data_dir) / auth.DEV_ENV_FILE
     env_path.write_text(auth.dev_env(minted, base, root), encoding="utf-8")
     env_path.chmod(0o600)
     print(auth.dev_banner(minted, base, root, env_path), flush=True)
     return minted
+
+
+# How `caseflow serve --workers N` tells its worker processes what it was asked (uvicorn builds
+# each one's app by importing `worker_app`, so there are no arguments to pass).
+WORKER_BACKGROUND = "CASEFLOW_SERVE_BACKGROUND"
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def worker_app() -> FastAPI:
+    """The app of one process of `caseflow serve --workers N`: settings from the environment the
+    parent prepared; the parent has set up the store and printed the development tokens. Each
+    process runs the projections' runners when asked to; their locks let one process work and
+    keep the others standing by to take over."""
+    import os
+
+    from caseflow.infra.cli_http import LOG_FORMAT
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # a fresh process: as its parent
+    return create_app(settings=Settings(),
+                      background=os.environ.get(WORKER_BACKGROUND, "1") == "1",
+                      announce=False, metrics_dir=os.environ.get(METRICS_DIR) or None)

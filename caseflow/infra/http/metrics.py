@@ -1,14 +1,20 @@
-"""Prometheus metrics of one API process: requests by route template, and the event log head and
-projection positions and lag, read when scraped (never cached, so they cannot go stale)."""
+"""Prometheus metrics of the API: requests by route template, and the event log head and
+projection positions and lag, read when scraped (never cached, so they cannot go stale).
+
+Under `caseflow serve --workers N` every process counts into files of a shared directory
+(prometheus_client's multiprocess mode, `PROMETHEUS_MULTIPROC_DIR`, set by the parent before the
+workers start) and a scrape, whichever process answers it, sums them all."""
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -44,17 +50,21 @@ class _Positions(Collector):
 
 
 class Metrics:
-    """One registry per app, so that several apps in one process (tests) do not collide."""
+    """One registry per app, so that several apps in one process (tests) do not collide. With
+    `shared_dir` (a worker of several), request counts and open streams are read, when scraped,
+    from every worker's files in that directory."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared_dir: str | None = None) -> None:
         self.registry = CollectorRegistry()
+        self.shared_dir = shared_dir
         self.requests = Counter("caseflow_http_requests", "HTTP requests answered",
                                 ["method", "route", "status"], registry=self.registry)
         self.latency = Histogram("caseflow_http_request_duration_seconds",
                                  "Time to answer an HTTP request", ["method", "route"],
                                  buckets=BUCKETS, registry=self.registry)
         self.streams = Gauge("caseflow_http_event_streams", "Open /events/stream connections",
-                             registry=self.registry)
+                             registry=self.registry, multiprocess_mode="livesum")
+        self._scraped: list[Collector] = []
         self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -70,7 +80,20 @@ class Metrics:
 
     def watch_positions(self, positions: PositionsFn) -> None:
         """Export the log head and each projection's position and lag at scrape time."""
-        self.registry.register(_Positions(positions))
+        collector = _Positions(positions)
+        self.registry.register(collector)
+        self._scraped.append(collector)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if self.shared_dir is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self.shared_dir)
+        for collector in self._scraped:
+            registry.register(collector)
+        return generate_latest(registry)
+
+    def close(self) -> None:
+        """A worker that ends takes its open-stream count with it (its request counts stay)."""
+        if self.shared_dir is not None:
+            mark_process_dead(os.getpid(), self.shared_dir)
