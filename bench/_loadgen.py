@@ -147,9 +147,24 @@ def _generate(port: int, org: str, leader: str, mode: str, seconds: float,
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux), to price a request in server CPU."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its descendants alive now (Linux), to price a
+    request in server CPU (`serve --workers N` serves from child processes)."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return [pid]
+    return [pid, *(p for child in children for p in _tree(int(child)))]
 
 
 def load(port: int, org: str, leader: str, mode: str, seconds: float,
