@@ -29,6 +29,9 @@ class Settings(BaseSettings):
         default=None, description="token=subject:role:org_id,... (dev/tests)"
     )
     max_body_bytes: int = 1_000_000
+    # FastAPI's native OpenTelemetry instrumentation (traces, metrics and logs to the globally
+    # configured providers). Off unless asked for: it looks the providers up on every request.
+    otel: bool = False
     # stream
     kafka_bootstrap: str | None = None
     kafka_topic: str = "caseflow.events"
