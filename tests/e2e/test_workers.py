@@ -54,9 +54,12 @@ def served(backend_settings, tmp_path):
         deadline = time.monotonic() + 60
         while True:
             assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            # Both workers have finished starting up (uvicorn says so once per process); until
+            # then the one that is up takes every connection.
+            started = (tmp_path / "serve.log").read_text().count("Application startup complete")
             try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200 \
-                        and len(_children(server.pid)) == 2:
+                if started == 2 and len(_children(server.pid)) == 2 \
+                        and httpx.get(base + "/health", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
