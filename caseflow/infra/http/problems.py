@@ -104,6 +104,13 @@ def install(app: FastAPI) -> None:
         if e.status_code == 404 and detail == "Not Found":
             detail = f"There is no resource at {request.url.path}."
         headers = dict(e.headers or {})
+        if e.status_code == 405:
+            # The router answers from the first route whose path matched; the resource may
+            # take other methods on other routes (GET and POST /cases): name them all.
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+                detail = f"{request.method} is not allowed here; use {', '.join(allowed)}."
         return problem_response(e.status_code, f"http-{e.status_code}",
                                 titles.get(e.status_code, "HTTP error"), _safe(detail),
                                 instance=request.url.path, headers=headers)
@@ -144,3 +151,14 @@ def install(app: FastAPI) -> None:
         return problem_response(500, "internal", "Internal error",
                                 "Something went wrong on our side; it has been logged.",
                                 instance=request.url.path)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes at this request's path."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods |= set(route_methods)
+    return sorted(methods)

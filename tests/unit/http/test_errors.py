@@ -3,6 +3,8 @@ gets a 5xx."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
 PROBLEM = "application/problem+json"
@@ -109,10 +111,13 @@ def test_an_unknown_route_is_404(client):
     assert "/no/such/thing" in _problem(client.get("/no/such/thing"), 404)["detail"]
 
 
-def test_a_wrong_method_is_405_with_allow(client):
-    r = client.delete("/cases")
+def test_a_wrong_method_is_405_naming_every_method_the_resource_takes(client):
+    r = client.delete("/cases")  # GET lists cases, POST registers one: two routes, one path
+    assert "DELETE is not allowed" in _problem(r, 405)["detail"]
+    assert r.headers["allow"] == "GET, POST"
+    r = client.get(f"/cases/{UUID(int=1)}/screening")
     _problem(r, 405)
-    assert "POST" in r.headers["allow"]
+    assert r.headers["allow"] == "POST"
 
 
 def test_no_token_is_401_with_a_challenge(client, world):
