@@ -84,6 +84,33 @@ def test_a_case_becomes_overdue_with_time_alone(views, office, clock):
     assert not_overdue == {office[k] for k in "bcde"}
 
 
+def test_overdue_in_a_subtree_lists_and_pages_alike_however_it_is_planned(
+        views, office, world, clock, monkeypatch):
+    # On SQLite, while overdue cases are few the page starts from them by primary key
+    # (queries.FEW_OVERDUE); with none counted as few it filters the ordinary way.
+    from caseflow.infra.views import queries
+
+    clock.now = day(5, 10)  # a's screening (16 March) and b's handling (2 May) are overdue
+
+    def walk() -> tuple[list, list, int]:
+        by_offset = [ids(views.cases(CaseQuery(overdue=True, within_org=world.city, limit=1,
+                                               offset=i))) for i in range(5)]
+        walked, after = [], None
+        while True:
+            page = views.cases(CaseQuery(overdue=True, within_org=world.city, limit=1,
+                                         after=after))
+            walked += ids(page)
+            after = page.next
+            if after is None:
+                return by_offset, walked, page.total
+
+    by_offset, walked, total = walk()
+    assert {office["a"], office["b"]} <= set(walked) and office["d"] not in walked
+    assert [x for page in by_offset for x in page] == walked and total == len(walked)
+    monkeypatch.setattr(queries, "FEW_OVERDUE", 0)
+    assert walk() == (by_offset, walked, total)
+
+
 def test_offset_paging_and_keyset_paging_walk_the_same_order(views, office):
     everything = ids(views.cases(CaseQuery()))
     by_offset = ids(views.cases(CaseQuery(limit=2))) + ids(views.cases(CaseQuery(
