@@ -30,6 +30,12 @@ class Container:
 class _App(CaseflowApp):
     log: EventLog | None = None
 
+    def close(self) -> None:
+        close_readers = getattr(self.recorder, "close_readers", None)  # SQLite: groupcommit.py
+        if close_readers is not None:
+            close_readers()
+        super().close()
+
     def _notify(self, recordings):  # noqa: ANN001 - library hook
         if self.log is not None:
             self.log.notify()

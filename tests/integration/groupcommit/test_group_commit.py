@@ -85,3 +85,34 @@ def test_a_failed_group_fails_every_caller_in_it(recorder, monkeypatch):
     monkeypatch.setattr(recorder, "_insert_events", broken)
     with pytest.raises(Exception, match="disk on fire"):
         recorder.insert_events([_event()])
+
+
+def test_reads_on_the_threads_own_connection_match_the_library_and_see_new_writes(recorder):
+    aggregate = uuid4()
+    recorder.insert_events([_event(aggregate, v) for v in (1, 2, 3)])
+    library = super(GroupCommitRecorder, recorder).select_events
+    for kwargs in ({}, {"gt": 1}, {"lte": 2}, {"desc": True, "limit": 2}, {"gt": 1, "lte": 2}):
+        assert recorder.select_events(aggregate, **kwargs) == library(aggregate, **kwargs)
+    # The reading connection holds no snapshot between reads: a later write is seen at once.
+    recorder.insert_events([_event(aggregate, 4)])
+    assert [e.originator_version for e in recorder.select_events(aggregate, gt=3)] == [4]
+    assert recorder.select_events(uuid4()) == []
+
+
+def test_a_reading_threads_connection_goes_with_the_thread_and_the_rest_with_the_store(
+        recorder):
+    import gc
+
+    aggregate = uuid4()
+    recorder.insert_events([_event(aggregate)])
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(recorder.select_events(aggregate)))
+    thread.start()
+    thread.join()
+    gc.collect()
+    assert len(seen[0]) == 1 and len(recorder._readers) == 0
+    recorder.select_events(aggregate)  # this thread's connection stays until the store closes
+    (reader,) = list(recorder._readers)
+    recorder.close_readers()
+    with pytest.raises(Exception, match="closed"):
+        reader.conn.execute("SELECT 1")
