@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 
 log = logging.getLogger("caseflow.serve")
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +40,7 @@ def serve(
 
     from caseflow.infra.bootstrap import bootstrap
     from caseflow.infra.http import create_app
+    from caseflow.infra.http.app import LOG_FORMAT
     from caseflow.infra.settings import Settings
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
@@ -71,7 +71,8 @@ def _serve_workers(settings, workers: int, *, projections: bool, access_log: boo
     from caseflow.infra.bootstrap import bootstrap
     from caseflow.infra.http.app import METRICS_DIR, WORKER_BACKGROUND, dev_tokens
 
-    container = bootstrap(settings)  # creates the tables once, before the workers race to
+    # Tables, demo data and the token banner once, here, rather than raced for by the workers.
+    container = bootstrap(settings)
     try:
         if demo_if_empty:
             _seed_if_empty(container)

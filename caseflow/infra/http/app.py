@@ -35,6 +35,7 @@ from caseflow.infra.settings import Settings
 from caseflow.services.authz import OrgTree
 
 log = logging.getLogger("caseflow.http")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"  # `caseflow serve` and its workers
 
 DESCRIPTION = """Event-sourced casework for petitions (信访): every command appends one event;
 queries read the projections. Authenticate with `Authorization: Bearer <token>`. Errors are
@@ -182,8 +183,6 @@ def worker_app() -> FastAPI:
     process runs the projections' runners when asked to; their locks let one process work and
     keep the others standing by to take over."""
     import os
-
-    from caseflow.infra.cli_http import LOG_FORMAT
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # a fresh process: as its parent
     return create_app(settings=Settings(),
