@@ -71,7 +71,8 @@ def rebuild(
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Events per read")] = 5000,
     commit_every: Annotated[int | None, typer.Option(
         min=1, max=1_000_000,
-        help="Events per commit of each view (default: ten reads); fewer holds less in memory")
+        help="Most events per commit of each view (default 200,000; a view also commits "
+             "whenever it holds 50,000 changed rows)")
     ] = None,
     jobs: Annotated[int, typer.Option(
         min=1, max=16, help="Processes to spread the projections over")] = 1,

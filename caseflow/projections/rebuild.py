@@ -1,12 +1,16 @@
 """Rebuild views from position 0 into shadow tables while the old ones keep serving, then switch.
 
 One read of the log feeds every projection being rebuilt. Each shadow keeps one unit of work
-open across reads and commits it with its position every `commit_every` events: a row that
-several events of a window change is written once, not once per read (nobody else writes a
-shadow's tables, so holding its changes in memory that long is safe). Killed midway, the next
-`rebuild` resumes each shadow from its last commit. An error inside a window rolls it back and
-that shadow carries on read by read through the ordinary consumer, which isolates a poison event:
-it stops that projection's rebuild (its old generation keeps serving); the others finish.
+open across reads and commits it with its position when it holds `max_rows` changed rows or has
+taken `commit_every` events, whichever comes first: a row that several events of a window change
+is written once, not once per read (nobody else writes a shadow's tables, so holding its changes
+in memory that long is safe). So memory is bounded by rows, and a view whose events keep landing
+on the same rows (a case's status, a leader's counters) writes each far less often than one that
+appends a row per event (the audit trail), which commits every `max_rows` events. Killed midway,
+the next `rebuild` resumes each shadow from its last commit. An error inside a window rolls it
+back and that shadow carries on read by read through the ordinary consumer, which isolates a
+poison event: it stops that projection's rebuild (its old generation keeps serving); the others
+finish.
 Only view tables are touched: consumers with side effects (the relay) are never involved.
 """
 
@@ -58,17 +62,18 @@ def rebuild(
     *,
     batch_size: int = 5000,
     commit_every: int | None = None,
+    max_rows: int = 50_000,
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
 ) -> RebuildResult:
     """Rebuild `projections` (resuming unfinished shadows) and switch each that catches up.
-    `batch_size` events are read at a time; each shadow commits every `commit_every` events
-    (default ten reads)."""
+    `batch_size` events are read at a time; each shadow commits when it holds `max_rows` rows
+    or every `commit_every` events (default 200,000), whichever comes first."""
     locks = _lock_all(projections, store)
-    every = commit_every or 10 * batch_size
+    limits = (commit_every or 200_000, max_rows)
     try:
         with _young_gc_only(), store.bulk():
-            return _run(projections, store, source, batch_size, every, progress, stop)
+            return _run(projections, store, source, batch_size, limits, progress, stop)
     finally:
         for lock in locks:
             lock.release()
@@ -104,10 +109,13 @@ def _lock_all(projections: list[Projection], store: ViewStore) -> list[Lock]:
 
 
 class _Shadow:
-    """One projection's shadow generation, fed read by read, committed every `every` events."""
+    """One projection's shadow generation, fed read by read, committed every `every` events or
+    when its unit holds `max_rows` rows."""
 
-    def __init__(self, consumer: ProjectionConsumer, store: ViewStore, every: int):
-        self.consumer, self.store, self.every = consumer, store, every
+    def __init__(self, consumer: ProjectionConsumer, store: ViewStore,
+                 limits: tuple[int, int]):
+        self.consumer, self.store = consumer, store
+        self.every, self.max_rows = limits
         self.projection = consumer.projection
         self.fed = consumer.position()  # last position handed to the open unit (or committed)
         self.careful = False  # after a failed window: read by read through the consumer
@@ -139,7 +147,7 @@ class _Shadow:
         last = events[-1]
         self._unit.advance(last.position, last.recorded_at)
         self.fed, self._pending = last.position, self._pending + len(events)
-        if self._pending >= self.every:
+        if self._pending >= self.every or self._unit.held() >= self.max_rows:
             self.commit()
 
     def commit(self) -> None:
@@ -170,10 +178,10 @@ class _Shadow:
         self.fed = self.consumer.position()
 
 
-def _run(projections, store, source, batch_size, every, progress, stop) -> RebuildResult:
+def _run(projections, store, source, batch_size, limits, progress, stop) -> RebuildResult:
     result = RebuildResult()
     shadows = {p.name: _Shadow(ProjectionConsumer(p, store, store.begin_rebuild(p).generation),
-                               store, every)
+                               store, limits)
                for p in projections}
     for name, shadow in shadows.items():
         # A failure left by an earlier attempt is retried: clear it so status shows progress.

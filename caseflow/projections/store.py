@@ -50,6 +50,9 @@ class Batch(Rows, Protocol):
     def advance(self, position: int, recorded_at: datetime) -> None:
         """Record the position reached; committed with the rows when the batch closes."""
 
+    def held(self) -> int:
+        """Rows this batch holds in memory until it closes (changed, added and inserted)."""
+
 
 class Lock(Protocol):
     """One active instance per name across processes (PostgreSQL advisory lock / file lock)."""

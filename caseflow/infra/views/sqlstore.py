@@ -194,11 +194,13 @@ class SqlViewStore:
             cache = self._caches[key] = RowCache()
         try:
             # The handler runs first, reading outside any write transaction (nobody else writes
-            # this generation's tables); the write lock is held only for the flush. So handlers
-            # of other projections (threads, processes) are not serialised behind it.
+            # this generation's tables), and the changes are encoded before the write lock is
+            # taken, which is then held only for the SQL. So handlers of other projections
+            # (threads, processes) are not serialised behind it.
             batch = SqlBatch(self.connection().cursor(),
                              self.plans_cached(projection, generation), cache)
             yield batch
+            statements = batch.statements()
             with self.transaction() as cur:
                 row = cur.execute(self.d.sql(
                     f"SELECT state, position FROM {META} WHERE projection = ? AND generation = ?"
@@ -206,8 +208,8 @@ class SqlViewStore:
                 if row is None or row[0] not in ("active", "building") \
                         or row[1] != expected_position:
                     raise PositionMoved(f"{projection.name} g{generation}: {row}")
-                batch.conn = cur
-                batch.flush()
+                for sql, params in statements:
+                    cur.executemany(sql, params)
                 if batch.position is not None:
                     cur.execute(self.d.sql(
                         f"UPDATE {META} SET position = ?, recorded_at = ? "

@@ -102,8 +102,8 @@ class RowCache:
     """Committed rows of one consumer's tables, bounded; cleared whenever a batch rolls back.
 
     The bound (rows per table) keeps a 1,000,000-event rebuild of every view under 500 MB:
-    measured there, 10,000 rows cost no more CPU than 50,000; SQLite's page cache is the better
-    use of the memory (see `backends.BULK_CACHE_MB`)."""
+    measured there, 10,000 rows cost no more CPU than 50,000; the memory is better spent on the
+    rebuild's windows of changed rows (`projections.rebuild`, `max_rows`)."""
 
     def __init__(self, max_rows: int = 10_000):
         self.max_rows = max_rows
@@ -132,7 +132,7 @@ class SqlBatch:
         self.conn, self.plans, self.cache = conn, plans, cache
         self.pending: dict[str, dict[Key, Any]] = {}
         self.deltas: dict[str, dict[Key, dict[str, Any]]] = {}
-        self.inserts: dict[str, list[Row]] = {}
+        self.inserts: dict[str, list[tuple]] = {}  # encoded rows
         self.position: int | None = None
         self.recorded_at: datetime | None = None
 
@@ -196,7 +196,12 @@ class SqlBatch:
             acc[column] = acc.get(column, 0) + delta
 
     def insert(self, table: str, row: Row) -> None:
-        self.inserts.setdefault(table, []).append(row)
+        # Encoded at once: a window of appended rows (the audit trail's) then holds their
+        # parameters, not the events' decoded payloads.
+        inserts = self.inserts.get(table)
+        if inserts is None:
+            inserts = self.inserts[table] = []
+        inserts.append(self.plans[table].encode_row(row))
 
     def delete(self, table: str, key: Key) -> None:
         self.pending.setdefault(table, {})[key] = _DELETED
@@ -206,16 +211,22 @@ class SqlBatch:
     def advance(self, position: int, recorded_at: datetime) -> None:
         self.position, self.recorded_at = position, recorded_at
 
-    # --------------------------------------------------------------------- flush
+    def held(self) -> int:
+        return (sum(map(len, self.pending.values())) + sum(map(len, self.deltas.values()))
+                + sum(map(len, self.inserts.values())))
 
-    def flush(self) -> None:
-        """Write everything gathered (inside the open transaction) and update the cache."""
-        conn = self.conn
+    # ----------------------------------------------------------------- statements
+
+    def statements(self) -> list[tuple[str, list[tuple]]]:
+        """Everything gathered, encoded as (SQL, parameter rows) in the order to run them, and
+        the cache updated as if they were committed (the store clears it if the commit fails).
+        Called before the write lock is taken, so only the SQL itself runs under it."""
+        out: list[tuple[str, list[tuple]]] = []
         for table, changes in self.pending.items():
             plan, cached = self.plans[table], self.cache.of(table)
             gone = [plan.encode_key(k) for k, r in changes.items() if r is _DELETED]
             if gone:
-                conn.executemany(plan.delete, gone)
+                out.append((plan.delete, gone))
             # A row whose committed version is known is updated in the columns that changed
             # (most events touch a handful); others are upserted whole.
             whole, updates = [], {}
@@ -230,20 +241,21 @@ class SqlBatch:
                 if columns:
                     updates.setdefault(columns, []).append(plan.encode_values(row, columns))
             if whole:
-                conn.executemany(plan.upsert, whole)
+                out.append((plan.upsert, whole))
             for columns, params in updates.items():
-                conn.executemany(plan.update(columns), params)
+                out.append((plan.update(columns), params))
             for key, row in changes.items():
                 cached.pop(key, None)
                 cached[key] = None if row is _DELETED else row
         for table, by_key in self.deltas.items():
-            self._flush_deltas(self.plans[table], by_key)
+            out += self._delta_statements(self.plans[table], by_key)
         for table, rows in self.inserts.items():
-            plan = self.plans[table]
-            conn.executemany(plan.insert, [plan.encode_row(r) for r in rows])
+            out.append((self.plans[table].insert, rows))
         self.cache.trim()
+        return out
 
-    def _flush_deltas(self, plan: TablePlan, by_key: dict[Key, dict[str, Any]]) -> None:
+    def _delta_statements(self, plan: TablePlan,
+                          by_key: dict[Key, dict[str, Any]]) -> list[tuple[str, list[tuple]]]:
         groups: dict[tuple[str, ...], list[tuple]] = {}
         cached = self.cache.of(plan.table.name)
         for key, deltas in by_key.items():
@@ -257,13 +269,13 @@ class SqlBatch:
             else:
                 cached.pop(key, None)  # absent before: its new defaults are not known here
         keys = plan.table.key
+        out = []
         for columns, params in groups.items():
             names = keys + columns
             sets = ", ".join(f"{c} = COALESCE({plan.physical}.{c}, 0) + excluded.{c}"
                              for c in columns)
-            sql = plan.dialect.sql(
+            out.append((plan.dialect.sql(
                 f"INSERT INTO {plan.physical} ({', '.join(names)}) "
                 f"VALUES ({', '.join('?' * len(names))}) "
-                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}")
-            conn_params = [p for p in params]
-            self.conn.executemany(sql, conn_params)
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"), params))
+        return out

@@ -33,6 +33,21 @@ def test_a_rebuild_gives_the_rows_of_live_processing(projected):
     assert set(live) == set(TABLES)
 
 
+def test_a_rebuild_commits_a_view_whenever_it_holds_max_rows_and_gives_the_same_rows(projected):
+    live = snapshot(projected)
+    committed: list[int] = []  # the shadow's committed position after each read
+
+    def watch(state) -> None:
+        committed.append(projected.store.record("leader_stats").building.position)
+
+    result = rebuild(projected.projections, projected.store, projected.container.log,
+                     batch_size=5, commit_every=10**6, max_rows=4, progress=watch)
+    assert sorted(result.switched) == ["kpis", "leader_stats"]
+    assert snapshot(projected) == live
+    # far below the event limit, the row bound made it commit several times along the way
+    assert len({p for p in committed if p > 0}) >= 3
+
+
 def test_a_rebuild_killed_midway_resumes_to_the_same_rows(projected):
     live = snapshot(projected)
     stop = threading.Event()  # set after the first batch: the rebuild stops before the second
