@@ -13,7 +13,12 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from caseflow.domain.catalog import names_by_topic
 from caseflow.infra.transcoder import fast_uuid
-from caseflow.projections.source import EVENT_ID_NAMESPACE, LoggedEvent, event_id
+from caseflow.projections.source import (
+    EVENT_ID_NAMESPACE,
+    LoggedEvent,
+    collector_paused,
+    event_id,
+)
 
 __all__ = ["EVENT_ID_NAMESPACE", "EventLog", "event_id"]
 
@@ -32,13 +37,14 @@ class EventLog:
         """Events with position > `after`, in order, at most `limit`."""
         decode, names, out = self.transcoder.decode, self._names, []
         append = out.append
-        for position, originator_id, version, topic, state in self._records(after, limit):
-            data = decode(state)
-            recorded_at = data.pop("timestamp")
-            meta = data.pop("meta")
-            data.pop("originator_topic", None)
-            append(LoggedEvent(position, None, originator_id, version, names.get(topic, topic),
-                               recorded_at, meta, data))
+        with collector_paused():
+            for position, originator_id, version, topic, state in self._records(after, limit):
+                data = decode(state)
+                recorded_at = data.pop("timestamp")
+                meta = data.pop("meta")
+                data.pop("originator_topic", None)
+                append(LoggedEvent(position, None, originator_id, version,
+                                   names.get(topic, topic), recorded_at, meta, data))
         return out
 
     def _records(self, after: int, limit: int) -> list[tuple[int, UUID, int, str, bytes]]:

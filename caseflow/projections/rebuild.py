@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from caseflow.projections.base import PoisonEvent, PositionMoved, Projection
 from caseflow.projections.consumer import ProjectionConsumer
-from caseflow.projections.source import EventSource, LoggedEvent
+from caseflow.projections.source import EventSource, LoggedEvent, collector_paused
 from caseflow.projections.store import Batch, Lock, ViewStore
 
 
@@ -86,14 +86,11 @@ def _young_gc_only() -> Iterator[None]:
     and `_run` freezes what survived each batch instead of scanning it (`gc.freeze`: the rows
     and events are freed by reference counting as usual; only reference cycles made during the
     rebuild, which it hardly makes, wait for the end to be collected)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
+    with collector_paused():
+        try:
+            yield
+        finally:
+            gc.unfreeze()
 
 
 def _lock_all(projections: list[Projection], store: ViewStore) -> list[Lock]:

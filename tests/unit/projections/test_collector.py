@@ -1,0 +1,64 @@
+"""The garbage collector pause around decoding: reentrant across threads, never leaves the
+collector in another state than it found it."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from caseflow.projections.source import collector_paused
+from tests.unit.projections.world import World
+
+
+@pytest.fixture(autouse=True)
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+def test_the_collector_resumes_when_the_last_of_several_threads_leaves():
+    inside, leave_b = threading.Event(), threading.Event()
+
+    def b() -> None:
+        with collector_paused():
+            inside.set()
+            leave_b.wait(5)
+
+    other = threading.Thread(target=b)
+    with collector_paused():
+        assert not gc.isenabled()
+        other.start()
+        assert inside.wait(5)
+    assert not gc.isenabled()  # the other thread is still decoding
+    leave_b.set()
+    other.join(5)
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off_and_an_error_still_resumes_it():
+    gc.disable()
+    with collector_paused():
+        pass
+    assert not gc.isenabled()
+    gc.enable()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("handler failed")
+    assert gc.isenabled()
+
+
+def test_reading_the_log_pauses_the_collector_only_while_it_decodes(monkeypatch):
+    world = World()
+    world.receive(world.clock.now)
+    states: list[bool] = []
+    decode = world.log.transcoder.decode
+    monkeypatch.setattr(world.log.transcoder, "decode",
+                        lambda data: (states.append(gc.isenabled()), decode(data))[1])
+    events = world.log.read(0, 100)
+    assert events and states and not any(states)
+    assert gc.isenabled()
