@@ -5,8 +5,8 @@
 Prints events/s of: reading and decoding the log (`EventLog.read`, the baseline), rebuilding all
 views in one process, and in two (`--jobs 2`); the ratio of each rebuild to the bare read; and
 the peak RSS of each. The bare read is measured twice: as a consumer reads (the cyclic garbage
-collector on) and as the rebuild reads (collector paused, `gc.freeze` per batch); the ratio is
-taken to the faster, so the rebuild is judged against the read it actually does. Each
+collector on between reads, paused by `EventLog.read` while it decodes) and as the rebuild reads
+(paused throughout, `gc.freeze` per batch); the ratio is taken to the faster. Each
 measurement runs in a fresh process so its RSS is its own. Goals: >= 100,000 events/s, ratio
 >= 0.5, RSS < 500 MB. The history is generated once (through the application, so every event is
 lawful) and cached under ./var/bench/.
