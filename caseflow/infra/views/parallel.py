@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from caseflow.projections.rebuild import Progress, RebuildResult
@@ -35,24 +37,27 @@ def rebuild_in_processes(settings: Any, names: list[str], jobs: int, batch_size:
                          commit_every: int | None = None) -> RebuildResult:
     ctx = multiprocessing.get_context("spawn")
     messages = ctx.Queue()
-    halt = ctx.Event()
+    # A lock-free shared flag the children poll, not a multiprocessing.Event: its `set` waits
+    # for every process blocked in `wait` to wake, and one that was killed never does.
+    halt = ctx.RawValue("b", 0)
     parts = groups(names, jobs)
     procs = [ctx.Process(target=_child,
                          args=(settings, part, batch_size, commit_every, i, messages, halt),
                          name=f"rebuild-{i}", daemon=True) for i, part in enumerate(parts)]
-    for p in procs:
-        p.start()
+    with _ctrl_c_ignored():  # the children inherit it: Ctrl-C reaches them only through `halt`
+        for p in procs:
+            p.start()
     started = time.monotonic()
     seen: dict[int, tuple[int, int, int]] = {}  # child → (position, head, events)
     result, finished = RebuildResult(), set()
     while len(finished) < len(procs):
         if stop is not None and stop.is_set():
-            halt.set()
+            halt.value = 1
         try:
             kind, i, payload = messages.get(timeout=0.2)
         except queue.Empty:
             if any(not p.is_alive() and p.exitcode not in (0, None) for p in procs):
-                halt.set()
+                halt.value = 1
                 for k, p in enumerate(procs):
                     if not p.is_alive() and p.exitcode != 0:
                         finished.add(k)
@@ -78,13 +83,35 @@ def rebuild_in_processes(settings: Any, names: list[str], jobs: int, batch_size:
     return result
 
 
+@contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """SIGINT ignored while the children start (only the main thread may say so). Ctrl-C goes
+    to the terminal's whole process group: a child must not die of it mid-window, but stop
+    with its parent, which sets `halt` (the children then commit what they hold and report)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _child(settings: Any, names: list[str], batch_size: int, commit_every: int | None,
            index: int, messages: Any, halt: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (when started from another thread)
     from caseflow.infra.bootstrap import bootstrap
 
     container = bootstrap(settings)
     stop = threading.Event()
-    threading.Thread(target=lambda: (halt.wait(), stop.set()), daemon=True).start()
+
+    def watch() -> None:
+        while not halt.value:
+            time.sleep(0.1)
+        stop.set()
+
+    threading.Thread(target=watch, daemon=True).start()
     try:
         def report(p: Progress) -> None:
             messages.put(("progress", index, (p.position, p.head, p.events)))
