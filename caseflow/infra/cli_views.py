@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import signal
 import threading
 from typing import Annotated, Any
@@ -74,8 +75,9 @@ def rebuild(
         help="Most events per commit of each view (default 200,000; a view also commits "
              "whenever it holds 50,000 changed rows)")
     ] = None,
-    jobs: Annotated[int, typer.Option(
-        min=1, max=16, help="Processes to spread the projections over")] = 1,
+    jobs: Annotated[int | None, typer.Option(
+        min=1, max=16, help="Processes to spread the projections over (default: 2 on a "
+                            "machine with 2 CPUs or more, each reading the log itself)")] = None,
 ) -> None:
     """Rebuild views from the log into new tables while the old ones serve; switch when caught
     up. Interrupted (Ctrl-C, crash), the next run resumes where it stopped."""
@@ -119,7 +121,8 @@ def rebuild(
                            rate=p.rate)
 
             result = views.rebuild(names or None, progress=progress, stop=stop,
-                                   batch_size=batch_size, jobs=jobs, commit_every=commit_every)
+                                   batch_size=batch_size, commit_every=commit_every,
+                                   jobs=jobs or min(2, os.cpu_count() or 1))
     except RebuildBusy as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(3) from None

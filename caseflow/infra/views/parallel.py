@@ -79,6 +79,7 @@ def rebuild_in_processes(settings: Any, names: list[str], jobs: int, batch_size:
             result.events = max(result.events, payload["events"])
     for p in procs:
         p.join(5)
+    result.switched.sort(key=names.index)  # as asked, whichever process finished first
     result.seconds = time.monotonic() - started
     return result
 
