@@ -7,6 +7,7 @@ workers start) and a scrape, whichever process answers it, sums them all."""
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -87,11 +88,25 @@ class Metrics:
     def render(self) -> bytes:
         if self.shared_dir is None:
             return generate_latest(self.registry)
+        self._forget_dead()
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=self.shared_dir)
         for collector in self._scraped:
             registry.register(collector)
         return generate_latest(registry)
+
+    def _forget_dead(self) -> None:
+        """A worker that crashed never closed: uvicorn starts another, but the dead one's
+        open-stream count would be summed until the server stops. Its files go when it is gone."""
+        assert self.shared_dir is not None
+        for path in glob.glob(os.path.join(self.shared_dir, "gauge_livesum_*.db")):
+            pid = int(os.path.basename(path)[len("gauge_livesum_"):-len(".db")])
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                mark_process_dead(pid, self.shared_dir)
+            except PermissionError:  # alive, another user's
+                pass
 
     def close(self) -> None:
         """A worker that ends takes its open-stream count with it (its request counts stay)."""
