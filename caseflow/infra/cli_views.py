@@ -137,9 +137,10 @@ def rebuild(
         typer.echo(f"FAILED {name}: {exc}", err=True)
     if result.interrupted:
         typer.echo("interrupted: run the same command again to resume", err=True)
-        raise typer.Exit(130)
-    if result.failed:
+    if result.failed:  # (a process that died stops the others: a failure, not a Ctrl-C)
         raise typer.Exit(1)
+    if result.interrupted:
+        raise typer.Exit(130)
 
 
 def worker(

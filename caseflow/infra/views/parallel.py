@@ -5,12 +5,12 @@ still switches atomically on its own; an interrupted run resumes like a single-p
 from __future__ import annotations
 
 import multiprocessing
-import queue
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import wait as wait_any
 from typing import Any
 
 from caseflow.projections.rebuild import Progress, RebuildResult
@@ -36,47 +36,54 @@ def rebuild_in_processes(settings: Any, names: list[str], jobs: int, batch_size:
                          stop: threading.Event | None,
                          commit_every: int | None = None) -> RebuildResult:
     ctx = multiprocessing.get_context("spawn")
-    messages = ctx.Queue()
     # A lock-free shared flag the children poll, not a multiprocessing.Event: its `set` waits
     # for every process blocked in `wait` to wake, and one that was killed never does.
     halt = ctx.RawValue("b", 0)
     parts = groups(names, jobs)
+    # One pipe per child, not a shared queue: a child killed while writing to a shared queue
+    # would keep its lock, and the others would never get their last message out.
+    pipes = [ctx.Pipe(duplex=False) for _ in parts]
     procs = [ctx.Process(target=_child,
-                         args=(settings, part, batch_size, commit_every, i, messages, halt),
+                         args=(settings, part, batch_size, commit_every, pipes[i][1], halt),
                          name=f"rebuild-{i}", daemon=True) for i, part in enumerate(parts)]
     with _ctrl_c_ignored():  # the children inherit it: Ctrl-C reaches them only through `halt`
         for p in procs:
             p.start()
+    for _, writer in pipes:
+        writer.close()  # the child holds its own: end of file on a reader = that child is gone
+    readers = {reader: i for i, (reader, _) in enumerate(pipes)}
     started = time.monotonic()
     seen: dict[int, tuple[int, int, int]] = {}  # child → (position, head, events)
-    result, finished = RebuildResult(), set()
-    while len(finished) < len(procs):
+    result, done = RebuildResult(), set()
+    while readers:
         if stop is not None and stop.is_set():
             halt.value = 1
-        try:
-            kind, i, payload = messages.get(timeout=0.2)
-        except queue.Empty:
-            if any(not p.is_alive() and p.exitcode not in (0, None) for p in procs):
-                halt.value = 1
-                for k, p in enumerate(procs):
-                    if not p.is_alive() and p.exitcode != 0:
-                        finished.add(k)
-                        result.failed[f"group {k}"] = RuntimeError(
-                            f"rebuild process for {', '.join(parts[k])} died "
-                            f"(exit code {p.exitcode})")
-            continue
-        if kind == "progress":
-            seen[i] = payload
-            if progress is not None:
-                progress(Progress(min(s[0] for s in seen.values()),
-                                  max(s[1] for s in seen.values()),
-                                  sum(s[2] for s in seen.values()) // len(seen), started))
-        else:
-            finished.add(i)
-            result.switched += payload["switched"]
-            result.failed.update({n: RuntimeError(m) for n, m in payload["failed"].items()})
-            result.interrupted |= payload["interrupted"]
-            result.events = max(result.events, payload["events"])
+        for conn in wait_any(list(readers), timeout=0.2):
+            i = readers[conn]
+            try:
+                kind, payload = conn.recv()
+            except (EOFError, OSError):
+                del readers[conn]
+                conn.close()
+                procs[i].join(5)
+                if i not in done:  # it died without reporting: the others stop too
+                    halt.value = 1
+                    result.failed[f"group {i}"] = RuntimeError(
+                        f"rebuild process for {', '.join(parts[i])} died "
+                        f"(exit code {procs[i].exitcode})")
+                continue
+            if kind == "progress":
+                seen[i] = payload
+                if progress is not None:
+                    progress(Progress(min(s[0] for s in seen.values()),
+                                      max(s[1] for s in seen.values()),
+                                      sum(s[2] for s in seen.values()) // len(seen), started))
+            else:
+                done.add(i)
+                result.switched += payload["switched"]
+                result.failed.update({n: RuntimeError(m) for n, m in payload["failed"].items()})
+                result.interrupted |= payload["interrupted"]
+                result.events = max(result.events, payload["events"])
     for p in procs:
         p.join(5)
     result.switched.sort(key=names.index)  # as asked, whichever process finished first
@@ -100,7 +107,7 @@ def _ctrl_c_ignored() -> Iterator[None]:
 
 
 def _child(settings: Any, names: list[str], batch_size: int, commit_every: int | None,
-           index: int, messages: Any, halt: Any) -> None:
+           out: Any, halt: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # (when started from another thread)
     from caseflow.infra.bootstrap import bootstrap
 
@@ -115,13 +122,14 @@ def _child(settings: Any, names: list[str], batch_size: int, commit_every: int |
     threading.Thread(target=watch, daemon=True).start()
     try:
         def report(p: Progress) -> None:
-            messages.put(("progress", index, (p.position, p.head, p.events)))
+            out.send(("progress", (p.position, p.head, p.events)))
 
         result = container.extras["views"].rebuild(names, progress=report, stop=stop,
                                                    batch_size=batch_size,
                                                    commit_every=commit_every)
-        messages.put(("done", index, {
+        out.send(("done", {
             "switched": result.switched, "interrupted": result.interrupted,
             "events": result.events, "failed": {n: str(e) for n, e in result.failed.items()}}))
     finally:
         container.close()
+        out.close()

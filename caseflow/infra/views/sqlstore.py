@@ -103,8 +103,7 @@ class SqlViewStore:
         d = self.d
         ts = d.types["timestamp"]
         with self.transaction() as cur:
-            if d.name == "postgres":  # several processes may start at once
-                cur.execute("SELECT pg_advisory_xact_lock(7355608001)")
+            self._views_lock(cur)  # several processes may start at once
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {META} (projection TEXT NOT NULL, "
                 f"generation INTEGER NOT NULL, state TEXT NOT NULL, "
@@ -130,6 +129,12 @@ class SqlViewStore:
                     for stmt in plan.ddl(with_indexes=True):
                         cur.execute(stmt)
                     self._point_view(cur, plan, replace=False)
+
+    def _views_lock(self, cur: Any) -> None:
+        """PostgreSQL: one transaction at a time that points the SQL views (setup and switch);
+        SQLite's writing transactions are one at a time already."""
+        if self.d.name == "postgres":
+            cur.execute("SELECT pg_advisory_xact_lock(7355608001)")
 
     def plans(self, projection: Projection, generation: int) -> dict[str, TablePlan]:
         return {t.name: TablePlan(t, physical(t.name, generation), self.d)
@@ -259,6 +264,9 @@ class SqlViewStore:
                 # Fresh statistics, so the planner picks e.g. the due-date index for "overdue".
                 cur.execute(f"ANALYZE {plan.physical}")
         with self.transaction() as cur:
+            # Serialised with `setup`, which re-points the views at the active generations it
+            # reads: a process starting during this switch could otherwise point one back.
+            self._views_lock(cur)
             old = cur.execute(self.d.sql(
                 f"SELECT generation FROM {META} WHERE projection = ? AND state = 'active'"
                 + self.d.for_update), (projection.name,)).fetchone()

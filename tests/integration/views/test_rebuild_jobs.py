@@ -46,7 +46,8 @@ def test_a_rebuild_spread_over_two_processes_gives_the_rows_of_live_processing(v
     live = snapshot(views)
     assert len(live["audit"]) == world.log.head()
     result = views.rebuild(jobs=2, batch_size=7)
-    assert sorted(result.switched) == sorted(views.projections) and not result.failed
+    assert sorted(result.switched) == sorted(views.projections) and not result.failed, \
+        (result.failed, result.interrupted)
     assert result.events == world.log.head()
     assert {s.generation for s in views.statuses() if s.name in views.projections} == {2}
     assert snapshot(views) == live

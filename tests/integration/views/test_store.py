@@ -3,8 +3,12 @@ switched atomically, locks between instances."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
+from caseflow.infra.views.backends import postgres_store, sqlite_store
 from caseflow.projections.base import Column, PositionMoved, Projection, Table
 from caseflow.projections.memory import MemoryRows
 from tests.integration.views.conftest import rows_of
@@ -115,3 +119,41 @@ def test_memory_rows_and_sql_rows_agree_on_defaults(store):
         batch.advance(1, T0)
     with store.batch(p, 1, 1) as batch:
         assert batch.get("stock_test", ("z",)) == memory.get("stock_test", ("z",))
+
+
+def test_a_process_starting_during_a_switch_does_not_point_the_view_back(store, views,
+                                                                        backend_settings):
+    """`setup` (every process, at start) points each view at the active generation it reads;
+    run while a switch commits, it once read the old one and pointed the view back at it."""
+    p = Stock()
+    with store.batch(p, 1, 0) as batch:
+        batch.put("stock_test", {"item": "old", "qty": 1})
+        batch.advance(1, T0)
+    store.begin_rebuild(p)
+    with store.batch(p, 2, 0) as batch:
+        batch.put("stock_test", {"item": "new", "qty": 2})
+        batch.advance(1, T0)
+    repointed, release = threading.Event(), threading.Event()
+    point = store._point_view
+
+    def held_open(cur, plan, replace):  # noqa: ANN001 - the switch's transaction, kept open
+        point(cur, plan, replace)
+        if replace:
+            repointed.set()
+            release.wait(30)
+
+    store._point_view = held_open
+    switching = threading.Thread(target=store.switch, args=(p, 2))
+    switching.start()
+    assert repointed.wait(30)
+    s = backend_settings
+    other = postgres_store(s.database_url) if s.database_url else sqlite_store(s.data_dir)
+    starting = threading.Thread(target=other.setup, args=([Stock()],))
+    starting.start()
+    time.sleep(0.5)  # it reads the generations (or waits for the switch) meanwhile
+    release.set()
+    switching.join(30)
+    starting.join(30)
+    other.close()
+    assert [r[0] for r in rows_of(views, "stock_test", "item")] == ["new"]
+    assert store.record("stock_test").active.generation == 2
