@@ -21,18 +21,12 @@ from caseflow.domain.values import OrgLevel
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.services.app import Actor, Context
 from tests.e2e.server import free_port
-from tests.integration.stream.conftest import caseflow_cmd, cli_env
+from tests.integration.stream.conftest import cli_env
+from tests.processes import caseflow_cmd, spawned_children
 
 HANDLER, SUPERVISOR = "workers-handler", "workers-supervisor"
 CLIENTS = 8
 CASES_PER_CLIENT = 8
-
-
-def _children(pid: int) -> list[int]:
-    """The worker processes uvicorn spawned (not multiprocessing's resource tracker)."""
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    kids = [int(p) for p in path.read_text().split()] if path.exists() else []
-    return [k for k in kids if b"spawn_main" in Path(f"/proc/{k}/cmdline").read_bytes()]
 
 
 @pytest.fixture
@@ -58,7 +52,7 @@ def served(backend_settings, tmp_path):
             # then the one that is up takes every connection.
             started = (tmp_path / "serve.log").read_text().count("Application startup complete")
             try:
-                if started == 2 and len(_children(server.pid)) == 2 \
+                if started == 2 and len(spawned_children(server.pid)) == 2 \
                         and httpx.get(base + "/health", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
@@ -116,7 +110,7 @@ def _requests_counted(metrics: str, route: str) -> float:
 
 def test_two_processes_share_the_work_and_the_views_count_each_event_once(served):
     base, server, org, leader = served
-    workers = _children(server.pid)
+    workers = spawned_children(server.pid)
     ops = {"Authorization": f"Bearer {SUPERVISOR}"}
 
     with ThreadPoolExecutor(CLIENTS) as pool:

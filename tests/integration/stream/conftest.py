@@ -4,7 +4,6 @@ topic of its own, and helpers that read a topic back."""
 from __future__ import annotations
 
 import os
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -127,6 +126,3 @@ def cli_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def caseflow_cmd(*args: str) -> list[str]:
-    """`caseflow ARGS` run by this interpreter (no dependence on PATH)."""
-    return [sys.executable, "-c", "from caseflow.infra.cli import main; main()", *args]

@@ -17,7 +17,8 @@ from caseflow.domain.base import ce_type
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.kafka.analytics import AnalyticsStore
 from caseflow.infra.relay import relay_runner
-from tests.integration.stream.conftest import caseflow_cmd, cli_env
+from tests.integration.stream.conftest import cli_env
+from tests.processes import caseflow_cmd
 from tests.unit.stream.scenario import Directory, drive
 
 pytestmark = pytest.mark.kafka

@@ -18,13 +18,13 @@ from caseflow.infra.kafka.envelope import from_record
 from caseflow.infra.relay import view_store
 from tests.integration.stream.conftest import (
     by_key,
-    caseflow_cmd,
     cli_env,
     first_copies,
     header,
     log_by_key,
     read_topic,
 )
+from tests.processes import caseflow_cmd
 from tests.unit.stream.scenario import drive
 
 pytestmark = pytest.mark.kafka

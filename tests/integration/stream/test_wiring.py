@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from caseflow.infra.bootstrap import bootstrap
-from tests.integration.stream.conftest import caseflow_cmd, cli_env, read_topic
+from tests.integration.stream.conftest import cli_env, read_topic
+from tests.processes import caseflow_cmd
 from tests.unit.stream.scenario import drive
 
 pytestmark = pytest.mark.kafka

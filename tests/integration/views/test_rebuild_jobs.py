@@ -10,14 +10,13 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from contextlib import closing
-from pathlib import Path
 
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.settings import Settings
 from tests.integration.views.conftest import catch_up, rows_of
+from tests.processes import caseflow_cmd, spawned_children
 from tests.unit.projections.world import Clock, World, day
 
 
@@ -61,10 +60,6 @@ def building(data_dir, *names: str) -> list[int]:
     return [found.get(n, 0) for n in names]
 
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from caseflow.infra.cli import main; main()", *args]
-
-
 class Midway:
     """`caseflow projections rebuild --jobs 2` over a 2,000-event log, one event per read and
     per commit (slow enough to be caught midway), started and run until both of its processes
@@ -82,7 +77,7 @@ class Midway:
                 "--commit-every", "1"]
         self.out, self.err = tmp_path / "out.txt", tmp_path / "err.txt"
         with open(self.out, "w") as out, open(self.err, "w") as err:  # (pipes could fill)
-            self.proc = subprocess.Popen(_cli(*args), env=self.env, start_new_session=True,
+            self.proc = subprocess.Popen(caseflow_cmd(*args), env=self.env, start_new_session=True,
                                          stdout=out, stderr=err)
         deadline = time.monotonic() + 60
         while not all(p > 0 for p in building(self.data_dir, "case_status", "audit")):
@@ -91,25 +86,18 @@ class Midway:
             assert self.proc.poll() is None, self.err.read_text()
             time.sleep(0.01)
 
-    def children(self) -> list[int]:
-        """The rebuild's processes (not multiprocessing's resource tracker)."""
-        pid = self.proc.pid
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            kids = [int(k) for k in f.read().split()]
-        return [k for k in kids if b"spawn_main" in Path(f"/proc/{k}/cmdline").read_bytes()]
-
     def ended(self) -> str:
         self.proc.wait(60)
         return self.err.read_text()
 
     def status(self) -> dict[str, dict]:
-        out = subprocess.run(_cli("projections", "status", "--json"), env=self.env,
+        out = subprocess.run(caseflow_cmd("projections", "status", "--json"), env=self.env,
                              capture_output=True, text=True)
         return {r["name"]: r for r in json.loads(out.stdout)}
 
     def resume(self) -> int:
         """Run the rebuild again to the end; the events it read."""
-        again = subprocess.run(_cli("projections", "rebuild", "--jobs", "2"), env=self.env,
+        again = subprocess.run(caseflow_cmd("projections", "rebuild", "--jobs", "2"), env=self.env,
                                capture_output=True, text=True, timeout=120)
         assert again.returncode == 0, again.stderr
         assert "switched:" in again.stdout
@@ -133,7 +121,7 @@ def test_ctrl_c_stops_a_two_process_rebuild_which_the_next_run_resumes(tmp_path)
 
 def test_a_rebuild_process_that_dies_is_reported_and_the_next_run_resumes(tmp_path):
     run = Midway(tmp_path)
-    children = run.children()
+    children = spawned_children(run.proc.pid)
     assert len(children) == 2
     os.kill(children[0], signal.SIGKILL)
     err = run.ended()  # the parent does not wait for it forever
