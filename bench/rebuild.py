@@ -55,6 +55,59 @@ def _read(data_dir: Path, paused: bool, out: Any) -> None:
              "cpu": time.process_time() - cpu, "rss": _rss_mb()})
 
 
+FLOOR_EVENTS = 200_000
+
+
+def _floor(data_dir: Path, n: int, out: Any) -> None:
+    """What any rebuild must spend per event, measured piece by piece on the first
+    `n` events, best of three: the SQL fetch of the stored rows, the JSON parse, the
+    revival of tagged values (datetimes, UUIDs, enums, the metadata object), and the cheapest
+    view imaginable: one 13-column row per event (the audit trail's shape, payload re-encoded,
+    no summary, no secondary index) inserted into an in-memory SQLite table."""
+    import sqlite3
+
+    import orjson
+
+    from caseflow.infra.transcoder import _untag
+
+    con = sqlite3.connect(data_dir / "events.sqlite3")
+    gc.disable()
+    best: dict[str, float] = {}
+
+    def timed(part: str, work: Any, *args: Any) -> Any:
+        started = time.perf_counter()
+        value = work(*args)
+        per_event = (time.perf_counter() - started) / n * 1e6
+        best[part] = min(best.get(part, per_event), per_event)
+        return value
+
+    def fetch() -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
+        while len(rows) < n:
+            rows += con.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events"
+                " WHERE rowid > ? ORDER BY rowid LIMIT 5000", (rows[-1][0] if rows else 0,)
+            ).fetchall()
+        return rows[:n]
+
+    def one_row_each(rows: list[tuple[Any, ...]], parsed: list[Any]) -> None:
+        mem = sqlite3.connect(":memory:")
+        mem.execute("CREATE TABLE t (position INTEGER PRIMARY KEY, a, b, c, d, e, f, g, h, i, j,"
+                    " k, payload)")
+        mem.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(r[0], r[1], r[3], r[2], r[3], d["timestamp"]["$dt"], "", "", "", "",
+                          "", "", orjson.dumps(d)) for r, d in zip(rows, parsed, strict=True)])
+        mem.commit()
+        mem.close()
+
+    for _ in range(3):
+        rows = timed("fetch", fetch)
+        parsed = timed("parse", lambda rows: [orjson.loads(r[4]) for r in rows], rows)
+        timed("revive", lambda parsed: [_untag(d) for d in parsed], parsed)
+        timed("row", one_row_each, rows, parsed)
+    out.put(best)
+
+
 def _rebuild(data_dir: Path, jobs: int, out: Any) -> None:
     from caseflow.infra.bootstrap import bootstrap
     from caseflow.infra.settings import Settings
@@ -123,6 +176,12 @@ def main() -> None:
                   f"ratio to the read's {r['events'] / r['cpu'] / read_cpu:.2f}")
         if r["failed"]:
             print(f"  FAILED: {r['failed']}")
+    n = min(FLOOR_EVENTS, events)
+    f = _in_process(_floor, data_dir, n)
+    print(f"floor per event (first {n:,} events, best of 3): SQL fetch "
+          f"{f['fetch']:.1f} µs + JSON parse {f['parse']:.1f} µs + value revival "
+          f"{f['revive']:.1f} µs; one 13-column row per event into SQLite {f['row']:.1f} µs. "
+          f"100,000 events/s leaves 10 µs per event per CPU for the read and all five views.")
     print(f"machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
