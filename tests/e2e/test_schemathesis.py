@@ -201,7 +201,15 @@ def test_stateful_sequences_of_commands(api_schema, api: Api):
                     "timeout": 30}
 
         def validate_response(self, response, case, **kwargs):  # noqa: ANN001, ANN202
-            case.validate_response(response, checks=CHECKS)
+            try:
+                case.validate_response(response, checks=CHECKS)
+            except Exception as exc:
+                # Shown with the test's failure: a replay against the changed server state can
+                # end in hypothesis' FlakyStrategyDefinition, which hides the original failure.
+                body = case.body if isinstance(case.body, dict | list | str | bytes) else ""
+                print(f"{case.method} {case.formatted_path} {case.query or ''} {body!r:.300}"
+                      f" -> {response.status_code} {response.text:.500}\n{exc!r:.1500}")
+                raise
 
     Machine.run(settings=settings(max_examples=max(EXAMPLES, 5), stateful_step_count=6,
                                   deadline=None, derandomize=True,
