@@ -305,8 +305,17 @@ log.retention.hours=168
 log.segment.bytes=134217728
 EOF
     cat >"$KAFKA_CONFIG/log4j2.properties" <<'EOF'
-# Written by scripts/services.sh: broker logs go to ${kafka.logs.dir}/server.log.
+# Written by scripts/services.sh: broker logs go to ${kafka.logs.dir}/server.log, and the
+# broker's start/stop lines also to stdout (kafka.out, new at each start): the start-up check
+# reads them there, where a rollover of server.log cannot carry them away.
 status = warn
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+logger.lifecycle.name = kafka.server.KafkaRaftServer
+logger.lifecycle.level = INFO
+logger.lifecycle.appenderRef.out.ref = OUT
 appender.file.type = RollingFile
 appender.file.name = FILE
 appender.file.fileName = ${sys:kafka.logs.dir}/server.log
@@ -379,8 +388,6 @@ kafka_start() {
     if [ -z "$pid" ]; then
         rm -f "$KAFKA_PID"
         kafka_java_cmd
-        local log_offset=0
-        [ -f "$KAFKA_SERVER_LOG" ] && log_offset="$(stat -c %s "$KAFKA_SERVER_LOG")"
         log "starting Kafka $KAFKA_VERSION on $KAFKA_HOST:$KAFKA_PORT (logs: $KAFKA_LOGS)"
         # setsid + closed stdio: the broker outlives this script and holds no pipe of its caller
         # (nor the lock on fd 9).
@@ -390,9 +397,8 @@ kafka_start() {
         disown $! 2>/dev/null || true
     else
         log "Kafka process $pid exists but does not answer yet; waiting for it"
-        local log_offset=0
     fi
-    local deadline=$((SECONDS + KAFKA_START_TIMEOUT)) started=""
+    local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
     while [ "$SECONDS" -lt "$deadline" ]; do
         sleep 1
         pid="$(kafka_pid)"
@@ -402,16 +408,8 @@ kafka_start() {
             tail -n 30 "$KAFKA_SERVER_LOG" >&2 2>/dev/null || true
             die "Kafka did not start"
         fi
-        if [ -f "$KAFKA_SERVER_LOG" ] && [ "$(stat -c %s "$KAFKA_SERVER_LOG")" -lt "$log_offset" ]; then
-            log_offset=0 # the log rolled over meanwhile
-        fi
-        # Only log lines written since this start count. Not `grep -q`: its early exit would
-        # SIGPIPE tail on a busy log, and pipefail would turn the match into a miss.
-        if [ -z "$started" ] && [ -f "$KAFKA_SERVER_LOG" ] &&
-            tail -c +"$((log_offset + 1))" "$KAFKA_SERVER_LOG" | grep 'Kafka Server started' >/dev/null; then
-            started=1
-        fi
-        if [ -n "$started" ] && kafka_answers; then
+        # The socket answers before the broker has finished starting: wait for its own word.
+        if grep -q 'Kafka Server started' "$KAFKA_OUT" 2>/dev/null && kafka_answers; then
             log "Kafka ready on $KAFKA_HOST:$KAFKA_PORT (pid $pid)"
             return 0
         fi
