@@ -53,7 +53,7 @@ def serve(
     try:
         if demo_if_empty:
             _seed_if_empty(container)
-        app = create_app(container, background=projections)
+        app = create_app(container, background=projections, settle_heap=True)
         uvicorn.run(app, host=settings.host, port=settings.port, access_log=access_log,
                     log_level="info", timeout_graceful_shutdown=5, server_header=False)
     finally:

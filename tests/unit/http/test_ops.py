@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from types import SimpleNamespace
 
 import pytest
+from fastapi.testclient import TestClient
+
+from caseflow.infra.http import create_app
 
 
 @pytest.fixture
@@ -99,3 +103,18 @@ def test_a_second_rebuild_while_one_runs_is_409(client, world, monkeypatch):
     first = client.post("/admin/projections/kpis/rebuild", headers=world.h("operator"))
     second = client.post("/admin/projections/kpis/rebuild", headers=world.h("operator"))
     assert (first.status_code, second.status_code) == (202, 409)
+
+
+@pytest.mark.parametrize("settle", [True, False])
+def test_a_server_hides_its_start_up_objects_from_the_collector_only_when_asked(
+        http_container, world, settle):
+    gc.unfreeze()
+    app = create_app(http_container, tokens=world.principals, background=False,
+                     settle_heap=settle)
+    try:
+        with TestClient(app) as c:
+            assert c.get("/health").status_code == 200
+            frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()  # the rest of the session builds many apps: let them be collected
+    assert (frozen > 10_000) is settle  # the app, the store and the modules loaded by then
