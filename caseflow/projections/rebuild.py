@@ -25,7 +25,12 @@ from dataclasses import dataclass, field
 
 from caseflow.projections.base import PoisonEvent, PositionMoved, Projection
 from caseflow.projections.consumer import ProjectionConsumer
-from caseflow.projections.source import EventSource, LoggedEvent, collector_paused
+from caseflow.projections.source import (
+    EventSource,
+    LoggedEvent,
+    collector_paused,
+    settle_heap,
+)
 from caseflow.projections.store import Batch, Lock, ViewStore
 
 
@@ -70,10 +75,10 @@ def rebuild(
     `batch_size` events are read at a time; each shadow commits when it holds `max_rows` rows
     or every `commit_every` events (default 200,000), whichever comes first."""
     locks = _lock_all(projections, store)
-    limits = (commit_every or 200_000, max_rows)
+    every = commit_every or 200_000
     try:
         with _young_gc_only(), store.bulk():
-            return _run(projections, store, source, batch_size, limits, progress, stop)
+            return _run(projections, store, source, batch_size, every, max_rows, progress, stop)
     finally:
         for lock in locks:
             lock.release()
@@ -85,12 +90,16 @@ def _young_gc_only() -> Iterator[None]:
     then keeps re-scanning the caches (measured: more than the reading itself). So it pauses,
     and `_run` freezes what survived each batch instead of scanning it (`gc.freeze`: the rows
     and events are freed by reference counting as usual; only reference cycles made during the
-    rebuild, which it hardly makes, wait for the end to be collected)."""
+    rebuild, which it hardly makes, wait for the end to be collected). At the end everything is
+    unfrozen, and a heap that was frozen before (a server's, `settle_heap`) is settled again."""
+    was_frozen = gc.get_freeze_count() > 0
     with collector_paused():
         try:
             yield
         finally:
             gc.unfreeze()
+            if was_frozen:
+                settle_heap()
 
 
 def _lock_all(projections: list[Projection], store: ViewStore) -> list[Lock]:
@@ -109,10 +118,9 @@ class _Shadow:
     """One projection's shadow generation, fed read by read, committed every `every` events or
     when its unit holds `max_rows` rows."""
 
-    def __init__(self, consumer: ProjectionConsumer, store: ViewStore,
-                 limits: tuple[int, int]):
-        self.consumer, self.store = consumer, store
-        self.every, self.max_rows = limits
+    def __init__(self, consumer: ProjectionConsumer, store: ViewStore, every: int,
+                 max_rows: int):
+        self.consumer, self.store, self.every, self.max_rows = consumer, store, every, max_rows
         self.projection = consumer.projection
         self.fed = consumer.position()  # last position handed to the open unit (or committed)
         self.careful = False  # after a failed window: read by read through the consumer
@@ -175,10 +183,11 @@ class _Shadow:
         self.fed = self.consumer.position()
 
 
-def _run(projections, store, source, batch_size, limits, progress, stop) -> RebuildResult:
+def _run(projections, store, source, batch_size, every, max_rows, progress,
+         stop) -> RebuildResult:
     result = RebuildResult()
     shadows = {p.name: _Shadow(ProjectionConsumer(p, store, store.begin_rebuild(p).generation),
-                               store, limits)
+                               store, every, max_rows)
                for p in projections}
     for name, shadow in shadows.items():
         # A failure left by an earlier attempt is retried: clear it so status shows progress.

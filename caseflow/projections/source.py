@@ -108,3 +108,14 @@ def collector_paused() -> Iterator[None]:
             _paused -= 1
             if _paused == 0 and _resume:
                 gc.enable()
+
+
+def settle_heap() -> None:
+    """Collect once, then move every object alive into the collector's permanent generation
+    (`gc.freeze`), so later full collections scan only what comes after. For a server once it
+    has started (modules, the app, the store, caches: ~120,000 objects that live until shutdown;
+    measured on `caseflow serve` at 200 commands/s for 30 s, three runs each: a full collection
+    of 70-88 ms mid-load in every run before, none in two runs after, 36 ms in the third), and
+    for a rebuild ending in such a server. Reference counting still frees frozen objects."""
+    gc.collect()
+    gc.freeze()

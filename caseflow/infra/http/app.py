@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -33,6 +32,7 @@ from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard
 from caseflow.infra.http.state import Api
 from caseflow.infra.http.stream import LogTail
 from caseflow.infra.settings import Settings
+from caseflow.projections.source import settle_heap as settle
 from caseflow.services.authz import OrgTree
 
 log = logging.getLogger("caseflow.http")
@@ -68,7 +68,7 @@ def create_app(
     to those the settings name (tests). `announce`: print the development tokens (one process of
     several leaves that to their parent). `metrics_dir`: request metrics shared by the processes
     of `serve --workers N` (see `metrics.py`). `settle_heap`: once started, hide what start-up
-    built from the garbage collector (`_settle_heap`; servers, not tests that build many apps)."""
+    built from the garbage collector (`settle_heap`; servers, not tests that build many apps)."""
     settings = container.settings if container is not None else settings or Settings()
     metrics = Metrics(shared_dir=metrics_dir)
 
@@ -90,7 +90,7 @@ def create_app(
             if background:
                 runners = _start_background(c)
             if settle_heap:
-                _settle_heap()
+                settle()
             yield
         finally:
             if api is not None:
@@ -180,18 +180,6 @@ def dev_tokens(c: Container, announce: bool = True) -> dict[str, auth.Principal]
 # each one's app by importing `worker_app`, so there are no arguments to pass).
 WORKER_BACKGROUND = "CASEFLOW_SERVE_BACKGROUND"
 METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
-
-
-def _settle_heap() -> None:
-    """Collect once, then move every object start-up built (modules, the app, the store, caches:
-    ~120,000 of them) into the collector's permanent generation (`gc.freeze`). They live until
-    shutdown anyway; a full collection, which request garbage triggers now and then, then scans
-    only what came after. Measured on `caseflow serve` at 200 commands/s for 30 s, three runs
-    each: a full collection of 70-88 ms mid-load in every run before; none in two runs after,
-    36 ms in the third. Reference counting still frees frozen objects as usual. (A rebuild
-    started through the admin API unfreezes everything when it ends: back to the default.)"""
-    gc.collect()
-    gc.freeze()
 
 
 def worker_app() -> FastAPI:

@@ -1,5 +1,5 @@
 """The garbage collector pause around decoding: reentrant across threads, never leaves the
-collector in another state than it found it."""
+collector in another state than it found it; nor does a rebuild leave the heap's freeze."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from caseflow.projections.source import collector_paused
+from caseflow.domain.policy import DEFAULT_POLICY
+from caseflow.projections import registry
+from caseflow.projections.memory import MemoryViewStore
+from caseflow.projections.rebuild import rebuild
+from caseflow.projections.source import collector_paused, settle_heap
 from tests.unit.projections.world import World
 
 
@@ -62,3 +66,21 @@ def test_reading_the_log_pauses_the_collector_only_while_it_decodes(monkeypatch)
     events = world.log.read(0, 100)
     assert events and states and not any(states)
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_a_rebuild_leaves_the_heap_frozen_only_if_it_was(frozen):
+    world = World()
+    world.receive(world.clock.now)
+    projections = registry.build(DEFAULT_POLICY)
+    store = MemoryViewStore()
+    store.setup(projections)
+    gc.unfreeze()
+    try:
+        if frozen:
+            settle_heap()  # a server's start-up heap
+        assert not rebuild(projections, store, world.log, batch_size=1).failed
+        after = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()  # the rest of the session's objects stay collectable
+    assert (after > 0) is frozen
