@@ -32,6 +32,8 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(u.password or ""),
         "POSTGRES_POOL_SIZE": "10",
         "POSTGRES_MAX_OVERFLOW": "20",
+        # Processes that start together create the schema one at a time: see infra/pgschema.py.
+        "APPLICATION_RECORDER_TOPIC": "caseflow.infra.pgschema:SchemaLockedRecorder",
     }
 
 
