@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from caseflow.infra.kafka.envelope import Received
+from caseflow.infra.sqlitefile import sqlite_connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (
@@ -55,9 +56,7 @@ class AnalyticsStore:
                  consumer: str = ""):
         self.path, self.tz, self.consumer = Path(path), ZoneInfo(timezone), consumer
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = sqlite_connect(self.path)
         self._db.executescript(SCHEMA)
 
     def apply(self, messages: list[Message]) -> int:

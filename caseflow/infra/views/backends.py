@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from caseflow.infra.sqlitefile import sqlite_connect
 from caseflow.infra.views.dialect import POSTGRES, SQLITE
 from caseflow.infra.views.sqlstore import SqlViewStore
 from caseflow.projections.source import EventSource
@@ -22,17 +23,6 @@ log = logging.getLogger(__name__)
 
 
 CACHE_MB = 32
-
-
-def sqlite_connect(path: Path, cache_mb: int = CACHE_MB) -> sqlite3.Connection:
-    """A connection in driver autocommit mode (we say BEGIN IMMEDIATE / COMMIT), WAL journal."""
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; never corrupt in WAL
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
-    conn.execute("PRAGMA temp_store=MEMORY")
-    return conn
 
 
 class FileLock:
@@ -81,7 +71,7 @@ def sqlite_store(data_dir: Path) -> SqlViewStore:
     # at 1,000,000 events, a larger page cache (96 MB) saved no CPU there and cost 67 MB. What
     # it did cache is given back when it ends.
     bulk = ((), ("PRAGMA shrink_memory",))
-    return SqlViewStore(SQLITE, lambda: sqlite_connect(path),
+    return SqlViewStore(SQLITE, lambda: sqlite_connect(path, CACHE_MB),
                         lambda name: FileLock(data_dir / "locks" / f"{name}.lock"),
                         (sqlite3.OperationalError,), bulk=bulk)
 

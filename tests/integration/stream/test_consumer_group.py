@@ -26,11 +26,15 @@ pytestmark = pytest.mark.kafka
 ASSIGNED = re.compile(r"^(\w+): assigned partitions \[([\d, ]*)\]$", re.M)
 
 
-def wait_until(predicate, timeout: float, what: str) -> None:
+def wait_until(predicate, timeout: float, what: str, logs: dict[str, Path]) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}\n{texts(logs)}"
         time.sleep(0.1)
+
+
+def texts(logs: dict[str, Path]) -> str:
+    return "\n".join(f"{m}: {p.read_text() if p.exists() else ''}" for m, p in logs.items())
 
 
 def latest_assignments(*logs: Path) -> dict[str, set[int]]:
@@ -71,17 +75,17 @@ def test_two_consumers_split_partitions_and_one_takes_over_when_the_other_is_kil
             return len(a) == 2 and not a["alpha"] & a["beta"] and \
                 a["alpha"] | a["beta"] == set(range(6)) and all(a.values())
 
-        wait_until(split, 45, "both members to be assigned partitions")
+        wait_until(split, 45, "both members to be assigned partitions", logs)
         directory_head = c.log.head()  # consumed by whoever joined first
         drive(c.app, 30, directory=d)
         relay_all(c)
         reader = AnalyticsStore(state, timezone=s.timezone)
-        wait_until(lambda: len(reader.seen()) == c.log.head(), 30, "the first half")
+        wait_until(lambda: len(reader.seen()) == c.log.head(), 30, "the first half", logs)
         by_member: dict[str, set[int]] = {}
         for _id, _subject, position, partition, member in reader.seen():
             if position > directory_head:
                 by_member.setdefault(member, set()).add(partition)
-        logs_text = "\n".join(f"{m}: {p.read_text()}" for m, p in logs.items())
+        logs_text = texts(logs)
         assert set(by_member) == {"alpha", "beta"}, logs_text
         assert not by_member["alpha"] & by_member["beta"], (by_member, logs_text)
 
@@ -89,7 +93,7 @@ def test_two_consumers_split_partitions_and_one_takes_over_when_the_other_is_kil
         procs["alpha"].wait(10)
         drive(c.app, 30, start=30, directory=d)
         relay_all(c)
-        wait_until(lambda: len(reader.seen()) == c.log.head(), 60, "beta to take over")
+        wait_until(lambda: len(reader.seen()) == c.log.head(), 60, "beta to take over", logs)
         assert latest_assignments(logs["beta"])["beta"] == set(range(6))
     finally:
         for p in procs.values():
