@@ -5,42 +5,24 @@ journal_mode=WAL`, about one opening in forty fails here with "database is locke
 
 from __future__ import annotations
 
-import threading
+from contextlib import closing
 
 from caseflow.infra.kafka.analytics import AnalyticsStore
 from caseflow.infra.sqlitefile import sqlite_connect
+from tests.together import at_once
 
-OPENERS, FILES = 4, 60
-
-
-def open_together(open_one) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def run(together: threading.Barrier) -> None:
-        together.wait()
-        try:
-            open_one()
-        except Exception as e:  # noqa: BLE001 - collected and shown by the assertion
-            errors.append(e)
-
-    together = threading.Barrier(OPENERS)
-    threads = [threading.Thread(target=run, args=(together,)) for _ in range(OPENERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
+FILES = 60
 
 
 def test_a_new_file_opened_by_several_at_once_opens_for_all_in_wal_mode(tmp_path):
     for i in range(FILES):
         path = tmp_path / f"{i}.sqlite3"
-        assert open_together(lambda p=path: sqlite_connect(p).close()) == []
-        with sqlite_connect(path) as conn:
+        assert at_once(lambda p=path: sqlite_connect(p).close()) == []
+        with closing(sqlite_connect(path)) as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_consumers_sharing_a_new_state_file_all_start(tmp_path):
-    for i in range(FILES // 2):
+    for i in range(FILES):
         path = tmp_path / f"analytics-{i}.sqlite3"
-        assert open_together(lambda p=path: AnalyticsStore(p).close()) == []
+        assert at_once(lambda p=path: AnalyticsStore(p).close()) == []

@@ -6,34 +6,18 @@ third of these openings fail with "tuple concurrently updated")."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.settings import Settings
+from tests.together import at_once
 
 pytestmark = pytest.mark.postgres
 
-OPENERS, ROUNDS = 4, 6
+ROUNDS = 6
 
 
 def test_stores_opened_together_all_open(fresh_postgres_url, tmp_path):
     settings = Settings(data_dir=tmp_path / "var", database_url=fresh_postgres_url)
-    errors: list[BaseException] = []
-
-    def open_store(together: threading.Barrier) -> None:
-        together.wait()
-        try:
-            bootstrap(settings).close()
-        except Exception as e:  # noqa: BLE001 - collected and shown by the assertion
-            errors.append(e)
-
     for _ in range(ROUNDS):  # the first round creates the schema; the others find it there
-        together = threading.Barrier(OPENERS)
-        threads = [threading.Thread(target=open_store, args=(together,)) for _ in range(OPENERS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-    assert errors == []
+        assert at_once(lambda: bootstrap(settings).close()) == []
