@@ -38,7 +38,7 @@ def build_relay(settings: Settings, store: ViewStore, *, client_id: str = "casef
     producer = producer or Producer(ProducerConfig(bootstrap=settings.kafka_bootstrap,
                                                    client_id=client_id))
     return KafkaRelay(producer, store, topic=settings.kafka_topic, source=settings.event_source,
-                      partitions=settings.kafka_partitions)
+                      partitions=settings.kafka_partitions, disclosure=settings.disclosure())
 
 
 def view_store(container: Container) -> ViewStore:

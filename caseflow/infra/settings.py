@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from caseflow.domain.policy import Policy
+from caseflow.services.public import Disclosure
 
 
 class Settings(BaseSettings):
@@ -37,6 +38,11 @@ class Settings(BaseSettings):
     kafka_topic: str = "caseflow.events"
     kafka_partitions: int = Field(default=6, ge=1)
     event_source: str = "/caseflow"
+    # Free text (typed in someone's own words) that analysts and the stream may see, as a
+    # comma-separated list of `event.field` names (e.g. `case.visited.location`); none by default.
+    publish_free_text: str = Field(
+        default="", description="e.g. case.visited.location,case.resolved.reply; empty: none"
+    )
     # projections
     projection_batch_size: int = Field(default=1000, ge=1)
     poll_interval: float = Field(default=0.05, gt=0)
@@ -69,6 +75,16 @@ class Settings(BaseSettings):
             msg = f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
             raise ValueError(msg) from None
         return value
+
+    @field_validator("publish_free_text")
+    @classmethod
+    def _known_free_text(cls, value: str) -> str:
+        Disclosure.of(value.split(","))  # raises ValueError naming the unknown field
+        return value
+
+    def disclosure(self) -> Disclosure:
+        """The free-text fields this deployment publishes to analysts and the stream."""
+        return Disclosure.of(self.publish_free_text.split(","))
 
     def policy(self) -> Policy:
         return Policy(

@@ -26,6 +26,8 @@ class Audit(Projection):
     name = "audit"
     tables = (AUDIT,)
 
+    schema_version = 2  # 2: summaries no longer quote free text (subject, reasons)
+
     def __init__(self, policy: Policy | None = None):
         self.policy = policy
 

@@ -1,4 +1,7 @@
-"""One readable line per event for the audit trail ("Screened: accept (appeal)")."""
+"""One readable line per event for the audit trail ("Screened: accept (appeal)").
+
+A summary is read by every role that reads the audit, analysts included, so it never quotes
+free text (subject, reasons, replies): those stay in the payload, shown as the role may see it."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ def _screened(d: dict) -> str:
     detail = {
         "accept": f" ({_v(d.get('category'))})" if d.get("category") else "",
         "forward": f" to org {_short(d.get('to_org_id'))}",
-        "reject": f": {d.get('reason', '')}",
+        "reject": "",
         "route": f" to {_v(d.get('route_channel'))}",
     }.get(decision, "")
     repeat = " [repeat of a final matter]" if d.get("repeat_of_final") else ""
@@ -40,7 +43,7 @@ def _supervised(d: dict) -> str:
 
 _SUMMARIES: dict[str, Callable[[dict], str]] = {
     "case.received": lambda d: (
-        f"Received by {_v(d['channel'])}: {d.get('subject', '')} "
+        f"Received by {_v(d['channel'])} "
         f"({d.get('headcount', 1)} person(s), org {_short(d.get('receiving_org_id'))})"
         + (f", repeat of {_short(d['prior_case_id'])}" if d.get("prior_case_id") else "")),
     "case.screened": _screened,
@@ -62,7 +65,7 @@ _SUMMARIES: dict[str, Callable[[dict], str]] = {
     "case.rechecked": lambda d: f"Re-checked: {_v(d['outcome'])}, served {_day(d['served_at'])}",
     "case.supervised": _supervised,
     "case.closed": lambda d: (
-        f"Closed: {d.get('reason', '')}" + (" (petitioner waived)" if d.get("waived") else "")),
+        "Closed" + (" (petitioner waived)" if d.get("waived") else "")),
     "org.registered": lambda d: f"Org registered: {d['name']} ({_v(d['level'])})",
     "leader.registered": lambda d: (
         f"Leader registered: {d['name']}, {d.get('title', '')} ({_v(d.get('level'))})"),

@@ -23,7 +23,9 @@ roles are not org-bound.
 
 Personal data (petitioners' names, id numbers, phones, addresses, the representatives and the
 petitioner's own request text) is shown to registrars, handlers, leaders (within their scope) and
-supervisors; never to analysts, operators, the ``/events`` feed or the stream.
+supervisors; never to analysts, operators, the ``/events`` feed or the stream. Free text typed in
+someone's own words (subject, reasons, replies, instructions, location) is treated as possibly
+personal: those readers get only the fields a deployment publishes (`services.public.FREE_TEXT`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from uuid import UUID
 
 from caseflow.services.app import Actor
 from caseflow.services.errors import Forbidden, NotFound
-from caseflow.services.public import PERSONAL_FIELDS
+from caseflow.services.public import Disclosure, public_data
 
 
 class Role(StrEnum):
@@ -118,14 +120,16 @@ def sees_personal_data(role: str) -> bool:
     return role in SEES_PERSONAL_DATA
 
 
-def redact(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of an event payload or view row without petitioner personal data."""
-    return {k: v for k, v in payload.items() if k not in PERSONAL_FIELDS}
+def event_for_role(role: str, name: str, payload: Mapping[str, Any],
+                   disclosure: Disclosure) -> dict[str, Any]:
+    """An event payload as the role may see it: whole, or without personal data and the free
+    text the deployment does not publish."""
+    return dict(payload) if sees_personal_data(role) else public_data(name, payload, disclosure)
 
 
-def for_role(role: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The payload as the role may see it."""
-    return dict(payload) if sees_personal_data(role) else redact(payload)
+def row_for_role(role: str, row: Mapping[str, Any], disclosure: Disclosure) -> dict[str, Any]:
+    """A case_status row (or a case as it stood) as the role may see it."""
+    return dict(row) if sees_personal_data(role) else disclosure.row(row)
 
 
 class OrgTree:

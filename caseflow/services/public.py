@@ -1,8 +1,11 @@
 """The public face of an event: the payload analysts and the stream see (no petitioner personal
-data) and its CloudEvents 1.0 envelope. Shared by the Kafka relay and the HTTP feed."""
+data, no free text unless the deployment publishes it) and its CloudEvents 1.0 envelope. Shared
+by the Kafka relay, the HTTP feed and the analysts' reads."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from caseflow.domain.base import ce_type
@@ -12,11 +15,73 @@ SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 # Fields that identify or speak for petitioners; never leave the service boundary in public.
 PERSONAL_FIELDS = frozenset({"petitioners", "representatives", "request"})
+# Fields typed in someone's own words (the petitioner's grounds, staff's notes and replies that
+# quote them, a meeting place): possibly personal, so withheld from analysts and the stream
+# unless a deployment publishes them field by field (`CASEFLOW_PUBLISH_FREE_TEXT`).
+FREE_TEXT: Mapping[str, frozenset[str]] = {
+    "case.received": frozenset({"subject"}),
+    "case.screened": frozenset({"reason"}),
+    "case.assigned": frozenset({"instructions"}),
+    "case.visited": frozenset({"location"}),
+    "case.extended": frozenset({"reason"}),
+    "case.resolved": frozenset({"reply"}),
+    "case.review_requested": frozenset({"reason"}),
+    "case.reviewed": frozenset({"reply"}),
+    "case.recheck_requested": frozenset({"reason"}),
+    "case.rechecked": frozenset({"reply"}),
+    "case.supervised": frozenset({"instruction"}),
+    "case.closed": frozenset({"reason"}),
+}
+FREE_TEXT_NAMES = frozenset(f"{event}.{name}" for event, names in FREE_TEXT.items()
+                            for name in names)
+# The case_status row's free-text columns, by the event field they come from.
+ROW_FREE_TEXT = {"subject": "case.received.subject"}
 
 
-def public_payload(event: LoggedEvent) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Disclosure:
+    """Which free-text fields a deployment publishes, as `event.field` names
+    (`case.resolved.reply`); none by default."""
+
+    published: frozenset[str] = frozenset()
+    _withheld: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        unknown = self.published - FREE_TEXT_NAMES
+        if unknown:
+            raise ValueError(f"not a free-text field: {', '.join(sorted(unknown))} "
+                             f"(known: {', '.join(sorted(FREE_TEXT_NAMES))})")
+        withheld = {event: frozenset(n for n in names if f"{event}.{n}" not in self.published)
+                    for event, names in FREE_TEXT.items()}
+        object.__setattr__(self, "_withheld", withheld)
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> Disclosure:
+        return cls(frozenset(n.strip() for n in names if n.strip()))
+
+    def hidden(self, event_name: str) -> frozenset[str]:
+        """Fields of this event that are neither public nor disclosed."""
+        return PERSONAL_FIELDS | self._withheld.get(event_name, frozenset())
+
+    def row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A case_status row (or a state folded like one) as analysts may see it."""
+        return {k: v for k, v in row.items()
+                if k not in PERSONAL_FIELDS
+                and (k not in ROW_FREE_TEXT or ROW_FREE_TEXT[k] in self.published)}
+
+
+WITHHOLD_ALL = Disclosure()
+
+
+def public_data(name: str, data: Mapping[str, Any], disclosure: Disclosure) -> dict[str, Any]:
+    """An event's data without what `disclosure` keeps back (personal data always)."""
+    hidden = disclosure.hidden(name)
+    return {k: v for k, v in data.items() if k not in hidden}
+
+
+def public_payload(event: LoggedEvent, disclosure: Disclosure = WITHHOLD_ALL) -> dict[str, Any]:
     """The event's data without personal fields, plus who/when/why metadata. orjson-serialisable."""
-    data = {k: v for k, v in event.data.items() if k not in PERSONAL_FIELDS}
+    data = public_data(event.name, event.data, disclosure)
     if event.name == "case.received":
         data["petitioner_count"] = len(event.data.get("petitioners", ()))
         data["representative_count"] = len(event.data.get("representatives", ()))
@@ -51,7 +116,8 @@ def attributes(event: LoggedEvent, source: str) -> dict[str, str]:
     }
 
 
-def structured(event: LoggedEvent, source: str) -> dict[str, Any]:
+def structured(event: LoggedEvent, source: str,
+               disclosure: Disclosure = WITHHOLD_ALL) -> dict[str, Any]:
     """CloudEvents structured-mode JSON object, as served by `GET /events` and the SSE stream."""
     return {**attributes(event, source), "datacontenttype": CONTENT_TYPE,
-            "data": public_payload(event)}
+            "data": public_payload(event, disclosure)}

@@ -84,7 +84,8 @@ def create_app(
             book = auth.load_tokens(c.settings, {**dev_tokens(c, announce), **(tokens or {})})
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
                       tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
-                      views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive)
+                      views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive,
+                      disclosure=c.settings.disclosure())
             metrics.watch_positions(_positions(api))
             app.state.api = api
             if background:

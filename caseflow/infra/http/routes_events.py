@@ -59,7 +59,7 @@ def events(
     api = api_of(request)
     batch = api.log.read(after, limit)
     source = api.settings.event_source
-    body = orjson.dumps([structured(e, source) for e in batch])
+    body = orjson.dumps([structured(e, source, api.disclosure) for e in batch])
     headers = {"Caseflow-Head": str(api.log.head())}
     if len(batch) == limit:
         headers["Link"] = f'</events?after={batch[-1].position}&limit={limit}>; rel="next"'
@@ -89,5 +89,6 @@ async def stream(
     api = api_of(request)
     await anyio.to_thread.run_sync(api.log.head)  # fail before streaming if the store is down
     api.metrics.streams.inc()
-    frames = public_events(api.log, api.tail, after, api.settings.event_source, api.keepalive)
+    frames = public_events(api.log, api.tail, after, api.settings.event_source, api.keepalive,
+                           api.disclosure)
     return EventStream(frames, on_close=api.metrics.streams.dec)

@@ -68,10 +68,11 @@ def _check_case(api: Api, who: Principal, case_id: UUID) -> None:
         authz.require_case(who.actor, Action.READ_CASES, orgs, api.orgs)
 
 
-def _audit_rows(who: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _audit_rows(api: Api, who: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if authz.sees_personal_data(who.role):
         return rows
-    return [{**r, "payload": authz.redact(r.get("payload") or {})} for r in rows]
+    return [{**r, "payload": authz.event_for_role(who.role, r["event"], r.get("payload") or {},
+                                                  api.disclosure)} for r in rows]
 
 
 @router.get("/cases", response_model=CasePage, responses=QUERY_ERRORS,
@@ -112,7 +113,9 @@ def list_cases(
         page = api.views.cases(query)
     except ValueError as e:
         raise invalid("query.after", str(e)) from None
-    return _json({"items": page.items, "total": page.total,
+    items = page.items if authz.sees_personal_data(who.role) else [
+        authz.row_for_role(who.role, row, api.disclosure) for row in page.items]
+    return _json({"items": items, "total": page.total,
                   "total_capped": bool(page.extra.get("total_capped")), "next": page.next})
 
 
@@ -131,6 +134,8 @@ def get_case(request: Request, case_id: UUID, who: Reader,
         raise Problem(404, "not-found", "Not found", f"No case with id {case_id}.")
     if authz.sees_personal_data(who.role):
         row = {**row, "petition": _petition(api, case_id)}
+    else:
+        row = authz.row_for_role(who.role, row, api.disclosure)
     return Response(orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS),
                     media_type="application/json", headers={"ETag": f'"{row["version"]}"'})
 
@@ -194,9 +199,9 @@ def history(
     cutoff = state.get("version") if (at or version) else None
     if cutoff is not None:
         events = [e for e in events if e["version"] <= cutoff]
-    state = state if authz.sees_personal_data(who.role) else authz.redact(state)
-    return _json({"case_id": case_id, "as_of": as_of, "state": state,
-                  "events": _audit_rows(who, events)})
+    return _json({"case_id": case_id, "as_of": as_of,
+                  "state": authz.row_for_role(who.role, state, api.disclosure),
+                  "events": _audit_rows(api, who, events)})
 
 
 @router.get("/audit", response_model=AuditPage, responses=QUERY_ERRORS,
@@ -215,7 +220,7 @@ def audit(
     wait_for_views(api, min_position, "audit")
     page = api.views.audit_by_actor(actor, since, until, after_position=after_position,
                                     limit=limit)
-    return _json({"items": _audit_rows(who, list(page.items)), "total": page.total,
+    return _json({"items": _audit_rows(api, who, list(page.items)), "total": page.total,
                   "next": page.next})
 
 

@@ -13,6 +13,7 @@ from caseflow.infra.http.stream import LogTail
 from caseflow.infra.settings import Settings
 from caseflow.services.app import CaseflowApp
 from caseflow.services.authz import OrgTree
+from caseflow.services.public import WITHHOLD_ALL, Disclosure
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Api:
     views: Any = None  # caseflow.infra.views.Views (queries, statuses, rebuild, wait_for)
     read_wait: float = 5.0  # seconds a query with min_position waits for the views
     keepalive: float = 15.0  # seconds between SSE keep-alive comments
+    disclosure: Disclosure = WITHHOLD_ALL  # free text analysts and the feed may see
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

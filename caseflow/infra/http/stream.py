@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from caseflow.projections.source import EventSource
-from caseflow.services.public import structured
+from caseflow.services.public import Disclosure, structured
 
 BATCH = 200
 
@@ -89,7 +89,7 @@ def sse_frame(event_id: int, event_type: str, data: bytes) -> bytes:
 
 
 async def public_events(log: EventSource, tail: LogTail, after: int, source: str,
-                        keepalive: float) -> AsyncIterator[bytes]:
+                        keepalive: float, disclosure: Disclosure) -> AsyncIterator[bytes]:
     """SSE frames of every event after `after`, forever; a comment every `keepalive` seconds
     while nothing happens, so proxies keep the connection and dead clients are noticed."""
     yield b"retry: 3000\n\n"
@@ -97,7 +97,7 @@ async def public_events(log: EventSource, tail: LogTail, after: int, source: str
     while True:
         batch = await anyio.to_thread.run_sync(log.read, position, BATCH)
         for event in batch:
-            envelope = structured(event, source)
+            envelope = structured(event, source, disclosure)
             yield sse_frame(event.position, envelope["type"], orjson.dumps(envelope))
             position = event.position
         if len(batch) < BATCH and not await tail.wait_past(position, keepalive):

@@ -12,7 +12,13 @@ from typing import Any
 import orjson
 
 from caseflow.projections.source import LoggedEvent
-from caseflow.services.public import CONTENT_TYPE, attributes, public_payload
+from caseflow.services.public import (
+    CONTENT_TYPE,
+    WITHHOLD_ALL,
+    Disclosure,
+    attributes,
+    public_payload,
+)
 
 CE_PREFIX = "ce_"
 CONTENT_TYPE_HEADER = "content-type"
@@ -26,12 +32,13 @@ class Record:
     headers: list[tuple[str, bytes]]
 
 
-def to_record(event: LoggedEvent, source: str) -> Record:
+def to_record(event: LoggedEvent, source: str, disclosure: Disclosure = WITHHOLD_ALL) -> Record:
     """The Kafka record for one logged event (no petitioner personal data: `public_payload`)."""
     attrs = attributes(event, source)
     headers = [(CE_PREFIX + name, value.encode()) for name, value in attrs.items()]
     headers.append((CONTENT_TYPE_HEADER, _CONTENT_TYPE))
-    return Record(attrs["subject"].encode(), orjson.dumps(public_payload(event)), headers)
+    value = orjson.dumps(public_payload(event, disclosure))
+    return Record(attrs["subject"].encode(), value, headers)
 
 
 @dataclass(frozen=True, slots=True)

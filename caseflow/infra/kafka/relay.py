@@ -24,6 +24,7 @@ from caseflow.infra.kafka.producer import DeliveryFailed, Producer
 from caseflow.projections.base import PoisonEvent, PositionMoved, Projection
 from caseflow.projections.source import LoggedEvent
 from caseflow.projections.store import Cursor, ViewStore
+from caseflow.services.public import WITHHOLD_ALL, Disclosure
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,11 @@ class KafkaRelay:
     """Publishes events to one topic and records its position only after Kafka acknowledged."""
 
     def __init__(self, producer: Producer, store: ViewStore, *, topic: str, source: str,
-                 partitions: int, name: str | None = None):
+                 partitions: int, name: str | None = None,
+                 disclosure: Disclosure = WITHHOLD_ALL):
         self.producer, self.store = producer, store
         self.topic, self.source, self.partitions = topic, source, partitions
+        self.disclosure = disclosure
         # One position per topic: pointing the relay at a new topic republishes the whole log.
         self.name = name or f"relay:{topic}"
         self._marker = RelayPosition(self.name)
@@ -78,7 +81,7 @@ class KafkaRelay:
         try:
             for i, event in enumerate(events):
                 try:
-                    record = to_record(event, self.source)
+                    record = to_record(event, self.source, self.disclosure)
                     futures.append(self.producer.send(self.topic, record.value, key=record.key,
                                                       headers=record.headers))
                 except (MessageSizeTooLargeError, TypeError, ValueError) as exc:

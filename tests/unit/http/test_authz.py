@@ -13,13 +13,15 @@ from caseflow.services.authz import (
     OrgTree,
     Role,
     allowed,
+    event_for_role,
     in_scope,
-    redact,
     require,
     require_case,
+    row_for_role,
     sees_personal_data,
 )
 from caseflow.services.errors import Forbidden, NotFound
+from caseflow.services.public import WITHHOLD_ALL, Disclosure
 
 P, C, K, K2 = (uuid4() for _ in range(4))
 PARENTS = {P: None, C: P, K: C, K2: C}
@@ -96,7 +98,28 @@ def test_personal_data_is_for_caseworkers_and_supervisors_only():
         Role.REGISTRAR, Role.HANDLER, Role.LEADER, Role.SUPERVISOR}
 
 
-def test_redact_removes_petitioners_representatives_and_request():
+def test_analysts_get_no_personal_data_and_no_unpublished_free_text():
     payload = {"petitioners": [{"name": "x"}], "representatives": ["y"], "request": "z",
-               "subject": "wages"}
-    assert redact(payload) == {"subject": "wages"}
+               "subject": "wages", "region": "north"}
+    assert event_for_role("analyst", "case.received", payload, WITHHOLD_ALL) == {
+        "region": "north"}
+    assert event_for_role("registrar", "case.received", payload, WITHHOLD_ALL) == payload
+
+
+def test_a_published_free_text_field_reaches_analysts_and_nothing_else_does():
+    published = Disclosure.of(["case.received.subject"])
+    payload = {"petitioners": [{"name": "x"}], "subject": "wages", "region": "north"}
+    assert event_for_role("analyst", "case.received", payload, published) == {
+        "subject": "wages", "region": "north"}
+    reason = {"to_org_id": "o", "reason": "my own words"}
+    assert event_for_role("analyst", "case.review_requested", reason, published) == {
+        "to_org_id": "o"}
+    row = {"case_id": "c", "subject": "wages", "status": "registered"}
+    assert row_for_role("analyst", row, WITHHOLD_ALL) == {"case_id": "c",
+                                                          "status": "registered"}
+    assert row_for_role("analyst", row, published) == row
+
+
+def test_an_unknown_free_text_field_is_refused():
+    with pytest.raises(ValueError, match="not a free-text field: case.received.region"):
+        Disclosure.of(["case.received.region"])

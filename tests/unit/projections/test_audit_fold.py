@@ -59,10 +59,24 @@ def test_summaries_read_like_a_register():
     summaries = [r["summary"] for r in fold(world)]
     assert summaries[0] == "Org registered: Province (province)"
     assert summaries[4] == "Leader registered: Leader One, Deputy Mayor (county)"
-    assert summaries[6].startswith("Received by letter: Wage arrears (1 person(s), org ")
+    assert summaries[6].startswith("Received by letter (1 person(s), org ")
     assert summaries[7] == "Screened: accept (appeal)"
     assert summaries[8].endswith(", handler handler-7")
     assert summaries[9] == "Extended by 15 day(s), approved by director-1"
     assert summaries[10] == "Resolved: supported, reply served 2026-04-20"
     assert summaries[11] == "Evaluated (resolution): satisfied"
-    assert summaries[12] == "Closed: concluded (petitioner waived)"
+    assert summaries[12] == "Closed (petitioner waived)"
+
+
+def test_summaries_never_quote_free_text():
+    world = World()
+    case = world.receive(T0)
+    world.screen(case, day(3, 5))
+    world.assign(case, day(3, 6))
+    world.resolve(case, day(4, 20))
+    world.close(case, day(4, 22), waived=True)
+    rows = fold(world)
+    typed = ("Wage arrears", "concluded")
+    for row in rows:
+        for text in typed:
+            assert text not in row["summary"], row["summary"]
