@@ -79,11 +79,18 @@ class Case(CaseDecisions, Entity):
         repeat_of_final: bool
 
         def apply(self, case: Case) -> None:
+            at = self.meta.occurred_at
+            if case.status is S.FORWARDED:  # the decision of the body it was forwarded to
+                case.forward_screened_at = at
+            else:
+                case.screened_at = at
             case.status = NON_ACCEPT.get(self.decision, S.ACCEPTED)
             case.category = self.category or case.category
-            case.screened_at = self.meta.occurred_at
             if self.decision is Decision.ACCEPT:
-                case.accepted_at = self.meta.occurred_at
+                case.accepted_at = at
+            elif self.decision is Decision.FORWARD:
+                case.forwarded_to, case.forwarded_at, case.forward_screened_at = (
+                    self.to_org_id, at, None)
             case.repeat_of_final = self.repeat_of_final
 
     class Assigned(Event):
@@ -195,6 +202,8 @@ class Case(CaseDecisions, Entity):
         self.status = S.REGISTERED
         self.previous_status: Status | None = None
         self.screened_at: datetime | None = None
+        self.forwarded_at: datetime | None = None
+        self.forward_screened_at: datetime | None = None
         self.unit_id: UUID | None = None
         self.leader_id: UUID | None = None
         self.extension_days = 0
@@ -204,6 +213,7 @@ class Case(CaseDecisions, Entity):
         self.supervision_open = False
         self.repeat_of_final = False
         self.review_org_id: UUID | None = None
+        self.forwarded_to: UUID | None = None  # 转送: the body that decides on acceptance
         self.accused_org_id: UUID | None = None
         self.accused_leader_id: UUID | None = None
         # business times that start and stop the statutory clocks (see clock_facts)
@@ -222,8 +232,15 @@ class Case(CaseDecisions, Entity):
 
     @property
     def orgs(self) -> tuple[UUID | None, ...]:
-        """The orgs whose staff work on this case: the receiving office and the unit."""
-        return (self.receiving_org_id, self.unit_id)
+        """The orgs whose staff work on this case: the receiving office, the body it was
+        forwarded to and the unit it is assigned to (the work, and the permissions, follow it;
+        the sending office keeps seeing what became of it)."""
+        return (self.receiving_org_id, self.forwarded_to, self.unit_id)
+
+    @property
+    def awaiting_forwarded_decision(self) -> bool:
+        """Forwarded (转送), and the receiving body has not decided on acceptance yet."""
+        return self.status is S.FORWARDED
 
     @property
     def is_final(self) -> bool:
@@ -240,6 +257,8 @@ class Case(CaseDecisions, Entity):
         return ClockFacts(
             received_at=self.received_at,
             screened_at=self.screened_at,
+            forwarded_at=self.forwarded_at,
+            forward_screened_at=self.forward_screened_at,
             accepted_at=self.accepted_at,
             extension_days=self.extension_days,
             resolved_at=self.resolved_at,

@@ -137,8 +137,13 @@ class CaseDecisions:
         meta: Meta,
         to_org_line: tuple[UUID, ...] = (),
     ) -> None:
-        self._require({S.REGISTERED}, "screened", "right after the petition is registered, once")
+        self._require({S.REGISTERED, S.FORWARDED}, "screened",
+                      "right after the petition is registered, and by the body it was "
+                      "forwarded to")
         self._not_before_receipt(meta.occurred_at)
+        if self.status is S.FORWARDED and meta.occurred_at < self.forwarded_at:
+            raise RuleViolation("A forwarded petition is screened on or after the day it was "
+                                "forwarded.", "screened.before_forward")
         decision = _member(Decision, decision, "screened.decision")
         category = _member(Category, category, "screened.category")
         route_channel = _member(LegalChannel, route_channel, "screened.route_channel")
@@ -157,6 +162,10 @@ class CaseDecisions:
                 "Forwarding needs the org it goes to (to_org_id).", "screened.to_org_id"
             )
         if decision is Decision.FORWARD:
+            deciding = self.forwarded_to if self.status is S.FORWARDED else self.receiving_org_id
+            if to_org_id == deciding:
+                raise RuleViolation("A petition is forwarded to another body than the one "
+                                    "deciding on it.", "screened.forward_to_self")
             line = to_org_line or ((to_org_id,) if to_org_id else ())
             self._not_to_the_accused(line, "screened.to_accused")
         if decision is Decision.REJECT and not reason.strip():

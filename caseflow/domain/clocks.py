@@ -19,6 +19,8 @@ class ClockFacts:
 
     received_at: datetime
     screened_at: datetime | None = None
+    forwarded_at: datetime | None = None  # 转送: the receiving body's 15 days start here
+    forward_screened_at: datetime | None = None
     accepted_at: datetime | None = None
     extension_days: int = 0
     resolved_at: datetime | None = None
@@ -48,6 +50,13 @@ class ClockState:
 # name, owner, start field, done field, limit in days (from the policy or the facts)
 _SPECS = (
     ("screening", "office", "received_at", "screened_at", lambda p, f: p.screening_days),
+    (
+        "forwarded_screening",
+        "office",
+        "forwarded_at",
+        "forward_screened_at",
+        lambda p, f: p.screening_days,
+    ),
     (
         "handling",
         "office",

@@ -20,7 +20,8 @@ from caseflow.projections.base import Column, Projection, Row, Rows, Table
 from caseflow.projections.source import LoggedEvent
 
 FACTS = tuple(ClockFacts.__dataclass_fields__)  # received_at … closed_at, extension_days
-DUE = ("screening_due_on", "handling_due_on", "review_window_due_on", "review_due_on",
+DUE = ("screening_due_on", "forwarded_screening_due_on", "handling_due_on",
+       "review_window_due_on", "review_due_on",
        "recheck_window_due_on", "recheck_due_on", "supervision_due_on")
 
 CASE_STATUS = Table("case_status", (
@@ -32,6 +33,7 @@ CASE_STATUS = Table("case_status", (
     Column("prior_case_id", "uuid"), Column("decision", "text"), Column("outcome", "text"),
     Column("satisfaction", "text"), Column("satisfaction_stage", "text"),
     Column("supervision_level", "text"), Column("supervision_open", "bool", False),
+    Column("forwarded_to_org_id", "uuid"),
     *(Column(f, "int" if f == "extension_days" else "timestamp",
              0 if f == "extension_days" else None) for f in FACTS),
     Column("received_on", "date"), *(Column(d, "date") for d in DUE),
@@ -45,6 +47,7 @@ CASE_STATUS = Table("case_status", (
     ("received_at", "case_id"), ("status", "received_at", "case_id"),
     ("receiving_org_id", "status", "received_at", "case_id"),
     ("unit_id", "status", "received_at", "case_id"),
+    ("forwarded_to_org_id", "status", "received_at", "case_id"),
     ("leader_id", "received_at", "case_id"), ("next_due_on", "receiving_org_id", "unit_id"),
 ))
 
@@ -62,7 +65,9 @@ _STATUS = {"case.assigned": "assigned", "case.resolved": "resolved",
            "case.recheck_requested": "recheck_requested", "case.rechecked": "rechecked",
            "case.closed": "closed"}
 # office duties: (due date, the fact that discharges it)
-_DUTIES = (("screening_due_on", "screened_at"), ("handling_due_on", "resolved_at"),
+_DUTIES = (("screening_due_on", "screened_at"),
+           ("forwarded_screening_due_on", "forward_screened_at"),
+           ("handling_due_on", "resolved_at"),
            ("review_due_on", "reviewed_at"), ("recheck_due_on", "rechecked_at"),
            ("supervision_due_on", "supervision_cleared_at"))
 _SCREENED = {"accept": "accepted", "forward": "forwarded", "reject": "rejected", "route": "routed"}
@@ -76,6 +81,7 @@ def _v(value: Any) -> Any:
 class CaseStatus(Projection):
     name = "case_status"
     tables = (CASE_STATUS, CASE_ACCUSED)
+    schema_version = 2  # 2: forwarded cases (forwarded_to_org_id, the receiving body's clock)
     interests = frozenset(n for n in (
         "case.received", "case.screened", "case.assigned", "case.visited", "case.extended",
         "case.resolved", "case.evaluated", "case.review_requested", "case.reviewed",
@@ -88,7 +94,8 @@ class CaseStatus(Projection):
         # event → the due dates it can move: (due column, starting fact, limit in days)
         self._dues = {
             "case.received": (("screening_due_on", "received_at", p.screening_days),),
-            "case.screened": (handling,),
+            "case.screened": (handling, ("forwarded_screening_due_on", "forwarded_at",
+                                         p.screening_days)),
             "case.extended": (handling,),
             "case.resolved": (("review_window_due_on", "resolved_at", p.review_window_days),),
             "case.review_requested": (("review_due_on", "review_requested_at",
@@ -142,11 +149,17 @@ class CaseStatus(Projection):
             row["status"] = _STATUS[name]
         if name == "case.screened":
             decision = _v(d["decision"])
+            if row["status"] == "forwarded":  # the decision of the body it was forwarded to
+                row["forward_screened_at"] = at
+            else:
+                row["screened_at"] = at
             row["status"], row["decision"] = _SCREENED[decision], decision
             row["category"] = _v(d.get("category")) or row["category"]
-            row["screened_at"] = at
             if decision == "accept":
                 row["accepted_at"] = at
+            elif decision == "forward":
+                row["forwarded_to_org_id"], row["forwarded_at"] = d["to_org_id"], at
+                row["forward_screened_at"] = None
         elif name == "case.assigned":
             row["unit_id"], row["leader_id"] = d["unit_id"], d["leader_id"]
             row["handler_id"] = d.get("handler_id")

@@ -12,7 +12,9 @@ case is resolved) and the period of the *resolution date* (local date the reply 
 - 及时受理率 timely screening rate = screened_on_time / screened
     screened: cases screened (any decision: accept, forward, reject, route);
     screened_on_time: screened on or before received day + 15 days (screening clock).
-    Org: receiving org. Period: received date.
+    Org: receiving org. Period: received date. A forwarded (转送) petition is screened again by
+    the body it was forwarded to: that decision counts for that body, on time when made on or
+    before the forward day + 15 days, in the period of the forward day.
 - 按期办结率 on-time resolution rate = resolved_on_time / resolved
     resolved: cases resolved (written reply served);
     resolved_on_time: served on or before accepted day + 60 days + granted extensions
@@ -131,6 +133,7 @@ class Kpis(Projection):
 
     name = "kpis"
     tables = TABLES
+    schema_version = 2  # 2: a forwarded petition's second screening counts for the body it went to
     interests = CASE_EVENTS | {"org.registered"}
 
     def __init__(self, policy: Policy):
@@ -200,6 +203,11 @@ class Kpis(Projection):
         row[SCREENED] += 1
         if screened_on <= policy.due(state["received_on"], policy.screening_days):
             row[SCREENED_ON_TIME] += 1
+        if d["decision"] == "forward":
+            # 转送: the body it goes to decides on acceptance within 15 days of this day, and
+            # that decision counts in its own rate, in the period of the forward.
+            state["org_id"], state["received_on"] = d["to_org_id"], screened_on
+            return True
         if d["decision"] != "accept":
             return False
         state["accepted_on"] = screened_on

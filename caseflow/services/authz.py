@@ -201,6 +201,10 @@ def require_case(actor: Actor, action: Action, case: Case, tree: OrgTree) -> Non
     require(actor, action)
     if not sees_case(actor, case, tree):
         raise NotFound("case", case.id)
+    if action is Action.SCREEN and case.awaiting_forwarded_decision \
+            and not in_scope(actor, (case.forwarded_to,), tree):
+        raise Forbidden("A forwarded petition is screened by the body it was forwarded to "
+                        f"({case.forwarded_to}) or a body above it.")
 
 
 def require_org(actor: Actor, action: Action, org_id: UUID, tree: OrgTree) -> None:

@@ -17,7 +17,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from caseflow.domain.values import Category, Channel, Status
+from caseflow.domain.values import Category, Channel, Decision, Status, SupervisionLevel
 from caseflow.infra.auth import Principal
 from caseflow.infra.http.deps import api_of, permit
 from caseflow.infra.http.openapi import ITEM_ERRORS, QUERY_ERRORS
@@ -84,6 +84,15 @@ def list_cases(
     overdue: Annotated[bool | None, Query(description="An office duty is past due")] = None,
     received_from: Annotated[Day | None, Query(description="Local date, inclusive")] = None,
     received_to: Annotated[Day | None, Query(description="Local date, inclusive")] = None,
+    repeat: Annotated[bool | None, Query(description="Names a prior case")] = None,
+    collective: Annotated[bool | None, Query(description="Collective petition")] = None,
+    supervision: Annotated[bool | None, Query(description="Oversight (督办) open")] = None,
+    supervision_level: SupervisionLevel | None = None,
+    decision: Annotated[Decision | None, Query(description="The screening decision")] = None,
+    inbox: Annotated[bool, Query(description=(
+        "Work sent to your office that awaits it: forwarded to it and not yet screened, or "
+        "assigned to it and not yet resolved (`org` names the office for callers without "
+        "one)"))] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     after: Annotated[str | None, Query(max_length=200,
@@ -98,8 +107,17 @@ def list_cases(
     scoped = who.role in authz.ORG_SCOPED
     if scoped and who.org_id is None:
         return _json({"items": [], "total": 0, "next": None})
+    inbox_of = None
+    if inbox:
+        inbox_of = who.org_id if scoped else org
+        if inbox_of is None:
+            raise invalid("query.org", "inbox=true needs the office: org=<uuid>")
+        if not scoped:
+            org = None  # it named the office whose inbox this is, not a receiving org
     query = CaseQuery(
         status=status, org_id=org, unit_id=unit, leader_id=leader, handler_id=handler,
+        repeat=repeat, collective=collective, supervised=supervision,
+        supervision_level=supervision_level, decision=decision, inbox_of=inbox_of,
         category=category, channel=channel, overdue=overdue, received_from=received_from,
         received_to=received_to, within_org=who.org_id if scoped else None, limit=limit,
         offset=offset, after=after,

@@ -114,6 +114,8 @@ class ViewQueries:
             ("category", q.category, "text"), ("channel", q.channel, "text"),
             ("repeat", q.repeat, "bool"), ("collective", q.collective, "bool"),
             ("supervision_open", q.supervised, "bool"),
+            ("supervision_level", q.supervision_level, "text"),
+            ("decision", q.decision, "text"),
         ):
             if value is not None:
                 conds.append(f"c.{column} = ?")
@@ -134,13 +136,18 @@ class ViewQueries:
             # The subtree is small (tens of orgs): spelled out, the planner sees real values.
             orgs = [self._value("uuid", o) for o in self.org_subtree(q.within_org)] or [None]
             marks = ", ".join("?" * len(orgs))
-            cond = f"(c.receiving_org_id IN ({marks}) OR c.unit_id IN ({marks}))"
+            cond = (f"(c.receiving_org_id IN ({marks}) OR c.unit_id IN ({marks}) "
+                    f"OR c.forwarded_to_org_id IN ({marks}))")
             if self.d.name == "sqlite" and len(orgs) > BROAD_SUBTREE:
                 # A high org's subtree holds most cases: tell SQLite's planner the condition
                 # rarely filters, so it walks the other filter's index in list order instead.
                 cond = f"likely({cond})"
             conds.append(cond)
-            params += orgs + orgs
+            params += orgs + orgs + orgs
+        if q.inbox_of is not None:
+            conds.append("((c.status = 'forwarded' AND c.forwarded_to_org_id = ?) "
+                         "OR (c.status = 'assigned' AND c.unit_id = ?))")
+            params += [self._value("uuid", q.inbox_of)] * 2
         if q.not_accusing_orgs or q.not_accusing_leader is not None:
             orgs = [self._value("uuid", o) for o in q.not_accusing_orgs] or [None]
             conds.append("NOT EXISTS (SELECT 1 FROM case_accused a WHERE a.case_id = c.case_id "

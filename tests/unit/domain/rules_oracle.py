@@ -45,7 +45,8 @@ def check_history(events: list[Case.Event], policy: Policy) -> Status:
 def _allowed(event: Case.Event, seen: Seen, policy: Policy) -> None:  # noqa: C901 - one table
     kind, day = type(event), policy.local_date(event.meta.occurred_at)
     if kind is Case.Screened:
-        assert seen.counts[kind] == 1 and seen.status is Status.REGISTERED
+        # once after registration; again by each body a petition is forwarded to (DESIGN §9)
+        assert seen.status in (Status.REGISTERED, Status.FORWARDED)
         assert not event.repeat_of_final or event.decision is Decision.REJECT
         seen.decision = event.decision
         seen.status = NON_ACCEPT_STATUS.get(event.decision, Status.ACCEPTED)

@@ -9,6 +9,7 @@ import pytest
 from caseflow.domain.errors import InvalidInput, RuleViolation
 from caseflow.domain.values import Category, Decision, LegalChannel, Status
 from tests.unit.domain.builders import (
+    POLICY,
     RECEIVED,
     SUPERIOR,
     accepted,
@@ -90,7 +91,32 @@ def test_decision_given_as_text_is_stored_as_its_enum() -> None:
 def test_a_second_screening_is_refused() -> None:
     case = accepted()
     message = refused(case, RuleViolation, "screened.when", lambda: screen(case, Decision.REJECT))
-    assert "right after the petition is registered, once" in message
+    assert "right after the petition is registered" in message
+
+
+def test_the_body_a_petition_was_forwarded_to_decides_on_acceptance() -> None:
+    case = screen(receive(), Decision.FORWARD, at=day(3))
+    assert case.orgs == (case.receiving_org_id, SUPERIOR, None)
+    screen(case, Decision.ACCEPT, at=day(10))
+    assert case.status is Status.ACCEPTED and case.accepted_at == day(10)
+    assert (case.screened_at, case.forwarded_at, case.forward_screened_at) == (
+        day(3), day(3), day(10))
+    clocks = {c.name: c for c in case.clocks(day(10), POLICY)}
+    assert clocks["screening"].done_on == day(3).date()  # the receiving office's decision
+    forwarded = clocks["forwarded_screening"]  # the forwarded-to body's 15 days, from day 3
+    assert forwarded.started_on == day(3).date() and forwarded.on_time
+
+
+def test_a_forwarded_petition_is_not_screened_before_it_was_forwarded() -> None:
+    case = screen(receive(), Decision.FORWARD, at=day(3))
+    refused(case, RuleViolation, "screened.before_forward",
+            lambda: screen(case, Decision.ACCEPT, at=day(2)))
+
+
+def test_a_petition_is_not_forwarded_to_the_body_deciding_on_it() -> None:
+    case = screen(receive(), Decision.FORWARD, at=day(3))
+    refused(case, RuleViolation, "screened.forward_to_self",
+            lambda: screen(case, Decision.FORWARD, at=day(4)))
 
 
 def test_screening_dated_before_receipt_is_refused() -> None:

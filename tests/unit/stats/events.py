@@ -46,8 +46,11 @@ class Log:
         return self._append("case.received", uuid4(), receiving_org_id=org_id,
                             received_at=received_at or self.at, prior_case_id=prior_case_id)
 
-    def screened(self, case_id: UUID, decision: str = "accept") -> None:
-        self._append("case.screened", case_id, decision=decision)
+    def screened(self, case_id: UUID, decision: str = "accept",
+                 to_org_id: UUID | None = None) -> None:
+        if decision == "forward":
+            to_org_id = to_org_id or uuid4()
+        self._append("case.screened", case_id, decision=decision, to_org_id=to_org_id)
 
     def assigned(self, case_id: UUID, unit_id: UUID, leader_id: UUID) -> None:
         self._append("case.assigned", case_id, unit_id=unit_id, leader_id=leader_id)

@@ -158,3 +158,15 @@ def test_a_rate_is_null_when_its_denominator_is_zero():
 def test_satisfaction_counts_basically_satisfied_as_satisfied():
     counts = {"satisfied": 1, "basically_satisfied": 2, "evaluated": 4}
     assert rate(counts, "satisfaction") == {"numerator": 3, "denominator": 4, "ratio": 0.75}
+
+
+def test_a_forwarded_petition_s_second_screening_counts_for_the_body_it_went_to(log, view):
+    sender, receiver = log.org(), log.org()
+    case = log.received(sender, received_at=local(2026, 3, 25, 9))
+    log.at = local(2026, 3, 30, 10)
+    log.screened(case, "forward", to_org_id=receiver)
+    log.at = local(2026, 4, 14, 10)  # the forward day + 15: on time
+    log.screened(case)
+    view.run(log.events)
+    assert (kpis(view, sender, "2026-03")["screened"], kpis(view, receiver, "2026-03")["screened"],
+            kpis(view, receiver, "2026-03")["screened_on_time"]) == (1, 1, 1)
