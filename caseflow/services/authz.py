@@ -207,6 +207,27 @@ def require_case(actor: Actor, action: Action, case: Case, tree: OrgTree) -> Non
                         f"({case.forwarded_to}) or a body above it.")
 
 
+def require_tasking(actor: Actor, unit_id: UUID, leader_org: UUID, tree: OrgTree) -> None:
+    """An office tasks (交办) only units and leaders in its own subtree: a county cannot make
+    another city's leader own its case and so change their statistics."""
+    if actor.role not in ORG_SCOPED:
+        return
+    for what, org in (("unit", unit_id), ("leader", leader_org)):
+        if not in_scope(actor, (org,), tree):
+            raise Forbidden(f"The {what} is outside your org ({actor.org_id}) and those below "
+                            "it: an office assigns only to its own units and leaders.")
+
+
+def require_visit(actor: Actor, case: Case, leader_org: UUID, tree: OrgTree) -> None:
+    """A visit is recorded for a leader of the caller's subtree or of the case's unit's."""
+    if actor.role not in ORG_SCOPED or in_scope(actor, (leader_org,), tree):
+        return
+    if case.unit_id is not None and tree.within(case.unit_id, leader_org):
+        return
+    raise Forbidden(f"The leader's org is outside your own ({actor.org_id}) and the case's "
+                    "unit: record visits of your own leaders.")
+
+
 def require_org(actor: Actor, action: Action, org_id: UUID, tree: OrgTree) -> None:
     """Raise Forbidden unless the actor may perform `action` for an org (e.g. register a
     petition received there)."""

@@ -126,10 +126,11 @@ class Command:
         self.key = _token_header("Idempotency-Key", idempotency_key)
         self.request_id = _token_header("X-Request-Id", request_id) or uuid4().hex
 
-    def context(self, body: BaseModel, action: Action | None = None) -> Context:
+    def context(self, body: BaseModel, action: Action | None = None,
+                check: Callable[[Case], None] | None = None) -> Context:
         """The service Context; the request hash covers caller, route, path and body. With
         `action`, the caller is checked against the case as the command loads it (its scope,
-        and whether the case accuses them)."""
+        and whether the case accuses them), then by `check` (what the body asks of others)."""
         request_hash = None
         if self.key:
             route = getattr(self.request.scope.get("route"), "path", self.request.url.path)
@@ -144,6 +145,8 @@ class Command:
 
             def authorize(case: Case) -> None:
                 authz.require_case(actor, action, case, orgs)
+                if check is not None:
+                    check(case)
 
         return Context(actor=self.who.actor, correlation_id=self.request_id,
                        idempotency_key=self.key, request_hash=request_hash,

@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from caseflow.domain.case import Case
 from caseflow.infra.http.commands_models import (
     AssignmentIn,
     Body,
@@ -63,9 +64,10 @@ CloseCmd = Annotated[Command, Depends(command(A.CLOSE))]
 
 
 async def _on_case(cmd: Command, action: Action, case_id: UUID, body: Body,
-                   method: Callable[..., CommandResult], **fields: object) -> Response:
+                   method: Callable[..., CommandResult],
+                   check: Callable[[Case], None] | None = None, **fields: object) -> Response:
     def work() -> CommandResult:
-        return method(cmd.context(body, action), case_id, **{**body.fields(), **fields})
+        return method(cmd.context(body, action, check), case_id, **{**body.fields(), **fields})
 
     return cmd.respond(await cmd.api.commands.run(work))
 
@@ -120,13 +122,21 @@ async def screen(case_id: UUID, body: ScreeningIn, cmd: ScreenCmd) -> Response:
 @router.post("/cases/{case_id}/assignment", **ON_CASE,
              summary="Assign to a unit and a responsible leader (交办 / 包案)")
 async def assign(case_id: UUID, body: AssignmentIn, cmd: AssignCmd) -> Response:
-    return await _on_case(cmd, A.ASSIGN, case_id, body, cmd.app.assign)
+    def check(case: Case) -> None:
+        leader_org = cmd.app.leader(body.leader_id).org_id
+        authz.require_tasking(cmd.who.actor, body.unit_id, leader_org, cmd.api.orgs)
+
+    return await _on_case(cmd, A.ASSIGN, case_id, body, cmd.app.assign, check)
 
 
 @router.post("/cases/{case_id}/visits", **ON_CASE,
              summary="Record a leader's visit with the petitioners (接访, 约访, 下访, 回访)")
 async def visit(case_id: UUID, body: VisitIn, cmd: VisitCmd) -> Response:
-    return await _on_case(cmd, A.VISIT, case_id, body, cmd.app.visit)
+    def check(case: Case) -> None:
+        leader_org = cmd.app.leader(body.leader_id).org_id
+        authz.require_visit(cmd.who.actor, case, leader_org, cmd.api.orgs)
+
+    return await _on_case(cmd, A.VISIT, case_id, body, cmd.app.visit, check)
 
 
 @router.post("/cases/{case_id}/extensions", **ON_CASE,

@@ -149,3 +149,49 @@ def test_inbox_for_a_caller_without_an_office_needs_org(offices):
 def _own(page: dict) -> dict:
     item = page["items"][0] if "items" in page else page
     return item["own"]["counts"]
+
+
+def _accepted_in_a(o: Offices) -> str:
+    case = o.post("registrar", "/cases", o.world.case(), 201)["id"]
+    o.post("registrar", f"/cases/{case}/screening", {"decision": "accept", "category": "appeal"})
+    return case
+
+
+def test_an_office_assigns_only_to_its_own_units_and_leaders(offices, http_container):
+    o = offices
+    case = _accepted_in_a(o)
+    head = http_container.log.head()
+    for unit, leader in ((o.b, o.world.leader), (o.a, o.leader_b)):
+        r = o.client.post(f"/cases/{case}/assignment", headers=o.world.h("registrar"),
+                          json={"unit_id": str(unit), "leader_id": str(leader)})
+        assert r.status_code == 403, r.text
+    assert http_container.log.head() == head
+    o.post("registrar", f"/cases/{case}/assignment",
+           {"unit_id": str(o.a), "leader_id": str(o.world.leader)})
+
+
+def test_a_visit_is_recorded_for_a_leader_of_the_office_or_of_the_case_s_unit(offices,
+                                                                               http_container):
+    o = offices
+    case = _accepted_in_a(o)
+    visit = {"leader_id": str(o.leader_b), "mode": "reception", "visited_on": "2026-03-02"}
+    head = http_container.log.head()
+    r = o.client.post(f"/cases/{case}/visits", json=visit, headers=o.world.h("registrar"))
+    assert r.status_code == 403 and http_container.log.head() == head
+    # once B's leader owns the case (forwarded to B, assigned there), A may record his visit
+    forwarded, _ = _forwarded(o)
+    o.post("registrar-b", f"/cases/{forwarded}/screening", {"decision": "accept",
+                                                             "category": "appeal"})
+    o.post("handler-b", f"/cases/{forwarded}/assignment",
+           {"unit_id": str(o.b), "leader_id": str(o.leader_b)})
+    o.post("registrar", f"/cases/{forwarded}/visits", visit)
+
+
+def test_an_unknown_leader_is_404_and_records_nothing(offices, http_container):
+    o = offices
+    case = _accepted_in_a(o)
+    head = http_container.log.head()
+    nobody = "00000000-0000-4000-8000-000000000000"
+    r = o.client.post(f"/cases/{case}/assignment", headers=o.world.h("registrar"),
+                      json={"unit_id": str(o.a), "leader_id": nobody})
+    assert r.status_code == 404 and http_container.log.head() == head
