@@ -52,6 +52,7 @@ class AuditQuery:
     since: datetime | None = None
     until: datetime | None = None
     aggregate_id: UUID | None = None
+    within_org: UUID | None = None  # cases of this org's subtree (and its orgs' own events)
     event: str | None = None
     limit: int = 100
     after_position: int = 0  # keyset: rows after this log position

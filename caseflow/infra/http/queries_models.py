@@ -93,3 +93,5 @@ class History(BaseModel):
     as_of: str | None = Field(None, description="The version or time asked for")
     state: dict[str, Any] = Field(description="The case as it stood (then)")
     events: list[AuditRow]
+    next: str | None = Field(None, description="Pass as `after_position` for the next page of "
+                                                "events")

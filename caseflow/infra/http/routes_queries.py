@@ -25,6 +25,7 @@ from caseflow.infra.http.problems import Problem, invalid
 from caseflow.infra.http.queries_models import AuditPage, CaseDetail, CasePage, History
 from caseflow.infra.http.state import Api
 from caseflow.infra.http.types import Day, Line, Position, Time
+from caseflow.projections.queries import AuditQuery
 from caseflow.services import authz
 from caseflow.services.authz import Action
 
@@ -192,6 +193,8 @@ def history(
         max_length=64,
         description="A version (`3`) or a recorded time (`2026-03-02T10:00:00+08:00`)"
     )] = None,
+    after_position: Annotated[Position, Query(description="`next` of the last page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Events per page")] = 500,
     min_position: MinPosition = None,
 ) -> Response:
     api = api_of(request)
@@ -203,37 +206,39 @@ def history(
     except LookupError:
         raise Problem(404, "not-found", "Not found",
                       f"Case {case_id} had no events {'at' if at else 'up to'} {as_of}.") from None
-    events, after = [], 0
-    while True:  # a case has tens of events, not thousands: page through them all
-        page = api.views.audit_for(case_id, after_position=after, limit=500)
-        events += page.items
-        if not page.next or not page.items:
-            break
-        after = page.items[-1]["position"]
+    page = api.views.audit_for(case_id, after_position=after_position, limit=limit)
+    events, nxt = list(page.items), page.next
     cutoff = state.get("version") if (at or version) else None
     if cutoff is not None:
+        if any(e["version"] > cutoff for e in events):
+            nxt = None  # the rest came after the moment asked for
         events = [e for e in events if e["version"] <= cutoff]
     return _json({"case_id": case_id, "as_of": as_of,
                   "state": authz.row_for_role(who.role, state, api.disclosure),
-                  "events": _audit_rows(api, who, events)})
+                  "events": _audit_rows(api, who, events), "next": nxt})
 
 
 @router.get("/audit", response_model=AuditPage, responses=QUERY_ERRORS,
-            summary="Everything one actor did, in a time range (recorded time)")
+            summary="What an actor did, or what happened in an org's subtree, in a time range")
 def audit(
     request: Request,
     who: Auditor,
-    actor: Annotated[Line, Query(min_length=1, max_length=200)],
-    since: Time | None = None,
-    until: Time | None = None,
+    actor: Annotated[Line | None, Query(min_length=1, max_length=200)] = None,
+    org: Annotated[UUID | None, Query(
+        description="Events of the cases of this org and the orgs below it (receiving org, "
+                    "forwarded to, or unit), and of those orgs themselves")] = None,
+    since: Annotated[Time | None, Query(description="Recorded time, inclusive")] = None,
+    until: Annotated[Time | None, Query(description="Recorded time, exclusive")] = None,
     after_position: Position = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     min_position: MinPosition = None,
 ) -> Response:
     api = api_of(request)
-    wait_for_views(api, min_position, "audit")
-    page = api.views.audit_by_actor(actor, since, until, after_position=after_position,
-                                    limit=limit)
+    if actor is None and org is None:
+        raise invalid("query.actor", "name an actor, an org (org=<uuid>), or both")
+    wait_for_views(api, min_position, "audit", "case_status")
+    page = api.views.audit(AuditQuery(actor_id=actor, within_org=org, since=since, until=until,
+                                      after_position=after_position, limit=limit))
     return _json({"items": _audit_rows(api, who, list(page.items)), "total": page.total,
                   "next": page.next})
 

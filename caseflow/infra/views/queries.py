@@ -188,6 +188,13 @@ class ViewQueries:
         if q.actor_id is not None:
             conds.append("a.actor_id = ?")
             params.append(q.actor_id)
+        if q.within_org is not None:
+            orgs = [self._value("uuid", o) for o in self.org_subtree(q.within_org)] or [None]
+            marks = ", ".join("?" * len(orgs))
+            conds.append(f"(a.aggregate_id IN (SELECT c.case_id FROM case_status c WHERE "
+                         f"c.receiving_org_id IN ({marks}) OR c.unit_id IN ({marks}) "
+                         f"OR c.forwarded_to_org_id IN ({marks})) OR a.aggregate_id IN ({marks}))")
+            params += orgs * 4
         if q.since is not None:
             conds.append("a.recorded_at >= ?")
             params.append(self._value("timestamp", q.since))

@@ -34,3 +34,18 @@ def test_what_an_actor_did_in_a_recorded_time_range(views, world):
     assert [r["event"] for r in later.items] == ["case.resolved"] and later.total == 1
     none = views.audit_by_actor("handler-1", until=screened_at)
     assert none.items == [] and none.total == 0
+
+
+def test_what_happened_in_an_org_s_subtree(views, world):
+    from caseflow.projections.queries import AuditQuery
+
+    in_county = world.receive(T0)
+    world.screen(in_county, day(3, 5))
+    in_other_city = world.receive(day(3, 1), org=world.other_city)
+    catch_up(views)
+    county = views.audit(AuditQuery(within_org=world.county))
+    assert {r["aggregate_id"] for r in county.items} == {in_county, world.county}
+    city = views.audit(AuditQuery(within_org=world.city, event="case.screened"))
+    assert [r["aggregate_id"] for r in city.items] == [in_county] and city.total == 1
+    other = views.audit(AuditQuery(within_org=world.other_city, actor_id="registrar-1"))
+    assert [r["aggregate_id"] for r in other.items] == [in_other_city]

@@ -195,3 +195,42 @@ def test_an_unknown_leader_is_404_and_records_nothing(offices, http_container):
     r = o.client.post(f"/cases/{case}/assignment", headers=o.world.h("registrar"),
                       json={"unit_id": str(o.a), "leader_id": nobody})
     assert r.status_code == 404 and http_container.log.head() == head
+
+
+def test_audit_by_org_subtree_and_time_window(offices, http_clock):
+    o = offices
+    case, position = _forwarded(o)
+    wait = {"min_position": position}
+    status, city2 = o.get("supervisor", "/audit", org=str(o.city2), **wait)
+    assert status == 200
+    mine = [e for e in city2["items"] if e["aggregate_id"] == case]
+    assert [e["event"] for e in mine] == ["case.received", "case.screened"]
+    assert {e["event"] for e in city2["items"]} >= {"org.registered"}  # its orgs' own events
+    _, other = o.get("supervisor", "/audit", org=str(o.world.other_county), **wait)
+    assert case not in {e["aggregate_id"] for e in other["items"]}
+    later = (http_clock.now.replace(year=2027)).isoformat()
+    _, empty = o.get("supervisor", "/audit", org=str(o.city2), since=later, **wait)
+    assert empty["items"] == [] and empty["total"] == 0
+    _, both = o.get("analyst", "/audit", org=str(o.city2), actor="reg-b", **wait)
+    assert both["items"] == []  # reg-b did nothing yet
+    status, body = o.get("analyst", "/audit")
+    assert status == 422 and body["errors"][0]["field"] == "query.actor"
+
+
+def test_a_case_s_history_pages(offices):
+    o = offices
+    case, position = _forwarded(o)
+    o.post("registrar-b", f"/cases/{case}/screening", {"decision": "accept",
+                                                        "category": "appeal"})
+    r = o.post("handler-b", f"/cases/{case}/assignment",
+               {"unit_id": str(o.b), "leader_id": str(o.leader_b)})
+    seen, after = [], 0
+    while True:
+        status, page = o.get("handler-b", f"/cases/{case}/history", limit=2,
+                             after_position=after, min_position=r["position"])
+        assert status == 200 and len(page["events"]) <= 2
+        seen += [e["version"] for e in page["events"]]
+        if page["next"] is None:
+            break
+        after = int(page["next"])
+    assert seen == [1, 2, 3, 4]
