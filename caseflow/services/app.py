@@ -174,6 +174,10 @@ class CaseflowApp(CommandExecution):
         """The case as it stands now, read-only (NotFound for an unknown id)."""
         return self._peek(Case, case_id)
 
+    def org(self, org_id: UUID) -> Org:
+        """An org as registered, read-only (NotFound for an unknown id)."""
+        return self._peek(Org, org_id)
+
     def leader(self, leader_id: UUID) -> Leader:
         """A leader as registered, read-only (NotFound for an unknown id)."""
         return self._peek(Leader, leader_id)

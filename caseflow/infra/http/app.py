@@ -17,6 +17,7 @@ from caseflow.domain.org import Org
 from caseflow.infra import auth
 from caseflow.infra.background import start_background
 from caseflow.infra.bootstrap import Container, bootstrap
+from caseflow.infra.devtokens import WithMinted
 from caseflow.infra.http import (
     problems,
     routes_commands,
@@ -82,6 +83,8 @@ def create_app(
         api: Api | None = None
         try:
             book = auth.load_tokens(c.settings, {**dev_tokens(c, announce), **(tokens or {})})
+            if c.settings.dev:  # tokens minted by `caseflow dev token` work without a restart
+                book = WithMinted(book, Path(c.settings.data_dir))
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
                       tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
                       views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive,

@@ -7,6 +7,7 @@ from typing import Any
 
 from caseflow.infra.auth import TokenBook
 from caseflow.infra.bootstrap import Container
+from caseflow.infra.devtokens import WithMinted
 from caseflow.infra.http.executor import CommandExecutor
 from caseflow.infra.http.metrics import Metrics
 from caseflow.infra.http.stream import LogTail
@@ -19,7 +20,7 @@ from caseflow.services.public import WITHHOLD_ALL, Disclosure
 @dataclass
 class Api:
     container: Container
-    tokens: TokenBook
+    tokens: TokenBook | WithMinted
     orgs: OrgTree
     metrics: Metrics
     tail: LogTail
