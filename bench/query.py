@@ -26,18 +26,33 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def _queries(rng: random.Random, orgs: list[Any], leaders: list[Any], units: list[Any]) -> list:
+def _queries(rng: random.Random, orgs: list[Any], leaders: list[Any], units: list[Any],
+             parents: dict[Any, Any]) -> list:
     from caseflow.projections.queries import CaseQuery
 
     def some_day() -> date:
         return date(2025, 1, 1) + timedelta(days=rng.randrange(560))
 
+    def line(org: Any) -> tuple[Any, ...]:
+        out = []
+        while org is not None and org not in out:
+            out.append(org)
+            org = parents.get(org)
+        return tuple(out)
+
+    def scoped(org: Any, **filters: Any) -> CaseQuery:
+        """As the API asks for an org-scoped caller: its subtree, minus accusations of it."""
+        return CaseQuery(within_org=org, not_accusing_orgs=line(org), **filters)
+
     makers = [
-        lambda: CaseQuery(status=rng.choice(("assigned", "registered", "resolved", "closed")),
-                          within_org=rng.choice(orgs)),
+        lambda: scoped(rng.choice(orgs),
+                       status=rng.choice(("assigned", "registered", "resolved", "closed"))),
         lambda: CaseQuery(leader_id=rng.choice(leaders)),
         lambda: CaseQuery(unit_id=rng.choice(units), overdue=True),
-        lambda: CaseQuery(overdue=True, within_org=rng.choice(orgs)),
+        lambda: scoped(rng.choice(orgs), overdue=True),
+        lambda: scoped(u := rng.choice(units), inbox_of=u),
+        lambda: scoped(rng.choice(orgs), decision=rng.choice(("forward", "reject"))),
+        lambda: scoped(rng.choice(orgs), repeat=True, supervised=rng.choice((True, None))),
         lambda: CaseQuery(received_from=(d := some_day()), received_to=d + timedelta(days=7)),
         lambda: CaseQuery(category=rng.choice(("appeal", "suggestion")), org_id=rng.choice(units),
                           status="closed"),
@@ -64,15 +79,17 @@ def main() -> None:
             total = conn.execute("SELECT COUNT(*) FROM case_status").fetchone()[0]
             units = [r[0] for r in conn.execute("SELECT DISTINCT unit_id FROM case_status "
                                                  "WHERE unit_id IS NOT NULL").fetchall()]
-            orgs = [r[0] for r in conn.execute("SELECT org_id FROM orgs").fetchall()]
+            tree = conn.execute("SELECT org_id, parent_id FROM orgs").fetchall()
+            orgs = [r[0] for r in tree]
             leaders = [r[0] for r in conn.execute("SELECT leader_id FROM leaders").fetchall()]
             ids = [r[0] for r in conn.execute(
                 "SELECT case_id FROM case_status ORDER BY random() LIMIT 600").fetchall()]
         from uuid import UUID
 
         units, orgs, leaders, ids = ([UUID(x) for x in xs] for xs in (units, orgs, leaders, ids))
+        parents = {UUID(o): UUID(p) if p else None for o, p in tree}
         rng = random.Random(11)
-        queries = _queries(rng, orgs, leaders, units)
+        queries = _queries(rng, orgs, leaders, units, parents)
         for q in queries[:50]:  # warm the page cache
             views.cases(q, now)
         times, sizes = [], []
