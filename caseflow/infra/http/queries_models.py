@@ -35,9 +35,13 @@ class CaseRow(Open):
     channel: str | None = None
     receiving_org_id: UUID | None = None
     unit_id: UUID | None = None
+    forwarded_to_org_id: UUID | None = Field(
+        None, description="The body it was forwarded to (转送), deciding on acceptance")
+    forwarded_at: datetime | None = None
     leader_id: UUID | None = None
     handler_id: str | None = None
-    subject: str | None = None
+    subject: str | None = Field(None, description="Free text: absent for analysts unless "
+                                                  "published (CASEFLOW_PUBLISH_FREE_TEXT)")
     received_at: datetime | None = None
     next_due_on: date | None = None
     overdue: bool | None = None
