@@ -91,6 +91,7 @@ class Case(CaseDecisions, Entity):
             elif self.decision is Decision.FORWARD:
                 case.forwarded_to, case.forwarded_at, case.forward_screened_at = (
                     self.to_org_id, at, None)
+                case.forwarded_through += (self.to_org_id,)
             case.repeat_of_final = self.repeat_of_final
 
     class Assigned(Event):
@@ -214,6 +215,7 @@ class Case(CaseDecisions, Entity):
         self.repeat_of_final = False
         self.review_org_id: UUID | None = None
         self.forwarded_to: UUID | None = None  # 转送: the body that decides on acceptance
+        self.forwarded_through: tuple[UUID, ...] = ()  # every body it was forwarded to
         self.accused_org_id: UUID | None = None
         self.accused_leader_id: UUID | None = None
         # business times that start and stop the statutory clocks (see clock_facts)
@@ -235,7 +237,7 @@ class Case(CaseDecisions, Entity):
         """The orgs whose staff work on this case: the receiving office, the body it was
         forwarded to and the unit it is assigned to (the work, and the permissions, follow it;
         the sending office keeps seeing what became of it)."""
-        return (self.receiving_org_id, self.forwarded_to, self.unit_id)
+        return (self.receiving_org_id, *self.forwarded_through, self.unit_id)
 
     @property
     def awaiting_forwarded_decision(self) -> bool:

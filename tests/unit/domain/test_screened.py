@@ -9,6 +9,7 @@ import pytest
 from caseflow.domain.errors import InvalidInput, RuleViolation
 from caseflow.domain.values import Category, Decision, LegalChannel, Status
 from tests.unit.domain.builders import (
+    NEXT_LEVEL,
     POLICY,
     RECEIVED,
     SUPERIOR,
@@ -176,3 +177,10 @@ def test_a_case_closed_after_rejection_is_not_final() -> None:
 def test_a_case_rejected_as_repeat_of_a_final_case_is_final_itself() -> None:
     # otherwise a third petition linking to the rejected repeat would reopen the final matter
     assert screen(receive(), Decision.REJECT, prior_is_final=True).is_final
+
+
+def test_every_body_a_petition_passed_through_keeps_seeing_it() -> None:
+    case = screen(receive(), Decision.FORWARD, at=day(3))  # to SUPERIOR
+    screen(case, Decision.FORWARD, at=day(4), to_org_id=NEXT_LEVEL)
+    assert case.forwarded_to == NEXT_LEVEL
+    assert case.orgs == (case.receiving_org_id, SUPERIOR, NEXT_LEVEL, None)
