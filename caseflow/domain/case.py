@@ -8,6 +8,7 @@ of DESIGN §2 — live in `case_rules.py` and are mixed in.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from caseflow.domain.base import Entity, RemembersKeys
@@ -34,6 +35,20 @@ from caseflow.domain.values import (
 class Case(CaseDecisions, Entity):
     class Event(RemembersKeys, Entity.Event):
         meta: Meta
+        # A step of the lifecycle: closure may not predate it (see `last_step_at`). Visits
+        # (dated by day) and evaluations (allowed after closure) are not.
+        ordered = True
+
+        @property
+        def at(self) -> datetime:
+            """Business time: when this happened in the world (not when it was recorded)."""
+            return self.meta.occurred_at
+
+        def mutate(self, aggregate: Any) -> Any:
+            case = super().mutate(aggregate)
+            if self.ordered and (case.last_step_at is None or self.at > case.last_step_at):
+                case.last_step_at = self.at
+            return case
 
     class Received(Event, Entity.Created):
         channel: Channel
@@ -48,6 +63,10 @@ class Case(CaseDecisions, Entity):
         category: Category | None
         prior_case_id: UUID | None
         registered_by: str
+
+        @property
+        def at(self) -> datetime:
+            return self.received_at
 
         def apply(self, case: Case) -> None:
             case.status = S.REGISTERED
@@ -82,6 +101,7 @@ class Case(CaseDecisions, Entity):
         def apply(self, case: Case) -> None:
             case.status = S.ASSIGNED
             case.unit_id, case.leader_id = self.unit_id, self.leader_id
+            case.assigned_at = self.meta.occurred_at
 
     class Visited(Event):
         leader_id: UUID
@@ -90,6 +110,7 @@ class Case(CaseDecisions, Entity):
         location: str
         visitors: int
         resolved_on_site: bool
+        ordered = False
 
     class Extended(Event):
         days: int
@@ -104,6 +125,10 @@ class Case(CaseDecisions, Entity):
         reply: str
         served_at: datetime
 
+        @property
+        def at(self) -> datetime:
+            return self.served_at
+
         def apply(self, case: Case) -> None:
             case.status = S.RESOLVED
             case.decided_at = case.resolved_at = self.served_at
@@ -112,6 +137,7 @@ class Case(CaseDecisions, Entity):
     class Evaluated(Event):
         stage: Stage
         rating: Rating
+        ordered = False
 
         def apply(self, case: Case) -> None:
             case.evaluated.add(self.stage)
@@ -130,6 +156,10 @@ class Case(CaseDecisions, Entity):
         reply: str
         served_at: datetime
 
+        @property
+        def at(self) -> datetime:
+            return self.served_at
+
         def apply(self, case: Case) -> None:
             case.status = S.REVIEWED
             case.decided_at = case.reviewed_at = self.served_at
@@ -147,6 +177,10 @@ class Case(CaseDecisions, Entity):
         outcome: ReviewOutcome
         reply: str
         served_at: datetime
+
+        @property
+        def at(self) -> datetime:
+            return self.served_at
 
         def apply(self, case: Case) -> None:
             case.status = S.RECHECKED
@@ -191,6 +225,8 @@ class Case(CaseDecisions, Entity):
         self.supervision_open = False
         self.repeat_of_final = False
         self.review_org_id: UUID | None = None
+        self.assigned_at: datetime | None = None  # the latest assignment
+        self.last_step_at: datetime | None = None  # the latest step's business time
         # business times that start and stop the statutory clocks (see clock_facts)
         self.accepted_at: datetime | None = None
         self.resolved_at: datetime | None = None

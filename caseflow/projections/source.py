@@ -51,8 +51,10 @@ class LoggedEvent:
 
     @property
     def occurred_at(self) -> datetime:
-        """Business time: when it happened in the world (received_at for a registration)."""
-        return self.data.get("received_at") or self.meta.occurred_at
+        """Business time: when it happened in the world (received_at for a registration,
+        served_at for a decision served in writing, as `Case.Event.at` says)."""
+        d = self.data
+        return d.get("received_at") or d.get("served_at") or self.meta.occurred_at
 
     def _fields(self) -> tuple[Any, ...]:
         return (self.position, self.id, self.aggregate_id, self.version, self.name,

@@ -144,9 +144,11 @@ class Command:
             def authorize(case: Case) -> None:
                 authz.require_case(actor, action, (case.receiving_org_id, case.unit_id), orgs)
 
+        occurred_at = body.occurred_at() if hasattr(body, "occurred_at") else None
         return Context(actor=self.who.actor, correlation_id=self.request_id,
                        idempotency_key=self.key, request_hash=request_hash,
-                       expected_version=self.expected_version, authorize=authorize)
+                       expected_version=self.expected_version, occurred_at=occurred_at,
+                       authorize=authorize)
 
     def respond(self, result: CommandResult, status: int = 200,
                 location: str | None = None) -> Response:

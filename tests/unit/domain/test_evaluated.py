@@ -20,7 +20,7 @@ from tests.unit.domain.builders import (
 
 
 def evaluate(case, rating=Rating.SATISFIED):
-    case.evaluate(rating=rating, meta=meta(day(30)))
+    case.evaluate(rating=rating, meta=meta(max(day(30), case.decided_at or day(30))))
     return case
 
 

@@ -95,7 +95,7 @@ def test_a_second_screening_is_refused() -> None:
 
 def test_screening_dated_before_receipt_is_refused() -> None:
     case = receive()
-    refused(case, InvalidInput, "time.before_receipt",
+    refused(case, RuleViolation, "screened.order",
             lambda: screen(case, at=RECEIVED - timedelta(minutes=1)))
 
 
