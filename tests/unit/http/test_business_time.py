@@ -165,3 +165,24 @@ def test_the_business_time_is_what_the_case_and_its_audit_show(views_client, wor
     screened = next(i for i in history["events"] if i["event"] == "case.screened")
     assert screened["occurred_at"].startswith("2026-03-05T01:00:00")
     assert not screened["recorded_at"].startswith("2026-03-05")  # recorded when entered
+
+
+def test_time_travel_by_business_time_shows_the_case_as_it_stood_in_the_world(
+        views_client, world, http_container, later):
+    steps = Steps(views_client, world, http_container)
+    steps.accept("2026-03-05T09:00:00+08:00")
+    steps.assign("2026-03-06T09:00:00+08:00")
+
+    def state(by: str) -> dict:
+        r = views_client.get(f"/cases/{steps.id}/history", headers=world.h("supervisor"),
+                             params={"as_of": "2026-03-05T12:00:00+08:00", "by": by,
+                                     "min_position": steps.head()})
+        assert r.status_code == 200, r.text
+        return r.json()["state"]
+
+    assert state("business")["status"] == "accepted"  # assigned only the next day
+    clocks = {c["name"]: c for c in state("business")["clocks"]}
+    assert clocks["handling"]["days_left"] == 60  # evaluated on 5 March
+    r = views_client.get(f"/cases/{steps.id}/history", headers=world.h("supervisor"),
+                         params={"as_of": "2026-03-05T12:00:00+08:00"})
+    assert r.status_code == 404  # by recorded time: nothing had been entered by then
