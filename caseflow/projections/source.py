@@ -6,7 +6,7 @@ import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID, uuid5
 
@@ -70,6 +70,12 @@ class LoggedEvent:
     def __repr__(self) -> str:
         return (f"LoggedEvent(position={self.position}, name={self.name!r}, "
                 f"aggregate_id={self.aggregate_id}, version={self.version})")
+
+
+def in_utc(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with every time in UTC: the one form times are shown in (RFC 3339, +00:00),
+    whatever offset they were sent with."""
+    return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 class EventSource(Protocol):

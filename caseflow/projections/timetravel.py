@@ -17,7 +17,7 @@ from caseflow.domain.clocks import case_clocks
 from caseflow.domain.policy import Policy
 from caseflow.projections.case_status import CaseStatus, clock_facts
 from caseflow.projections.memory import MemoryRows
-from caseflow.projections.source import LoggedEvent
+from caseflow.projections.source import LoggedEvent, in_utc
 
 
 def case_as_of(events: Sequence[LoggedEvent], policy: Policy, *, at: datetime | None = None,
@@ -45,4 +45,4 @@ def case_as_of(events: Sequence[LoggedEvent], policy: Policy, *, at: datetime | 
     row["days_left"] = None if due is None else (due - today).days
     row["clocks"] = [asdict(c) for c in case_clocks(clock_facts(row), moment, policy)]
     row["as_of"] = moment
-    return row
+    return in_utc(row)

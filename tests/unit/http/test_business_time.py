@@ -186,3 +186,21 @@ def test_time_travel_by_business_time_shows_the_case_as_it_stood_in_the_world(
     r = views_client.get(f"/cases/{steps.id}/history", headers=world.h("supervisor"),
                          params={"as_of": "2026-03-05T12:00:00+08:00"})
     assert r.status_code == 404  # by recorded time: nothing had been entered by then
+
+
+def test_times_are_shown_in_one_form_whatever_offset_they_were_sent_with(
+        views_client, world, http_container, later):
+    steps = Steps(views_client, world, http_container)
+    steps.accept("2026-03-05T09:00:00+08:00")
+    steps.assign("2026-03-05T10:00:00+08:00")
+    steps.resolve("2026-03-07T00:30:00+08:00")  # 6 March in UTC, 7 March locally
+    h = world.h("supervisor")
+    wait = {"min_position": steps.head()}
+    row = views_client.get(f"/cases/{steps.id}", params=wait, headers=h).json()
+    history = views_client.get(f"/cases/{steps.id}/history", params=wait | {"as_of": "4"},
+                               headers=h).json()
+    resolved = history["events"][-1]
+    shown = [row["resolved_at"], history["state"]["resolved_at"], resolved["occurred_at"],
+             resolved["payload"]["served_at"]]
+    assert shown == ["2026-03-06T16:30:00+00:00"] * 4
+    assert "2026-03-07" in resolved["summary"]  # a day a person reads: the local day

@@ -183,3 +183,11 @@ def test_json_sent_without_a_json_content_type_is_415(client, world, content_typ
                     headers=world.h("registrar", **extra))
     _problem(r, 415)
     assert client.app.state.api.app.recorder.max_notification_id() == before
+
+
+@pytest.mark.parametrize("moment", [1772326800, "1772326800", 1772326800.5, "2026-03-01"])
+def test_a_time_that_is_not_an_rfc3339_string_with_offset_is_422(client, world, moment):
+    p = _problem(client.post("/cases", json=world.case(received_at=moment),
+                             headers=world.h("registrar")), 422)
+    assert p["errors"][0]["field"] == "body.received_at"
+    assert "RFC 3339" in p["errors"][0]["message"]
