@@ -258,20 +258,26 @@ class CaseDecisions(AppealDecisions):
         self._serve(self.Resolved, S.ASSIGNED, "resolved", "after the case is assigned",
                     _member(Outcome, outcome, "resolved.outcome"), reply, served_at, meta)
 
-    def evaluate(self, *, rating: Rating, meta: Meta) -> None:
+    def evaluate(self, *, rating: Rating, meta: Meta, stage: Stage | None = None) -> None:
+        """The petitioner's rating of the decision of `stage` (default: the latest decided)."""
         rating = _member(Rating, rating, "evaluated.rating")
-        stage = self._decided_stage()
+        stage = _member(Stage, stage, "evaluated.stage") or self._decided_stage()
         if stage is None:
             raise RuleViolation(
                 "Satisfaction is evaluated after a written reply or decision has been served.",
                 "evaluated.after_decision",
             )
+        served = {Stage.RESOLUTION: self.resolved_at, Stage.REVIEW: self.reviewed_at,
+                  Stage.RECHECK: self.rechecked_at}[stage]
+        if served is None:
+            raise RuleViolation(f"The {stage} stage has no decision served to evaluate.",
+                                "evaluated.stage_decided")
         if stage in self.evaluated:
             raise RuleViolation(
                 f"The {stage} stage has been evaluated already: once per stage.",
                 "evaluated.once_per_stage",
             )
-        _on_or_after(meta.occurred_at, self.decided_at, "An evaluation",
+        _on_or_after(meta.occurred_at, served, "An evaluation",
                      f"the {stage} decision was served", "evaluated.order")
         self.trigger_event(self.Evaluated, stage=stage, rating=rating, meta=meta)
 

@@ -18,6 +18,7 @@ from caseflow.domain.values import (
     Petitioner,
     Rating,
     ReviewOutcome,
+    Stage,
     SupervisionLevel,
     VisitMode,
 )
@@ -153,6 +154,8 @@ class ReviewDecisionIn(DecisionIn):
 
 class EvaluationIn(Body):
     rating: Rating
+    stage: Stage | None = Field(None, description="The stage rated (resolution, review, "
+                                "recheck); defaults to the latest decided stage")
     evaluated_at: Time | None = _at("the petitioner evaluated; not before the decision")
     at_field = "evaluated_at"
 

@@ -204,3 +204,22 @@ def test_times_are_shown_in_one_form_whatever_offset_they_were_sent_with(
              resolved["payload"]["served_at"]]
     assert shown == ["2026-03-06T16:30:00+00:00"] * 4
     assert "2026-03-07" in resolved["summary"]  # a day a person reads: the local day
+
+
+def test_the_case_keeps_each_stages_decision_and_rating(views_client, world, http_container,
+                                                        later):
+    steps = Steps(views_client, world, http_container)
+    steps.accept("2026-03-05T09:00:00+08:00")
+    steps.assign("2026-03-05T10:00:00+08:00")
+    steps.resolve("2026-03-07T09:00:00+08:00")
+    steps.ok("review-requests", {"requested_at": "2026-03-10T09:00:00+08:00"}, "registrar")
+    steps.ok("review-decisions", {"outcome": "revised", "reply": "more",
+                                  "served_at": "2026-03-20T09:00:00+08:00"})
+    steps.ok("evaluations", {"rating": "satisfied"}, "registrar")  # the review, the latest
+    steps.ok("evaluations", {"rating": "dissatisfied", "stage": "resolution",
+                             "evaluated_at": "2026-03-21T09:00:00+08:00"}, "registrar")
+    row = views_client.get(f"/cases/{steps.id}", params={"min_position": steps.head()},
+                           headers=world.h("supervisor")).json()
+    assert {s: (v["outcome"], v["rating"]) for s, v in row["stages"].items()} == {
+        "resolution": ("supported", "dissatisfied"), "review": ("revised", "satisfied")}
+    assert row["stages"]["resolution"]["evaluated_at"] == "2026-03-21T01:00:00+00:00"
