@@ -8,6 +8,7 @@ of DESIGN §2 — live in `case_rules.py` and are mixed in.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from caseflow.domain.base import Entity, RemembersKeys
@@ -34,6 +35,20 @@ from caseflow.domain.values import (
 class Case(CaseDecisions, Entity):
     class Event(RemembersKeys, Entity.Event):
         meta: Meta
+        # A step of the lifecycle: closure may not predate it (see `last_step_at`). Visits
+        # (dated by day) and evaluations (allowed after closure) are not.
+        ordered = True
+
+        @property
+        def at(self) -> datetime:
+            """Business time: when this happened in the world (not when it was recorded)."""
+            return self.meta.occurred_at
+
+        def mutate(self, aggregate: Any) -> Any:
+            case = super().mutate(aggregate)
+            if self.ordered and (case.last_step_at is None or self.at > case.last_step_at):
+                case.last_step_at = self.at
+            return case
 
     class Received(Event, Entity.Created):
         # v2: an accusation may name the accused org and leader (personal data, 回避), and the
@@ -59,6 +74,10 @@ class Case(CaseDecisions, Entity):
         @staticmethod
         def upcast_v1_v2(state: dict) -> None:
             state.update(accused_org_id=None, accused_leader_id=None, query_code_hash=None)
+
+        @property
+        def at(self) -> datetime:
+            return self.received_at
 
         def apply(self, case: Case) -> None:
             case.status = S.REGISTERED
@@ -103,6 +122,7 @@ class Case(CaseDecisions, Entity):
         def apply(self, case: Case) -> None:
             case.status = S.ASSIGNED
             case.unit_id, case.leader_id = self.unit_id, self.leader_id
+            case.assigned_at = self.meta.occurred_at
 
     class Visited(Event):
         leader_id: UUID
@@ -111,6 +131,7 @@ class Case(CaseDecisions, Entity):
         location: str
         visitors: int
         resolved_on_site: bool
+        ordered = False
 
     class Extended(Event):
         days: int
@@ -125,6 +146,10 @@ class Case(CaseDecisions, Entity):
         reply: str
         served_at: datetime
 
+        @property
+        def at(self) -> datetime:
+            return self.served_at
+
         def apply(self, case: Case) -> None:
             case.status = S.RESOLVED
             case.decided_at = case.resolved_at = self.served_at
@@ -133,6 +158,7 @@ class Case(CaseDecisions, Entity):
     class Evaluated(Event):
         stage: Stage
         rating: Rating
+        ordered = False
 
         def apply(self, case: Case) -> None:
             case.evaluated.add(self.stage)
@@ -151,6 +177,10 @@ class Case(CaseDecisions, Entity):
         reply: str
         served_at: datetime
 
+        @property
+        def at(self) -> datetime:
+            return self.served_at
+
         def apply(self, case: Case) -> None:
             case.status = S.REVIEWED
             case.decided_at = case.reviewed_at = self.served_at
@@ -168,6 +198,10 @@ class Case(CaseDecisions, Entity):
         outcome: ReviewOutcome
         reply: str
         served_at: datetime
+
+        @property
+        def at(self) -> datetime:
+            return self.served_at
 
         def apply(self, case: Case) -> None:
             case.status = S.RECHECKED
@@ -218,6 +252,8 @@ class Case(CaseDecisions, Entity):
         self.forwarded_through: tuple[UUID, ...] = ()  # every body it was forwarded to
         self.accused_org_id: UUID | None = None
         self.accused_leader_id: UUID | None = None
+        self.assigned_at: datetime | None = None  # the latest assignment
+        self.last_step_at: datetime | None = None  # the latest step's business time
         # business times that start and stop the statutory clocks (see clock_facts)
         self.accepted_at: datetime | None = None
         self.resolved_at: datetime | None = None

@@ -11,9 +11,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from caseflow.domain.errors import InvalidInput, RuleViolation, WindowClosed
+from caseflow.domain.case_appeals import AppealDecisions
+from caseflow.domain.errors import InvalidInput, RuleViolation
 from caseflow.domain.guards import aware as _aware
 from caseflow.domain.guards import member as _member
+from caseflow.domain.guards import on_or_after as _on_or_after
 from caseflow.domain.policy import Policy
 from caseflow.domain.values import (
     Category,
@@ -24,7 +26,6 @@ from caseflow.domain.values import (
     Outcome,
     Petitioner,
     Rating,
-    ReviewOutcome,
     Stage,
     Status,
     SupervisionLevel,
@@ -47,7 +48,7 @@ AFTER_RESOLUTION = {
 
 
 
-class CaseDecisions:
+class CaseDecisions(AppealDecisions):
     """Command methods of `Case`; `self` is always a Case."""
 
 
@@ -88,7 +89,7 @@ class CaseDecisions:
             raise InvalidInput(
                 f"{len(representatives)} representatives cannot speak for a headcount of "
                 f"{headcount}.",
-                "received.representatives_headcount",
+                "received.representatives_headcount", "representatives",
             )
         if len(representatives) > policy.max_representatives:
             raise RuleViolation(
@@ -140,10 +141,12 @@ class CaseDecisions:
         self._require({S.REGISTERED, S.FORWARDED}, "screened",
                       "right after the petition is registered, and by the body it was "
                       "forwarded to")
-        self._not_before_receipt(meta.occurred_at)
-        if self.status is S.FORWARDED and meta.occurred_at < self.forwarded_at:
-            raise RuleViolation("A forwarded petition is screened on or after the day it was "
-                                "forwarded.", "screened.before_forward")
+        if self.status is S.FORWARDED:
+            _on_or_after(meta.occurred_at, self.forwarded_at, "Screening",
+                         "the petition was forwarded", "screened.order")
+        else:
+            _on_or_after(meta.occurred_at, self.received_at, "Screening",
+                         "the petition was received", "screened.order")
         decision = _member(Decision, decision, "screened.decision")
         category = _member(Category, category, "screened.category")
         route_channel = _member(LegalChannel, route_channel, "screened.route_channel")
@@ -206,7 +209,12 @@ class CaseDecisions:
                 "The accused leader cannot own the accusation against them (回避).",
                 "assigned.accused_leader",
             )
-        self._not_before_receipt(meta.occurred_at)
+        if self.assigned_at is None:
+            _on_or_after(meta.occurred_at, self.accepted_at, "Assignment",
+                         "the petition was accepted", "assigned.order")
+        else:
+            _on_or_after(meta.occurred_at, self.assigned_at, "A re-assignment",
+                         "the assignment it replaces", "assigned.order")
         self.trigger_event(
             self.Assigned,
             unit_id=unit_id,
@@ -241,9 +249,10 @@ class CaseDecisions:
         if isinstance(visited_on, datetime) or not isinstance(visited_on, date):
             raise InvalidInput("visited_on is a calendar date (YYYY-MM-DD).", "visited.visited_on")
         if visited_on < policy.local_date(self.received_at):
-            raise InvalidInput(
-                "A visit on a case cannot predate the petition's registration.",
-                "visited.before_receipt",
+            raise RuleViolation(
+                "A visit on a case cannot predate the petition's registration "
+                f"({policy.local_date(self.received_at).isoformat()}).",
+                "visited.order",
             )
         self.trigger_event(
             self.Visited,
@@ -260,6 +269,8 @@ class CaseDecisions:
         self, *, days: int, reason: str, approved_by: str, meta: Meta, policy: Policy
     ) -> None:
         self._require({S.ASSIGNED}, "extended", "while the case is assigned and unresolved")
+        _on_or_after(meta.occurred_at, self.assigned_at, "An extension's approval",
+                     "the case was assigned", "extended.order")
         if days < 1:
             raise InvalidInput("An extension is at least one day.", "extended.days")
         total = self.extension_days + days
@@ -279,42 +290,28 @@ class CaseDecisions:
         self._serve(self.Resolved, S.ASSIGNED, "resolved", "after the case is assigned",
                     _member(Outcome, outcome, "resolved.outcome"), reply, served_at, meta)
 
-    def evaluate(self, *, rating: Rating, meta: Meta) -> None:
+    def evaluate(self, *, rating: Rating, meta: Meta, stage: Stage | None = None) -> None:
+        """The petitioner's rating of the decision of `stage` (default: the latest decided)."""
         rating = _member(Rating, rating, "evaluated.rating")
-        stage = self._decided_stage()
+        stage = _member(Stage, stage, "evaluated.stage") or self._decided_stage()
         if stage is None:
             raise RuleViolation(
                 "Satisfaction is evaluated after a written reply or decision has been served.",
                 "evaluated.after_decision",
             )
+        served = {Stage.RESOLUTION: self.resolved_at, Stage.REVIEW: self.reviewed_at,
+                  Stage.RECHECK: self.rechecked_at}[stage]
+        if served is None:
+            raise RuleViolation(f"The {stage} stage has no decision served to evaluate.",
+                                "evaluated.stage_decided")
         if stage in self.evaluated:
             raise RuleViolation(
                 f"The {stage} stage has been evaluated already: once per stage.",
                 "evaluated.once_per_stage",
             )
+        _on_or_after(meta.occurred_at, served, "An evaluation",
+                     f"the {stage} decision was served", "evaluated.order")
         self.trigger_event(self.Evaluated, stage=stage, rating=rating, meta=meta)
-
-    def request_review(self, *, to_org_id: UUID, reason: str, meta: Meta, policy: Policy) -> None:
-        self._require({S.RESOLVED}, "review_requested", "after the written reply, once")
-        self._within_window(meta.occurred_at, policy.review_window_days, "review", policy)
-        self.trigger_event(self.ReviewRequested, to_org_id=to_org_id, reason=reason, meta=meta)
-
-    def review(
-        self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta
-    ) -> None:
-        self._serve(self.Reviewed, S.REVIEW_REQUESTED, "reviewed", "after a review request",
-                    _member(ReviewOutcome, outcome, "reviewed.outcome"), reply, served_at, meta)
-
-    def request_recheck(self, *, to_org_id: UUID, reason: str, meta: Meta, policy: Policy) -> None:
-        self._require({S.REVIEWED}, "recheck_requested", "after the review decision, once")
-        self._within_window(meta.occurred_at, policy.recheck_window_days, "re-check", policy)
-        self.trigger_event(self.RecheckRequested, to_org_id=to_org_id, reason=reason, meta=meta)
-
-    def recheck(
-        self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta
-    ) -> None:
-        self._serve(self.Rechecked, S.RECHECK_REQUESTED, "rechecked", "after a re-check request",
-                    _member(ReviewOutcome, outcome, "rechecked.outcome"), reply, served_at, meta)
 
     def supervise(
         self,
@@ -336,6 +333,13 @@ class CaseDecisions:
             )
         if due_at is not None:
             _aware(due_at, "due_at")
+        if cleared:
+            _on_or_after(meta.occurred_at, self.supervision_opened_at, "Clearing oversight",
+                         "it was opened", "supervised.order")
+        else:
+            _on_or_after(meta.occurred_at, self.supervision_cleared_at or self.received_at,
+                         "Opening oversight", "the petition was received (or oversight was "
+                         "last cleared)", "supervised.order")
         self.trigger_event(
             self.Supervised,
             level=level,
@@ -360,6 +364,8 @@ class CaseDecisions:
                 "screening, a decision whose request window lapsed or was waived, or the re-check.",
                 "closed.when",
             )
+        _on_or_after(meta.occurred_at, self.last_step_at, "Closure",
+                     "the last step it closes", "closed.order")
         self.trigger_event(self.Closed, reason=reason, waived=waived, meta=meta)
 
     # ----------------------------------------------------------------- helpers
@@ -369,19 +375,17 @@ class CaseDecisions:
         """A decision served on the petitioner in writing: resolution, review or re-check."""
         self._require({required}, name, when)
         _aware(served_at, "served_at")
-        self._not_before_receipt(served_at)
+        follows = {S.ASSIGNED: (self.assigned_at, "the case was assigned"),
+                   S.REVIEW_REQUESTED: (self.review_requested_at, "the review was requested"),
+                   S.RECHECK_REQUESTED: (self.recheck_requested_at, "the re-check was requested")}
+        earlier, step = follows[required]
+        _on_or_after(served_at, earlier, "A decision", step, f"{name}.order")
         self.trigger_event(event, outcome=outcome, reply=reply, served_at=served_at, meta=meta)
 
     def _require(self, allowed: set[Status], event: str, when: str) -> None:
         if self.status not in allowed:
             raise RuleViolation(
                 f"'{event}' is allowed {when}; this case is {self.status}.", f"{event}.when"
-            )
-
-    def _not_before_receipt(self, moment: datetime) -> None:
-        if moment < self.received_at:
-            raise InvalidInput(
-                "That time is before the petition was received.", "time.before_receipt"
             )
 
     def _not_to_the_accused(self, org_line: tuple[UUID, ...], rule: str) -> None:
@@ -395,26 +399,3 @@ class CaseDecisions:
     def _decided_stage(self) -> Stage | None:
         # The latest decision served; closure (销号) does not take away the petitioner's say on it.
         return self.decided_stage
-
-    def _within_window(self, at: datetime, days: int, what: str, policy: Policy) -> None:
-        assert self.decided_at is not None
-        last_day = policy.due(self.decided_at, days)
-        if policy.local_date(at) > last_day:
-            raise WindowClosed(
-                f"A {what} must be requested within {days} days of the decision being served "
-                f"(last day {last_day.isoformat()}); this request came on "
-                f"{policy.local_date(at).isoformat()}.",
-                f"{what.replace('-', '')}_requested.window",
-            )
-
-    def _window_lapsed_or_waived(
-        self, meta: Meta, waived: bool, days: int, what: str, policy: Policy
-    ) -> None:
-        assert self.decided_at is not None
-        last_day = policy.due(self.decided_at, days)
-        if not waived and policy.local_date(meta.occurred_at) <= last_day:
-            raise RuleViolation(
-                f"The petitioner may still request a {what} until {last_day.isoformat()}; "
-                "close after that, or record that the petitioner waived it.",
-                "closed.window_open",
-            )

@@ -21,4 +21,10 @@ class WindowClosed(DomainError):
 
 
 class InvalidInput(DomainError):
-    """A value that no rule could accept (e.g. zero visitors)."""
+    """A request that is malformed or invalid in itself (e.g. fewer people than petitioners
+    named), whatever the state of the case. `field` names the request field at fault (default:
+    the tail of the rule, e.g. "received.headcount" → "headcount")."""
+
+    def __init__(self, message: str, rule: str | None = None, field: str | None = None):
+        super().__init__(message, rule)
+        self.field = field or self.rule.rpartition(".")[2]

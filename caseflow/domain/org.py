@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from caseflow.domain.base import Entity, RemembersKeys
-from caseflow.domain.errors import InvalidInput
+from caseflow.domain.errors import InvalidInput, RuleViolation
 from caseflow.domain.guards import member
 from caseflow.domain.values import Meta, OrgLevel
 
@@ -32,10 +32,10 @@ class Org(Entity):
         cls, *, id: UUID, name: str, level: OrgLevel, parent: Org | None, meta: Meta
     ) -> Org:
         if not name.strip():
-            raise InvalidInput("An org needs a name.", rule="org.name_required")
+            raise InvalidInput("An org needs a name.", rule="org.name_required", field="name")
         level = member(OrgLevel, level, "org.level")
         if parent is not None and LEVEL_RANK[parent.level] >= LEVEL_RANK[level]:
-            raise InvalidInput(
+            raise RuleViolation(
                 f"A {level} org cannot sit below a {parent.level} org: "
                 "the parent must be a higher level.",
                 rule="org.parent_level",
@@ -70,7 +70,7 @@ class Leader(Entity):
     @classmethod
     def register(cls, *, id: UUID, name: str, title: str, org: Org, meta: Meta) -> Leader:
         if not name.strip():
-            raise InvalidInput("A leader needs a name.", rule="leader.name_required")
+            raise InvalidInput("A leader needs a name.", rule="leader.name_required", field="name")
         return cls._create(
             cls.Registered,
             id=id,

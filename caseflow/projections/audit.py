@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from caseflow.domain.policy import Policy
+from caseflow.domain.policy import DEFAULT_POLICY, Policy
 from caseflow.projections.base import Column, Projection, Rows, Table
-from caseflow.projections.source import LoggedEvent
+from caseflow.projections.source import LoggedEvent, in_utc
 from caseflow.projections.summaries import summary
 
 AUDIT = Table("audit", (
@@ -26,10 +26,14 @@ class Audit(Projection):
     name = "audit"
     tables = (AUDIT,)
 
-    schema_version = 2  # 2: summaries no longer quote free text (subject, reasons)
+    # 2: summaries no longer quote free text (subject, reasons); 3: summaries give local days,
+    # payload times are in UTC, and occurred_at is a decision's served_at (business time) also
+    # for events recorded before
+    schema_version = 3
 
     def __init__(self, policy: Policy | None = None):
         self.policy = policy
+        self.tz = (policy or DEFAULT_POLICY).tz
 
     def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
         insert = rows.insert
@@ -41,5 +45,5 @@ class Audit(Projection):
                 "event": e.name, "recorded_at": e.recorded_at, "occurred_at": e.occurred_at,
                 "actor_id": meta.actor_id, "actor_role": meta.actor_role,
                 "correlation_id": meta.correlation_id, "causation_id": meta.causation_id,
-                "summary": summary(e), "payload": e.data,
+                "summary": summary(e, self.tz), "payload": in_utc(e.data),
             })

@@ -59,6 +59,15 @@ CASE_ACCUSED = Table("case_accused", (
     Column("accused_leader_id", "uuid"),
 ), key=("case_id",))
 
+# Each stage's decision and the petitioner's rating of it, kept side by side (the case row's
+# `outcome` and `satisfaction` are the latest of them).
+CASE_STAGES = Table("case_stages", (
+    Column("case_id", "uuid"), Column("stage", "text"), Column("outcome", "text"),
+    Column("served_at", "timestamp"), Column("rating", "text"), Column("evaluated_at", "timestamp"),
+), key=("case_id", "stage"))
+_DECISIONS = {"case.resolved": "resolution", "case.reviewed": "review",
+              "case.rechecked": "recheck"}
+
 # status after each event that changes it (screening depends on the decision)
 _STATUS = {"case.assigned": "assigned", "case.resolved": "resolved",
            "case.review_requested": "review_requested", "case.reviewed": "reviewed",
@@ -80,8 +89,10 @@ def _v(value: Any) -> Any:
 
 class CaseStatus(Projection):
     name = "case_status"
-    tables = (CASE_STATUS, CASE_ACCUSED)
-    schema_version = 2  # 2: forwarded cases (forwarded_to_org_id, the receiving body's clock)
+    tables = (CASE_STATUS, CASE_ACCUSED, CASE_STAGES)
+    # 2: forwarded cases (forwarded_to_org_id, the receiving body's clock), case_accused and
+    # case_stages (new tables and columns: added on an older store, a rebuild fills them)
+    schema_version = 2
     interests = frozenset(n for n in (
         "case.received", "case.screened", "case.assigned", "case.visited", "case.extended",
         "case.resolved", "case.evaluated", "case.review_requested", "case.reviewed",
@@ -108,6 +119,8 @@ class CaseStatus(Projection):
     def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
         rows.preload("case_status", {(e.aggregate_id,) for e in events
                                      if e.name != "case.received"})
+        rows.preload("case_stages", {(e.aggregate_id, _v(e.data["stage"])) for e in events
+                                     if e.name == "case.evaluated"})
         for e in events:
             if e.name == "case.received":
                 row = self.received(e)
@@ -125,6 +138,20 @@ class CaseStatus(Projection):
             row["version"], row["position"] = e.version, e.position
             self.derive(row, e.name)
             rows.put("case_status", row)
+            if e.name in _DECISIONS or e.name == "case.evaluated":
+                self.stage(e, rows)
+
+    def stage(self, e: LoggedEvent, rows: Rows) -> None:
+        d = e.data
+        if e.name in _DECISIONS:
+            rows.put("case_stages", {"case_id": e.aggregate_id, "stage": _DECISIONS[e.name],
+                                     "outcome": _v(d["outcome"]), "served_at": d["served_at"],
+                                     "rating": None, "evaluated_at": None})
+            return
+        stage = rows.get("case_stages", (e.aggregate_id, _v(d["stage"])))
+        if stage is not None:  # a stage is rated only after its decision (Case.evaluate)
+            stage["rating"], stage["evaluated_at"] = _v(d["rating"]), e.occurred_at
+            rows.put("case_stages", stage)
 
     # ---------------------------------------------------------------- the fold
 

@@ -32,6 +32,9 @@ _PATTERNS = (
     (YEAR, re.compile(r"^(\d{4})()$")),
 )
 KEY_FORMATS = "2026-W09 (ISO week), 2026-03 (month), 2026-Q1, 2026-H1 or 2026"
+# The years a period may lie in: those of the times the API takes (infra/http/types.py). Far
+# enough from the calendar's ends that a period's neighbours (`next`) can always be computed.
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +87,20 @@ def keys_of(day: date) -> tuple[str, str, str, str, str]:
 
 def period_of(kind: str, day: date) -> Period:
     """The `kind` period containing local day `day`."""
-    return parse(key_of(kind, day))
+    return _period(key_of(kind, day))
+
+
+def parse(key: str) -> Period:
+    """A period from its key; ValueError with the accepted formats if the key is not one, or
+    if it lies outside the years MIN_YEAR to MAX_YEAR."""
+    found = _period(key)
+    if not MIN_YEAR <= found.start.year <= MAX_YEAR:
+        raise ValueError(f"{key!r}: a period lies in the years {MIN_YEAR} to {MAX_YEAR}.")
+    return found
 
 
 @lru_cache(maxsize=4096)
-def parse(key: str) -> Period:
-    """A period from its key; ValueError with the accepted formats if the key is not one."""
+def _period(key: str) -> Period:
     text = key.strip().upper()
     for kind, pattern in _PATTERNS:
         m = pattern.match(text)
@@ -98,7 +109,7 @@ def parse(key: str) -> Period:
         year, n = int(m.group(1)), int(m.group(2) or 0)
         try:
             start, end = _bounds(kind, year, n)
-        except ValueError:
+        except (ValueError, OverflowError):
             break
         return Period(kind, key_of(kind, start), start, end)
     raise ValueError(f"{key!r} is not a period; use {KEY_FORMATS}.")

@@ -6,7 +6,7 @@ import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID, uuid5
 
@@ -51,8 +51,10 @@ class LoggedEvent:
 
     @property
     def occurred_at(self) -> datetime:
-        """Business time: when it happened in the world (received_at for a registration)."""
-        return self.data.get("received_at") or self.meta.occurred_at
+        """Business time: when it happened in the world (received_at for a registration,
+        served_at for a decision served in writing, as `Case.Event.at` says)."""
+        d = self.data
+        return d.get("received_at") or d.get("served_at") or self.meta.occurred_at
 
     def _fields(self) -> tuple[Any, ...]:
         return (self.position, self.id, self.aggregate_id, self.version, self.name,
@@ -68,6 +70,12 @@ class LoggedEvent:
     def __repr__(self) -> str:
         return (f"LoggedEvent(position={self.position}, name={self.name!r}, "
                 f"aggregate_id={self.aggregate_id}, version={self.version})")
+
+
+def in_utc(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with every time in UTC: the one form times are shown in (RFC 3339, +00:00),
+    whatever offset they were sent with."""
+    return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 class EventSource(Protocol):

@@ -6,6 +6,7 @@ free text (subject, reasons, replies): those stay in the payload, shown as the r
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from caseflow.projections.source import LoggedEvent
@@ -72,12 +73,15 @@ _SUMMARIES: dict[str, Callable[[dict], str]] = {
 }
 
 
-def summary(event: LoggedEvent) -> str:
-    """A one-line description; unknown events fall back to their name."""
+def summary(event: LoggedEvent, tz: tzinfo = UTC) -> str:
+    """A one-line description; unknown events fall back to their name. Days are local days in
+    `tz` (the deployment's zone), whatever offset a time was sent with."""
     describe = _SUMMARIES.get(event.name)
     if describe is None:
         return event.name
+    local = {k: v.astimezone(tz) if isinstance(v, datetime) else v
+             for k, v in event.data.items()}
     try:
-        return describe(event.data)
+        return describe(local)
     except (KeyError, TypeError, AttributeError):
         return event.name  # an older or newer shape of the event: the payload still has it all

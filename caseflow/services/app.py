@@ -3,12 +3,13 @@ save (run by `CommandExecution`), answering with the case version and global pos
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from caseflow.domain.case import Case
-from caseflow.domain.errors import InvalidInput
+from caseflow.domain.errors import RuleViolation
 from caseflow.domain.org import Leader, Org
 from caseflow.domain.values import Meta, OrgLevel
 from caseflow.services.execution import (
@@ -71,6 +72,7 @@ class CaseflowApp(CommandExecution):
             self._peek(Leader, fields["accused_leader_id"])
         self._not_future(fields.get("received_at"), "received_at")
         fields.setdefault("registered_by", ctx.actor.id)
+        ctx = replace(ctx, occurred_at=fields.get("received_at"))
         return self._create(
             ctx, lambda id, meta: Case.receive(id=id, meta=meta, policy=self.policy, **fields)
         )
@@ -104,7 +106,7 @@ class CaseflowApp(CommandExecution):
         if isinstance(visited_on, date) and visited_on > self.policy.local_date(
             self.clock() + FUTURE_SKEW
         ):
-            raise InvalidInput(
+            raise RuleViolation(
                 "visited_on is in the future: record visits that took place.", "time.future"
             )
         return self._update(
@@ -117,7 +119,7 @@ class CaseflowApp(CommandExecution):
         )
 
     def resolve(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
-        self._not_future(fields.get("served_at"), "served_at")
+        ctx = self._served(ctx, fields)
         return self._update(ctx, Case, case_id, lambda c, meta: c.resolve(meta=meta, **fields))
 
     def evaluate(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
@@ -130,13 +132,14 @@ class CaseflowApp(CommandExecution):
             self._peek(Org, to_org_id)
 
         def decide(case: Case, meta: Meta) -> None:
-            target = to_org_id or self._superior_of(case.unit_id or case.receiving_org_id)
-            case.request_review(to_org_id=target, reason=reason, meta=meta, policy=self.policy)
+            above = self._ancestors(case.unit_id or case.receiving_org_id)
+            case.request_review(to_org_id=to_org_id, above=above, reason=reason, meta=meta,
+                                policy=self.policy)
 
         return self._update(ctx, Case, case_id, decide)
 
     def review(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
-        self._not_future(fields.get("served_at"), "served_at")
+        ctx = self._served(ctx, fields)
         return self._update(ctx, Case, case_id, lambda c, meta: c.review(meta=meta, **fields))
 
     def request_recheck(
@@ -146,13 +149,14 @@ class CaseflowApp(CommandExecution):
             self._peek(Org, to_org_id)
 
         def decide(case: Case, meta: Meta) -> None:
-            target = to_org_id or self._superior_of(self._review_org(case))
-            case.request_recheck(to_org_id=target, reason=reason, meta=meta, policy=self.policy)
+            above = self._ancestors(case.review_org_id) if case.review_org_id else ()
+            case.request_recheck(to_org_id=to_org_id, above=above, reason=reason, meta=meta,
+                                 policy=self.policy)
 
         return self._update(ctx, Case, case_id, decide)
 
     def recheck(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
-        self._not_future(fields.get("served_at"), "served_at")
+        ctx = self._served(ctx, fields)
         return self._update(ctx, Case, case_id, lambda c, meta: c.recheck(meta=meta, **fields))
 
     def supervise(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
@@ -192,16 +196,6 @@ class CaseflowApp(CommandExecution):
                 return tuple(line)
             current = self._peek(Org, current.parent_id)
 
-    def _superior_of(self, org_id: UUID | None) -> UUID:
-        org = self._peek(Org, org_id) if org_id else None
-        if org is None or org.parent_id is None:
-            raise InvalidInput(
-                "The superior body could not be found: give to_org_id explicitly.",
-                "review.superior",
-            )
-        return org.parent_id
-
-    def _review_org(self, case: Case) -> UUID:
-        if case.review_org_id is None:
-            raise InvalidInput("The case has no review request.", "recheck.review_org")
-        return case.review_org_id
+    def _ancestors(self, org_id: UUID) -> tuple[UUID, ...]:
+        """The orgs above `org_id`, nearest first."""
+        return self.org_line(org_id)[1:]

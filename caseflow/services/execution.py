@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -18,7 +18,7 @@ from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import Environment
 
 from caseflow.domain.base import Entity
-from caseflow.domain.errors import InvalidInput
+from caseflow.domain.errors import InvalidInput, RuleViolation
 from caseflow.domain.guards import aware
 from caseflow.domain.org import Leader, Org
 from caseflow.domain.policy import DEFAULT_POLICY, Policy
@@ -137,9 +137,17 @@ class CommandExecution(Application):
             return
         aware(moment, field)
         if moment > self.clock() + FUTURE_SKEW:
-            raise InvalidInput(
+            raise RuleViolation(
                 f"{field} is in the future: record what has happened.", "time.future"
             )
+
+    def _served(self, ctx: Context, fields: dict[str, Any]) -> Context:
+        """A decision served in writing happened when it was served: that is its business time
+        (`served_at`, default the context's business time or now)."""
+        served_at = fields.get("served_at") or ctx.occurred_at or self.clock()
+        self._not_future(served_at, "served_at")
+        fields["served_at"] = served_at
+        return replace(ctx, occurred_at=served_at)
 
     def _peek(self, cls: type[A], id: UUID | None) -> A:
         """A read-only look at another aggregate (no defensive copy: it is not changed)."""

@@ -87,11 +87,9 @@ class Fixture:
                                to_org_id=None, reason="", route_channel=None, notified_at=None),
             lambda: app.assign(ctx, case, unit_id=w.county, leader_id=w.leader,
                                handler_id="handler-1", instructions=""),
-            lambda: app.resolve(ctx, case, outcome=Outcome.EXPLAINED, reply="Explained",
-                                served_at=self.now),
+            lambda: app.resolve(ctx, case, outcome=Outcome.EXPLAINED, reply="Explained"),
             lambda: app.request_review(ctx, case, reason="Disagree"),
-            lambda: app.review(ctx, case, outcome=ReviewOutcome.UPHELD, reply="Upheld",
-                               served_at=self.now),
+            lambda: app.review(ctx, case, outcome=ReviewOutcome.UPHELD, reply="Upheld"),
             lambda: app.request_recheck(ctx, case, reason="Still disagree"),
         ]
         order = ["registered", "accepted", "assigned", "resolved", "review_requested",

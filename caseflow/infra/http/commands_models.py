@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +18,7 @@ from caseflow.domain.values import (
     Petitioner,
     Rating,
     ReviewOutcome,
+    Stage,
     SupervisionLevel,
     VisitMode,
 )
@@ -25,10 +27,24 @@ from caseflow.infra.http.types import Day, Line, Name, Text, Time
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # The field holding the business time of what the command records (the event's
+    # `occurred_at`); it goes to the command's context, not to its keyword arguments.
+    at_field: ClassVar[str | None] = None
 
     def fields(self) -> dict[str, Any]:
         """Keyword arguments for the service command."""
-        return {name: getattr(self, name) for name in type(self).model_fields}
+        return {name: getattr(self, name) for name in type(self).model_fields
+                if name != self.at_field}
+
+    def occurred_at(self) -> datetime | None:
+        """The business time sent, if any (the service defaults it to now)."""
+        return getattr(self, self.at_field) if self.at_field else None
+
+
+def _at(what: str) -> Any:
+    return Field(None, description=f"When {what} (business time, RFC 3339 with an offset); "
+                                   "defaults to now. Never in the future, never before the "
+                                   "step it follows.")
 
 
 class CommandOut(BaseModel):
@@ -97,6 +113,8 @@ class ScreeningIn(Body):
     reason: Text = ""
     route_channel: LegalChannel | None = Field(None, description="For decision `route`")
     notified_at: Time | None = Field(None, description="When the petitioner was told")
+    decided_at: Time | None = _at("the screening decision was made; not before receipt")
+    at_field = "decided_at"
 
 
 class AssignmentIn(Body):
@@ -104,6 +122,8 @@ class AssignmentIn(Body):
     leader_id: UUID
     handler_id: Line | None = None
     instructions: Text = ""
+    assigned_at: Time | None = _at("the case was assigned; not before acceptance")
+    at_field = "assigned_at"
 
 
 class VisitIn(Body):
@@ -119,6 +139,8 @@ class ExtensionIn(Body):
     days: int = Field(ge=1, le=3650)
     reason: Text
     approved_by: Name
+    approved_at: Time | None = _at("the extension was approved; not before assignment")
+    at_field = "approved_at"
 
 
 class DecisionIn(Body):
@@ -138,13 +160,20 @@ class ReviewDecisionIn(DecisionIn):
 
 class EvaluationIn(Body):
     rating: Rating
+    stage: Stage | None = Field(None, description="The stage rated (resolution, review, "
+                                "recheck); defaults to the latest decided stage")
+    evaluated_at: Time | None = _at("the petitioner evaluated; not before the decision")
+    at_field = "evaluated_at"
 
 
 class RequestIn(Body):
     """A petitioner's request for review (复查) or re-check (复核)."""
 
-    to_org_id: UUID | None = Field(None, description="Defaults to the superior body")
+    to_org_id: UUID | None = Field(None, description="A body above the one that decided "
+                                   "(an ancestor in the org tree); defaults to its parent")
     reason: Text = ""
+    requested_at: Time | None = _at("the petitioner asked; judged against the 30-day window")
+    at_field = "requested_at"
 
 
 class SupervisionIn(Body):
@@ -152,8 +181,12 @@ class SupervisionIn(Body):
     instruction: Text = ""
     due_at: Time | None = Field(None, description="Required when opening")
     cleared: bool = Field(False, description="True clears the open supervision")
+    decided_at: Time | None = _at("oversight was opened or cleared")
+    at_field = "decided_at"
 
 
 class ClosureIn(Body):
     reason: Text
     waived: bool = Field(False, description="The petitioner waived the open request window")
+    closed_at: Time | None = _at("the case was closed; not before the last step it closes")
+    at_field = "closed_at"

@@ -41,7 +41,8 @@ COMMAND_HEADERS = [
      "description": "Recorded as the event's correlation id (1-200 visible ASCII characters)",
      "schema": {"type": "string", "maxLength": 200}},
 ]
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,15})"?\s*$')
+_ETAG = re.compile(r'^\s*(W/)?"?(\d{1,15})"?\s*$')
+CREATES = frozenset({Action.RECEIVE, Action.REGISTER_ORG, Action.REGISTER_LEADER})
 _TOKENISH = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, as HTTP header tokens go
 
 
@@ -100,13 +101,25 @@ def document_security(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _if_match(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
+def _if_match(value: str | None, create: bool) -> int | None:
+    if value is None:
+        return None
+    if create:
+        # RFC 9110 §13.1.1: a new record has no current version, so no tag (nor "*") matches.
+        raise Problem(412, "precondition-failed", "Precondition failed",
+                      "If-Match cannot hold for a record that does not exist yet: send it only "
+                      "with commands on an existing case.")
+    if value.strip() == "*":
         return None
     m = _ETAG.match(value) if len(value) <= 100 else None
     if not m:
         raise invalid("header.If-Match", 'expected the version, e.g. If-Match: "3"')
-    return int(m.group(1))
+    if m.group(1):
+        # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
+        raise Problem(412, "precondition-failed", "Precondition failed",
+                      f"A weak tag ({value.strip()[:30]}) never matches If-Match: send the "
+                      'version as a strong tag, e.g. If-Match: "3".')
+    return int(m.group(2))
 
 
 def _token_header(name: str, value: str | None) -> str | None:
@@ -119,10 +132,10 @@ class Command:
     """Everything a command endpoint needs besides its body: who, the adapters, the headers."""
 
     def __init__(self, request: Request, who: Principal, if_match: str | None,
-                 idempotency_key: str | None, request_id: str | None):
+                 idempotency_key: str | None, request_id: str | None, create: bool = False):
         self.request, self.who, self.api = request, who, api_of(request)
         self.app = self.api.app
-        self.expected_version = _if_match(if_match)
+        self.expected_version = _if_match(if_match, create)
         self.key = _token_header("Idempotency-Key", idempotency_key)
         self.request_id = _token_header("X-Request-Id", request_id) or uuid4().hex
 
@@ -148,9 +161,11 @@ class Command:
                 if check is not None:
                     check(case)
 
+        occurred_at = body.occurred_at() if hasattr(body, "occurred_at") else None
         return Context(actor=self.who.actor, correlation_id=self.request_id,
                        idempotency_key=self.key, request_hash=request_hash,
-                       expected_version=self.expected_version, authorize=authorize)
+                       expected_version=self.expected_version, occurred_at=occurred_at,
+                       authorize=authorize)
 
     def respond(self, result: CommandResult, status: int = 200,
                 location: str | None = None) -> Response:
@@ -173,7 +188,7 @@ def command(action: Action) -> Callable[..., Any]:
         authz.require(who.actor, action)
         h = request.headers
         return Command(request, who, h.get("if-match"), h.get("idempotency-key"),
-                       h.get("x-request-id"))
+                       h.get("x-request-id"), create=action in CREATES)
 
     build.__name__ = f"command_{action.name.lower()}"
     return build

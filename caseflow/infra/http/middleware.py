@@ -42,7 +42,8 @@ class RequestGuard:
             return await self._too_large(scope, receive, send)
         has_body = (length or 0) > 0 or chunked
         content_type = headers.get(b"content-type", b"").decode("latin-1")
-        if has_body and content_type and not _is_json(content_type):
+        if has_body and not _is_json(content_type):
+            # A body without a content type is not taken as JSON either: say what to send.
             return await self._reject(
                 scope, receive, send, 415, "unsupported-media-type", "Unsupported media type",
                 f"Send JSON (Content-Type: application/json), not {content_type[:100]!r}.")

@@ -66,11 +66,6 @@ def invalid(field: str, message: str) -> Problem:
                    errors=[{"field": field, "message": message}])
 
 
-def _field_of(rule: str) -> str:
-    # Domain rules read "<event>.<field>" (e.g. "received.headcount"): the field is the tail.
-    return "body." + rule.rpartition(".")[2]
-
-
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
@@ -91,6 +86,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, e: RequestValidationError) -> Response:
+        if any(err.get("type") == "json_invalid" for err in e.errors()):
+            # Not JSON at all: a malformed request (400), not a JSON value that fails the schema.
+            return problem_response(400, "malformed-json", "Malformed JSON",
+                                    "The request body is not valid JSON.",
+                                    instance=request.url.path)
         errors = [{"field": _location(err.get("loc", ())), "message": _safe(err.get("msg", ""))}
                   for err in e.errors()]
         detail = "; ".join(f"{x['field']}: {x['message']}" for x in errors[:5]) or "invalid input"
@@ -141,7 +141,7 @@ def install(app: FastAPI) -> None:
         if isinstance(e, InvalidInput):
             return problem_response(
                 422, "invalid-input", "Invalid input", str(e), instance=request.url.path,
-                rule=e.rule, errors=[{"field": _field_of(e.rule), "message": str(e)}])
+                rule=e.rule, errors=[{"field": f"body.{e.field}", "message": str(e)}])
         return problem_response(409, "rule-violation", "Not allowed by the rules", str(e),
                                 instance=request.url.path, rule=e.rule)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
@@ -191,10 +191,15 @@ def history(
     who: Reader,
     as_of: Annotated[str | None, Query(
         max_length=64,
-        description="A version (`3`) or a recorded time (`2026-03-02T10:00:00+08:00`)"
+        description="A version (`3`) or a time (`2026-03-02T10:00:00+08:00`), recorded or "
+                    "business as `by` says"
     )] = None,
     after_position: Annotated[Position, Query(description="`next` of the last page")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Events per page")] = 500,
+    by: Annotated[Literal["recorded", "business"], Query(
+        description="`recorded`: as the office knew it then; `business`: as it stood in the "
+                    "world then (back-dated entries counted at their business time)")
+    ] = "recorded",
     min_position: MinPosition = None,
 ) -> Response:
     api = api_of(request)
@@ -202,7 +207,7 @@ def history(
     _check_case(api, who, case_id)
     wait_for_views(api, min_position, "audit")
     try:
-        state = api.views.as_of(case_id, at=at, version=version)
+        state = api.views.as_of(case_id, at=at, version=version, by=by)
     except LookupError:
         raise Problem(404, "not-found", "Not found",
                       f"Case {case_id} had no events {'at' if at else 'up to'} {as_of}.") from None

@@ -93,7 +93,7 @@ def _answer(call) -> Any:  # noqa: ANN001
     try:
         return call()
     except InvalidInput as e:
-        raise invalid("query." + e.rule.rpartition(".")[2], str(e)) from None
+        raise invalid(f"query.{e.field}", str(e)) from None
 
 
 @router.get("/leaders/{leader_id}/statistics", response_model=LeaderStatistics,

@@ -199,8 +199,10 @@ class Views:
         return self.queries.org_subtree(org_id)
 
     def as_of(self, case_id: UUID, at: datetime | None = None,
-              version: int | None = None) -> dict[str, Any]:
-        """The case as it stood at recorded time `at` or at `version`, from the log."""
+              version: int | None = None, by: str = "recorded") -> dict[str, Any]:
+        """The case as it stood at `at` (a recorded or, `by="business"`, a business time) or
+        at `version`, from the log."""
         if self._case_events is None:
             raise LookupError("time travel needs the event store")
-        return case_as_of(self._case_events(case_id), self.policy, at=at, version=version)
+        return case_as_of(self._case_events(case_id), self.policy, at=at, version=version,
+                          by=by)

@@ -128,7 +128,7 @@ def _check(sort: str, scope: str, limit: int, offset: int) -> None:
         raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}.", "statistics.scope")
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise InvalidInput(f"limit must be 1..{MAX_LIMIT} and offset at least 0.",
-                           "statistics.paging")
+                           "statistics.paging", "limit")
 
 
 def _org(reader: Reader, r: tuple) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def _check_list_args(sort: str, compliance: str | None, limit: int, offset: int)
                            f"{', '.join(COMPLIANCE_STATUSES)}.", "statistics.compliance")
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise InvalidInput(f"limit must be 1..{MAX_LIMIT} and offset at least 0.",
-                           "statistics.paging")
+                           "statistics.paging", "limit")
 
 
 def _items(reader: Reader, rows: list[tuple], p: periods.Period, today: date,

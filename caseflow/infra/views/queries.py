@@ -13,7 +13,7 @@ from caseflow.domain.policy import Policy
 from caseflow.infra.views.dialect import Dialect
 from caseflow.infra.views.unit import TablePlan
 from caseflow.projections.audit import AUDIT
-from caseflow.projections.case_status import CASE_STATUS, clock_facts
+from caseflow.projections.case_status import CASE_STAGES, CASE_STATUS, clock_facts
 from caseflow.projections.directory import LEADERS, ORGS
 from caseflow.projections.queries import AuditQuery, CaseQuery, Page, clamp_limit
 
@@ -46,6 +46,7 @@ class ViewQueries:
     def __init__(self, dialect: Dialect, reading: Any, policy: Policy):
         self.d, self.reading, self.policy = dialect, reading, policy
         self.cases_plan = TablePlan(CASE_STATUS, "case_status", dialect)
+        self.stages_plan = TablePlan(CASE_STAGES, "case_stages", dialect)
         self.audit_plan = TablePlan(AUDIT, "audit", dialect)
         self.orgs_plan = TablePlan(ORGS, "orgs", dialect)
         self.leaders_plan = TablePlan(LEADERS, "leaders", dialect)
@@ -174,6 +175,11 @@ class ViewQueries:
             return None
         row = self._case_item(self.cases_plan.decode(records[0]), self.policy.local_date(now))
         row["clocks"] = [asdict(c) for c in case_clocks(clock_facts(row), now, self.policy)]
+        stages = self._fetch(f"SELECT {', '.join(self.stages_plan.columns)} FROM case_stages "
+                             "WHERE case_id = ?", [self._value("uuid", case_id)])
+        row["stages"] = {s["stage"]: {k: s[k] for k in ("outcome", "served_at", "rating",
+                                                         "evaluated_at")}
+                         for s in map(self.stages_plan.decode, stages)}
         return row
 
     # --------------------------------------------------------------------- audit

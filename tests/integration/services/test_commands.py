@@ -71,7 +71,7 @@ def test_an_org_id_is_not_a_case(story: Story) -> None:
 
 
 def test_a_petition_received_in_the_future_is_refused(story: Story) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(RuleViolation) as caught:
         story.receive(received_at=story.clock.now + timedelta(hours=1))
     assert caught.value.rule == "time.future"
 
@@ -83,7 +83,7 @@ def test_a_naive_received_at_is_refused_not_crashed(story: Story) -> None:
 
 def test_a_business_time_in_the_future_is_refused(story: Story) -> None:
     case = story.receive().id
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(RuleViolation) as caught:
         story.screen(case, ctx=story.ctx(occurred_at=story.clock.now + timedelta(days=1)))
     assert caught.value.rule == "time.future"
 

@@ -22,6 +22,7 @@ from caseflow.projections.leader_stats import LeaderStats
 from tests.backends import FrozenClock
 
 from . import scenario
+from .http_entry import HttpEntry
 
 TODAY = date(2026, 7, 15)  # "today" for compliance: mid-July, in H2 and Q3
 
@@ -77,16 +78,20 @@ def _store(settings: Settings) -> SqlViewStore:
     return sqlite_store(settings.data_dir)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=[
+    (backend, entry) for backend in ("sqlite", "postgres")
+    for entry in ("live", "backlog", "backlog_http")], ids="-".join)
 def scripted(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[StatsViews]:
-    """The scripted history, projected one event per batch, built once per backend for the
-    read-only tests of a module (`views.ids` names its orgs, leaders and cases)."""
+    """The scripted history, projected one event per batch, built once per backend and way of
+    entry (live; or the backlog entered after the fact, through the service layer or over HTTP)
+    for the read-only tests of a module (`views.ids` names its orgs, leaders and cases)."""
     import psycopg
     from psycopg import sql
 
+    backend, entry = request.param
     data_dir = tmp_path_factory.mktemp("stats")
     url = dbname = None
-    if request.param == "postgres":
+    if backend == "postgres":
         server = request.getfixturevalue("postgres_url")
         dbname = f"caseflow_stats_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
@@ -97,7 +102,14 @@ def scripted(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Stats
     store = _store(container.settings)
     try:
         views = StatsViews(container, store)
-        views.ids = scenario.run(container.app, clock)
+        if entry == "backlog_http":
+            over_http = HttpEntry(container)
+            try:
+                views.ids = scenario.run(over_http, clock, backlog=True)  # type: ignore[arg-type]
+            finally:
+                over_http.close()
+        else:
+            views.ids = scenario.run(container.app, clock, backlog=entry == "backlog")
         views.catch_up(batch_size=1)
         yield views
     finally:

@@ -38,11 +38,15 @@ All times are Shanghai wall-clock time (the deployment zone) unless marked UTC.
     2026-06-16 10:00  F resolved (served 06-16; due 04-16 + 60 = 06-15: late by one day);
                       F evaluated: satisfied
     2026-06-30 10:00  LC return visit on F (on 06-30, 4 visitors)
+
+`run(..., backlog=True)` enters the same history after the fact, as an office typing up its
+paper register: the clock stands at 2026-07-15 throughout and every command carries the
+business time above. Every view must come out the same as when it was entered live.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import UUID
 
@@ -60,6 +64,7 @@ from caseflow.services.app import Actor, CaseflowApp, Context
 
 SHANGHAI = timezone(timedelta(hours=8))
 CTX = Context(actor=Actor("clerk-001", "registrar"))
+ENTERED = datetime(2026, 7, 15, 10, 0, tzinfo=SHANGHAI)  # when the backlog is typed up
 
 
 def local(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> datetime:
@@ -74,60 +79,67 @@ class Ids:
 
 
 class Script:
-    def __init__(self, app: CaseflowApp, clock) -> None:
-        self.app, self.clock = app, clock
+    def __init__(self, app: CaseflowApp, clock, backlog: bool = False) -> None:
+        self.app, self.clock, self.backlog = app, clock, backlog
+        self.when = clock.now
         self.orgs: dict[str, UUID] = {}
         self.leaders: dict[str, UUID] = {}
         self.cases: dict[str, UUID] = {}
 
     def at(self, moment: datetime) -> Script:
-        self.clock.now = moment
+        """Live: the clock moves to `moment`. Backlog: `moment` is the business time sent."""
+        self.when = moment
+        self.clock.now = ENTERED if self.backlog else moment
         return self
+
+    def ctx(self) -> Context:
+        return replace(CTX, occurred_at=self.when) if self.backlog else CTX
 
     def org(self, key: str, level: OrgLevel, parent: str | None = None) -> None:
         self.orgs[key] = self.app.register_org(
-            CTX, name=f"Test {level} office {key}", level=level,
+            self.ctx(), name=f"Test {level} office {key}", level=level,
             parent_id=self.orgs[parent] if parent else None).id
 
     def leader(self, key: str, org: str) -> None:
         self.leaders[key] = self.app.register_leader(
-            CTX, name=f"Leader {key}", title="Secretary", org_id=self.orgs[org]).id
+            self.ctx(), name=f"Leader {key}", title="Secretary", org_id=self.orgs[org]).id
 
     def receive(self, key: str, org: str, received_at: datetime | None = None,
                 prior: str | None = None) -> None:
         self.cases[key] = self.app.receive(
-            CTX, channel=Channel.VISIT, received_at=received_at or self.clock.now,
+            self.ctx(), channel=Channel.VISIT, received_at=received_at or self.when,
             receiving_org_id=self.orgs[org],
             petitioners=(Petitioner(name=f"Petitioner {key} (synthetic)"),), headcount=1,
             representatives=(), subject=f"Wage arrears {key}", request="Pay the wages owed",
             region="Test County", prior_case_id=self.cases[prior] if prior else None).id
 
     def screen(self, key: str, decision: Decision = Decision.ACCEPT) -> None:
-        self.app.screen(CTX, self.cases[key], decision=decision, category=Category.APPEAL,
+        self.app.screen(self.ctx(), self.cases[key], decision=decision, category=Category.APPEAL,
                         to_org_id=None, reason="Outside the office's remit",
                         route_channel=None, notified_at=None)
 
     def assign(self, key: str, unit: str, leader: str, handler: str = "handler-1") -> None:
-        self.app.assign(CTX, self.cases[key], unit_id=self.orgs[unit],
+        self.app.assign(self.ctx(), self.cases[key], unit_id=self.orgs[unit],
                         leader_id=self.leaders[leader], handler_id=handler, instructions="")
 
     def visit(self, key: str, leader: str, mode: VisitMode, on: date, visitors: int,
               on_site: bool = False) -> None:
-        self.app.visit(CTX, self.cases[key], leader_id=self.leaders[leader], mode=mode,
+        self.app.visit(self.ctx(), self.cases[key], leader_id=self.leaders[leader], mode=mode,
                        visited_on=on, location="Reception hall", visitors=visitors,
                        resolved_on_site=on_site)
 
     def resolve(self, key: str, served_at: datetime | None = None) -> None:
-        self.app.resolve(CTX, self.cases[key], outcome=Outcome.SUPPORTED, reply="Wages paid",
-                         served_at=served_at or self.clock.now)
+        self.app.resolve(self.ctx(), self.cases[key], outcome=Outcome.SUPPORTED,
+                         reply="Wages paid", served_at=served_at or self.when)
 
     def evaluate(self, key: str, rating: Rating) -> None:
-        self.app.evaluate(CTX, self.cases[key], rating=rating)
+        self.app.evaluate(self.ctx(), self.cases[key], rating=rating)
 
 
-def run(app: CaseflowApp, clock) -> Ids:
-    """Drive the history above through `app`; returns the ids by their letters."""
-    s = Script(app, clock)
+def run(app: CaseflowApp, clock, backlog: bool = False) -> Ids:
+    """Drive the history above through `app` (live, or entered after the fact); returns the
+    ids by their letters."""
+    s = Script(app, clock, backlog)
     s.at(local(2025, 12, 29))
     s.org("P", OrgLevel.PROVINCE)
     s.org("C", OrgLevel.CITY, "P")
@@ -159,12 +171,12 @@ def run(app: CaseflowApp, clock) -> Ids:
     s.at(local(2026, 2, 20)).resolve("A")
     s.evaluate("A", Rating.SATISFIED)
     s.screen("D", Decision.REJECT)
-    app.close_case(CTX, s.cases["D"], reason="Not accepted")
+    app.close_case(s.ctx(), s.cases["D"], reason="Not accepted")
     s.at(local(2026, 3, 1)).receive("E", "T", prior="C")
     s.at(local(2026, 3, 2)).screen("E")
     s.assign("E", "T", "LT")
     s.at(local(2026, 3, 20))
-    app.extend(CTX, s.cases["B"], days=20, reason="Site survey needed", approved_by="LK")
+    app.extend(s.ctx(), s.cases["B"], days=20, reason="Site survey needed", approved_by="LK")
     s.at(datetime(2026, 3, 31, 16, 0, tzinfo=UTC)).resolve("B")
     s.evaluate("B", Rating.BASICALLY_SATISFIED)
     s.at(datetime(2026, 3, 31, 16, 31, tzinfo=UTC))
@@ -172,7 +184,7 @@ def run(app: CaseflowApp, clock) -> Ids:
     s.at(local(2026, 4, 16, 23, 59)).screen("F")
     s.at(local(2026, 4, 17)).assign("F", "C", "LC")
     s.at(local(2026, 4, 20))
-    app.request_review(CTX, s.cases["B"], reason="The amount is wrong")
+    app.request_review(s.ctx(), s.cases["B"], reason="The amount is wrong")
     s.at(local(2026, 6, 16)).resolve("F")
     s.evaluate("F", Rating.SATISFIED)
     s.at(local(2026, 6, 30)).visit("F", "LC", VisitMode.RETURN, date(2026, 6, 30), 4)

@@ -23,6 +23,7 @@ import pytest
 
 from caseflow.infra.views import kpis_sql, leader_stats_sql
 
+from . import scenario
 from .conftest import TODAY
 
 ZERO = dict.fromkeys(
@@ -296,3 +297,33 @@ def test_a_malformed_period_is_refused_with_the_formats(scripted, period):
 
     with pytest.raises(InvalidInput, match="2026-W09"):
         org(scripted, "P", period)
+
+
+# ------------------------------------------------------------------ clocks
+
+
+def _clocks(views, key: str) -> set[tuple]:
+    from caseflow.domain.case import Case
+
+    case = views.container.app.get(Case, views.ids.cases[key])
+    return {(c.name, c.started_on.isoformat(), c.due_on.isoformat(),
+             c.done_on and c.done_on.isoformat(), c.on_time, c.overdue)
+            for c in case.clocks(scenario.ENTERED, views.policy)}
+
+
+def test_clocks_of_each_case_on_15_july(scripted):
+    assert _clocks(scripted, "A") == {
+        ("screening", "2026-01-05", "2026-01-20", "2026-01-08", True, False),
+        ("handling", "2026-01-08", "2026-03-09", "2026-02-20", True, False),
+        ("review_window", "2026-02-20", "2026-03-22", None, None, True)}  # lapsed, unused
+    assert _clocks(scripted, "B") == {
+        ("screening", "2026-01-06", "2026-01-21", "2026-01-25", False, False),
+        ("handling", "2026-01-25", "2026-04-15", "2026-04-01", True, False),  # + 20 days
+        ("review_window", "2026-04-01", "2026-05-01", "2026-04-20", True, False),
+        ("review", "2026-04-20", "2026-05-20", None, None, True)}  # never decided: overdue
+    assert _clocks(scripted, "D") == {
+        ("screening", "2026-02-01", "2026-02-16", "2026-02-20", False, False)}
+    assert _clocks(scripted, "F") == {
+        ("screening", "2026-04-01", "2026-04-16", "2026-04-16", True, False),
+        ("handling", "2026-04-16", "2026-06-15", "2026-06-16", False, False),
+        ("review_window", "2026-06-16", "2026-07-16", None, None, False)}  # one day left

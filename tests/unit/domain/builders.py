@@ -117,7 +117,8 @@ def resolve(case: Case, served_at: datetime | None = None) -> Case:
 
 
 def request_review(case: Case, at: datetime) -> Case:
-    case.request_review(to_org_id=SUPERIOR, reason="不服", meta=meta(at), policy=POLICY)
+    case.request_review(to_org_id=SUPERIOR, above=(SUPERIOR,), reason="不服", meta=meta(at),
+                        policy=POLICY)
     return case
 
 
@@ -128,7 +129,8 @@ def review(case: Case, served_at: datetime) -> Case:
 
 
 def request_recheck(case: Case, at: datetime) -> Case:
-    case.request_recheck(to_org_id=NEXT_LEVEL, reason="仍不服", meta=meta(at), policy=POLICY)
+    case.request_recheck(to_org_id=NEXT_LEVEL, above=(NEXT_LEVEL,), reason="仍不服",
+                         meta=meta(at), policy=POLICY)
     return case
 
 

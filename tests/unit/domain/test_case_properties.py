@@ -111,8 +111,8 @@ class CaseLifecycle(RuleBasedStateMachine):
 
     @rule()
     def request_review(self) -> None:
-        self.attempt(lambda m: self.case.request_review(to_org_id=SUPERIOR, reason="不服",
-                                                        meta=m, policy=POLICY))
+        self.attempt(lambda m: self.case.request_review(
+            to_org_id=SUPERIOR, above=(SUPERIOR,), reason="不服", meta=m, policy=POLICY))
 
     @rule(outcome=st.sampled_from(ReviewOutcome))
     def review(self, outcome) -> None:
@@ -121,8 +121,8 @@ class CaseLifecycle(RuleBasedStateMachine):
 
     @rule()
     def request_recheck(self) -> None:
-        self.attempt(lambda m: self.case.request_recheck(to_org_id=NEXT_LEVEL, reason="不服",
-                                                         meta=m, policy=POLICY))
+        self.attempt(lambda m: self.case.request_recheck(
+            to_org_id=NEXT_LEVEL, above=(NEXT_LEVEL,), reason="不服", meta=m, policy=POLICY))
 
     @rule(outcome=st.sampled_from(ReviewOutcome))
     def recheck(self, outcome) -> None:

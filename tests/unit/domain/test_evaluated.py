@@ -20,7 +20,7 @@ from tests.unit.domain.builders import (
 
 
 def evaluate(case, rating=Rating.SATISFIED):
-    case.evaluate(rating=rating, meta=meta(day(30)))
+    case.evaluate(rating=rating, meta=meta(max(day(30), case.decided_at or day(30))))
     return case
 
 
@@ -67,3 +67,23 @@ def test_a_rejected_case_cannot_be_evaluated() -> None:
 def test_unknown_rating_is_refused() -> None:
     case = resolved()
     refused(case, InvalidInput, "evaluated.rating", lambda: evaluate(case, "meh"))
+
+
+def test_an_evaluation_names_an_earlier_stage_after_a_later_decision() -> None:
+    case = reviewed()
+    case.evaluate(rating=Rating.DISSATISFIED, stage=Stage.RESOLUTION, meta=meta(day(41)))
+    assert case.pending_events[-1].stage is Stage.RESOLUTION
+    assert evaluate(case).pending_events[-1].stage is Stage.REVIEW  # the latest, by default
+
+
+def test_an_evaluation_of_a_stage_not_decided_is_refused() -> None:
+    case = review_requested()
+    refused(case, RuleViolation, "evaluated.stage_decided",
+            lambda: case.evaluate(rating=Rating.SATISFIED, stage=Stage.REVIEW,
+                                  meta=meta(day(30))))
+
+
+def test_an_evaluation_dated_before_the_decision_it_rates_is_refused() -> None:
+    case = resolved()
+    refused(case, RuleViolation, "evaluated.order",
+            lambda: case.evaluate(rating=Rating.SATISFIED, meta=meta(day(19))))

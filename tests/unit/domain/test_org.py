@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from caseflow.domain.errors import InvalidInput
+from caseflow.domain.errors import InvalidInput, RuleViolation
 from caseflow.domain.org import Leader, Org
 from caseflow.domain.values import OrgLevel
 from tests.unit.domain.builders import meta
@@ -34,7 +34,7 @@ def test_an_org_can_skip_a_level_below_its_parent() -> None:
 @pytest.mark.parametrize("level", [OrgLevel.PROVINCE, OrgLevel.CITY])
 def test_an_org_below_a_parent_of_the_same_or_lower_level_is_refused(level: OrgLevel) -> None:
     city = org(OrgLevel.CITY)
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(RuleViolation) as caught:
         org(level, city)
     assert caught.value.rule == "org.parent_level"
 

@@ -45,7 +45,7 @@ def test_a_late_resolution_is_recorded_and_its_clock_shows_late() -> None:
 
 def test_a_reply_served_before_receipt_is_refused() -> None:
     case = assigned()
-    refused(case, InvalidInput, "time.before_receipt",
+    refused(case, RuleViolation, "resolved.order",
             lambda: resolve(case, RECEIVED - timedelta(hours=1)))
 
 

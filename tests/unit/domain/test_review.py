@@ -41,7 +41,8 @@ def test_review_request_after_30_days_is_refused() -> None:
 
 def test_review_window_is_counted_in_the_deployment_zone_not_utc() -> None:
     # Reply served at 23:30 Shanghai on 1 March (15:30 UTC, same date). The last day is 31 March.
-    case = resolve(assign(screen(receive())), datetime(2026, 3, 1, 23, 30, tzinfo=TZ))
+    served = datetime(2026, 3, 1, 23, 30, tzinfo=TZ)
+    case = resolve(assign(screen(receive(), at=served), at=served), served)
     late = datetime(2026, 3, 31, 16, 30, tzinfo=UTC)  # 31 March in UTC, 1 April local
     refused(case, WindowClosed, "review_requested.window", lambda: request_review(case, late))
 

@@ -110,7 +110,7 @@ def test_the_body_a_petition_was_forwarded_to_decides_on_acceptance() -> None:
 
 def test_a_forwarded_petition_is_not_screened_before_it_was_forwarded() -> None:
     case = screen(receive(), Decision.FORWARD, at=day(3))
-    refused(case, RuleViolation, "screened.before_forward",
+    refused(case, RuleViolation, "screened.order",
             lambda: screen(case, Decision.ACCEPT, at=day(2)))
 
 
@@ -122,7 +122,7 @@ def test_a_petition_is_not_forwarded_to_the_body_deciding_on_it() -> None:
 
 def test_screening_dated_before_receipt_is_refused() -> None:
     case = receive()
-    refused(case, InvalidInput, "time.before_receipt",
+    refused(case, RuleViolation, "screened.order",
             lambda: screen(case, at=RECEIVED - timedelta(minutes=1)))
 
 

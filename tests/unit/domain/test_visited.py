@@ -70,7 +70,7 @@ def test_a_visit_receiving_nobody_is_refused() -> None:
 
 def test_a_visit_dated_before_registration_is_refused() -> None:
     case = assigned()
-    refused(case, InvalidInput, "visited.before_receipt", lambda: visit(case, on=local(-1)))
+    refused(case, RuleViolation, "visited.order", lambda: visit(case, on=local(-1)))
 
 
 def test_a_visit_on_the_day_of_registration_is_recorded() -> None:

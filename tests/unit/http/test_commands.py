@@ -138,7 +138,7 @@ def test_operators_register_orgs_and_leaders(client, world):
     assert r.status_code == 201, r.text
 
 
-def test_an_org_below_a_lower_level_is_422(client, world):
+def test_an_org_below_a_lower_level_is_409(client, world):
     r = client.post("/orgs", json={"name": "Wrong", "level": "province",
                                    "parent_id": str(world.county)}, headers=world.h("operator"))
-    assert r.status_code == 422 and r.json()["rule"] == "org.parent_level"
+    assert r.status_code == 409 and r.json()["rule"] == "org.parent_level"

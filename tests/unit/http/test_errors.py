@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import orjson
 import pytest
 
 PROBLEM = "application/problem+json"
@@ -77,10 +78,10 @@ def test_deeply_nested_json_is_4xx(client, world):
     assert 400 <= r.status_code < 500 and r.headers["content-type"] == PROBLEM
 
 
-def test_invalid_json_is_422(client, world):
+def test_invalid_json_is_400(client, world):
     r = client.post("/cases", content=b"{not json", headers=world.h(
         "registrar", **{"content-type": "application/json"}))
-    _problem(r, 422)
+    _problem(r, 400)
 
 
 def test_a_body_that_is_not_json_is_415(client, world):
@@ -168,6 +169,25 @@ def test_a_malformed_idempotency_key_is_422(client, world):
     assert _problem(r, 422)["errors"][0]["field"] == "header.Idempotency-Key"
 
 
-def test_a_future_registration_is_422(client, world):
+def test_a_future_registration_is_409(client, world):
     body = world.case(received_at="2030-01-01T00:00:00+00:00")
-    _problem(client.post("/cases", json=body, headers=world.h("registrar")), 422)
+    assert _problem(client.post("/cases", json=body, headers=world.h("registrar")),
+                    409)["rule"] == "time.future"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain"])
+def test_json_sent_without_a_json_content_type_is_415(client, world, content_type):
+    extra = {"content-type": content_type} if content_type else {}
+    before = client.app.state.api.app.recorder.max_notification_id()
+    r = client.post("/cases", content=orjson.dumps(world.case()),
+                    headers=world.h("registrar", **extra))
+    _problem(r, 415)
+    assert client.app.state.api.app.recorder.max_notification_id() == before
+
+
+@pytest.mark.parametrize("moment", [1772326800, "1772326800", 1772326800.5, "2026-03-01"])
+def test_a_time_that_is_not_an_rfc3339_string_with_offset_is_422(client, world, moment):
+    p = _problem(client.post("/cases", json=world.case(received_at=moment),
+                             headers=world.h("registrar")), 422)
+    assert p["errors"][0]["field"] == "body.received_at"
+    assert "RFC 3339" in p["errors"][0]["message"]

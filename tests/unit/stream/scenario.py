@@ -82,13 +82,12 @@ def full_course(app: CaseflowApp, d: Directory, case: UUID, i: int, now: datetim
     app.supervise(HANDLER, case, level=SupervisionLevel.SUPERVISE, instruction="Done.",
                   due_at=None, cleared=True)
     app.extend(HANDLER, case, days=10, reason="Site survey needed", approved_by="staff-dir-1")
-    app.resolve(HANDLER, case, outcome=Outcome.EXPLAINED, reply="Policy explained in writing.",
-                served_at=now)
+    app.resolve(HANDLER, case, outcome=Outcome.EXPLAINED, reply="Policy explained in writing.")
     app.evaluate(HANDLER, case, rating=Rating.DISSATISFIED)
     app.request_review(HANDLER, case, reason="Disagrees with the reply.")
-    app.review(HANDLER, case, outcome=ReviewOutcome.UPHELD, reply="Upheld.", served_at=now)
+    app.review(HANDLER, case, outcome=ReviewOutcome.UPHELD, reply="Upheld.")
     app.request_recheck(HANDLER, case, reason="Still disagrees.")
-    app.recheck(HANDLER, case, outcome=ReviewOutcome.UPHELD, reply="Final.", served_at=now)
+    app.recheck(HANDLER, case, outcome=ReviewOutcome.UPHELD, reply="Final.")
     app.close_case(HANDLER, case, reason="Re-checked: final.")
 
 
@@ -102,7 +101,7 @@ def short_course(app: CaseflowApp, d: Directory, case: UUID, i: int, now: dateti
         app.visit(HANDLER, case, leader_id=leader, mode=VisitMode.DOWNWARD,
                   visited_on=(now - timedelta(days=k)).date(), location="Village committee",
                   visitors=2, resolved_on_site=k == 0)
-    app.resolve(HANDLER, case, outcome=Outcome.SUPPORTED, reply="Arrears paid.", served_at=now)
+    app.resolve(HANDLER, case, outcome=Outcome.SUPPORTED, reply="Arrears paid.")
 
 
 def not_accepted(app: CaseflowApp, d: Directory, case: UUID, i: int, now: datetime) -> None:
