@@ -116,6 +116,7 @@ TABLES = (
     Table(DAYS, (Column("leader_id", "uuid"), Column("day", "date"), Column("visits", "int", 0)),
           key=("leader_id", "day")),
     leader_terms.TERMS_TABLE,
+    leader_terms.POSTINGS_TABLE,
 )
 
 
@@ -123,8 +124,8 @@ class LeaderStats(Projection):
     """The `leader_stats` projection: the fold below, fed and written through `Rows`."""
 
     name = "leader_stats"
-    # 2: leaders carry their term (leader_stats_terms, created empty on an older store: exact,
-    # see `leader_terms`), follow moves and renames; orgs follow renames
+    # 2: leaders carry their term (leader_stats_terms and _postings, created empty on an older
+    # store: exact, see `leader_terms`), follow moves and renames; orgs follow renames
     schema_version = 2
     tables = TABLES
     interests = CASE_EVENTS | {"case.visited"} | leader_terms.EVENTS

@@ -10,7 +10,7 @@ for every leader registered then, since moves and departures did not exist."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,9 +19,16 @@ from caseflow.domain.tenure import Posting, Term, took_office
 from caseflow.projections.base import Column, Rows, Table
 from caseflow.projections.source import LoggedEvent
 
-LEADERS, ORGS, TERMS = "leader_stats_leaders", "leader_stats_orgs", "leader_stats_terms"
+LEADERS, ORGS = "leader_stats_leaders", "leader_stats_orgs"
+TERMS, POSTINGS = "leader_stats_terms", "leader_stats_postings"
 TERMS_TABLE = Table(TERMS, (Column("leader_id", "uuid"), Column("postings", "json"),
                             Column("left_on", "date")), key=("leader_id",))
+# The term again, one row per posting with its last day (`until`, None while held): an index for
+# "who held office in these orgs during a period" (the lists' org and level filters).
+POSTINGS_TABLE = Table(POSTINGS, (Column("leader_id", "uuid"), Column("start", "date"),
+                                  Column("org_id", "uuid"), Column("level", "text"),
+                                  Column("until", "date")),
+                       key=("leader_id", "start"), indexes=(("org_id",),))
 EVENTS = frozenset({"leader.registered", "leader.moved", "leader.left_office", "leader.renamed",
                     "org.registered", "org.renamed"})
 
@@ -40,7 +47,7 @@ def apply(events: Iterable[LoggedEvent], rows: Rows, policy: Policy) -> None:
     events = [e for e in events if e.name in EVENTS]
     leaders = {e.aggregate_id for e in events if e.name.startswith("leader.")}
     rows.preload(LEADERS, [(i,) for i in leaders])
-    rows.preload(TERMS, [(i,) for i in leaders])
+    rows.preload(TERMS, [(i,) for i in leaders])  # (postings are only written: no preload)
     rows.preload(ORGS, [(e.aggregate_id,) for e in events if e.name == "org.renamed"])
     for e in events:
         _HANDLERS[e.name](e, e.data, rows, policy)
@@ -52,7 +59,7 @@ def _registered(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
                        "level": str(d["level"]), "name": d["name"], "title": d["title"],
                        "registered_on": day})
     start = took_office(d.get("in_office_from"), e.meta.occurred_at, policy)
-    rows.put(TERMS, {"leader_id": e.aggregate_id, "left_on": None, "postings": [
+    _put_term(rows, {"leader_id": e.aggregate_id, "left_on": None, "postings": [
         _posting(start, d["org_id"], d["level"])]})
 
 
@@ -62,13 +69,13 @@ def _moved(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
         return  # (a log without the registration: nothing to follow)
     rows.put(LEADERS, {**leader, "org_id": d["to_org_id"], "level": str(d["level"])})
     term["postings"] = [*term["postings"], _posting(d["on"], d["to_org_id"], d["level"])]
-    rows.put(TERMS, term)
+    _put_term(rows, term)
 
 
 def _left_office(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
     leader, term = _term(rows, e.aggregate_id)
     if leader is not None:
-        rows.put(TERMS, {**term, "left_on": d["on"]})
+        _put_term(rows, {**term, "left_on": d["on"]})
 
 
 def _renamed(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
@@ -101,6 +108,18 @@ def _term(rows: Rows, leader_id: UUID) -> tuple[dict | None, dict]:
         return leader, dict(term or {})
     return leader, {"leader_id": leader_id, "left_on": None, "postings": [
         _posting(leader["registered_on"], leader["org_id"], leader["level"])]}
+
+
+def _put_term(rows: Rows, term: dict) -> None:
+    """The term row and its posting rows (each posting ends the day before the next begins)."""
+    rows.put(TERMS, term)
+    postings = term["postings"]
+    for i, p in enumerate(postings):
+        following = postings[i + 1] if i + 1 < len(postings) else None
+        until = (_day(following["start"]) - timedelta(days=1) if following is not None
+                 else term["left_on"])
+        rows.put(POSTINGS, {"leader_id": term["leader_id"], "start": _day(p["start"]),
+                            "org_id": UUID(p["org_id"]), "level": p["level"], "until": until})
 
 
 def _posting(start: date, org_id: UUID, level: Any) -> dict[str, str]:

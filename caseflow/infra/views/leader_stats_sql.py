@@ -6,8 +6,9 @@ Compliance depends on today (pending / future periods), so it is computed here, 
 from the stored reception days and the leader's term (see `caseflow.projections.reception_quota`):
 a quota period wholly in office is judged on its stored count, one partly in office on the days
 in office (`leader_stats_days`). A leader with no activity in a period still appears, with
-zeros: those are the ones a supervisor looks for. Leaders are listed under the org and level they
-hold now (a moved leader's statistics follow them).
+zeros: those are the ones a supervisor looks for. A list names the leaders in office at some time
+in the period, under each org they held in it (a moved leader's statistics follow them: the
+counts are the leader's whole period).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from caseflow.domain.tenure import Term
 from caseflow.infra.views.stats_read import Page, Reader, marks, subtree_cte
 from caseflow.projections import periods
 from caseflow.projections.leader_stats import COLUMNS, DAYS, LEADERS, ORGS, STATS
-from caseflow.projections.leader_terms import TERMS, term_of
+from caseflow.projections.leader_terms import POSTINGS, TERMS, term_of
 from caseflow.projections.reception_quota import Compliance, Slot, judge, plan
 
 SORTS = ("name", *COLUMNS)
@@ -77,21 +78,20 @@ def leaders_statistics(
     level: str | None = None, compliance: str | None = None, sort: str = "person_times",
     descending: bool = True, limit: int = 50, offset: int = 0,
 ) -> Page:
-    """Every leader's statistics for `period` (those in the subtree of `org_id`, of `level`, with
-    the `compliance` status, if given), sorted by `sort` (name or a count), then paged."""
+    """The statistics for `period` of every leader in office at some time in it (in an org of
+    the subtree of `org_id`, at `level`, if given: a leader who moved is listed under each org
+    held in the period), with the `compliance` status if given, sorted by `sort` (name or a
+    count), then paged."""
     p = parse_period(period)
     _check_list_args(sort, compliance, limit, offset)
-    cte, params, where = "", [], []
+    cte, params = "", []
     if org_id is not None:
         cte, params = subtree_cte(ORGS), [org_id]
-        where.append("l.org_id IN (SELECT org_id FROM subtree)")
     params.append(p.key)
-    if level is not None:
-        where.append("l.level = ?")
-        params.append(str(level))
+    where, where_params = _held_in(p, org_id is not None, level)
     sql = (f"{cte}SELECT {_LEADER_COLUMNS}, {_COUNTS} FROM {_WITH_TERM} "
-           f"LEFT JOIN {STATS} s ON s.leader_id = l.leader_id AND s.period = ?"
-           + (" WHERE " + " AND ".join(where) if where else ""))
+           f"LEFT JOIN {STATS} s ON s.leader_id = l.leader_id AND s.period = ? WHERE {where}")
+    params.extend(where_params)
     order = "l.name" if sort == "name" else f"COALESCE(s.{sort}, 0)"
     direction = "DESC" if descending else "ASC"
     sql += f" ORDER BY {order} {direction}, l.leader_id"
@@ -105,6 +105,26 @@ def leaders_statistics(
         total, items = len(items), items[offset:offset + limit]
     following = offset + limit
     return Page(items, total, following if following < total else None)
+
+
+def _held_in(p: periods.Period, in_subtree: bool,
+             level: str | None) -> tuple[str, list[Any]]:
+    """SQL for "held a posting (in the subtree, at the level) on some day of `p`". A leader
+    without term rows (a store built before terms) held their registered org since the day
+    they were registered."""
+    held, held_params = ["p.leader_id = l.leader_id", "p.start <= ?",
+                         "(p.until IS NULL OR p.until >= ?)"], [p.end, p.start]
+    old, old_params = ["t.leader_id IS NULL", "l.registered_on <= ?"], [p.end]
+    if in_subtree:
+        held.append("p.org_id IN (SELECT org_id FROM subtree)")
+        old.append("l.org_id IN (SELECT org_id FROM subtree)")
+    if level is not None:
+        held.append("p.level = ?")
+        old.append("l.level = ?")
+        held_params.append(str(level))
+        old_params.append(str(level))
+    return (f"(EXISTS (SELECT 1 FROM {POSTINGS} p WHERE {' AND '.join(held)}) "
+            f"OR ({' AND '.join(old)}))", held_params + old_params)
 
 
 def _check_list_args(sort: str, compliance: str | None, limit: int, offset: int) -> None:
