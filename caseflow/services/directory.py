@@ -3,7 +3,7 @@ to another org and leaving office. Each a load, one domain call and a save, as i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from caseflow.domain.errors import InvalidInput
@@ -81,7 +81,9 @@ class DirectoryCommands(CommandExecution):
         """`day`, or today when None; a local date after today is refused."""
         if day is None:
             return self.policy.local_date(self.clock())
-        if isinstance(day, date) and day > self.policy.local_date(self.clock() + FUTURE_SKEW):
+        if isinstance(day, datetime) or not isinstance(day, date):
+            return day  # (the domain refuses it, naming the field)
+        if day > self.policy.local_date(self.clock() + FUTURE_SKEW):
             raise InvalidInput(
                 f"{field} is in the future: record what has happened.", "time.future"
             )

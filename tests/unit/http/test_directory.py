@@ -4,9 +4,13 @@ renames are commands of operators and supervisors; every refusal is a 4xx that r
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
+
+from caseflow.domain.errors import InvalidInput
+from caseflow.services.app import Actor, Context
 
 
 def _leader(client, world, **over):
@@ -144,3 +148,10 @@ def test_a_retried_departure_appends_nothing(client, world, http_container):
     again = client.post(f"/leaders/{world.leader}/departure", json={}, headers=headers)
     assert again.status_code == 200 and again.json() == first.json()
     assert http_container.log.head() == head
+
+
+def test_a_date_and_time_given_for_a_day_is_refused_by_the_service(http_container, world):
+    ctx = Context(actor=Actor("op-1", "operator"))
+    with pytest.raises(InvalidInput) as caught:
+        http_container.app.leave_office(ctx, world.leader, on=datetime(2026, 3, 1, tzinfo=UTC))
+    assert caught.value.rule == "leader.on_type"
