@@ -158,3 +158,11 @@ def test_a_rate_is_null_when_its_denominator_is_zero():
 def test_satisfaction_counts_basically_satisfied_as_satisfied():
     counts = {"satisfied": 1, "basically_satisfied": 2, "evaluated": 4}
     assert rate(counts, "satisfaction") == {"numerator": 3, "denominator": 4, "ratio": 0.75}
+
+
+def test_an_orgs_name_follows_its_rename(log, view):
+    county = log.org("county", name="Old County")
+    log.org_renamed(county, "New County")
+    view.run(log.events)
+    row = view.row("kpis_orgs", county)
+    assert (row["name"], row["level"]) == ("New County", "county")
