@@ -1,5 +1,6 @@
 """`directory`: orgs (with their place in the hierarchy) and leaders, for names, org-subtree
-filters ("my org and everything below it") and leader levels."""
+filters ("my org and everything below it") and leader levels. Names follow renames; a leader's
+org and level are the ones held now (moves)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,10 @@ LEADERS = Table("leaders", (
 
 class Directory(Projection):
     name = "directory"
+    schema_version = 2  # 2: names follow renames, leaders their moves
     tables = (ORGS, ORG_TREE, LEADERS)
-    interests = frozenset({"org.registered", "leader.registered"})
+    interests = frozenset({"org.registered", "leader.registered", "org.renamed", "leader.moved",
+                           "leader.renamed"})
 
     def __init__(self, policy: Policy | None = None):
         self.policy = policy
@@ -50,3 +53,16 @@ class Directory(Projection):
                 rows.put("leaders", {"leader_id": e.aggregate_id, "name": d["name"],
                                      "title": d.get("title", ""), "org_id": d["org_id"],
                                      "level": str(d["level"]), "registered_at": e.recorded_at})
+            else:
+                self._changed(e, d, rows)
+
+    def _changed(self, e: LoggedEvent, d: dict, rows: Rows) -> None:
+        table, changes = {
+            "org.renamed": ("orgs", {"name": d.get("name")}),
+            "leader.moved": ("leaders", {"org_id": d.get("to_org_id"),
+                                         "level": str(d.get("level"))}),
+            "leader.renamed": ("leaders", {"name": d.get("name"), "title": d.get("title")}),
+        }[e.name]
+        row = rows.get(table, (e.aggregate_id,))
+        if row is not None:  # (a log without the registration: nothing to change)
+            rows.put(table, {**row, **changes})

@@ -132,9 +132,9 @@ class Kpis(Projection):
     """The `kpis` projection: the fold below, fed and written through `Rows`."""
 
     name = "kpis"
+    schema_version = 2  # 2: org names follow renames; a forwarded petition is screened again there
     tables = TABLES
-    schema_version = 2  # 2: a forwarded petition's second screening counts for the body it went to
-    interests = CASE_EVENTS | {"org.registered"}
+    interests = CASE_EVENTS | {"org.registered", "org.renamed"}
 
     def __init__(self, policy: Policy):
         self.policy = policy
@@ -159,6 +159,10 @@ class Kpis(Projection):
                 d = e.data
                 rows.put(ORGS, {"org_id": e.aggregate_id, "parent_id": d["parent_id"],
                                 "level": str(d["level"]), "name": d["name"]})
+            elif e.name == "org.renamed":
+                org = rows.get(ORGS, (e.aggregate_id,))
+                if org is not None:
+                    rows.put(ORGS, {**org, "name": e.data["name"]})
 
     def fold(self, events: Sequence[LoggedEvent], cases: dict[UUID, CaseRow]) -> Changes:
         """`cases` holds the stored state rows of `wanted(events)` (mutated in place)."""

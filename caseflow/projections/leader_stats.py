@@ -24,7 +24,11 @@ month, quarter, half-year, year; keys from `periods.keys_of`). Definitions, in t
                   period of the resolution (so the counts sit beside `owned_resolved`). Ratings
                   of the review and re-check stages judge the reviewing body, not the owner.
 
-Reception-frequency compliance is computed at query time from `reception_days` (see
+Counters stay with the leader's id whatever org they hold: a moved leader's statistics follow
+them. The leaders, orgs and terms tables (names, current org and level, the term of office) are
+kept by `leader_terms`.
+
+Reception-frequency compliance is computed at query time from `reception_days` and the term (see
 `reception_quota`), because "pending" and "future" depend on today.
 
 The fold below is pure: the store loads the per-case state and known leader-days that a batch
@@ -42,6 +46,7 @@ from typing import Any
 from uuid import UUID
 
 from caseflow.domain.policy import Policy
+from caseflow.projections import leader_terms
 from caseflow.projections.base import Column, Projection, Rows, Table
 from caseflow.projections.periods import PeriodCounters
 from caseflow.projections.source import LoggedEvent
@@ -71,8 +76,6 @@ class Changes:
     counters: PeriodCounters = field(default_factory=lambda: PeriodCounters(len(COLUMNS)))
     cases: dict[UUID, CaseRow] = field(default_factory=dict)  # changed state rows
     days: dict[tuple[UUID, date], int] = field(default_factory=dict)  # visits per leader-day
-    leaders: list[dict[str, Any]] = field(default_factory=list)
-    orgs: list[dict[str, Any]] = field(default_factory=list)
 
 
 def wanted(events: Sequence[LoggedEvent]) -> tuple[set[UUID], set[tuple[UUID, date]]]:
@@ -112,6 +115,8 @@ TABLES = (
           key=("case_id",)),
     Table(DAYS, (Column("leader_id", "uuid"), Column("day", "date"), Column("visits", "int", 0)),
           key=("leader_id", "day")),
+    leader_terms.TERMS_TABLE,
+    leader_terms.POSTINGS_TABLE,
 )
 
 
@@ -119,8 +124,11 @@ class LeaderStats(Projection):
     """The `leader_stats` projection: the fold below, fed and written through `Rows`."""
 
     name = "leader_stats"
+    # 2: leaders carry their term (leader_stats_terms and _postings, created empty on an older
+    # store: exact, see `leader_terms`), follow moves and renames; orgs follow renames
+    schema_version = 2
     tables = TABLES
-    interests = CASE_EVENTS | {"case.visited", "leader.registered", "org.registered"}
+    interests = CASE_EVENTS | {"case.visited"} | leader_terms.EVENTS
 
     def __init__(self, policy: Policy):
         self.policy = policy
@@ -137,6 +145,7 @@ class LeaderStats(Projection):
                 cases[case_id] = row
         known = {k for k in day_keys if rows.get(DAYS, k) is not None}
         write(self.fold(events, cases, known), rows)
+        leader_terms.apply(events, rows, self.policy)
 
     def fold(self, events: Sequence[LoggedEvent], cases: dict[UUID, CaseRow],
              known_days: set[tuple[UUID, date]]) -> Changes:
@@ -154,16 +163,6 @@ class LeaderStats(Projection):
                 # (None only for a case never accepted: such a case has no owner to count for)
                 if state is not None and handlers[name](self, e, e.data, state, out):
                     changed[e.aggregate_id] = state
-            elif name == "leader.registered":
-                d = e.data
-                out.leaders.append({
-                    "leader_id": e.aggregate_id, "org_id": d["org_id"], "level": str(d["level"]),
-                    "name": d["name"], "title": d["title"],
-                    "registered_on": self.policy.local_date(e.meta.occurred_at)})
-            elif name == "org.registered":
-                d = e.data
-                out.orgs.append({"org_id": e.aggregate_id, "parent_id": d["parent_id"],
-                                 "level": str(d["level"]), "name": d["name"]})
         return out
 
     def _visited(self, d: dict[str, Any], known: set, out: Changes) -> None:
@@ -232,7 +231,3 @@ def write(changes: Changes, rows: Rows) -> None:
         rows.put(CASES, row)
     for key, visits in changes.days.items():
         rows.add(DAYS, key, visits=visits)
-    for row in changes.leaders:
-        rows.put(LEADERS, row)
-    for row in changes.orgs:
-        rows.put(ORGS, row)

@@ -1,19 +1,28 @@
 """Reception-frequency compliance (领导接访频次): did a leader hold at least one reception day
-in every quota period of their level?
+in every quota period of their level while in office?
 
 The quota is `Policy.reception_quota[level]`: by default province leaders one day per half-year,
 city per quarter, county per month, township per week; village (or any level missing from the
 policy) has none. A requested reporting period is judged on the quota periods of
 `periods.quota_periods` (the finer quota periods whose anchor lies inside it, or the one coarser
-quota period enclosing it). Each quota period is, as of `today` (local date at query time):
+quota period enclosing it).
 
-- met            it has at least one reception day (even if it is not over yet);
-- missed         it is over, the leader was in office for all of it, and it has none;
-- pending        it has none yet but has not ended (today is inside it): not held against anyone;
-- future         it has not started: does not count;
-- before_office  it started before the leader was registered (and has no reception day): a leader
-                 is judged only on whole periods in office. Register leaders with the business
-                 time they took office (`occurred_at`) to have earlier periods judged.
+The leader's term (`domain/tenure.py`) decides which quota periods count and at which level:
+
+- a quota period is judged at the level of the org the leader held on its last day in office
+  (the first day of the term for a period before it, the last for one after it): after a move
+  between levels, the periods of the new level whose last day in office falls after the move;
+- a period wholly outside the term is `before_office` / `after_office`;
+- a period the leader held office for only part of is judged when they held office on at least
+  half of its days, and then only the reception days in office count; on fewer days it is
+  `before_office` (the term began in it) or `after_office` (the term ended in it).
+
+A judged quota period is, as of `today` (local date at query time):
+
+- met            it has at least one reception day in office (even if it is not over yet);
+- missed         its last day in office is past, and it has none;
+- pending        it has none yet, but its last day in office is today or later;
+- future         it has not started: does not count.
 
 Overall: `non_compliant` if any quota period was missed, else `pending` if any is pending, else
 `compliant` if any was met, else `not_due` (nothing to judge yet); `not_applicable` without quota.
@@ -27,7 +36,8 @@ from datetime import date
 from typing import Any
 
 from caseflow.domain.policy import Policy
-from caseflow.projections.periods import Period, quota_periods
+from caseflow.domain.tenure import Term
+from caseflow.projections.periods import KINDS, Period, quota_periods
 
 REQUIRED_DAYS = 1  # "at least one reception day" per quota period
 
@@ -38,7 +48,8 @@ class QuotaPeriod:
     start: date
     end: date
     reception_days: int
-    status: str  # met | missed | pending | future | before_office
+    status: str  # met | missed | pending | future | before_office | after_office
+    level: str  # the level of the org held (on its last day in office) that set the quota
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,8 @@ class Compliance:
         if detail:
             out["periods"] = [
                 {"key": p.key, "start": p.start.isoformat(), "end": p.end.isoformat(),
-                 "reception_days": p.reception_days, "status": p.status} for p in self.periods]
+                 "reception_days": p.reception_days, "status": p.status, "level": p.level}
+                for p in self.periods]
         return out
 
 
@@ -74,23 +86,61 @@ def quota_kind(level: str, policy: Policy) -> str | None:
     return policy.reception_quota.get(str(level))
 
 
-def needed_keys(level: str, requested: Period, policy: Policy) -> list[str]:
-    """The period keys whose reception days `judge` needs."""
-    kind = quota_kind(level, policy)
-    return [q.key for q in quota_periods(kind, requested)] if kind else []
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One quota period as the term sees it: the level it is judged at, its days in office
+    (`first`..`last`, None when none) and whether it is judged at all."""
+
+    period: Period
+    level: str
+    first: date | None
+    last: date | None
+    judged: bool
+    outside: str | None  # before_office | after_office when not judged
+
+    @property
+    def whole(self) -> bool:
+        """In office on every day of it (its reception days are the period's)."""
+        return (self.first, self.last) == (self.period.start, self.period.end)
 
 
-def judge(level: str, requested: Period, reception_days: Mapping[str, int], today: date,
-          in_office_from: date | None, policy: Policy) -> Compliance:
-    """Compliance of a leader of `level` for `requested`, given reception days per period key."""
-    kind = quota_kind(level, policy)
-    if kind is None:
-        return Compliance(None, "not_applicable", None, 0, 0, 0, ())
+def plan(term: Term, requested: Period, policy: Policy) -> tuple[Slot, ...]:
+    """The quota periods `requested` is judged on for a leader with `term`, in order."""
     out = []
-    for q in quota_periods(kind, requested):
-        days = reception_days.get(q.key, 0)
-        out.append(QuotaPeriod(q.key, q.start, q.end, days,
-                               _status(q, days, today, in_office_from)))
+    for kind in KINDS:
+        if not any(quota_kind(p.level, policy) == kind for p in term.postings):
+            continue
+        for q in quota_periods(kind, requested):
+            level = term.posting_on(term.nearest(q.end)).level
+            if quota_kind(level, policy) != kind:
+                continue
+            days = term.overlap(q.start, q.end)
+            if days is not None and 2 * ((days[1] - days[0]).days + 1) >= _length(q):
+                out.append(Slot(q, level, *days, True, None))
+            else:
+                outside = "before_office" if term.start > q.start else "after_office"
+                out.append(Slot(q, level, *(days or (None, None)), False, outside))
+    return tuple(sorted(out, key=lambda s: (s.period.start, s.period.end)))
+
+
+def _length(p: Period) -> int:
+    return (p.end - p.start).days + 1
+
+
+def judge(slots: tuple[Slot, ...], reception_days: Mapping[str, int], today: date,
+          current_level: str, policy: Policy) -> Compliance:
+    """Compliance over `slots` (from `plan`), given the reception days in office of each quota
+    period by key; `current_level` names the quota reported (the level held at the requested
+    period's end)."""
+    kind = quota_kind(current_level, policy)
+    if not slots:
+        return Compliance(kind, "not_applicable" if kind is None else "not_due", None, 0, 0, 0,
+                          ())
+    out = []
+    for s in slots:
+        days = reception_days.get(s.period.key, 0)
+        q = s.period
+        out.append(QuotaPeriod(q.key, q.start, q.end, days, _status(s, days, today), s.level))
     count = {s: sum(1 for p in out if p.status == s) for s in ("met", "missed", "pending")}
     if count["missed"]:
         status, compliant = "non_compliant", False
@@ -104,13 +154,13 @@ def judge(level: str, requested: Period, reception_days: Mapping[str, int], toda
                       tuple(out))
 
 
-def _status(q: Period, days: int, today: date, in_office_from: date | None) -> str:
+def _status(s: Slot, days: int, today: date) -> str:
+    if not s.judged:
+        return s.outside or "before_office"
     if days >= REQUIRED_DAYS:
         return "met"
-    if q.start > today:
+    if s.period.start > today:
         return "future"
-    if in_office_from is not None and q.start < in_office_from:
-        return "before_office"
-    if q.end >= today:
+    if s.last is not None and s.last >= today:
         return "pending"
     return "missed"

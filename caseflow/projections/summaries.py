@@ -70,6 +70,11 @@ _SUMMARIES: dict[str, Callable[[dict], str]] = {
     "org.registered": lambda d: f"Org registered: {d['name']} ({_v(d['level'])})",
     "leader.registered": lambda d: (
         f"Leader registered: {d['name']}, {d.get('title', '')} ({_v(d.get('level'))})"),
+    "leader.left_office": lambda d: f"Leader left office on {_v(d['on'])}",
+    "leader.moved": lambda d: (
+        f"Leader moved to org {_short(d['to_org_id'])} ({_v(d['level'])}) on {_v(d['on'])}"),
+    "leader.renamed": lambda d: f"Leader renamed: {d['name']}, {d.get('title', '')}",
+    "org.renamed": lambda d: f"Org renamed: {d['name']}",
 }
 
 

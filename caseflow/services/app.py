@@ -11,13 +11,13 @@ from uuid import UUID
 from caseflow.domain.case import Case
 from caseflow.domain.errors import RuleViolation
 from caseflow.domain.org import Leader, Org
-from caseflow.domain.values import Meta, OrgLevel
+from caseflow.domain.values import Meta
+from caseflow.services.directory import DirectoryCommands
 from caseflow.services.execution import (
     FUTURE_SKEW,
     IMMUTABLE,
     MAX_ATTEMPTS,
     Actor,
-    CommandExecution,
     CommandResult,
     Context,
     PositionOf,
@@ -36,29 +36,11 @@ __all__ = [
 ]
 
 
-class CaseflowApp(CommandExecution):
-    """Event-sourced application holding Case, Org and Leader aggregates."""
+class CaseflowApp(DirectoryCommands):
+    """Event-sourced application holding Case, Org and Leader aggregates (the org and leader
+    commands are `DirectoryCommands`)."""
 
     name = "caseflow"
-
-    # ------------------------------------------------------------ orgs, leaders
-
-    def register_org(
-        self, ctx: Context, *, name: str, level: OrgLevel, parent_id: UUID | None = None
-    ) -> CommandResult:
-        parent = self._peek(Org, parent_id) if parent_id else None
-        return self._create(
-            ctx,
-            lambda id, meta: Org.register(id=id, name=name, level=level, parent=parent, meta=meta),
-        )
-
-    def register_leader(
-        self, ctx: Context, *, name: str, title: str, org_id: UUID
-    ) -> CommandResult:
-        org = self._peek(Org, org_id)
-        return self._create(
-            ctx, lambda id, meta: Leader.register(id=id, name=name, title=title, org=org, meta=meta)
-        )
 
     # -------------------------------------------------------------------- cases
 

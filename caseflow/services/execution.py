@@ -20,7 +20,7 @@ from eventsourcing.utils import Environment
 from caseflow.domain.base import Entity
 from caseflow.domain.errors import InvalidInput, RuleViolation
 from caseflow.domain.guards import aware
-from caseflow.domain.org import Leader, Org
+from caseflow.domain.org import Org
 from caseflow.domain.policy import DEFAULT_POLICY, Policy
 from caseflow.domain.values import Meta
 from caseflow.services.errors import Conflict, IdempotencyKeyReused, NotFound
@@ -32,7 +32,9 @@ RETRY_PAUSE = 0.002  # seconds; the jitter window doubles with each attempt ...
 MAX_RETRY_PAUSE = 0.2  # ... up to this
 LOCK_STRIPES = 64
 FUTURE_SKEW = timedelta(minutes=5)
-IMMUTABLE = (Org, Leader)  # aggregates that have no event after their registration
+# Aggregates whose level and parent never change after registration (an org's rename changes
+# only its name, which no command reads from here). Leaders move and leave office: not kept.
+IMMUTABLE = (Org,)
 
 
 def utc_now() -> datetime:
@@ -88,9 +90,9 @@ class CommandExecution(Application):
         # Commands on one aggregate take turns within this process, so threads of one API
         # process never race each other; between processes the store's version check decides.
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
-        # Orgs and leaders are only ever registered (one event each), so once read they are
-        # kept: most commands check that their org and leader exist.
-        self._registered: dict[UUID, Org | Leader] = {}
+        # Orgs keep their level and place in the tree, so once read they are kept: most commands
+        # check that their org exists and walk up the tree.
+        self._registered: dict[UUID, Org] = {}
         super().__init__(env=dict(env or {}))
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:

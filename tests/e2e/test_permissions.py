@@ -33,6 +33,10 @@ OPEN = set(CALLERS)  # no token needed
 EXPECTED: dict[str, set[str | None]] = {
     "POST /orgs": {"operator", "supervisor"},
     "POST /leaders": {"operator", "supervisor"},
+    "POST /leaders/{leader_id}/departure": {"operator", "supervisor"},
+    "POST /leaders/{leader_id}/move": {"operator", "supervisor"},
+    "POST /leaders/{leader_id}/rename": {"operator", "supervisor"},
+    "POST /orgs/{org_id}/rename": {"operator", "supervisor"},
     "POST /cases": {"registrar", "handler"},
     "POST /cases/{case_id}/screening": {"registrar", "handler"},
     "POST /cases/{case_id}/assignment": {"registrar", "handler", "leader"},
@@ -127,12 +131,22 @@ class Fixture:
             kind = template.rsplit("/", 1)[-1]
             case = self.case(states.get(kind, "registered"))
             return method, template.replace("{case_id}", str(case)), bodies.get(kind)
+        if method == "POST" and template.startswith("/leaders/{leader_id}/"):
+            # a leader of its own, in office for a month: a departure or move happens once
+            leader = self.app.register_leader(
+                self.ctx, name="Leader Zhou", title="Head", org_id=w.county,
+                in_office_from=self.now.astimezone(TZ).date() - timedelta(days=30)).id
+            kind = template.rsplit("/", 1)[-1]
+            body = {"departure": {}, "move": {"to_org_id": str(w.city)},
+                    "rename": {"name": "Leader Zhou Jr."}}[kind]
+            return method, template.replace("{leader_id}", str(leader)), body
         fixed = {
+            "POST /orgs/{org_id}/rename": {"name": "Test County (renamed)"},
             "POST /orgs": {"name": "Township", "level": "township", "parent_id": str(w.county)},
             "POST /leaders": {"name": "Leader Sun", "title": "Head", "org_id": str(w.county)},
             "POST /cases": _case_body(w, self.now),
         }
-        path = (template.replace("{leader_id}", str(w.leader))
+        path = (template.replace("{leader_id}", str(w.leader)).replace("{org_id}", str(w.county))
                 .replace("{name}", "directory"))
         if template == "/audit":
             path = "/audit?actor=setup"

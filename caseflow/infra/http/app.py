@@ -21,6 +21,7 @@ from caseflow.infra.devtokens import WithMinted
 from caseflow.infra.http import (
     problems,
     routes_commands,
+    routes_directory,
     routes_events,
     routes_ops,
     routes_queries,
@@ -117,7 +118,8 @@ def create_app(
     )
     problems.install(app)
     document_security(app)
-    for module in (routes_commands, routes_queries, routes_stats, routes_events, routes_ops):
+    for module in (routes_commands, routes_directory, routes_queries, routes_stats,
+                   routes_events, routes_ops):
         _mount(app, module.router)
     # Last added runs first: the guard sees the request before metrics time it.
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -66,6 +66,9 @@ class LeaderIn(Body):
     name: Name
     title: Line = ""
     org_id: UUID
+    in_office_from: Day | None = Field(
+        None, description="The day the leader took office (local date; default today, never in "
+        "the future)")
 
 
 # ----------------------------------------------------------------------- cases

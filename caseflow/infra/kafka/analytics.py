@@ -111,6 +111,12 @@ class AnalyticsStore:
         elif ce_type == "caseflow.leader.registered.v1":
             db.execute("INSERT OR REPLACE INTO leaders VALUES (?, ?, ?)",
                        (d["aggregate_id"], d["name"], d["org_id"]))
+        elif ce_type == "caseflow.leader.renamed.v1":
+            db.execute("UPDATE leaders SET name = ? WHERE leader_id = ?",
+                       (d["name"], d["aggregate_id"]))
+        elif ce_type == "caseflow.leader.moved.v1":
+            db.execute("UPDATE leaders SET org_id = ? WHERE leader_id = ?",
+                       (d["to_org_id"], d["aggregate_id"]))
 
     def _count(self, name: str, n: int = 1) -> None:
         self._db.execute("INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET "

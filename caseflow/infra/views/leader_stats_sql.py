@@ -3,8 +3,12 @@ reception-frequency compliance and an optional breakdown), and all leaders for a
 filtered by org subtree and level, sorted and paged.
 
 Compliance depends on today (pending / future periods), so it is computed here, at query time,
-from the stored reception days (see `caseflow.projections.reception_quota`). A leader with no
-activity in a period still appears, with zeros: those are the ones a supervisor looks for.
+from the stored reception days and the leader's term (see `caseflow.projections.reception_quota`):
+a quota period wholly in office is judged on its stored count, one partly in office on the days
+in office (`leader_stats_days`). A leader with no activity in a period still appears, with
+zeros: those are the ones a supervisor looks for. A list names the leaders in office at some time
+in the period, under each org they held in it (a moved leader's statistics follow them: the
+counts are the leader's whole period).
 """
 
 from __future__ import annotations
@@ -14,18 +18,24 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from caseflow.domain.errors import InvalidInput
 from caseflow.domain.policy import Policy
+from caseflow.domain.tenure import Term
 from caseflow.infra.views.stats_read import Page, Reader, marks, subtree_cte
 from caseflow.projections import periods
-from caseflow.projections.leader_stats import COLUMNS, LEADERS, ORGS, STATS
-from caseflow.projections.reception_quota import Compliance, judge, needed_keys
+from caseflow.projections.leader_stats import COLUMNS, DAYS, LEADERS, ORGS, STATS
+from caseflow.projections.leader_terms import POSTINGS, TERMS, term_of
+from caseflow.projections.reception_quota import Compliance, Slot, judge, plan
 
 SORTS = ("name", *COLUMNS)
 COMPLIANCE_STATUSES = ("compliant", "non_compliant", "pending", "not_due", "not_applicable")
 MAX_LIMIT = 500
 KEYS_PER_QUERY = 400
-_LEADER_COLUMNS = "l.leader_id, l.org_id, l.level, l.name, l.title, l.registered_on"
+_LEADER_COLUMNS = ("l.leader_id, l.org_id, l.level, l.name, l.title, l.registered_on, "
+                   "t.postings, t.left_on")
+_WITH_TERM = f"{LEADERS} l LEFT JOIN {TERMS} t ON t.leader_id = l.leader_id"
 _COUNTS = ", ".join(f"COALESCE(s.{c}, 0)" for c in COLUMNS)
 
 
@@ -45,15 +55,18 @@ def leader_statistics(reader: Reader, leader_id: UUID, period: str, *, today: da
     `period` (weeks by the Thursday rule), e.g. the months of a year.
     """
     p = parse_period(period)
-    rows = reader.fetch(f"SELECT {_LEADER_COLUMNS} FROM {LEADERS} l WHERE l.leader_id = ?",
+    rows = reader.fetch(f"SELECT {_LEADER_COLUMNS} FROM {_WITH_TERM} WHERE l.leader_id = ?",
                         [leader_id])
     if not rows:
         return None
     leader = _leader(reader, rows[0])
     parts = _breakdown(p, breakdown)
-    keys = {p.key, *needed_keys(leader["level"], p, policy), *(q.key for q in parts)}
+    slots = plan(leader["term"], p, policy)
+    keys = {p.key, *(s.period.key for s in slots), *(q.key for q in parts)}
     counts = _counts_by_period(reader, [leader_id], keys).get(leader_id, {})
-    item = _item(leader, p, counts.get(p.key), _compliance(leader, p, counts, today, policy))
+    reception = {k: c["reception_days"] for k, c in counts.items()}
+    item = _item(leader, p, counts.get(p.key),
+                 _compliance(reader, leader, p, slots, reception, today, policy))
     if breakdown is not None:
         item["breakdown"] = [{"period": _period(q), "counts": counts.get(q.key) or _zeros()}
                              for q in parts]
@@ -65,21 +78,20 @@ def leaders_statistics(
     level: str | None = None, compliance: str | None = None, sort: str = "person_times",
     descending: bool = True, limit: int = 50, offset: int = 0,
 ) -> Page:
-    """Every leader's statistics for `period` (those in the subtree of `org_id`, of `level`, with
-    the `compliance` status, if given), sorted by `sort` (name or a count), then paged."""
+    """The statistics for `period` of every leader in office at some time in it (in an org of
+    the subtree of `org_id`, at `level`, if given: a leader who moved is listed under each org
+    held in the period), with the `compliance` status if given, sorted by `sort` (name or a
+    count), then paged."""
     p = parse_period(period)
     _check_list_args(sort, compliance, limit, offset)
-    cte, params, where = "", [], []
+    cte, params = "", []
     if org_id is not None:
         cte, params = subtree_cte(ORGS), [org_id]
-        where.append("l.org_id IN (SELECT org_id FROM subtree)")
     params.append(p.key)
-    if level is not None:
-        where.append("l.level = ?")
-        params.append(str(level))
-    sql = (f"{cte}SELECT {_LEADER_COLUMNS}, {_COUNTS} FROM {LEADERS} l "
-           f"LEFT JOIN {STATS} s ON s.leader_id = l.leader_id AND s.period = ?"
-           + (" WHERE " + " AND ".join(where) if where else ""))
+    where, where_params = _held_in(p, org_id is not None, level)
+    sql = (f"{cte}SELECT {_LEADER_COLUMNS}, {_COUNTS} FROM {_WITH_TERM} "
+           f"LEFT JOIN {STATS} s ON s.leader_id = l.leader_id AND s.period = ? WHERE {where}")
+    params.extend(where_params)
     order = "l.name" if sort == "name" else f"COALESCE(s.{sort}, 0)"
     direction = "DESC" if descending else "ASC"
     sql += f" ORDER BY {order} {direction}, l.leader_id"
@@ -93,6 +105,26 @@ def leaders_statistics(
         total, items = len(items), items[offset:offset + limit]
     following = offset + limit
     return Page(items, total, following if following < total else None)
+
+
+def _held_in(p: periods.Period, in_subtree: bool,
+             level: str | None) -> tuple[str, list[Any]]:
+    """SQL for "held a posting (in the subtree, at the level) on some day of `p`". A leader
+    without term rows (a store built before terms) held their registered org since the day
+    they were registered."""
+    held, held_params = ["p.leader_id = l.leader_id", "p.start <= ?",
+                         "(p.until IS NULL OR p.until >= ?)"], [p.end, p.start]
+    old, old_params = ["t.leader_id IS NULL", "l.registered_on <= ?"], [p.end]
+    if in_subtree:
+        held.append("p.org_id IN (SELECT org_id FROM subtree)")
+        old.append("l.org_id IN (SELECT org_id FROM subtree)")
+    if level is not None:
+        held.append("p.level = ?")
+        old.append("l.level = ?")
+        held_params.append(str(level))
+        old_params.append(str(level))
+    return (f"(EXISTS (SELECT 1 FROM {POSTINGS} p WHERE {' AND '.join(held)}) "
+            f"OR ({' AND '.join(old)}))", held_params + old_params)
 
 
 def _check_list_args(sort: str, compliance: str | None, limit: int, offset: int) -> None:
@@ -110,14 +142,15 @@ def _check_list_args(sort: str, compliance: str | None, limit: int, offset: int)
 def _items(reader: Reader, rows: list[tuple], p: periods.Period, today: date,
            policy: Policy) -> list[dict[str, Any]]:
     leaders = [_leader(reader, r) for r in rows]
-    keys = {k for lead in leaders for k in needed_keys(lead["level"], p, policy)}
-    reception = _counts_by_period(reader, [lead["id"] for lead in leaders], keys,
-                                  ("reception_days",))
+    slots = {lead["id"]: plan(lead["term"], p, policy) for lead in leaders}
+    keys = {s.period.key for plan_ in slots.values() for s in plan_}
+    counts = _counts_by_period(reader, list(slots), keys, ("reception_days",))
     out = []
     for lead, r in zip(leaders, rows, strict=True):
-        counts = dict(zip(COLUMNS, r[6:], strict=True))
-        compliance = _compliance(lead, p, reception.get(lead["id"], {}), today, policy)
-        out.append(_item(lead, p, counts, compliance, detail=False))
+        reception = {k: c["reception_days"] for k, c in counts.get(lead["id"], {}).items()}
+        compliance = _compliance(reader, lead, p, slots[lead["id"]], reception, today, policy)
+        out.append(_item(lead, p, dict(zip(COLUMNS, r[8:], strict=True)), compliance,
+                         detail=False))
     return out
 
 
@@ -140,10 +173,23 @@ def _counts_by_period(reader: Reader, leader_ids: list[UUID], keys: Iterable[str
     return out
 
 
-def _compliance(leader: dict[str, Any], p: periods.Period, counts: dict[str, dict[str, int]],
-                today: date, policy: Policy) -> Compliance:
-    reception = {k: c["reception_days"] for k, c in counts.items()}
-    return judge(leader["level"], p, reception, today, leader["registered_on"], policy)
+def _compliance(reader: Reader, leader: dict[str, Any], p: periods.Period,
+                slots: tuple[Slot, ...], reception: dict[str, int], today: date,
+                policy: Policy) -> Compliance:
+    """Judge `slots`: whole periods on their stored reception days, partly-in-office ones on
+    the days in office only."""
+    days = dict(reception)
+    for s in slots:
+        if s.judged and not s.whole:
+            days[s.period.key] = _days_in_office(reader, leader["id"], s)
+    term: Term = leader["term"]
+    level = term.posting_on(term.nearest(p.end)).level
+    return judge(slots, days, today, level, policy)
+
+
+def _days_in_office(reader: Reader, leader_id: UUID, s: Slot) -> int:
+    return reader.fetch(f"SELECT COUNT(*) FROM {DAYS} WHERE leader_id = ? AND day >= ? "
+                        "AND day <= ?", [leader_id, s.first, s.last])[0][0]
 
 
 def _breakdown(p: periods.Period, kind: str | None) -> tuple[periods.Period, ...]:
@@ -156,8 +202,12 @@ def _breakdown(p: periods.Period, kind: str | None) -> tuple[periods.Period, ...
 
 
 def _leader(reader: Reader, r: tuple) -> dict[str, Any]:
-    return {"id": reader.uuid(r[0]), "org_id": reader.uuid(r[1]), "level": r[2], "name": r[3],
-            "title": r[4], "registered_on": reader.date(r[5])}
+    leader = {"id": reader.uuid(r[0]), "org_id": reader.uuid(r[1]), "level": r[2], "name": r[3],
+              "title": r[4], "registered_on": reader.date(r[5])}
+    postings = r[6] if r[6] is None or isinstance(r[6], list) else orjson.loads(r[6])
+    term = None if postings is None else {"postings": postings, "left_on": reader.date(r[7])}
+    leader["term"] = term_of(leader, term)
+    return leader
 
 
 def _zeros() -> dict[str, int]:
@@ -177,8 +227,12 @@ def _item(leader: dict[str, Any], p: periods.Period, counts: dict[str, int] | No
     counts = counts or _zeros()
     satisfied = counts["satisfied"] + counts["basically_satisfied"]
     evaluated = satisfied + counts["dissatisfied"]
-    lead = {**leader, "registered_on": leader["registered_on"].isoformat()
-            if leader["registered_on"] else None}
+    term: Term = leader["term"]
+    lead = {k: v for k, v in leader.items() if k != "term"}
+    lead.update(registered_on=leader["registered_on"].isoformat()
+                if leader["registered_on"] else None,
+                in_office_from=term.start.isoformat(),
+                left_office_on=term.left_on.isoformat() if term.left_on else None)
     return {
         "leader": lead,
         "period": _period(p),

@@ -11,7 +11,8 @@ from caseflow.projections.rebuild import rebuild
 from .scenario import CTX, local
 
 TABLES = ("leader_stats", "leader_stats_leaders", "leader_stats_orgs", "leader_stats_cases",
-          "leader_stats_days", "kpis", "kpis_orgs", "kpis_cases")
+          "leader_stats_days", "leader_stats_terms", "leader_stats_postings",
+          "kpis", "kpis_orgs", "kpis_cases")
 
 
 def snapshot(views) -> dict[str, list[tuple]]:

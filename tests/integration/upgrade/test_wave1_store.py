@@ -9,8 +9,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from caseflow.domain.org import Leader
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.settings import Settings
+from caseflow.services.app import Actor, Context
 from caseflow.services.public import public_payload
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "wave1_store" / "events.sqlite3"
@@ -37,6 +39,22 @@ def test_old_registrations_upcast_to_the_current_shape(old_store):
         assert e.data["query_code_hash"] is None
     case = old_store.app.case(received[0].aggregate_id)  # the library's mapper upcasts too
     assert case.accused_org_id is None and case.received_at == received[0].data["received_at"]
+
+
+def test_old_leader_registrations_upcast_to_a_term_from_their_registration_day(old_store):
+    registered = [e for e in old_store.log.read(0, 10_000) if e.name == "leader.registered"]
+    assert registered
+    assert all(e.data["in_office_from"] is None for e in registered)
+    app = old_store.app
+    first = app.get(Leader, registered[0].aggregate_id)
+    assert first.took_office(app.policy) == app.policy.local_date(registered[0].meta.occurred_at)
+    # and an old leader takes the new events: a move today, then a departure
+    org = next(e.aggregate_id for e in old_store.log.read(0, 10_000)
+               if e.name == "org.registered" and e.aggregate_id != first.org_id)
+    ctx = Context(actor=Actor("upgrade-test", "operator"))
+    app.move_leader(ctx, first.id, to_org_id=org)
+    app.leave_office(ctx, first.id)
+    assert app.get(Leader, first.id).left_on is not None
 
 
 def test_the_views_build_from_an_old_store(old_store):

@@ -18,7 +18,9 @@ from caseflow.services.errors import Conflict, NotFound
 from tests.unit.projections.world import World
 
 OPS = ("screen", "assign", "visit", "extend", "resolve", "evaluate", "request_review", "review",
-       "request_recheck", "recheck", "supervise", "clear", "close", "close_waived")
+       "request_recheck", "recheck", "supervise", "clear", "close", "close_waived",
+       # the directory: a leader moves, leaves office, is renamed; an org is renamed
+       "move", "leave", "rename_leader", "rename_org")
 # status → what may come next (the variant picks one)
 NEXT = {
     "registered": ("screen",), "accepted": ("assign",),
@@ -93,3 +95,19 @@ def _run(world: World, op: str, case: Any, at: Any, variant: int) -> None:
         world.supervise(case, at, cleared=True)
     elif op in ("close", "close_waived"):
         world.close(case, at, waived=op == "close_waived")
+    else:
+        _directory(world, op, leader, at, variant)
+
+
+def _directory(world: World, op: str, leader: Any, at: Any, variant: int) -> None:
+    app, ctx = world.app, world.ctx("operator-1", "operator")
+    day = app.policy.local_date(at)
+    if op == "move":
+        to = (world.county, world.city, world.other_city)[variant % 3]
+        app.move_leader(ctx, leader, to_org_id=to, on=day - timedelta(days=variant))
+    elif op == "leave":
+        app.leave_office(ctx, leader, on=day - timedelta(days=variant))
+    elif op == "rename_leader":
+        app.rename_leader(ctx, leader, name=f"Leader {variant}", title=f"Title {variant}")
+    else:
+        app.rename_org(ctx, (world.county, world.city)[variant % 2], name=f"Org {variant}")

@@ -80,3 +80,19 @@ def test_summaries_never_quote_free_text():
     for row in rows:
         for text in typed:
             assert text not in row["summary"], row["summary"]
+
+
+def test_a_leaders_term_and_renames_read_like_a_register():
+    world = World()
+    ctx = world.ctx("operator-1", "operator")
+    world.clock.now = day(5, 20)
+    app = world.app
+    app.rename_leader(ctx, world.leader, name="Leader Uno", title="Mayor")
+    app.move_leader(ctx, world.leader, to_org_id=world.other_city, on=day(5, 15).date())
+    app.leave_office(ctx, world.leader, on=day(5, 20).date())
+    app.rename_org(ctx, world.county, name="New County")
+    assert [r["summary"] for r in fold(world)][-4:] == [
+        "Leader renamed: Leader Uno, Mayor",
+        f"Leader moved to org {str(world.other_city)[:8]} (city) on 2026-05-15",
+        "Leader left office on 2026-05-20",
+        "Org renamed: New County"]

@@ -37,9 +37,22 @@ class Log:
     def org(self, level: str = "county", parent_id: UUID | None = None, name: str = "Org") -> UUID:
         return self._append("org.registered", uuid4(), name=name, level=level, parent_id=parent_id)
 
-    def leader(self, org_id: UUID, level: str = "county", name: str = "Leader") -> UUID:
+    def leader(self, org_id: UUID, level: str = "county", name: str = "Leader",
+               in_office_from: date | None = None) -> UUID:
         return self._append("leader.registered", uuid4(), name=name, title="Head", org_id=org_id,
-                            level=level)
+                            level=level, in_office_from=in_office_from)
+
+    def moved(self, leader_id: UUID, to_org_id: UUID, level: str, on: date) -> None:
+        self._append("leader.moved", leader_id, to_org_id=to_org_id, level=level, on=on)
+
+    def left_office(self, leader_id: UUID, on: date) -> None:
+        self._append("leader.left_office", leader_id, on=on)
+
+    def leader_renamed(self, leader_id: UUID, name: str, title: str) -> None:
+        self._append("leader.renamed", leader_id, name=name, title=title)
+
+    def org_renamed(self, org_id: UUID, name: str) -> None:
+        self._append("org.renamed", org_id, name=name)
 
     def received(self, org_id: UUID, received_at: datetime | None = None,
                  prior_case_id: UUID | None = None) -> UUID:

@@ -170,3 +170,11 @@ def test_a_forwarded_petition_s_second_screening_counts_for_the_body_it_went_to(
     view.run(log.events)
     assert (kpis(view, sender, "2026-03")["screened"], kpis(view, receiver, "2026-03")["screened"],
             kpis(view, receiver, "2026-03")["screened_on_time"]) == (1, 1, 1)
+
+
+def test_an_orgs_name_follows_its_rename(log, view):
+    county = log.org("county", name="Old County")
+    log.org_renamed(county, "New County")
+    view.run(log.events)
+    row = view.row("kpis_orgs", county)
+    assert (row["name"], row["level"]) == ("New County", "county")

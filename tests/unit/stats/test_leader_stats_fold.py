@@ -184,3 +184,72 @@ def test_leaders_and_orgs_are_kept_for_filters(log, view):
     assert view.row("leader_stats_leaders", leader)["level"] == "county"
     assert view.row("leader_stats_leaders", leader)["registered_on"] == date(2026, 1, 5)
     assert view.row("leader_stats_orgs", county)["parent_id"] == province
+
+
+# ------------------------------------------------------------------ terms of office
+
+
+def term(view: MemoryRows, leader) -> dict:
+    return view.row("leader_stats_terms", leader)
+
+
+def test_a_leader_is_in_office_from_the_day_given(log, view):
+    leader = log.leader(log.org(), in_office_from=date(2026, 1, 2))
+    view.run(log.events)
+    assert term(view, leader)["postings"][0]["start"] == "2026-01-02"
+    assert term(view, leader)["left_on"] is None
+
+
+def test_an_old_registration_is_in_office_from_its_local_day(log, view):
+    log.at = datetime(2026, 1, 4, 17, 0, tzinfo=UTC)  # 5 January, 01:00 in Shanghai
+    leader = log.leader(log.org())
+    view.run(log.events)
+    assert term(view, leader)["postings"][0]["start"] == "2026-01-05"
+
+
+def test_a_move_adds_a_posting_and_the_statistics_stay_with_the_leader(log, view):
+    county, city = log.org("county"), log.org("city")
+    leader = log.leader(county, in_office_from=date(2026, 2, 11))
+    case = log.received(county)
+    log.visited(case, leader, date(2026, 3, 20))
+    log.moved(leader, city, "city", date(2026, 5, 15))
+    log.visited(case, leader, date(2026, 6, 10), visitors=3)
+    view.run(log.events)
+    assert [(p["start"], p["level"]) for p in term(view, leader)["postings"]] == [
+        ("2026-02-11", "county"), ("2026-05-15", "city")]
+    assert (view.row("leader_stats_leaders", leader)["org_id"],
+            view.row("leader_stats_leaders", leader)["level"]) == (city, "city")
+    year = stats(view, leader, "2026")
+    assert (year["reception_days"], year["batches"], year["person_times"]) == (2, 2, 4)
+
+
+def test_a_departure_ends_the_term(log, view):
+    leader = log.leader(log.org(), in_office_from=date(2026, 1, 2))
+    view.run(log.events)
+    log.events.clear()
+    log.left_office(leader, date(2026, 6, 30))
+    view.run(log.events)
+    assert term(view, leader)["left_on"] == date(2026, 6, 30)
+
+
+def test_an_old_stores_leader_without_a_term_row_gets_one_on_a_move(log, view):
+    county, city = log.org("county"), log.org("city")
+    leader = log.leader(county)  # registered on 5 January
+    view.run(log.events)
+    del view.data["leader_stats_terms"][(leader,)]  # as a store built before terms were
+    log.events.clear()
+    log.moved(leader, city, "city", date(2026, 3, 1))
+    view.run(log.events)
+    assert [(p["start"], p["org_id"]) for p in term(view, leader)["postings"]] == [
+        ("2026-01-05", str(county)), ("2026-03-01", str(city))]
+
+
+def test_renames_follow_the_leader_and_the_org(log, view):
+    county = log.org("county", name="Old County")
+    leader = log.leader(county, name="Wang")
+    log.leader_renamed(leader, "Wang Jr.", "Deputy Head")
+    log.org_renamed(county, "New County")
+    view.run(log.events)
+    row = view.row("leader_stats_leaders", leader)
+    assert (row["name"], row["title"]) == ("Wang Jr.", "Deputy Head")
+    assert view.row("leader_stats_orgs", county)["name"] == "New County"

@@ -1,14 +1,25 @@
-"""Reception-frequency compliance: met, missed, pending, future and before-office periods."""
+"""Reception-frequency compliance: met, missed, pending and future periods, judged only in
+office (before_office / after_office otherwise), at the level of the org held."""
 
 from __future__ import annotations
 
 from datetime import date
+from uuid import uuid4
 
 from caseflow.domain.policy import Policy
+from caseflow.domain.tenure import Posting, Term
+from caseflow.projections import reception_quota
 from caseflow.projections.periods import parse
-from caseflow.projections.reception_quota import judge
+from caseflow.projections.reception_quota import plan
 
 POLICY = Policy()
+COUNTY, CITY = uuid4(), uuid4()
+
+
+def judge(level, requested, days, today, since, policy=POLICY, left_on=None):
+    """A leader of `level` in office from `since` (until `left_on`), never moved."""
+    term = Term((Posting(since, COUNTY, level),), left_on)
+    return reception_quota.judge(plan(term, requested, policy), days, today, level, policy)
 
 
 def statuses(result) -> dict[str, str]:
@@ -50,11 +61,64 @@ def test_future_periods_do_not_count_against_the_leader():
     assert result.status == "compliant"
 
 
-def test_periods_that_began_before_the_leader_took_office_are_not_judged():
+def test_periods_before_the_leader_took_office_are_not_judged():
     result = judge("township", parse("2026-01"), {"2026-W03": 1}, date(2026, 7, 1),
-                   date(2026, 1, 7), POLICY)
+                   date(2026, 1, 12), POLICY)
     assert statuses(result) == {"2026-W01": "before_office", "2026-W02": "before_office",
                                 "2026-W03": "met", "2026-W04": "missed", "2026-W05": "missed"}
+
+
+def test_a_period_in_office_on_at_least_half_its_days_is_judged():
+    # took office on Thursday 8 January: W02 (5-11 Jan) in office 4 of 7 days; Friday: 3 of 7
+    thursday = judge("township", parse("2026-W02"), {}, date(2026, 7, 1), date(2026, 1, 8))
+    friday = judge("township", parse("2026-W02"), {}, date(2026, 7, 1), date(2026, 1, 9))
+    assert (statuses(thursday), statuses(friday)) == ({"2026-W02": "missed"},
+                                                      {"2026-W02": "before_office"})
+
+
+def test_a_partly_held_period_is_pending_until_its_last_day_in_office():
+    # a county leader leaving on 20 July holds July for 20 of 31 days: judged, over on the 20th
+    july = parse("2026-07")
+    assert statuses(judge("county", july, {}, date(2026, 7, 20), date(2025, 1, 1),
+                          left_on=date(2026, 7, 20))) == {"2026-07": "pending"}
+    assert statuses(judge("county", july, {}, date(2026, 7, 21), date(2025, 1, 1),
+                          left_on=date(2026, 7, 20))) == {"2026-07": "missed"}
+
+
+def test_periods_after_leaving_office_are_not_judged():
+    # left office on 10 June: June held for 10 of 30 days, then nothing
+    result = judge("county", parse("2026-Q2"), {"2026-04": 1, "2026-05": 1}, date(2026, 12, 1),
+                   date(2025, 1, 1), left_on=date(2026, 6, 10))
+    assert statuses(result) == {"2026-04": "met", "2026-05": "met", "2026-06": "after_office"}
+    assert result.status == "compliant"
+    later = judge("county", parse("2026-Q3"), {}, date(2026, 12, 1), date(2025, 1, 1),
+                  left_on=date(2026, 6, 10))
+    assert set(statuses(later).values()) == {"after_office"}
+    assert (later.status, later.judged) == ("not_due", 0)
+
+
+def test_a_leader_who_took_office_mid_quarter_and_moved_mid_year():
+    # county leader from Wednesday 11 February (monthly quota), city from 15 May (quarterly).
+    # Reception days in office: 20 March; 5 May (county); 10 June (city). February is held for
+    # 18 of 28 days: judged on those days (none: a reception on 9 February was before office).
+    # Each period is judged at the level held on its last day in office: January (before
+    # office) to April at county level, month by month; May's and June's last days fall in
+    # the city posting, so from Q2 on quarter by quarter. "Today" is 15 July.
+    term = Term((Posting(date(2026, 2, 11), COUNTY, "county"),
+                 Posting(date(2026, 5, 15), CITY, "city")))
+    slots = plan(term, parse("2026"), POLICY)
+    days = {"2026-02": 0, "2026-03": 1, "2026-Q2": 2}
+    result = reception_quota.judge(slots, days, date(2026, 7, 15), "city", POLICY)
+    assert [(p.key, p.level, p.status) for p in result.periods] == [
+        ("2026-01", "county", "before_office"), ("2026-02", "county", "missed"),
+        ("2026-03", "county", "met"), ("2026-04", "county", "missed"),
+        ("2026-Q2", "city", "met"), ("2026-Q3", "city", "pending"),
+        ("2026-Q4", "city", "future")]
+    assert (result.quota, result.status, result.met, result.missed, result.pending) == (
+        "quarter", "non_compliant", 2, 2, 1)
+    february = next(s for s in slots if s.period.key == "2026-02")
+    assert (february.first, february.last, february.whole) == (date(2026, 2, 11),
+                                                               date(2026, 2, 28), False)
 
 
 def test_a_request_finer_than_the_quota_gets_the_enclosing_quota_period():

@@ -3,7 +3,7 @@ are easy to search for (every one contains `PII_MARK`), for the stream tests."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from caseflow.domain.values import (
@@ -47,6 +47,17 @@ class Directory:
                                      level=OrgLevel.TOWNSHIP, parent_id=county.id).id
         self.leaders = [app.register_leader(REGISTRAR, name=f"Leader {n}", title="Deputy Head",
                                             org_id=county.id).id for n in ("Wang", "Li")]
+        # A leader's term: took office a month ago, renamed, moved up, left office today; and a
+        # renamed org (every directory event once).
+        today = app.policy.local_date(app.clock())
+        zhao = app.register_leader(REGISTRAR, name="Leader Zhao", title="Head", org_id=county.id,
+                                   in_office_from=today - timedelta(days=30)).id
+        app.rename_leader(REGISTRAR, zhao, name="Leader Zhao Jr.", title="Deputy Head")
+        app.move_leader(REGISTRAR, zhao, to_org_id=city.id, on=today - timedelta(days=10))
+        app.leave_office(REGISTRAR, zhao, on=today)
+        app.rename_org(REGISTRAR, self.unit, name="Test Township People's Government")
+        self.departed: UUID = zhao
+        self.today: date = today
 
 
 def receive(app: CaseflowApp, d: Directory, i: int, now: datetime) -> UUID:

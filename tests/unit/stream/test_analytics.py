@@ -67,3 +67,11 @@ def test_undecodable_records_are_counted_and_skipped(store, events):
     store.apply([Message(0, 0, None), message(events[0], 1)])
     summary = store.summary()
     assert (summary["events"], summary["invalid_skipped"]) == (1, 1)
+
+
+def test_a_leaders_rename_and_move_reach_the_consumer(store, events):
+    store.apply([message(e, i) for i, e in enumerate(events)])
+    moved = next(e for e in events if e.name == "leader.moved")
+    row = store._db.execute("SELECT name, org_id FROM leaders WHERE leader_id = ?",
+                            (str(moved.aggregate_id),)).fetchone()
+    assert row == ("Leader Zhao Jr.", str(moved.data["to_org_id"]))
