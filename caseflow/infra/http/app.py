@@ -31,6 +31,7 @@ from caseflow.infra.http.metrics import Metrics
 from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard
 from caseflow.infra.http.state import Api
 from caseflow.infra.http.stream import LogTail
+from caseflow.infra.oidc import load_verifier
 from caseflow.infra.settings import Settings
 from caseflow.projections.source import settle_heap as settle
 from caseflow.services.authz import OrgTree
@@ -85,7 +86,7 @@ def create_app(
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
                       tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
                       views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive,
-                      disclosure=c.settings.disclosure())
+                      disclosure=c.settings.disclosure(), jwt=load_verifier(c.settings))
             metrics.watch_positions(_positions(api))
             app.state.api = api
             if background:

@@ -14,8 +14,10 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 _AUTH = {
-    401: _problem("No bearer token, or an unknown one"),
-    403: _problem("The caller's role or org may not do this"),
+    401: _problem("No bearer token, an unknown one, or a JWT refused (`reason` says why: "
+                  "expired, wrong_issuer, wrong_audience, bad_signature, …)"),
+    403: _problem("The caller's role or org may not do this, or a JWT's role claim names no "
+                  "role (`reason`: unknown_role)"),
 }
 _INPUT = {422: _problem("Invalid input; `errors` names each field")}
 _BODY = {
