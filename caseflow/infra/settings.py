@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     oidc_role_claim: str = Field(default="role", description="dotted for nested: realm.roles")
     oidc_org_claim: str = "org_id"
     max_body_bytes: int = 1_000_000
+    # A petitioner's lookups by query code (GET/POST /public/cases/{code}): at most this many
+    # per client address and per code in any `public_rate_window` seconds (per process).
+    public_rate_per_address: int = Field(default=30, ge=1)
+    public_rate_per_code: int = Field(default=10, ge=1)
+    public_rate_window: float = Field(default=60, gt=0)
     # FastAPI's native OpenTelemetry instrumentation (traces, metrics and logs to the globally
     # configured providers). Off unless asked for: it looks the providers up on every request.
     otel: bool = False

@@ -32,6 +32,7 @@ from caseflow.services.app import CommandResult, Context
 from caseflow.services.authz import Action
 
 OPEN_PATHS = frozenset({"/health", "/metrics"})
+PUBLIC_PREFIX = "/public/"  # a petitioner's routes: the query code is the credential
 COMMAND_HEADERS = [
     {"name": "If-Match", "in": "header", "required": False,
      "description": 'Perform only if the aggregate is at this version, e.g. "3"',
@@ -119,7 +120,7 @@ def document_security(app: FastAPI) -> None:
                                "(development mode prints one per role), or a JWT from the "
                                "identity provider (CASEFLOW_OIDC_*)"}}
             for path, operations in spec["paths"].items():
-                if path not in OPEN_PATHS:
+                if path not in OPEN_PATHS and not path.startswith(PUBLIC_PREFIX):
                     for operation in operations.values():
                         operation["security"] = [{"bearer": []}]
             app.openapi_schema = spec
@@ -176,10 +177,10 @@ class Command:
                        idempotency_key=self.key, request_hash=request_hash,
                        expected_version=self.expected_version, authorize=authorize)
 
-    def respond(self, result: CommandResult, status: int = 200,
-                location: str | None = None) -> Response:
+    def respond(self, result: CommandResult, status: int = 200, location: str | None = None,
+                extra: dict[str, Any] | None = None) -> Response:
         body = orjson.dumps({"id": str(result.id), "version": result.version,
-                             "position": result.position})
+                             "position": result.position, **(extra or {})})
         headers = {"ETag": f'"{result.version}"', "X-Request-Id": self.request_id,
                    "Caseflow-Position": str(result.position)}
         if location:

@@ -42,3 +42,14 @@ QUERY_ERRORS = {
     503: _problem("The views did not reach min_position in time; retry after Retry-After"),
 }
 ITEM_ERRORS = {**QUERY_ERRORS, 404: _problem("No such item")}
+
+# A petitioner's routes (by query code, no token): a wrong code is a 404, too many tries a 429.
+PUBLIC_ERRORS = {
+    404: _problem("No case has that query code"),
+    422: _problem("Invalid input; `errors` names each field"),
+    429: _problem("Too many lookups from this address or for this code; see Retry-After"),
+}
+PUBLIC_COMMAND_ERRORS = {
+    **PUBLIC_ERRORS, **_BODY,
+    409: _problem("Not allowed now (`rule` says why): nothing decided yet, or rated already"),
+}
