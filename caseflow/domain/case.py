@@ -36,6 +36,10 @@ class Case(CaseDecisions, Entity):
         meta: Meta
 
     class Received(Event, Entity.Created):
+        # v2: an accusation may name the accused org and leader (personal data, 回避), and the
+        # petitioner's query code is kept as its hash.
+        class_version = 2
+
         channel: Channel
         received_at: datetime
         receiving_org_id: UUID
@@ -48,6 +52,13 @@ class Case(CaseDecisions, Entity):
         category: Category | None
         prior_case_id: UUID | None
         registered_by: str
+        accused_org_id: UUID | None
+        accused_leader_id: UUID | None
+        query_code_hash: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.update(accused_org_id=None, accused_leader_id=None, query_code_hash=None)
 
         def apply(self, case: Case) -> None:
             case.status = S.REGISTERED
@@ -55,6 +66,8 @@ class Case(CaseDecisions, Entity):
             case.receiving_org_id = self.receiving_org_id
             case.category = self.category
             case.prior_case_id = self.prior_case_id
+            case.accused_org_id = self.accused_org_id
+            case.accused_leader_id = self.accused_leader_id
 
     class Screened(Event):
         decision: Decision
@@ -191,6 +204,8 @@ class Case(CaseDecisions, Entity):
         self.supervision_open = False
         self.repeat_of_final = False
         self.review_org_id: UUID | None = None
+        self.accused_org_id: UUID | None = None
+        self.accused_leader_id: UUID | None = None
         # business times that start and stop the statutory clocks (see clock_facts)
         self.accepted_at: datetime | None = None
         self.resolved_at: datetime | None = None
@@ -204,6 +219,11 @@ class Case(CaseDecisions, Entity):
         self.closed_at: datetime | None = None
 
     # ----------------------------------------------------------------- queries
+
+    @property
+    def orgs(self) -> tuple[UUID | None, ...]:
+        """The orgs whose staff work on this case: the receiving office and the unit."""
+        return (self.receiving_org_id, self.unit_id)
 
     @property
     def is_final(self) -> bool:

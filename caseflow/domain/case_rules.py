@@ -70,6 +70,9 @@ class CaseDecisions:
         policy: Policy,
         category: Category | None = None,
         prior_case_id: UUID | None = None,
+        accused_org_id: UUID | None = None,
+        accused_leader_id: UUID | None = None,
+        query_code_hash: str | None = None,
     ) -> Case:
         _aware(received_at, "received_at")
         channel = _member(Channel, channel, "received.channel")
@@ -95,6 +98,11 @@ class CaseDecisions:
             )
         if not subject.strip():
             raise InvalidInput("A petition needs a subject.", "received.subject")
+        if (accused_org_id or accused_leader_id) and category not in (None, Category.ACCUSATION):
+            raise InvalidInput(
+                "Only an accusation (检举控告) names the accused; this petition's category is "
+                f"{category}.", "received.accused",
+            )
         return cls._create(
             cls.Received,
             id=id,
@@ -110,6 +118,9 @@ class CaseDecisions:
             category=category,
             prior_case_id=prior_case_id,
             registered_by=registered_by,
+            accused_org_id=accused_org_id,
+            accused_leader_id=accused_leader_id,
+            query_code_hash=query_code_hash,
             meta=meta,
         )
 
@@ -124,6 +135,7 @@ class CaseDecisions:
         notified_at: datetime | None,
         prior_is_final: bool,
         meta: Meta,
+        to_org_line: tuple[UUID, ...] = (),
     ) -> None:
         self._require({S.REGISTERED}, "screened", "right after the petition is registered, once")
         self._not_before_receipt(meta.occurred_at)
@@ -144,6 +156,9 @@ class CaseDecisions:
             raise InvalidInput(
                 "Forwarding needs the org it goes to (to_org_id).", "screened.to_org_id"
             )
+        if decision is Decision.FORWARD:
+            line = to_org_line or ((to_org_id,) if to_org_id else ())
+            self._not_to_the_accused(line, "screened.to_accused")
         if decision is Decision.REJECT and not reason.strip():
             raise InvalidInput("Rejecting a petition needs a reason.", "screened.reason")
         if decision is Decision.ROUTE and route_channel is None:
@@ -171,10 +186,17 @@ class CaseDecisions:
         handler_id: str | None,
         instructions: str,
         meta: Meta,
+        unit_line: tuple[UUID, ...] = (),
     ) -> None:
         self._require(
             {S.ACCEPTED, S.ASSIGNED}, "assigned", "after acceptance and before resolution"
         )
+        self._not_to_the_accused(unit_line or (unit_id,), "assigned.to_accused")
+        if self.accused_leader_id is not None and leader_id == self.accused_leader_id:
+            raise RuleViolation(
+                "The accused leader cannot own the accusation against them (回避).",
+                "assigned.accused_leader",
+            )
         self._not_before_receipt(meta.occurred_at)
         self.trigger_event(
             self.Assigned,
@@ -351,6 +373,14 @@ class CaseDecisions:
         if moment < self.received_at:
             raise InvalidInput(
                 "That time is before the petition was received.", "time.before_receipt"
+            )
+
+    def _not_to_the_accused(self, org_line: tuple[UUID, ...], rule: str) -> None:
+        """`org_line`: an org and every org above it. The accused org, and the orgs under it,
+        never handle the accusation against it (回避)."""
+        if self.accused_org_id is not None and self.accused_org_id in org_line:
+            raise RuleViolation(
+                "An accusation cannot go to the accused org or an org under it (回避).", rule
             )
 
     def _decided_stage(self) -> Stage | None:

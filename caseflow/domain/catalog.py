@@ -31,6 +31,26 @@ def names_by_topic() -> dict[str, str]:
     return out
 
 
+@cache
+def versioned_by_topic() -> dict[str, type]:
+    """Stored topic → event class, for the classes that have been versioned (class_version > 1)."""
+    out = {}
+    for agg in AGGREGATES:
+        for value in vars(agg).values():
+            if isinstance(value, type) and getattr(value, "class_version", 1) > 1:
+                out[get_topic(value)] = value
+    return out
+
+
+def upcast(cls: type, state: dict) -> None:
+    """Bring a stored event's state up to `cls`'s current version in place, as the library's
+    mapper does for domain events (readers that decode state without the mapper call this)."""
+    version = state.pop("class_version", 1)
+    while version < cls.class_version:  # type: ignore[attr-defined]
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+        version += 1
+
+
 def all_names() -> list[str]:
     return sorted(names_by_topic().values())
 

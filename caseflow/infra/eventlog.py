@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Transcoder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from caseflow.domain.catalog import names_by_topic
+from caseflow.domain.catalog import names_by_topic, upcast, versioned_by_topic
 from caseflow.infra.transcoder import fast_uuid
 from caseflow.projections.source import (
     EVENT_ID_NAMESPACE,
@@ -30,16 +30,19 @@ class EventLog:
                  poll_interval: float = 0.05):
         self.recorder, self.transcoder, self.poll_interval = recorder, transcoder, poll_interval
         self._names = names_by_topic()
+        self._versioned = versioned_by_topic()
         self._appended = threading.Condition()
         self._select = _sqlite_select(recorder)
 
     def read(self, after: int, limit: int) -> list[LoggedEvent]:
         """Events with position > `after`, in order, at most `limit`."""
-        decode, names, out = self.transcoder.decode, self._names, []
+        decode, names, versioned, out = self.transcoder.decode, self._names, self._versioned, []
         append = out.append
         with collector_paused():
             for position, originator_id, version, topic, state in self._records(after, limit):
                 data = decode(state)
+                if topic in versioned:
+                    upcast(versioned[topic], data)
                 recorded_at = data.pop("timestamp")
                 meta = data.pop("meta")
                 data.pop("originator_topic", None)

@@ -29,6 +29,10 @@ class CaseQuery:
     repeat: bool | None = None
     collective: bool | None = None
     supervised: bool | None = None  # oversight open
+    # Leave out the accusations against the caller: those naming one of these orgs (the
+    # caller's org and the orgs above it) or this leader (the caller, if a leader).
+    not_accusing_orgs: tuple[UUID, ...] = ()
+    not_accusing_leader: UUID | None = None
     limit: int = 50
     offset: int = 0
     after: str | None = None  # keyset cursor from `Page.next` (then `offset` is ignored)

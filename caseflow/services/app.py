@@ -65,6 +65,10 @@ class CaseflowApp(CommandExecution):
         self._peek(Org, fields.get("receiving_org_id"))
         if fields.get("prior_case_id"):
             self._peek(Case, fields["prior_case_id"])
+        if fields.get("accused_org_id"):
+            self._peek(Org, fields["accused_org_id"])
+        if fields.get("accused_leader_id"):
+            self._peek(Leader, fields["accused_leader_id"])
         self._not_future(fields.get("received_at"), "received_at")
         fields.setdefault("registered_by", ctx.actor.id)
         return self._create(
@@ -82,14 +86,17 @@ class CaseflowApp(CommandExecution):
             prior_final = (
                 case.prior_case_id is not None and self._peek(Case, case.prior_case_id).is_final
             )
-            case.screen(prior_is_final=prior_final, meta=meta, **fields)
+            line = self.org_line(fields["to_org_id"]) if fields.get("to_org_id") else ()
+            case.screen(prior_is_final=prior_final, meta=meta, to_org_line=line, **fields)
 
         return self._update(ctx, Case, case_id, decide)
 
     def assign(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
-        self._peek(Org, fields.get("unit_id"))
+        line = self.org_line(fields.get("unit_id"))
         self._peek(Leader, fields.get("leader_id"))
-        return self._update(ctx, Case, case_id, lambda c, meta: c.assign(meta=meta, **fields))
+        return self._update(
+            ctx, Case, case_id, lambda c, meta: c.assign(meta=meta, unit_line=line, **fields)
+        )
 
     def visit(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
         self._peek(Leader, fields.get("leader_id"))
@@ -162,6 +169,20 @@ class CaseflowApp(CommandExecution):
         )
 
     # ------------------------------------------------------------------ lookups
+
+    def case(self, case_id: UUID) -> Case:
+        """The case as it stands now, read-only (NotFound for an unknown id)."""
+        return self._peek(Case, case_id)
+
+    def org_line(self, org_id: UUID | None) -> tuple[UUID, ...]:
+        """The org and every org above it, nearest first (NotFound for an unknown org)."""
+        line: list[UUID] = []
+        current = self._peek(Org, org_id)
+        while True:
+            line.append(current.id)
+            if current.parent_id is None or current.parent_id in line:
+                return tuple(line)
+            current = self._peek(Org, current.parent_id)
 
     def _superior_of(self, org_id: UUID | None) -> UUID:
         org = self._peek(Org, org_id) if org_id else None

@@ -35,6 +35,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from caseflow.domain.case import Case
 from caseflow.services.app import Actor
 from caseflow.services.errors import Forbidden, NotFound
 from caseflow.services.public import Disclosure, public_data
@@ -171,12 +172,43 @@ def in_scope(actor: Actor, case_orgs: Iterable[UUID | None], tree: OrgTree) -> b
     return any(org is not None and tree.within(actor.org_id, org) for org in case_orgs)
 
 
-def require_case(actor: Actor, action: Action, case_orgs: Iterable[UUID | None],
-                 tree: OrgTree) -> None:
-    """Raise Forbidden unless the actor may perform `action` on a case of `case_orgs`."""
+def as_leader(actor: Actor) -> UUID | None:
+    """The leader the actor is, if any: a leader signs in with their leader id as subject."""
+    try:
+        return UUID(actor.id)
+    except ValueError:
+        return None
+
+
+def is_accused(actor: Actor, case: Case, tree: OrgTree) -> bool:
+    """Is the actor the leader an accusation names, or staff of the accused org (or an org
+    under it)? They never see the accusation (回避), whatever their role."""
+    if case.accused_leader_id is not None and as_leader(actor) == case.accused_leader_id:
+        return True
+    return (case.accused_org_id is not None and actor.org_id is not None
+            and tree.within(case.accused_org_id, actor.org_id))
+
+
+def sees_case(actor: Actor, case: Case, tree: OrgTree) -> bool:
+    """May this actor know that the case exists at all?"""
+    return in_scope(actor, case.orgs, tree) and not is_accused(actor, case, tree)
+
+
+def require_case(actor: Actor, action: Action, case: Case, tree: OrgTree) -> None:
+    """Raise Forbidden unless the actor's role may perform `action`, and NotFound -- the very
+    answer an unknown id gets, so that nobody learns a case exists -- when the case is outside
+    the actor's scope or accuses them."""
     require(actor, action)
-    if not in_scope(actor, case_orgs, tree):
+    if not sees_case(actor, case, tree):
+        raise NotFound("case", case.id)
+
+
+def require_org(actor: Actor, action: Action, org_id: UUID, tree: OrgTree) -> None:
+    """Raise Forbidden unless the actor may perform `action` for an org (e.g. register a
+    petition received there)."""
+    require(actor, action)
+    if not in_scope(actor, (org_id,), tree):
         raise Forbidden(
-            f"This case belongs to an org outside your own ({actor.org_id}) and those below it."
+            f"The org {org_id} is outside your own ({actor.org_id}) and those below it."
         )
 

@@ -14,7 +14,11 @@ from caseflow.projections.source import LoggedEvent
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 # Fields that identify or speak for petitioners; never leave the service boundary in public.
-PERSONAL_FIELDS = frozenset({"petitioners", "representatives", "request"})
+PERSONAL_FIELDS = frozenset({"petitioners", "representatives", "request",
+                             # an accusation's accused (检举控告: never shown beyond caseworkers)
+                             "accused_org_id", "accused_leader_id",
+                             # the petitioner's query code, even hashed, is theirs alone
+                             "query_code_hash"})
 # Fields typed in someone's own words (the petitioner's grounds, staff's notes and replies that
 # quote them, a meeting place): possibly personal, so withheld from analysts and the stream
 # unless a deployment publishes them field by field (`CASEFLOW_PUBLISH_FREE_TEXT`).

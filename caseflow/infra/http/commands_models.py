@@ -75,6 +75,12 @@ class CaseIn(Body):
     region: Line = ""
     category: Category | None = None
     prior_case_id: UUID | None = Field(None, description="An earlier case on the same matter")
+    accused_org_id: UUID | None = Field(
+        None, description="An accusation's accused org (personal data: never published; the "
+                          "case is never assigned or forwarded there, and its staff cannot see it)")
+    accused_leader_id: UUID | None = Field(
+        None, description="An accusation's accused leader (personal data: never published; "
+                          "never owns the case, cannot see it)")
 
     def fields(self) -> dict[str, Any]:
         out = super().fields()

@@ -157,7 +157,8 @@ class Command:
 
     def context(self, body: BaseModel, action: Action | None = None) -> Context:
         """The service Context; the request hash covers caller, route, path and body. With
-        `action`, an org-scoped caller is checked against the case as the command loads it."""
+        `action`, the caller is checked against the case as the command loads it (its scope,
+        and whether the case accuses them)."""
         request_hash = None
         if self.key:
             route = getattr(self.request.scope.get("route"), "path", self.request.url.path)
@@ -167,11 +168,11 @@ class Command:
             canonical = orjson.dumps(what, option=orjson.OPT_SORT_KEYS)
             request_hash = hashlib.sha256(canonical).hexdigest()
         authorize = None
-        if action is not None and self.who.role in authz.ORG_SCOPED:
+        if action is not None:
             actor, orgs = self.who.actor, self.api.orgs
 
             def authorize(case: Case) -> None:
-                authz.require_case(actor, action, (case.receiving_org_id, case.unit_id), orgs)
+                authz.require_case(actor, action, case, orgs)
 
         return Context(actor=self.who.actor, correlation_id=self.request_id,
                        idempotency_key=self.key, request_hash=request_hash,

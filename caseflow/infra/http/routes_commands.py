@@ -101,8 +101,10 @@ async def register_leader(body: LeaderIn, cmd: RegisterLeaderCmd) -> Response:
              summary="Register a petition (登记)")
 async def register_case(body: CaseIn, cmd: ReceiveCmd) -> Response:
     def work() -> CommandResult:
-        if cmd.who.role in authz.ORG_SCOPED:
-            authz.require_case(cmd.who.actor, A.RECEIVE, [body.receiving_org_id], cmd.api.orgs)
+        actor, orgs = cmd.who.actor, cmd.api.orgs
+        authz.require_org(actor, A.RECEIVE, body.receiving_org_id, orgs)
+        if body.prior_case_id is not None:  # a repeat may link only to a case the caller sees
+            authz.require_case(actor, A.RECEIVE, cmd.app.case(body.prior_case_id), orgs)
         return cmd.app.receive(cmd.context(body), **body.fields())
 
     result = await cmd.api.commands.run(work)

@@ -17,7 +17,6 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from caseflow.domain.case import Case
 from caseflow.domain.values import Category, Channel, Status
 from caseflow.infra.auth import Principal
 from caseflow.infra.http.deps import api_of, permit
@@ -57,15 +56,10 @@ def wait_for_views(api: Api, min_position: int | None, *names: str) -> None:
                       headers={"Retry-After": "1"}, min_position=min_position)
 
 
-def _case_orgs(api: Api, case_id: UUID) -> tuple[UUID | None, ...]:
-    case = api.app._peek(Case, case_id)  # authoritative and never behind; 404 if absent
-    return (case.receiving_org_id, case.unit_id)
-
-
 def _check_case(api: Api, who: Principal, case_id: UUID) -> None:
-    orgs = _case_orgs(api, case_id)
-    if who.role in authz.ORG_SCOPED:
-        authz.require_case(who.actor, Action.READ_CASES, orgs, api.orgs)
+    # From the aggregate: authoritative and never behind; 404 if absent, out of scope or
+    # accusing the caller (the same answer, so that the answer reveals nothing).
+    authz.require_case(who.actor, Action.READ_CASES, api.app.case(case_id), api.orgs)
 
 
 def _audit_rows(api: Api, who: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -108,7 +102,9 @@ def list_cases(
         status=status, org_id=org, unit_id=unit, leader_id=leader, handler_id=handler,
         category=category, channel=channel, overdue=overdue, received_from=received_from,
         received_to=received_to, within_org=who.org_id if scoped else None, limit=limit,
-        offset=offset, after=after)
+        offset=offset, after=after,
+        not_accusing_orgs=tuple(api.orgs.ancestry(who.org_id)) if who.org_id else (),
+        not_accusing_leader=authz.as_leader(who.actor))
     try:
         page = api.views.cases(query)
     except ValueError as e:

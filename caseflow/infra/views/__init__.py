@@ -63,14 +63,17 @@ def _pool(url: str) -> Any:
 
 def _case_events(app: Any, log_source: Any) -> Any:
     """One aggregate's events as `LoggedEvent`s, decoded like the log reader does."""
-    from caseflow.domain.catalog import names_by_topic
+    from caseflow.domain.catalog import names_by_topic, upcast, versioned_by_topic
     from caseflow.projections.source import LoggedEvent
 
     def read(aggregate_id: Any) -> list[LoggedEvent]:
-        names, decode = names_by_topic(), app.mapper.transcoder.decode
+        names, versioned = names_by_topic(), versioned_by_topic()
+        decode = app.mapper.transcoder.decode
         out = []
         for stored in app.recorder.select_events(aggregate_id):
             data = decode(stored.state)
+            if stored.topic in versioned:
+                upcast(versioned[stored.topic], data)
             recorded_at, meta = data.pop("timestamp"), data.pop("meta")
             data.pop("originator_topic", None)
             out.append(LoggedEvent(0, None,

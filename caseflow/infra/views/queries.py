@@ -141,6 +141,12 @@ class ViewQueries:
                 cond = f"likely({cond})"
             conds.append(cond)
             params += orgs + orgs
+        if q.not_accusing_orgs or q.not_accusing_leader is not None:
+            orgs = [self._value("uuid", o) for o in q.not_accusing_orgs] or [None]
+            conds.append("NOT EXISTS (SELECT 1 FROM case_accused a WHERE a.case_id = c.case_id "
+                         f"AND (a.accused_org_id IN ({', '.join('?' * len(orgs))}) "
+                         "OR a.accused_leader_id = ?))")
+            params += [*orgs, self._value("uuid", q.not_accusing_leader)]
         return " AND ".join(conds), params
 
     def _day_start(self, day: date) -> datetime:

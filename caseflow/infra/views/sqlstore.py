@@ -124,11 +124,22 @@ class SqlViewStore:
                         (p.name, 1, p.schema_version, *[self._now()] * 2))
                 else:
                     generation = row[0]
-                # Tables added to a projection since are created empty (a rebuild fills them).
+                # Tables and columns added to a projection since are created empty (NULL or
+                # their default for rows written before): live processing goes on, and status
+                # says a rebuild is due (schema_version) to fill them for older events.
                 for plan in self.plans(p, generation).values():
                     for stmt in plan.ddl(with_indexes=True):
                         cur.execute(stmt)
+                    for stmt in plan.added_columns(self._columns(cur, plan.physical)):
+                        cur.execute(stmt)
                     self._point_view(cur, plan, replace=False)
+
+    def _columns(self, cur: Any, table: str) -> set[str]:
+        if self.d.name == "sqlite":
+            return {r[1] for r in cur.execute(f"PRAGMA table_info({table})").fetchall()}
+        cur.execute("SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = %s", (table,))
+        return {r[0] for r in cur.fetchall()}
 
     def _views_lock(self, cur: Any) -> None:
         """PostgreSQL: one transaction at a time that points the SQL views (setup and switch);

@@ -50,12 +50,18 @@ class TablePlan:
         self._key_marks = ("?" if len(table.key) == 1
                            else "(" + ", ".join("?" * len(table.key)) + ")")
 
-    def ddl(self, with_indexes: bool) -> list[str]:
+    def _column_ddl(self, c: Any) -> str:
         d = self.dialect
-        cols = []
-        for c in self.table.columns:
-            default = "" if c.default is None else f" DEFAULT {literal_default(c.default, d)}"
-            cols.append(f"{c.name} {d.types[c.type]}{default}")
+        default = "" if c.default is None else f" DEFAULT {literal_default(c.default, d)}"
+        return f"{c.name} {d.types[c.type]}{default}"
+
+    def added_columns(self, existing: set[str]) -> list[str]:
+        """ALTER TABLE statements for the columns the table gained since it was created."""
+        return [f"ALTER TABLE {self.physical} ADD COLUMN {self._column_ddl(c)}"
+                for c in self.table.columns if c.name not in existing]
+
+    def ddl(self, with_indexes: bool) -> list[str]:
+        cols = [self._column_ddl(c) for c in self.table.columns]
         stmts = [f"CREATE TABLE IF NOT EXISTS {self.physical} ({', '.join(cols)}, "
                  f"PRIMARY KEY ({', '.join(self.table.key)}))"]
         if with_indexes:

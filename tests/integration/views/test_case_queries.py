@@ -159,3 +159,31 @@ def test_time_travel_by_version_and_by_recorded_time(views, world, clock):
     assert views.as_of(case, at=between)["status"] == "accepted"
     with pytest.raises(LookupError):
         views.as_of(case, at=events[0].timestamp - timedelta(seconds=1))
+
+
+def test_the_list_leaves_out_accusations_against_the_caller(world, views):
+    """An accusation against the county and its leader is left out of their lists (回避)."""
+    w = world
+    w.at(day(3, 1))
+    accusation = w.app.receive(
+        w.ctx("registrar-1", "registrar", day(3, 1)), channel=Channel.LETTER,
+        received_at=day(3, 1), receiving_org_id=w.county, petitioners=_someone(),
+        headcount=1, representatives=(), subject="s", request="", region="r",
+        category=Category.ACCUSATION, accused_org_id=w.county, accused_leader_id=w.leader).id
+    other = w.receive(day(3, 2))
+    catch_up(views)
+    everyone = CaseQuery()
+    county_staff = CaseQuery(not_accusing_orgs=(w.county, w.city))
+    the_leader = CaseQuery(not_accusing_leader=w.leader)
+    another_leader = CaseQuery(not_accusing_orgs=(w.city,), not_accusing_leader=w.leader2)
+    assert set(ids(views.cases(everyone))) == {accusation, other}
+    assert ids(views.cases(county_staff)) == [other]
+    assert views.cases(county_staff).total == 1
+    assert ids(views.cases(the_leader)) == [other]
+    assert set(ids(views.cases(another_leader))) == {accusation, other}
+
+
+def _someone():
+    from caseflow.domain.values import Petitioner
+
+    return (Petitioner("Test Person (synthetic)", "TEST-1", "000", "1 Test Rd"),)

@@ -157,3 +157,32 @@ def test_a_process_starting_during_a_switch_does_not_point_the_view_back(store, 
     other.close()
     assert [r[0] for r in rows_of(views, "stock_test", "item")] == ["new"]
     assert store.record("stock_test").active.generation == 2
+
+
+def test_columns_added_to_a_table_are_added_to_an_existing_store(store, views, container):
+    """New code may add a column: the live table gains it (NULL or its default for rows written
+    before), writes and reads go on, and a rebuild fills it for older events."""
+    with store.batch(Stock(), 1, 0) as batch:
+        batch.put("stock_test", {"item": "a", "qty": 2, "note": "x", "at": T0})
+        batch.advance(1, T0)
+    grown = Table("stock_test", (*STOCK.columns, Column("colour", "text"),
+                                 Column("count", "int", 0)), key=("item",))
+
+    class Grown(Stock):
+        tables = (grown,)
+        schema_version = 2
+
+    settings = container.settings  # a new process, with the new code, opens the store
+    new = postgres_store(settings.database_url) if settings.database_url \
+        else sqlite_store(settings.data_dir)
+    new.setup([Grown()])
+    new.setup([Grown()])  # a second process starting finds them there already
+    with new.batch(Grown(), 1, 1) as batch:
+        assert batch.get("stock_test", ("a",))["count"] == 0
+        batch.put("stock_test", {"item": "b", "qty": 1, "note": "y", "at": T0,
+                                 "colour": "red", "count": 3})
+        batch.advance(2, T0)
+    new.close()
+    rows = rows_of(views, "stock_test", "item")
+    assert [tuple(r)[-2:] for r in rows] == [(None, 0), ("red", 3)]
+    assert store.record("stock_test").schema_version == 1  # still says a rebuild is due

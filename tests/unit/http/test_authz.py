@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from uuid import uuid4
 
 import pytest
@@ -18,6 +19,7 @@ from caseflow.services.authz import (
     require,
     require_case,
     row_for_role,
+    sees_case,
     sees_personal_data,
 )
 from caseflow.services.errors import Forbidden, NotFound
@@ -88,9 +90,37 @@ def test_a_scoped_role_without_an_org_sees_no_case():
     assert not in_scope(Actor("r", "registrar", None), [K], tree())
 
 
-def test_require_case_refuses_out_of_scope_with_forbidden():
-    with pytest.raises(Forbidden, match="outside"):
-        require_case(Actor("h", "handler", K2), Action.RESOLVE, [K], tree())
+def _case(orgs, accused_org=None, accused_leader=None):
+    return SimpleNamespace(id=uuid4(), orgs=tuple(orgs), accused_org_id=accused_org,
+                           accused_leader_id=accused_leader)
+
+
+def test_a_case_out_of_scope_is_not_found_as_if_it_did_not_exist():
+    case = _case([K])
+    with pytest.raises(NotFound) as found:
+        require_case(Actor("h", "handler", K2), Action.RESOLVE, case, tree())
+    assert str(found.value) == f"No case with id {case.id}."
+
+
+def test_a_role_that_may_not_act_is_forbidden_before_scope_is_looked_at():
+    with pytest.raises(Forbidden):
+        require_case(Actor("a", "analyst", None), Action.RESOLVE, _case([K]), tree())
+
+
+def test_the_accused_org_s_staff_and_orgs_under_it_do_not_see_the_accusation():
+    case = _case([P], accused_org=C)
+    assert not sees_case(Actor("h", "handler", C), case, tree())
+    assert not sees_case(Actor("h", "handler", K), case, tree())  # K is under C
+    assert not sees_case(Actor("s", "supervisor", K), case, tree())  # whatever the role
+    assert sees_case(Actor("h", "handler", P), case, tree())  # the body above them does
+    assert sees_case(Actor("s", "supervisor", None), case, tree())
+
+
+def test_the_accused_leader_does_not_see_the_accusation():
+    leader = uuid4()
+    case = _case([K], accused_leader=leader)
+    assert not sees_case(Actor(str(leader), "leader", K), case, tree())
+    assert sees_case(Actor(str(uuid4()), "leader", K), case, tree())
 
 
 def test_personal_data_is_for_caseworkers_and_supervisors_only():

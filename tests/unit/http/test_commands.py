@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 ACCEPT = {"decision": "accept", "category": "appeal"}
 
 
@@ -108,7 +110,11 @@ def test_a_handler_of_another_county_may_not_touch_the_case(client, world, http_
     case = _case(client, world).json()["id"]
     head = http_container.log.head()
     r = client.post(f"/cases/{case}/screening", json=ACCEPT, headers=world.h("handler-other"))
-    assert r.status_code == 403 and "outside" in r.json()["detail"]
+    unknown = client.post(f"/cases/{uuid4()}/screening", json=ACCEPT,
+                          headers=world.h("handler-other"))
+    # the very answer an unknown id gets: nobody outside learns the case exists
+    assert r.status_code == unknown.status_code == 404
+    assert r.json()["detail"] == f"No case with id {case}."
     assert http_container.log.head() == head
 
 

@@ -69,8 +69,10 @@ def test_analysts_see_the_case_without_personal_data(client, world):
 
 def test_a_handler_of_another_county_may_not_read_the_case(client, world):
     case = _case(client, world)
-    r = client.get(f"/cases/{case['id']}", headers=world.h("handler-other"))
-    assert r.status_code == 403
+    for path in ("", "/history"):
+        r = client.get(f"/cases/{case['id']}{path}", headers=world.h("handler-other"))
+        assert r.status_code == 404, path
+        assert r.json()["detail"] == f"No case with id {case['id']}."
 
 
 def test_the_case_list_is_limited_to_the_callers_org_and_below(client, world):
