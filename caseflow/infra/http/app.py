@@ -118,6 +118,7 @@ def create_app(
     )
     problems.install(app)
     document_security(app)
+    routes_public.hide_codes_in_logs()
     for module in (routes_commands, routes_queries, routes_stats, routes_events, routes_ops,
                    routes_public):
         _mount(app, module.router)

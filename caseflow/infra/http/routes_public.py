@@ -6,6 +6,8 @@ Retry-After) and failed ones counted (`caseflow_public_lookup_failures_total`)."
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
@@ -27,6 +29,8 @@ from caseflow.services import querycodes
 from caseflow.services.app import Actor, Context
 
 router = APIRouter(tags=["petitioners"])
+PUBLIC_PATH = "/public/cases/"
+_CODE_IN_PATH = re.compile(r"(/public/cases/)[^/?#\s\"]+")
 PETITIONER = Actor(id="petitioner", role="petitioner")  # who the events say acted
 Code = Path(max_length=100, description="The query code given at registration, e.g. "
                                         "`K3QZ7-ABCDE-…` (case, spaces and dashes do not matter)")
@@ -110,6 +114,28 @@ async def _find(request: Request, code: str) -> tuple[Case, list[Any]]:
     if not querycodes.matches(getattr(events[0], "query_code_hash", None), code_hash):
         raise _wrong_code(api)
     return case, events
+
+
+class HideCodes(logging.Filter):
+    """A query code is a credential: in log lines (uvicorn's access log, our own) the path shows
+    `/public/cases/<code>` instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+                isinstance(a, str) and PUBLIC_PATH in a for a in record.args):
+            record.args = tuple(_CODE_IN_PATH.sub(r"\1<code>", a) if isinstance(a, str) else a
+                                for a in record.args)
+        if isinstance(record.msg, str) and PUBLIC_PATH in record.msg:
+            record.msg = _CODE_IN_PATH.sub(r"\1<code>", record.msg)
+        return True
+
+
+def hide_codes_in_logs() -> None:
+    """Install `HideCodes` on the loggers that name request paths (once per process)."""
+    for name in ("uvicorn.access", "caseflow.http"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, HideCodes) for f in logger.filters):
+            logger.addFilter(HideCodes())
 
 
 def _within(retry_after: int | None) -> None:
