@@ -18,6 +18,8 @@ _AUTH = {
                   "expired, wrong_issuer, wrong_audience, bad_signature, …)"),
     403: _problem("The caller's role or org may not do this, or a JWT's role claim names no "
                   "role (`reason`: unknown_role)"),
+    503: _problem("JWT sign-in: the identity provider's keys could not be fetched; retry after "
+                  "Retry-After"),
 }
 _INPUT = {422: _problem("Invalid input; `errors` names each field")}
 _BODY = {
@@ -39,7 +41,8 @@ COMMAND_ERRORS = {
 }
 QUERY_ERRORS = {
     **_AUTH, **_INPUT,
-    503: _problem("The views did not reach min_position in time; retry after Retry-After"),
+    503: _problem("The views did not reach min_position in time, or (JWT sign-in) the "
+                  "identity provider's keys could not be fetched; retry after Retry-After"),
 }
 ITEM_ERRORS = {**QUERY_ERRORS, 404: _problem("No such item")}
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import anyio
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from caseflow.domain.case import Case
@@ -38,6 +38,8 @@ Code = Path(max_length=100, description="The query code given at registration, e
 # internal and not shown).
 NOTICES = {"screening": "acceptance_decision", "handling": "reply",
            "review": "review_decision", "recheck": "recheck_decision"}
+# The URL carries a credential: no cache keeps the answer, no link passes the URL on.
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 RIGHTS = {"review_window": "request_review", "recheck_window": "request_recheck"}
 
 
@@ -77,19 +79,22 @@ class EvaluationOut(BaseModel):
 
 @router.get("/public/cases/{code}", response_model=PublicCaseOut,
             responses=PUBLIC_ERRORS, summary="Follow your case by its query code (查询码)")
-async def follow(request: Request, code: str = Code) -> PublicCaseOut:
+async def follow(request: Request, response: Response, code: str = Code) -> PublicCaseOut:
     api = api_of(request)
     case, events = await _find(request, code)
+    response.headers.update(PRIVATE)
     return _public(case, events, api.app.clock(), api.app.policy)
 
 
 @router.post("/public/cases/{code}/evaluation", response_model=EvaluationOut,
              responses=PUBLIC_COMMAND_ERRORS,
              summary="Rate the stage just decided (satisfied, basically satisfied, …)")
-async def evaluate(body: EvaluationIn, request: Request, code: str = Code) -> EvaluationOut:
+async def evaluate(body: EvaluationIn, request: Request, response: Response,
+                   code: str = Code) -> EvaluationOut:
     """The same command staff record with `POST /cases/{id}/evaluations`, as the petitioner."""
     api = api_of(request)
     case, _ = await _find(request, code)
+    response.headers.update(PRIVATE)
     ctx = Context(actor=PETITIONER, correlation_id=uuid4().hex)
     result = await api.commands.run(lambda: api.app.evaluate(ctx, case.id, rating=body.rating))
     rated = await anyio.to_thread.run_sync(lambda: api.app.get(Case, case.id, result.version))

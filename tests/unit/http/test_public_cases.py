@@ -58,6 +58,7 @@ def test_the_right_code_shows_status_and_the_notices_owed(client, world, http_co
     code = _register(client, world, http_container)["query_code"]
     r = client.get(f"/public/cases/{code}")
     assert r.status_code == 200, r.text
+    assert r.headers["cache-control"] == "no-store"
     body = r.json()
     assert body["status"] == "registered" and body["received_on"] == "2026-03-01"
     acceptance = {"notice": "acceptance_decision", "due_on": "2026-03-16", "served_on": None,
