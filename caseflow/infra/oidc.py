@@ -8,6 +8,8 @@ A refusal names its reason (`SignInRefused.reason`); nothing here logs or quotes
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,10 +75,7 @@ class JwtVerifier:
 
     def verify(self, token: str) -> Principal:
         """The principal a valid token stands for; SignInRefused (with its reason) otherwise."""
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise SignInRefused("malformed") from None
+        header = _header(token)
         if header.get("alg") not in self.algorithms:
             raise SignInRefused("algorithm_not_allowed")
         key = self._key(header.get("kid"))
@@ -129,6 +128,20 @@ class JwtVerifier:
             raise SignInRefused("bad_org", f"The {role.value} role needs an org id in the "
                                            f"'{s.oidc_org_claim}' claim.")
         return Principal(subject.strip(), role, org_id)
+
+
+def _header(token: str) -> dict[str, Any]:
+    """The token's JOSE header, read to pick the key (jwt.decode checks it all again). PyJWT's
+    own reader validates every segment character by character: twice per token was half the cost
+    of a verification."""
+    segment = token.partition(".")[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except ValueError:  # bad base64, bad UTF-8 or bad JSON
+        raise SignInRefused("malformed") from None
+    if not isinstance(header, dict):
+        raise SignInRefused("malformed")
+    return header
 
 
 def _role(value: Any) -> Role | None:

@@ -155,3 +155,15 @@ def test_a_refusal_changes_nothing(oidc_client, oidc_world):
                          headers={"Authorization": f"Bearer {token}"})
     after = oidc_client.get("/events", params={"limit": 1000}, headers=oidc_world.h("analyst"))
     assert r.status_code == 401 and len(after.json()) == len(before.json())
+
+
+@pytest.mark.parametrize("token, reason", [
+    ("not.a.jwt", "malformed"),
+    ("W10.e30.", "malformed"),  # a header that is a JSON list
+    ("\u00fc.\u00fc.\u00fc", "malformed"),
+    ("eyJhbGciOiJSUzI1NiJ9.e30.AAAA", "unknown_key"),  # no kid, and the provider has two keys
+    ("eyJhbGciOiJSUzI1NiIsImtpZCI6InJzYS0xIn0.!!!.AAAA", "malformed"),
+])
+def test_malformed_tokens_are_401_never_5xx(oidc_client, token, reason):
+    r = oidc_client.get("/events", headers={"Authorization": f"Bearer {token}".encode()})
+    assert (r.status_code, r.json()["reason"]) == (401, reason)
