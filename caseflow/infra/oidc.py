@@ -66,12 +66,13 @@ class JwtVerifier:
         self.s = settings
         self.algorithms = settings.oidc_algorithm_list()
         self._client: PyJWKClient | None = None
-        self._file_keys: PyJWKSet | None = None
+        self._file_keys: list[PyJWK] = []
         if settings.oidc_jwks_url:
             self._client = PyJWKClient(settings.oidc_jwks_url, lifespan=settings.oidc_jwks_cache,
                                        timeout=5, cooldown_duration=30)
         else:
-            self._file_keys = _read_jwks(Path(str(settings.oidc_jwks_file)))
+            keys = _read_jwks(Path(str(settings.oidc_jwks_file)))
+            self._file_keys = [k for k in keys if k.public_key_use in ("sig", None)]
 
     def verify(self, token: str) -> Principal:
         """The principal a valid token stands for; SignInRefused (with its reason) otherwise."""
@@ -101,7 +102,7 @@ class JwtVerifier:
                 raise SignInRefused("keys_unavailable") from None
             except jwt.PyJWTError:
                 raise SignInRefused("unknown_key") from None
-        keys = [k for k in self._file_keys or () if k.public_key_use in ("sig", None)]
+        keys = self._file_keys
         found = [k for k in keys if k.key_id == kid] if kid is not None else keys[:1]
         if len(found) != 1 or (kid is None and len(keys) != 1):
             raise SignInRefused("unknown_key")
