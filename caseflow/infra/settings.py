@@ -5,11 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from caseflow.domain.policy import Policy
 from caseflow.services.public import Disclosure
+
+# Signing algorithms a bearer JWT may use: asymmetric only, so no shared secret exists to leak
+# and a public key can never be used as an HMAC secret.
+ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                        "ES256", "ES384", "ES512", "EdDSA"})
 
 
 class Settings(BaseSettings):
@@ -29,7 +34,24 @@ class Settings(BaseSettings):
     tokens: str | None = Field(
         default=None, description="token=subject:role:org_id,... (dev/tests)"
     )
+    # Sign-in with the office's identity provider (bearer JWTs), beside the tokens above; on
+    # when an issuer is set. Keys from a JWKS URL (cached) or file; asymmetric algorithms only.
+    oidc_issuer: str | None = Field(default=None, description="the `iss` tokens must carry")
+    oidc_audience: str | None = Field(default=None, description="the `aud` tokens must carry")
+    oidc_jwks_url: str | None = Field(default=None, description="https://idp/.../jwks.json")
+    oidc_jwks_file: Path | None = None
+    oidc_jwks_cache: float = Field(default=300, gt=0, description="seconds a fetched JWKS is kept")
+    oidc_algorithms: str = Field(default="RS256,ES256", description="comma-separated, asymmetric")
+    oidc_leeway: int = Field(default=30, ge=0, le=300, description="clock skew allowed, seconds")
+    oidc_subject_claim: str = "sub"
+    oidc_role_claim: str = Field(default="role", description="dotted for nested: realm.roles")
+    oidc_org_claim: str = "org_id"
     max_body_bytes: int = 1_000_000
+    # A petitioner's lookups by query code (GET/POST /public/cases/{code}): at most this many
+    # per client address and per code in any `public_rate_window` seconds (per process).
+    public_rate_per_address: int = Field(default=30, ge=1)
+    public_rate_per_code: int = Field(default=10, ge=1)
+    public_rate_window: float = Field(default=60, gt=0)
     # FastAPI's native OpenTelemetry instrumentation (traces, metrics and logs to the globally
     # configured providers). Off unless asked for: it looks the providers up on every request.
     otel: bool = False
@@ -75,6 +97,32 @@ class Settings(BaseSettings):
             msg = f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
             raise ValueError(msg) from None
         return value
+
+    @field_validator("oidc_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: str) -> str:
+        names = [a.strip() for a in value.split(",") if a.strip()]
+        wrong = [a for a in names if a not in ASYMMETRIC]
+        if wrong or not names:
+            raise ValueError(f"CASEFLOW_OIDC_ALGORITHMS: {', '.join(wrong) or 'none given'} "
+                             f"not accepted (asymmetric only: {', '.join(sorted(ASYMMETRIC))})")
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if not self.oidc_issuer:
+            return self
+        if not self.oidc_audience:
+            raise ValueError("CASEFLOW_OIDC_AUDIENCE is required with CASEFLOW_OIDC_ISSUER")
+        if bool(self.oidc_jwks_url) == bool(self.oidc_jwks_file):
+            raise ValueError("with CASEFLOW_OIDC_ISSUER, set one of CASEFLOW_OIDC_JWKS_URL and "
+                             "CASEFLOW_OIDC_JWKS_FILE")
+        if self.oidc_jwks_url and not self.oidc_jwks_url.startswith(("https://", "http://")):
+            raise ValueError("CASEFLOW_OIDC_JWKS_URL must be an http(s) URL")
+        return self
+
+    def oidc_algorithm_list(self) -> list[str]:
+        return [a.strip() for a in self.oidc_algorithms.split(",") if a.strip()]
 
     @field_validator("publish_free_text")
     @classmethod

@@ -17,6 +17,7 @@ REGISTRY: dict[str, str] = {
     "audit": "caseflow.projections.audit:Audit",
     "leader_stats": "caseflow.projections.leader_stats:LeaderStats",
     "kpis": "caseflow.projections.kpis:Kpis",
+    "query_codes": "caseflow.projections.query_codes:QueryCodes",
 }
 
 

@@ -18,6 +18,7 @@ from caseflow.domain.values import Category, Channel, Decision, Outcome, Petitio
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.http import create_app
 from caseflow.infra.settings import Settings
+from caseflow.services import querycodes
 from caseflow.services.app import Actor, Context
 from tests.e2e.server import live
 from tests.unit.http.world import PII, World, build_world, pii_in
@@ -63,6 +64,9 @@ EXPECTED: dict[str, set[str | None]] = {
     "POST /admin/projections/{name}/rebuild": {"operator"},
     "GET /health": OPEN,
     "GET /metrics": OPEN,
+    # a petitioner's: the query code is the credential, a bearer token is neither needed nor used
+    "GET /public/cases/{code}": OPEN,
+    "POST /public/cases/{code}/evaluation": OPEN,
 }
 # Routes on one case of the fixture's county: a handler of another county is refused there.
 SCOPED = {r for r in EXPECTED if "{case_id}" in r} | {"POST /cases"}
@@ -73,19 +77,22 @@ class Fixture:
     """Cases in every state a command needs, made through the service layer (fast)."""
 
     def __init__(self, container, world: World):
-        self.app, self.world = container.app, world
+        self.app, self.world, self.views = container.app, world, container.extras["views"]
         self.ctx = Context(actor=Actor("setup", "supervisor"))
         self.now = datetime.now(UTC)
 
-    def case(self, state: str) -> UUID:
+    def case(self, state: str, code: str | None = None) -> UUID:
         app, ctx, w = self.app, self.ctx, self.world
         p = PII
-        case = app.receive(
+        received = app.receive(
             ctx, channel=Channel.VISIT, received_at=self.now - timedelta(hours=1),
             receiving_org_id=w.county, headcount=2, region="Test County",
             petitioners=(Petitioner(p["name"], p["id_number"], p["phone"], p["address"]),),
             representatives=(p["representative"],), subject="Land requisition compensation",
-            request=p["request"]).id
+            request=p["request"], query_code_hash=querycodes.digest(code) if code else None)
+        if code:  # the public lookup reads the query_codes view
+            assert self.views.wait_for(received.position, timeout=10, names=("query_codes",))
+        case = received.id
         steps: list[Callable[[], object]] = [
             lambda: app.screen(ctx, case, decision=Decision.ACCEPT, category=Category.APPEAL,
                                to_org_id=None, reason="", route_channel=None, notified_at=None),
@@ -127,6 +134,12 @@ class Fixture:
                             "due_at": (self.now + timedelta(days=7)).isoformat()},
             "closure": {"reason": "Petitioner content", "waived": True},
         }
+        if "{code}" in template:
+            code = querycodes.new_code()
+            rating = template.endswith("/evaluation")
+            self.case("resolved" if rating else "registered", code)
+            return method, template.replace("{code}", code), bodies["evaluations"] if rating \
+                else None
         if "{case_id}" in template:
             kind = template.rsplit("/", 1)[-1]
             case = self.case(states.get(kind, "registered"))

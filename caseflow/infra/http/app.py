@@ -24,6 +24,7 @@ from caseflow.infra.http import (
     routes_directory,
     routes_events,
     routes_ops,
+    routes_public,
     routes_queries,
     routes_stats,
 )
@@ -31,8 +32,10 @@ from caseflow.infra.http.deps import document_security
 from caseflow.infra.http.executor import CommandExecutor
 from caseflow.infra.http.metrics import Metrics
 from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard
+from caseflow.infra.http.ratelimit import PublicLimits
 from caseflow.infra.http.state import Api
 from caseflow.infra.http.stream import LogTail
+from caseflow.infra.oidc import load_verifier
 from caseflow.infra.settings import Settings
 from caseflow.projections.source import settle_heap as settle
 from caseflow.services.authz import OrgTree
@@ -89,7 +92,8 @@ def create_app(
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
                       tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
                       views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive,
-                      disclosure=c.settings.disclosure())
+                      disclosure=c.settings.disclosure(), jwt=load_verifier(c.settings),
+                      public_limits=PublicLimits.of(c.settings))
             metrics.watch_positions(_positions(api))
             app.state.api = api
             if background:
@@ -118,8 +122,9 @@ def create_app(
     )
     problems.install(app)
     document_security(app)
+    routes_public.hide_codes_in_logs()
     for module in (routes_commands, routes_directory, routes_queries, routes_stats,
-                   routes_events, routes_ops):
+                   routes_events, routes_ops, routes_public):
         _mount(app, module.router)
     # Last added runs first: the guard sees the request before metrics time it.
     app.add_middleware(MetricsMiddleware, metrics=metrics)

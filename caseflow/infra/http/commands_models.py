@@ -53,6 +53,12 @@ class CommandOut(BaseModel):
     position: int = Field(description="Global log position of the event (for min_position)")
 
 
+class CaseCreatedOut(CommandOut):
+    query_code: str | None = Field(
+        None, description="The petitioner's query code (查询码) for GET /public/cases/{code}: "
+                          "shown this once and stored only as a digest; null on a replay")
+
+
 # ------------------------------------------------------------------ orgs, leaders
 
 

@@ -10,11 +10,13 @@ item of a command's profile). The headers and the bearer scheme are documented i
 # (they name local variables) as objects, not strings.
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
+import anyio
 import orjson
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
@@ -24,11 +26,13 @@ from caseflow.domain.case import Case
 from caseflow.infra.auth import Principal
 from caseflow.infra.http.problems import Problem, invalid
 from caseflow.infra.http.state import Api
+from caseflow.infra.oidc import SignInRefused
 from caseflow.services import authz
 from caseflow.services.app import CommandResult, Context
 from caseflow.services.authz import Action
 
 OPEN_PATHS = frozenset({"/health", "/metrics"})
+PUBLIC_PREFIX = "/public/"  # a petitioner's routes: the query code is the credential
 COMMAND_HEADERS = [
     {"name": "If-Match", "in": "header", "required": False,
      "description": 'Perform only if the aggregate is at this version, e.g. "3"',
@@ -43,6 +47,7 @@ COMMAND_HEADERS = [
 ]
 _ETAG = re.compile(r'^\s*(W/)?"?(\d{1,15})"?\s*$')
 CREATES = frozenset({Action.RECEIVE, Action.REGISTER_ORG, Action.REGISTER_LEADER})
+log = logging.getLogger("caseflow.auth")
 _TOKENISH = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, as HTTP header tokens go
 
 
@@ -50,28 +55,51 @@ def api_of(request: Request) -> Api:
     return request.app.state.api
 
 
-def authenticate(request: Request) -> Principal:
-    """The caller behind the bearer token; 401 without a valid one."""
-    challenge = 'Bearer realm="caseflow"'
+async def authenticate(request: Request) -> Principal:
+    """The caller behind the bearer token (from the token file, or a JWT from the identity
+    provider); a 401 / 403 naming the reason otherwise, logged without the token."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Problem(401, "unauthenticated", "Unauthenticated",
-                      "Send a bearer token: Authorization: Bearer <token>.",
-                      headers={"WWW-Authenticate": challenge})
-    found = api_of(request).tokens.lookup(token.strip())
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _refused(request, "missing", 401, "Send a bearer token: Authorization: Bearer "
+                                                "<token>.")
+    api = api_of(request)
+    found = api.tokens.lookup(token)
+    if found is None and api.jwt is not None and token.count(".") == 2:
+        try:  # may fetch the JWKS: not on the event loop
+            found = await anyio.to_thread.run_sync(api.jwt.verify, token)
+        except SignInRefused as e:
+            raise _refused(request, e.reason, e.status, str(e)) from None
     if found is None:
-        raise Problem(401, "unauthenticated", "Unauthenticated",
-                      "That bearer token is not known.",
-                      headers={"WWW-Authenticate": challenge + ', error="invalid_token"'})
+        raise _refused(request, "unknown_token", 401, "That bearer token is not known.")
     request.state.principal = found
     return found
+
+
+def _refused(request: Request, reason: str, status: int, detail: str) -> Problem:
+    """The problem for a refused sign-in, with its RFC 6750 challenge; the refusal is logged."""
+    client = request.client.host if request.client else "-"
+    log.warning("sign-in refused: %s (%s %s from %s)", reason, request.method,
+                request.url.path, client)
+    if status == 503:  # the identity provider's keys could not be fetched
+        return Problem(503, "sign-in-unavailable", "Sign-in unavailable", detail,
+                       headers={"Retry-After": "30"}, reason=reason)
+    challenge = 'Bearer realm="caseflow"'
+    if reason != "missing":  # RFC 6750 3.1: no error code when no credentials were sent
+        code = "insufficient_scope" if status == 403 else "invalid_token"
+        challenge += f', error="{code}", error_description="{reason.replace("_", " ")}"'
+    slug = ("unauthenticated" if reason in ("missing", "unknown_token")
+            else "sign-in-" + reason.replace("_", "-"))
+    title = "Forbidden" if status == 403 else "Unauthenticated"
+    return Problem(status, slug, title, detail, headers={"WWW-Authenticate": challenge},
+                   reason=reason)
 
 
 def permit(action: Action) -> Callable[..., Any]:
     """A dependency: the caller, if their role may perform `action` (403 otherwise)."""
 
     async def allowed(request: Request) -> Principal:
-        who = authenticate(request)
+        who = await authenticate(request)
         authz.require(who.actor, action)
         return who
 
@@ -90,9 +118,10 @@ def document_security(app: FastAPI) -> None:
             spec.setdefault("components", {})["securitySchemes"] = {"bearer": {
                 "type": "http", "scheme": "bearer",
                 "description": "A token from CASEFLOW_TOKENS or the tokens file "
-                               "(development mode prints one per role)"}}
+                               "(development mode prints one per role), or a JWT from the "
+                               "identity provider (CASEFLOW_OIDC_*)"}}
             for path, operations in spec["paths"].items():
-                if path not in OPEN_PATHS:
+                if path not in OPEN_PATHS and not path.startswith(PUBLIC_PREFIX):
                     for operation in operations.values():
                         operation["security"] = [{"bearer": []}]
             app.openapi_schema = spec
@@ -167,10 +196,10 @@ class Command:
                        expected_version=self.expected_version, occurred_at=occurred_at,
                        authorize=authorize)
 
-    def respond(self, result: CommandResult, status: int = 200,
-                location: str | None = None) -> Response:
+    def respond(self, result: CommandResult, status: int = 200, location: str | None = None,
+                extra: dict[str, Any] | None = None) -> Response:
         body = orjson.dumps({"id": str(result.id), "version": result.version,
-                             "position": result.position})
+                             "position": result.position, **(extra or {})})
         headers = {"ETag": f'"{result.version}"', "X-Request-Id": self.request_id,
                    "Caseflow-Position": str(result.position)}
         if location:
@@ -184,7 +213,7 @@ def command(action: Action) -> Callable[..., Any]:
     """A dependency giving a `Command` for a caller whose role may perform `action`."""
 
     async def build(request: Request) -> Command:
-        who = authenticate(request)
+        who = await authenticate(request)
         authz.require(who.actor, action)
         h = request.headers
         return Command(request, who, h.get("if-match"), h.get("idempotency-key"),

@@ -65,6 +65,9 @@ class Metrics:
                                  buckets=BUCKETS, registry=self.registry)
         self.streams = Gauge("caseflow_http_event_streams", "Open /events/stream connections",
                              registry=self.registry, multiprocess_mode="livesum")
+        self.public_lookup_failures = Counter(
+            "caseflow_public_lookup_failures", "Lookups by a query code that matched no case",
+            registry=self.registry)
         self._scraped: list[Collector] = []
         self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 

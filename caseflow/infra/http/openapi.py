@@ -14,8 +14,12 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 _AUTH = {
-    401: _problem("No bearer token, or an unknown one"),
-    403: _problem("The caller's role or org may not do this"),
+    401: _problem("No bearer token, an unknown one, or a JWT refused (`reason` says why: "
+                  "expired, wrong_issuer, wrong_audience, bad_signature, …)"),
+    403: _problem("The caller's role or org may not do this, or a JWT's role claim names no "
+                  "role (`reason`: unknown_role)"),
+    503: _problem("JWT sign-in: the identity provider's keys could not be fetched; retry after "
+                  "Retry-After"),
 }
 _INPUT = {422: _problem("Invalid input; `errors` names each field")}
 _BODY = {
@@ -37,6 +41,18 @@ COMMAND_ERRORS = {
 }
 QUERY_ERRORS = {
     **_AUTH, **_INPUT,
-    503: _problem("The views did not reach min_position in time; retry after Retry-After"),
+    503: _problem("The views did not reach min_position in time, or (JWT sign-in) the "
+                  "identity provider's keys could not be fetched; retry after Retry-After"),
 }
 ITEM_ERRORS = {**QUERY_ERRORS, 404: _problem("No such item")}
+
+# A petitioner's routes (by query code, no token): a wrong code is a 404, too many tries a 429.
+PUBLIC_ERRORS = {
+    404: _problem("No case has that query code"),
+    422: _problem("Invalid input; `errors` names each field"),
+    429: _problem("Too many lookups from this address or for this code; see Retry-After"),
+}
+PUBLIC_COMMAND_ERRORS = {
+    **PUBLIC_ERRORS, **_BODY,
+    409: _problem("Not allowed now (`rule` says why): nothing decided yet, or rated already"),
+}

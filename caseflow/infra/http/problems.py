@@ -37,6 +37,9 @@ class ProblemModel(BaseModel):
     rule: str | None = Field(None, description="The domain rule that refused the command")
     current_version: int | None = Field(None, description="On a version conflict")
     errors: list[FieldError] | None = Field(None, description="On invalid input, per field")
+    reason: str | None = Field(None, description="Why a sign-in was refused: missing, "
+                               "unknown_token, expired, wrong_issuer, wrong_audience, "
+                               "bad_signature, unknown_role, …")
 
 
 class Problem(Exception):

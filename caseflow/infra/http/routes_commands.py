@@ -17,6 +17,7 @@ from caseflow.domain.case import Case
 from caseflow.infra.http.commands_models import (
     AssignmentIn,
     Body,
+    CaseCreatedOut,
     CaseIn,
     ClosureIn,
     CommandOut,
@@ -35,7 +36,7 @@ from caseflow.infra.http.commands_models import (
 from caseflow.infra.http.deps import COMMAND_HEADERS, Command, command
 from caseflow.infra.http.fastroute import CommandRoute
 from caseflow.infra.http.openapi import COMMAND_ERRORS, CREATE_ERRORS
-from caseflow.services import authz
+from caseflow.services import authz, querycodes
 from caseflow.services.app import CommandResult
 from caseflow.services.authz import Action
 
@@ -99,18 +100,24 @@ async def register_leader(body: LeaderIn, cmd: RegisterLeaderCmd) -> Response:
 # ----------------------------------------------------------------------- cases
 
 
-@router.post("/cases", **CREATE,
+@router.post("/cases", **(CREATE | {"response_model": CaseCreatedOut}),
              summary="Register a petition (登记)")
 async def register_case(body: CaseIn, cmd: ReceiveCmd) -> Response:
+    """Answers the petitioner's query code (查询码) once: only its digest is recorded."""
+    code = querycodes.new_code()
+
     def work() -> CommandResult:
         actor, orgs = cmd.who.actor, cmd.api.orgs
         authz.require_org(actor, A.RECEIVE, body.receiving_org_id, orgs)
         if body.prior_case_id is not None:  # a repeat may link only to a case the caller sees
             authz.require_case(actor, A.RECEIVE, cmd.app.case(body.prior_case_id), orgs)
-        return cmd.app.receive(cmd.context(body), **body.fields())
+        return cmd.app.receive(cmd.context(body), **body.fields(),
+                               query_code_hash=querycodes.digest(code))
 
     result = await cmd.api.commands.run(work)
-    return cmd.respond(result, 201, location=f"/cases/{result.id}")
+    # A replay (same Idempotency-Key) recorded the first request's digest: this code is not it.
+    extra = {"query_code": None if result.replayed else code}
+    return cmd.respond(result, 201, location=f"/cases/{result.id}", extra=extra)
 
 
 @router.post("/cases/{case_id}/screening", **ON_CASE,

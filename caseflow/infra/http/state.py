@@ -10,7 +10,9 @@ from caseflow.infra.bootstrap import Container
 from caseflow.infra.devtokens import WithMinted
 from caseflow.infra.http.executor import CommandExecutor
 from caseflow.infra.http.metrics import Metrics
+from caseflow.infra.http.ratelimit import PublicLimits
 from caseflow.infra.http.stream import LogTail
+from caseflow.infra.oidc import JwtVerifier
 from caseflow.infra.settings import Settings
 from caseflow.services.app import CaseflowApp
 from caseflow.services.authz import OrgTree
@@ -29,6 +31,8 @@ class Api:
     read_wait: float = 5.0  # seconds a query with min_position waits for the views
     keepalive: float = 15.0  # seconds between SSE keep-alive comments
     disclosure: Disclosure = WITHHOLD_ALL  # free text analysts and the feed may see
+    jwt: JwtVerifier | None = None  # bearer JWTs from the identity provider, when configured
+    public_limits: PublicLimits = field(default_factory=PublicLimits)  # query-code lookups
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

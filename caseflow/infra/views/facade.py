@@ -195,6 +195,9 @@ class Views:
         return self.queries.audit(AuditQuery(actor_id=actor_id, since=since, until=until,
                                              after_position=after_position, limit=limit))
 
+    def case_by_code(self, code_hash: str) -> UUID | None:
+        return self.queries.case_by_code(code_hash)
+
     def org_subtree(self, org_id: UUID) -> list[UUID]:
         return self.queries.org_subtree(org_id)
 

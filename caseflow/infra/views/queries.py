@@ -231,6 +231,13 @@ class ViewQueries:
         decode = self.d.from_db.get("uuid")
         return [decode(r[0]) if decode else r[0] for r in records]
 
+    def case_by_code(self, code_hash: str) -> UUID | None:
+        """The case a query code's digest belongs to (see `projections.query_codes`)."""
+        records = self._fetch("SELECT case_id FROM query_codes WHERE code_hash = ?",
+                              [code_hash])
+        decode = self.d.from_db.get("uuid")
+        return (decode(records[0][0]) if decode else records[0][0]) if records else None
+
     def org(self, org_id: UUID) -> dict[str, Any] | None:
         records = self._fetch(f"SELECT {', '.join(self.orgs_plan.columns)} FROM orgs "
                               "WHERE org_id = ?", [self._value("uuid", org_id)])

@@ -67,3 +67,20 @@ def test_dev_env_exports_a_token_per_role(tmp_path):
     text = dev_env(tokens, "http://127.0.0.1:8000", None)
     assert all(f"export TOKEN_{r.value.upper()}=" in text for r in Role)
     assert "export CF=http://127.0.0.1:8000" in text
+
+
+def test_a_token_is_compared_in_constant_time_with_every_known_one(monkeypatch):
+    import caseflow.infra.auth as auth
+
+    book = load_tokens(Settings(tokens="a=alice:analyst,b=bob:operator,c=carol:supervisor"))
+    compared = []
+    real = auth.hmac.compare_digest
+
+    def counting(x, y):
+        compared.append(1)
+        return real(x, y)
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", counting)
+    assert book.lookup("a").subject == "alice"
+    assert book.lookup("nobody") is None
+    assert len(compared) == 2 * len(book)  # no early exit on a match, no shortcut on a miss
