@@ -9,6 +9,10 @@ progress leads: it takes every insert queued so far, commits them, and wakes the
 arrived meanwhile forms the next group. An idle store commits each insert at once (no waiting
 for company), so latency at low load is one commit, as before.
 
+Each insert also writes its events' links of the hash chain (infra/integrity/chain.py) inside
+its savepoint. The chain's head is read after the group's first insert, when the transaction
+holds the file's write lock, so no other process can write between that read and the commit.
+
 Reads of one aggregate's events (every command loads its case) go through a connection of the
 reading thread's own, in autocommit mode, instead of the library's pool: checking a connection
 out of the pool and back, and the BEGIN ... ROLLBACK around the SELECT, cost more than the read
@@ -29,6 +33,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from caseflow.infra.integrity import chain
 
 MAX_GROUP = 500  # inserts per transaction; keeps one commit's work (and its lock hold) bounded
 
@@ -69,6 +75,15 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
         self._local = threading.local()
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self._closed = False
+        self._chain = chain.sqlite_statements(self.events_table_name)
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(self._chain["create"])
+        from caseflow.infra.integrity.store import seal_if_new
+
+        seal_if_new(self)
 
     # ------------------------------------------------------------------ reading
 
@@ -161,10 +176,17 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
     def _commit(self, group: list[_Insert]) -> None:
         try:
             with self.datastore.transaction(commit=True) as c:
+                head = None  # the chain's head, read once this transaction holds the write lock
                 for item in group:
                     c.execute("SAVEPOINT one_insert")
                     try:
-                        item.ids = self._insert_events(c, item.events, **item.kwargs)
+                        ids = self._insert_events(c, item.events, **item.kwargs)
+                        if head is None:
+                            c.execute(self._chain["head"])
+                            head = chain.head_of(c.fetchone())
+                        links = chain.extend(head, ids, item.events)
+                        c.executemany(self._chain["insert"], links)
+                        item.ids, head = ids, links[-1] if links else head
                     except sqlite3.IntegrityError as e:
                         c.execute("ROLLBACK TO one_insert")
                         item.error = IntegrityError(e)
