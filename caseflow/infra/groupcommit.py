@@ -67,6 +67,8 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
     committed, or when the finishing leader hands it the next group (the oldest waiting insert
     leads), so a commit wakes only the callers it concerns."""
 
+    chained = True  # False only in bench/commands.py, to measure what the chain costs
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._mutex = threading.Lock()
@@ -181,12 +183,14 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
                     c.execute("SAVEPOINT one_insert")
                     try:
                         ids = self._insert_events(c, item.events, **item.kwargs)
-                        if head is None:
-                            c.execute(self._chain["head"])
-                            head = chain.head_of(c.fetchone())
-                        links = chain.extend(head, ids, item.events)
-                        c.executemany(self._chain["insert"], links)
-                        item.ids, head = ids, links[-1] if links else head
+                        if self.chained:
+                            if head is None:
+                                c.execute(self._chain["head"])
+                                head = chain.head_of(c.fetchone())
+                            links = chain.extend(head, ids, item.events)
+                            c.executemany(self._chain["insert"], links)
+                            head = links[-1] if links else head
+                        item.ids = ids
                     except sqlite3.IntegrityError as e:
                         c.execute("ROLLBACK TO one_insert")
                         item.error = IntegrityError(e)
