@@ -28,11 +28,9 @@ from uuid import UUID
 GENESIS = bytes(32)
 TABLE_SUFFIX = "_chain"
 
-_POSITION = struct.Struct(">Q")
-_ID_LEN = struct.Struct(">H")
-_VERSION = struct.Struct(">q")
-_TOPIC_LEN = struct.Struct(">I")
-_STATE_LEN = struct.Struct(">Q")
+FRAME_HEAD = struct.Struct(">QH")  # position, length of the aggregate id
+FRAME_MIDDLE = struct.Struct(">qI")  # version, length of the topic
+FRAME_STATE_LEN = struct.Struct(">Q")
 
 
 class Link(NamedTuple):
@@ -55,6 +53,11 @@ def aggregate_bytes(aggregate_id: Any) -> bytes:
     if isinstance(aggregate_id, UUID):
         return aggregate_id.bytes
     text = str(aggregate_id)
+    if len(text) == 32:  # SQLite stores the hex digits
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            pass
     try:
         return UUID(text).bytes
     except ValueError:  # not a UUID: a foreign or damaged row; hashed as it is
@@ -66,12 +69,9 @@ def link_hash(prev: bytes, position: int, aggregate_id: Any, version: int, topic
     """SHA-256(prev ‖ framed record)."""
     oid = aggregate_bytes(aggregate_id)
     t = topic.encode()
-    h = hashlib.sha256(prev)
-    h.update(b"".join((_POSITION.pack(position), _ID_LEN.pack(len(oid)), oid,
-                       _VERSION.pack(version), _TOPIC_LEN.pack(len(t)), t,
-                       _STATE_LEN.pack(len(state)))))
-    h.update(state)
-    return h.digest()
+    return hashlib.sha256(b"".join((prev, FRAME_HEAD.pack(position, len(oid)), oid,
+                                    FRAME_MIDDLE.pack(version, len(t)), t,
+                                    FRAME_STATE_LEN.pack(len(state)), state))).digest()
 
 
 def extend(head: Link, positions: Sequence[int], events: Sequence[Any]) -> list[Link]:

@@ -39,8 +39,14 @@ class ChainStore:
         return {
             "events": f"SELECT {pos}, originator_id, originator_version, topic, state FROM {e} "
                       f"WHERE {pos} > {p} AND {pos} <= {p} ORDER BY {pos} LIMIT {p}",
-            "links": f"SELECT position, prev_position, chainhash FROM {c} "
-                     f"WHERE position > {p} AND position <= {p} ORDER BY position",
+            "joined": f"SELECT e.{pos}, e.originator_id, e.originator_version, e.topic, e.state, "
+                      f"l.prev_position, l.chainhash FROM {e} e LEFT JOIN {c} l "
+                      f"ON l.position = e.{pos} WHERE e.{pos} > {p} AND e.{pos} <= {p} "
+                      f"ORDER BY e.{pos} LIMIT {p}",
+            "link_count": f"SELECT COUNT(*) FROM {c} WHERE position > {p} AND position <= {p}",
+            "orphans": f"SELECT position, prev_position, chainhash FROM {c} l "
+                       f"WHERE position > {p} AND position <= {p} AND NOT EXISTS "
+                       f"(SELECT 1 FROM {e} WHERE {pos} = l.position) ORDER BY position",
             "chain_head": f"SELECT position, prev_position, chainhash FROM {c} "
                           "ORDER BY position DESC LIMIT 1",
             "events_head": f"SELECT MAX({pos}) FROM {e}",
@@ -70,31 +76,31 @@ class ChainStore:
             rows = t.rows(self._sql()["link_at"], (position,))
         return chain.head_of(rows[0]) if rows else None
 
-    def windows(self, after: int, upto: int, size: int
-                ) -> Iterator[tuple[list[Record], list[Link]]]:
-        """Events and links with after < position <= upto, a window at a time, each window's
-        two reads in one transaction (a link and its event are committed together)."""
+    def windows(self, after: int, upto: int, size: int) -> Iterator[tuple[list, list]]:
+        """Windows of (events each with its link, links without an event) with after <
+        position <= upto. An event row is `Record` then the link's prev_position and chainhash
+        (None, None: no link). Both reads of a window share one transaction (a link and its
+        event are committed together)."""
         sql = self._sql()
         while after < upto:
             with self.transaction() as t:
-                events = [Record(p, self.aggregate_id(o), v, tp, bytes(s))
-                          for p, o, v, tp, s in t.rows(sql["events"], (after, upto, size))]
-                end = events[-1].position if len(events) == size else upto
-                links = [Link(p, pp, bytes(h)) for p, pp, h in t.rows(sql["links"], (after, end))]
-            yield events, links
+                rows = t.rows(sql["joined"], (after, upto, size))
+                end = rows[-1][0] if len(rows) == size else upto
+                linked = sum(1 for r in rows if r[6] is not None)
+                orphans: list = []
+                if t.rows(sql["link_count"], (after, end))[0][0] != linked:
+                    orphans = t.rows(sql["orphans"], (after, end))
+            yield rows, orphans
             after = end
 
     def aggregate_rows(self, aggregate_id: UUID) -> list[tuple[Record, Link | None, bytes | None]]:
         """One aggregate's events, each with its link and the hash of the link it follows."""
         with self.transaction() as t:
             rows = t.rows(self._sql()["aggregate"], (self.stored_id(aggregate_id),))
-        return [(Record(r[0], self.aggregate_id(r[1]), r[2], r[3], bytes(r[4])),
+        return [(Record(r[0], r[1], r[2], r[3], bytes(r[4])),
                  None if r[6] is None else Link(r[0], r[5], bytes(r[6])),
                  chain.GENESIS if r[5] == 0 else None if r[7] is None else bytes(r[7]))
                 for r in rows]
-
-    def aggregate_id(self, stored: Any) -> Any:
-        return stored
 
     def stored_id(self, aggregate_id: UUID) -> Any:
         return aggregate_id
@@ -109,7 +115,7 @@ class ChainStore:
             head = chain.head_of(rows[0] if rows else None)
             upto = t.rows(sql["events_head"], ())[0][0] or 0
             while head.position < upto:
-                events = [Record(p, self.aggregate_id(o), v, tp, bytes(s)) for p, o, v, tp, s
+                events = [Record(p, o, v, tp, bytes(s)) for p, o, v, tp, s
                           in t.rows(sql["events"], (head.position, upto, SEAL_BATCH))]
                 links = chain.extend(head, [e.position for e in events],
                                      [_Stored(e) for e in events])
@@ -153,12 +159,6 @@ class SqliteChainStore(ChainStore):
             conn.execute("COMMIT" if write else "ROLLBACK")
         finally:
             conn.close()  # without COMMIT, closing rolls back
-
-    def aggregate_id(self, stored: Any) -> Any:
-        try:
-            return UUID(stored)
-        except (ValueError, TypeError, AttributeError):
-            return stored
 
     def stored_id(self, aggregate_id: UUID) -> Any:
         return aggregate_id.hex
