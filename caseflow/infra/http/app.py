@@ -21,6 +21,7 @@ from caseflow.infra.http import (
     problems,
     routes_commands,
     routes_events,
+    routes_integrity,
     routes_ops,
     routes_queries,
     routes_stats,
@@ -87,6 +88,7 @@ def create_app(
                       views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive,
                       disclosure=c.settings.disclosure())
             metrics.watch_positions(_positions(api))
+            routes_integrity.watch(api)
             app.state.api = api
             if background:
                 runners = _start_background(c)
@@ -114,7 +116,8 @@ def create_app(
     )
     problems.install(app)
     document_security(app)
-    for module in (routes_commands, routes_queries, routes_stats, routes_events, routes_ops):
+    for module in (routes_commands, routes_queries, routes_stats, routes_events, routes_ops,
+                   routes_integrity):
         _mount(app, module.router)
     # Last added runs first: the guard sees the request before metrics time it.
     app.add_middleware(MetricsMiddleware, metrics=metrics)

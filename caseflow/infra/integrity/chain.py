@@ -49,6 +49,20 @@ class Record(NamedTuple):
     state: bytes
 
 
+def as_record(row: Any) -> Record:
+    """A `Record` from a row of a possibly damaged store: SQLite keeps whatever type was
+    written (text for state, a string for a version), and such a row is hashed as found."""
+    position, aggregate_id, version, topic, state = row[:5]
+    if not isinstance(state, bytes | bytearray | memoryview):
+        state = b"" if state is None else str(state).encode()
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        version = -1
+    return Record(position, aggregate_id, version, "" if topic is None else str(topic),
+                  bytes(state))
+
+
 def aggregate_bytes(aggregate_id: Any) -> bytes:
     if isinstance(aggregate_id, UUID):
         return aggregate_id.bytes

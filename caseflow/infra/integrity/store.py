@@ -97,7 +97,7 @@ class ChainStore:
         """One aggregate's events, each with its link and the hash of the link it follows."""
         with self.transaction() as t:
             rows = t.rows(self._sql()["aggregate"], (self.stored_id(aggregate_id),))
-        return [(Record(r[0], r[1], r[2], r[3], bytes(r[4])),
+        return [(chain.as_record(r),
                  None if r[6] is None else Link(r[0], r[5], bytes(r[6])),
                  chain.GENESIS if r[5] == 0 else None if r[7] is None else bytes(r[7]))
                 for r in rows]
@@ -115,8 +115,8 @@ class ChainStore:
             head = chain.head_of(rows[0] if rows else None)
             upto = t.rows(sql["events_head"], ())[0][0] or 0
             while head.position < upto:
-                events = [Record(p, o, v, tp, bytes(s)) for p, o, v, tp, s
-                          in t.rows(sql["events"], (head.position, upto, SEAL_BATCH))]
+                events = [chain.as_record(r)
+                          for r in t.rows(sql["events"], (head.position, upto, SEAL_BATCH))]
                 links = chain.extend(head, [e.position for e in events],
                                      [_Stored(e) for e in events])
                 self.insert_links(t, links)

@@ -18,6 +18,7 @@ from caseflow.infra.integrity.chain import (
     FRAME_STATE_LEN,
     Link,
     Record,
+    as_record,
     link_hash,
 )
 from caseflow.infra.integrity.checkpoints import Checkpoint
@@ -109,7 +110,7 @@ class Verifier:
         if done == len(rows) and not orphans:
             return
         rest = rows[done:]
-        by_pos = {r[0]: Record(*r[:5]) for r in rest}
+        by_pos = {r[0]: as_record(r) for r in rest}
         link_at = {r[0]: Link(r[0], r[5], bytes(r[6])) for r in rest if r[6] is not None}
         link_at.update((o[0], Link(o[0], o[1], bytes(o[2]))) for o in orphans)
         for p in sorted(by_pos.keys() | link_at.keys()):
