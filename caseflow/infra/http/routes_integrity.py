@@ -110,6 +110,15 @@ def case_integrity(
         "checkpoint": _checkpoint(covering[0] if covering else None)})
 
 
+def with_chainhashes(api: Api, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Audit rows, each with its event's chain link (hex), read from the chain as it is now."""
+    if not rows:
+        return rows
+    found = integrity_of(api).store.hashes_at([r["position"] for r in rows])
+    return [{**r, "chainhash": found[r["position"]].hex() if r["position"] in found else None}
+            for r in rows]
+
+
 def verification_failed(api: Api) -> bool | None:
     """True when the last recorded verification found a break (None: none recorded)."""
     last = integrity_of(api).last_verification()

@@ -105,6 +105,14 @@ class ChainStore:
     def stored_id(self, aggregate_id: UUID) -> Any:
         return aggregate_id
 
+    def hashes_at(self, positions: list[int]) -> dict[int, bytes]:
+        """The links' hashes at these positions (those that have one)."""
+        marks = ", ".join([self.placeholder] * len(positions))
+        with self.transaction() as t:
+            rows = t.rows(f"SELECT position, chainhash FROM {self.chain_table} "
+                          f"WHERE position IN ({marks})", tuple(positions))
+        return {p: bytes(h) for p, h in rows}
+
     def seal(self) -> int:
         """Chain every event after the chain's head (all of them in a store never chained),
         under the write lock; the number of events chained."""

@@ -83,3 +83,25 @@ def test_a_failed_verification_shows_on_health_and_metrics(client, world, http_c
     body = client.get("/health").json()
     assert body["status"] == "degraded" and body["integrity"]["verification_failed"] is True
     assert "caseflow_integrity_verification_failed 1.0" in client.get("/metrics").text
+
+
+def test_the_history_and_the_feed_carry_each_events_chain_hash(views_client, world):
+    case = _case(views_client, world)
+    links = views_client.get(f"/cases/{case['id']}/integrity", headers=world.h("handler")).json()
+    expected = {e["position"]: e["chainhash"] for e in links["events"]}
+    history = views_client.get(f"/cases/{case['id']}/history",
+                               params={"min_position": case["position"]},
+                               headers=world.h("analyst")).json()
+    assert {e["position"]: e["chainhash"] for e in history["events"]} == expected
+    feed = views_client.get("/events", params={"after": case["position"] - 1},
+                            headers=world.h("analyst")).json()
+    assert feed[0]["chainhash"] == expected[case["position"]]
+
+
+def test_the_kafka_record_carries_ce_chainhash(http_container, world):
+    from caseflow.infra.kafka.envelope import to_record
+
+    events = http_container.log.read(0, 1000)
+    assert events and all(e.chainhash is not None for e in events)
+    headers = dict(to_record(events[-1], "/caseflow").headers)
+    assert headers["ce_chainhash"] == events[-1].chainhash.hex().encode()
