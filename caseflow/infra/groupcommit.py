@@ -9,9 +9,10 @@ progress leads: it takes every insert queued so far, commits them, and wakes the
 arrived meanwhile forms the next group. An idle store commits each insert at once (no waiting
 for company), so latency at low load is one commit, as before.
 
-Each insert also writes its events' links of the hash chain (infra/integrity/chain.py) inside
-its savepoint. The chain's head is read after the group's first insert, when the transaction
-holds the file's write lock, so no other process can write between that read and the commit.
+Each group also writes its events' links of the hash chain (infra/integrity/chain.py), in
+position order, at the end of its transaction. The chain's head is read after the group's first
+insert, when the transaction holds the file's write lock, so no other process can write between
+that read and the commit; an insert rolled back to its savepoint adds no link.
 
 Reads of one aggregate's events (every command loads its case) go through a connection of the
 reading thread's own, in autocommit mode, instead of the library's pool: checking a connection
@@ -179,22 +180,27 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
         try:
             with self.datastore.transaction(commit=True) as c:
                 head = None  # the chain's head, read once this transaction holds the write lock
+                links: list[chain.Link] = []  # the group's, written together at the end
                 for item in group:
                     c.execute("SAVEPOINT one_insert")
                     try:
                         ids = self._insert_events(c, item.events, **item.kwargs)
-                        if self.chained:
+                        if self.chained and ids:
                             if head is None:
                                 c.execute(self._chain["head"])
                                 head = chain.head_of(c.fetchone())
-                            links = chain.extend(head, ids, item.events)
-                            c.executemany(self._chain["insert"], links)
-                            head = links[-1] if links else head
+                            mine = chain.extend(head, ids, item.events)
+                            links += mine
+                            head = mine[-1]
                         item.ids = ids
                     except sqlite3.IntegrityError as e:
                         c.execute("ROLLBACK TO one_insert")
                         item.error = IntegrityError(e)
                     c.execute("RELEASE one_insert")
+                if len(links) == 1:
+                    c.execute(self._chain["insert"], links[0])
+                elif links:
+                    c.executemany(self._chain["insert"], links)
         except BaseException as e:  # the whole group failed (lock timeout, disk full, …)
             failure = e if isinstance(e, PersistenceError | KeyboardInterrupt) else \
                 PersistenceError(e)

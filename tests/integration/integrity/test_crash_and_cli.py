@@ -120,3 +120,30 @@ def test_checkpoint_with_a_key_that_is_not_ed25519_is_refused(seeded, tmp_path, 
     out = CliRunner().invoke(build(), ["audit", "checkpoint"])
     assert out.exit_code == 2 and "not an Ed25519 key" in out.output
     assert not (seeded / "checkpoints").exists()
+
+
+def test_inserts_refused_for_a_taken_version_leave_no_link(backend_settings):
+    from concurrent.futures import ThreadPoolExecutor
+    from uuid import uuid4
+
+    from eventsourcing.persistence import IntegrityError, StoredEvent
+
+    container = bootstrap(backend_settings)
+    recorder, taken = container.app.recorder, uuid4()
+
+    def insert(i: int) -> str:
+        aggregate = taken if i % 3 == 0 else uuid4()  # a third race for one aggregate version
+        try:
+            recorder.insert_events([StoredEvent(aggregate, 1, "t", b"{}"),
+                                    StoredEvent(aggregate, 2, "t", b"{}")])
+        except IntegrityError:
+            return "conflict"
+        return "ok"
+
+    with ThreadPoolExecutor(12) as pool:
+        outcomes = list(pool.map(insert, range(120)))
+    container.close()
+    assert outcomes.count("conflict") == 39
+    report = Integrity(backend_settings, open_store(backend_settings)).verify()
+    assert report.intact, report.findings[:3]
+    assert report.events == report.links == 2 * 81
