@@ -102,6 +102,7 @@ def checkpoint_command() -> None:
     """Verify since the last checkpoint, sign the head, append it outside the database."""
     from caseflow.infra.integrity.checkpoints import KeyProblem, load_signing_key
     from caseflow.infra.integrity.service import ChainBroken, StoreUnreadable
+    from caseflow.infra.kafka.producer import DeliveryFailed
 
     integrity = _integrity()
     try:
@@ -111,6 +112,9 @@ def checkpoint_command() -> None:
         raise _fail(str(e)) from None
     except ChainBroken as e:
         raise _fail(str(e), 1) from None
+    except DeliveryFailed as e:
+        raise _fail(f"checkpoint written to {integrity.dir.path} but not to "
+                    f"{integrity.settings.audit_checkpoint_topic}: {e}", 1) from None
     typer.echo(f"checkpoint at position {cp.position}: {cp.chainhash.hex()} "
                f"(key {cp.key_id}) in {integrity.dir.path}")
 
