@@ -125,7 +125,10 @@ def seal_command() -> None:
     from caseflow.infra.bootstrap import bootstrap
     from caseflow.infra.integrity.store import chain_store
 
-    container = bootstrap()  # opening the store seals a store never chained
+    try:
+        container = bootstrap()  # opening the store seals a store never chained
+    except Exception as e:  # settings, an unreachable or foreign database
+        raise _fail(f"cannot open the event store: {str(e).strip().splitlines()[0]}") from None
     try:
         n = chain_store(container.app.recorder).seal()
         events_head, head = chain_store(container.app.recorder).heads()

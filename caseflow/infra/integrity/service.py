@@ -75,19 +75,19 @@ class Integrity:
     # ---------------------------------------------------------------- keys
 
     def public_key(self) -> Ed25519PublicKey | None:
-        s = self.settings
-        if s.audit_public_key_file is not None:
-            return cps.load_public_key(s.audit_public_key_file)
-        if s.audit_signing_key_file is not None:
-            return cps.load_signing_key(s.audit_signing_key_file).public_key()
-        return None
+        """The key that checks checkpoints (never derived from the signing key here: that one
+        stays with the process that signs)."""
+        path = self.settings.audit_public_key_file
+        return None if path is None else cps.load_public_key(path)
 
     # ---------------------------------------------------------------- verify
 
     def verify(self, *, from_last_checkpoint: bool = False,
-               progress: Callable[[int, int], None] | None = None) -> Report:
-        """Walk the chain (from 0, or from the newest checkpoint) against every checkpoint."""
-        public = self.public_key()
+               progress: Callable[[int, int], None] | None = None,
+               public: Ed25519PublicKey | None = None) -> Report:
+        """Walk the chain (from 0, or from the newest checkpoint) against every checkpoint,
+        checked with `public` (default: the configured public key)."""
+        public = public or self.public_key()
         checkpoints, refused = self.dir.load(public)
         try:
             report = self._walk(checkpoints, from_last_checkpoint, progress)
@@ -151,7 +151,7 @@ class Integrity:
 
     def checkpoint(self, private: Ed25519PrivateKey) -> cps.Checkpoint:
         """Verify since the newest checkpoint, then sign the head and append it outside."""
-        report = self.verify(from_last_checkpoint=True)
+        report = self.verify(from_last_checkpoint=True, public=private.public_key())
         if not report.intact:
             raise ChainBroken(report)
         _, head = self.store.heads()
