@@ -78,7 +78,7 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
         self._local = threading.local()
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self._closed = False
-        self._chain = chain.sqlite_statements(self.events_table_name)
+        self._chain = chain.statements(self.events_table_name, postgres=False)
 
     def create_table(self) -> None:
         super().create_table()

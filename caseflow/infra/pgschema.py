@@ -31,8 +31,8 @@ SCHEMA_LOCK = advisory_key("event-store-schema")
 class SchemaLockedRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.chain_sql = chain.postgres_statements(
-            f"{self.datastore.schema}.{self.events_table_name}")
+        self.chain_sql = chain.statements(f"{self.datastore.schema}.{self.events_table_name}",
+                                          postgres=True)
 
     def create_table(self) -> None:
         with self.datastore.get_connection() as conn:

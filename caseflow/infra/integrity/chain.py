@@ -103,26 +103,18 @@ def extend(head: Link, positions: Sequence[int], events: Sequence[Any]) -> list[
 EMPTY = Link(0, 0, GENESIS)
 
 
-def sqlite_statements(events_table: str) -> dict[str, str]:
+def statements(events_table: str, *, postgres: bool) -> dict[str, str]:
+    """The chain table's SQL beside `events_table`: create, head (the newest link), insert."""
     table = events_table + TABLE_SUFFIX
+    integer, blob = ("bigint", "bytea") if postgres else ("INTEGER", "BLOB")
+    rows = ("SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])" if postgres
+            else "VALUES (?, ?, ?)")
     return {
-        "create": f"CREATE TABLE IF NOT EXISTS {table} (position INTEGER PRIMARY KEY, "
-                  "prev_position INTEGER NOT NULL, chainhash BLOB NOT NULL)",
+        "create": f"CREATE TABLE IF NOT EXISTS {table} (position {integer} PRIMARY KEY, "
+                  f"prev_position {integer} NOT NULL, chainhash {blob} NOT NULL)",
         "head": f"SELECT position, prev_position, chainhash FROM {table} "
                 "ORDER BY position DESC LIMIT 1",
-        "insert": f"INSERT INTO {table} (position, prev_position, chainhash) VALUES (?, ?, ?)",
-    }
-
-
-def postgres_statements(events_table: str) -> dict[str, str]:
-    table = events_table + TABLE_SUFFIX
-    return {
-        "create": f"CREATE TABLE IF NOT EXISTS {table} (position bigint PRIMARY KEY, "
-                  "prev_position bigint NOT NULL, chainhash bytea NOT NULL)",
-        "head": f"SELECT position, prev_position, chainhash FROM {table} "
-                "ORDER BY position DESC LIMIT 1",
-        "insert": f"INSERT INTO {table} (position, prev_position, chainhash) "
-                  "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])",
+        "insert": f"INSERT INTO {table} (position, prev_position, chainhash) {rows}",
     }
 
 

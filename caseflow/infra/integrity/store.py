@@ -177,7 +177,7 @@ class SqliteChainStore(ChainStore):
                                (name,)))
 
     def insert_links(self, t: Any, links: list[Link]) -> None:
-        t.conn.executemany(chain.sqlite_statements(self.events_table)["insert"], links)
+        t.conn.executemany(chain.statements(self.events_table, postgres=False)["insert"], links)
 
 
 class _PgTx:
@@ -214,7 +214,7 @@ class PostgresChainStore(ChainStore):
             return t.rows("SELECT to_regclass(%s) IS NOT NULL", (name,))[0][0]
 
     def insert_links(self, t: Any, links: list[Link]) -> None:
-        t.conn.execute(chain.postgres_statements(self.events_table)["insert"],
+        t.conn.execute(chain.statements(self.events_table, postgres=True)["insert"],
                        [list(col) for col in zip(*links, strict=True)])
 
 
