@@ -41,6 +41,11 @@ class _App(CaseflowApp):
             self.log.notify()
 
 
+def postgres_events_table() -> str:
+    """The event table's name on PostgreSQL (the library names it after the application)."""
+    return f"{_App.name.lower()}_events"
+
+
 def bootstrap(
     settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
 ) -> Container:

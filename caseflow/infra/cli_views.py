@@ -149,11 +149,19 @@ def worker(
     """Run the projections (and the Kafka relay when CASEFLOW_KAFKA_BOOTSTRAP is set) without
     HTTP, until SIGTERM or Ctrl-C. Several workers may run: one is active per view."""
     from caseflow.infra.background import start_background
+    from caseflow.infra.integrity.checkpoints import KeyProblem
+    from caseflow.infra.integrity.signer import start_signer
     from caseflow.infra.views import background_runners
 
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     container = _container()
+    try:
+        signer = start_signer(container)
+    except KeyProblem as e:
+        container.close()
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -168,5 +176,7 @@ def worker(
     finally:
         for r in runners:
             r.stop()
+        if signer is not None:
+            signer.stop()
         container.close()
         log.info("worker stopped")

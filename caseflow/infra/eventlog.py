@@ -12,6 +12,7 @@ from eventsourcing.persistence import ApplicationRecorder, Transcoder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from caseflow.domain.catalog import names_by_topic, upcast, versioned_by_topic
+from caseflow.infra.integrity.chain import TABLE_SUFFIX
 from caseflow.infra.transcoder import fast_uuid
 from caseflow.projections.source import (
     EVENT_ID_NAMESPACE,
@@ -32,14 +33,15 @@ class EventLog:
         self._names = names_by_topic()
         self._versioned = versioned_by_topic()
         self._appended = threading.Condition()
-        self._select = _sqlite_select(recorder)
+        self._select = _select(recorder)
 
     def read(self, after: int, limit: int) -> list[LoggedEvent]:
         """Events with position > `after`, in order, at most `limit`."""
         decode, names, versioned, out = self.transcoder.decode, self._names, self._versioned, []
         append = out.append
         with collector_paused():
-            for position, originator_id, version, topic, state in self._records(after, limit):
+            for position, originator_id, version, topic, state, link in self._records(after,
+                                                                                      limit):
                 data = decode(state)
                 if topic in versioned:
                     upcast(versioned[topic], data)
@@ -47,20 +49,30 @@ class EventLog:
                 meta = data.pop("meta")
                 data.pop("originator_topic", None)
                 append(LoggedEvent(position, None, originator_id, version,
-                                   names.get(topic, topic), recorded_at, meta, data))
+                                   names.get(topic, topic), recorded_at, meta, data,
+                                   None if link is None else bytes(link)))
         return out
 
-    def _records(self, after: int, limit: int) -> list[tuple[int, UUID, int, str, bytes]]:
-        """(position, aggregate id, version, topic, state) of the next `limit` events."""
-        if self._select is not None:
+    def _records(self, after: int, limit: int) -> list[tuple[int, UUID, int, str, bytes, Any]]:
+        """(position, aggregate id, version, topic, state, chain hash) of the next `limit`
+        events."""
+        if isinstance(self.recorder, SQLiteApplicationRecorder):
             with self.recorder.datastore.transaction(commit=False) as c:
                 cursor = c.sqlite_cursor
                 cursor.row_factory = None  # plain tuples, not sqlite3.Row
                 cursor.execute(self._select, (after, limit))
-                return [(r[0], fast_uuid(r[1]), r[2], r[3], r[4]) for r in cursor.fetchall()]
-        return [(n.id, n.originator_id, n.originator_version, n.topic, n.state)
-                for n in self.recorder.select_notifications(start=after, limit=limit,
-                                                            inclusive_of_start=False)]
+                return [(r[0], fast_uuid(r[1]), r[2], r[3], r[4], r[5])
+                        for r in cursor.fetchall()]
+        if self._select is None:  # in memory (tests): no chain
+            return [(n.id, n.originator_id, n.originator_version, n.topic, n.state, None)
+                    for n in self.recorder.select_notifications(start=after, limit=limit,
+                                                                inclusive_of_start=False)]
+        from psycopg.rows import tuple_row
+
+        with self.recorder.datastore.get_connection() as conn, \
+                conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(self._select, (after, limit), prepare=True)
+            return [(r[0], r[1], r[2], r[3], bytes(r[4]), r[5]) for r in cur.fetchall()]
 
     def head(self) -> int:
         """Position of the newest event (0 for an empty log)."""
@@ -84,11 +96,17 @@ class EventLog:
                 self._appended.wait(min(self.poll_interval, remaining))
 
 
-def _sqlite_select(recorder: Any) -> str | None:
-    """The SELECT for SQLite's events table: the library's own `select_notifications` builds a
-    `Notification` object and parses a UUID per row, which costs as much as decoding the event;
-    this reads the same columns as plain tuples (PostgreSQL keeps the library's query)."""
-    if not isinstance(recorder, SQLiteApplicationRecorder):
+def _select(recorder: Any) -> str | None:
+    """The events after a position with their chain links, as plain tuples: the library's own
+    `select_notifications` builds a `Notification` object and (on SQLite) parses a UUID per row,
+    which costs as much as decoding the event, and knows no chain."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        table, pos, p = recorder.events_table_name, "rowid", "?"
+    elif not hasattr(recorder, "datastore"):
         return None
-    return (f"SELECT rowid, originator_id, originator_version, topic, state "
-            f"FROM {recorder.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?")
+    else:
+        table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+        pos, p = "notification_id", "%s"
+    return (f"SELECT e.{pos}, e.originator_id, e.originator_version, e.topic, e.state, "
+            f"c.chainhash FROM {table} e LEFT JOIN {table}{TABLE_SUFFIX} c "
+            f"ON c.position = e.{pos} WHERE e.{pos} > {p} ORDER BY e.{pos} LIMIT {p}")

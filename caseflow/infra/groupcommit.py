@@ -9,6 +9,11 @@ progress leads: it takes every insert queued so far, commits them, and wakes the
 arrived meanwhile forms the next group. An idle store commits each insert at once (no waiting
 for company), so latency at low load is one commit, as before.
 
+Each group also writes its events' links of the hash chain (infra/integrity/chain.py), in
+position order, at the end of its transaction. The chain's head is read after the group's first
+insert, when the transaction holds the file's write lock, so no other process can write between
+that read and the commit; an insert rolled back to its savepoint adds no link.
+
 Reads of one aggregate's events (every command loads its case) go through a connection of the
 reading thread's own, in autocommit mode, instead of the library's pool: checking a connection
 out of the pool and back, and the BEGIN ... ROLLBACK around the SELECT, cost more than the read
@@ -29,6 +34,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from caseflow.infra.integrity import chain
 
 MAX_GROUP = 500  # inserts per transaction; keeps one commit's work (and its lock hold) bounded
 
@@ -61,6 +68,8 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
     committed, or when the finishing leader hands it the next group (the oldest waiting insert
     leads), so a commit wakes only the callers it concerns."""
 
+    chained = True  # False only in bench/commands.py, to measure what the chain costs
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._mutex = threading.Lock()
@@ -69,6 +78,15 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
         self._local = threading.local()
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self._closed = False
+        self._chain = chain.statements(self.events_table_name, postgres=False)
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(self._chain["create"])
+        from caseflow.infra.integrity.store import seal_if_new
+
+        seal_if_new(self)
 
     # ------------------------------------------------------------------ reading
 
@@ -161,14 +179,28 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
     def _commit(self, group: list[_Insert]) -> None:
         try:
             with self.datastore.transaction(commit=True) as c:
+                head = None  # the chain's head, read once this transaction holds the write lock
+                links: list[chain.Link] = []  # the group's, written together at the end
                 for item in group:
                     c.execute("SAVEPOINT one_insert")
                     try:
-                        item.ids = self._insert_events(c, item.events, **item.kwargs)
+                        ids = self._insert_events(c, item.events, **item.kwargs)
+                        if self.chained and ids:
+                            if head is None:
+                                c.execute(self._chain["head"])
+                                head = chain.head_of(c.fetchone())
+                            mine = chain.extend(head, ids, item.events)
+                            links += mine
+                            head = mine[-1]
+                        item.ids = ids
                     except sqlite3.IntegrityError as e:
                         c.execute("ROLLBACK TO one_insert")
                         item.error = IntegrityError(e)
                     c.execute("RELEASE one_insert")
+                if len(links) == 1:
+                    c.execute(self._chain["insert"], links[0])
+                elif links:
+                    c.executemany(self._chain["insert"], links)
         except BaseException as e:  # the whole group failed (lock timeout, disk full, …)
             failure = e if isinstance(e, PersistenceError | KeyboardInterrupt) else \
                 PersistenceError(e)

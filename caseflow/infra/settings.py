@@ -81,6 +81,19 @@ class Settings(BaseSettings):
     review_due_days: int = 30
     recheck_window_days: int = 30
     recheck_due_days: int = 30
+    # integrity (docs/integrity.md): signed checkpoints of the hash chain, kept outside the database
+    audit_signing_key_file: Path | None = Field(
+        default=None, description="Ed25519 private key (PEM); only the process that signs")
+    audit_public_key_file: Path | None = Field(
+        default=None, description="Ed25519 public key (PEM) that checks the checkpoints")
+    audit_checkpoint_dir: Path | None = Field(
+        default=None, description="where checkpoints are appended; default <data_dir>/checkpoints")
+    audit_checkpoint_topic: str | None = Field(
+        default=None, description="Kafka topic that also receives every checkpoint")
+    audit_checkpoint_every: int = Field(
+        default=0, ge=0, description="the worker signs a checkpoint after this many events; 0: off")
+    audit_checkpoint_interval: float = Field(
+        default=0, ge=0, description="... and every this many seconds; 0: off")
     # tests
     require_services: bool = False
 
@@ -129,6 +142,10 @@ class Settings(BaseSettings):
     def _known_free_text(cls, value: str) -> str:
         Disclosure.of(value.split(","))  # raises ValueError naming the unknown field
         return value
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.audit_checkpoint_dir or Path(self.data_dir) / "checkpoints"
 
     def disclosure(self) -> Disclosure:
         """The free-text fields this deployment publishes to analysts and the stream."""

@@ -29,10 +29,11 @@ class LoggedEvent:
     """
 
     __slots__ = ("position", "_id", "aggregate_id", "version", "name", "recorded_at", "meta",
-                 "data")
+                 "data", "chainhash")
 
     def __init__(self, position: int, id: UUID | None, aggregate_id: UUID, version: int,
-                 name: str, recorded_at: datetime, meta: Meta, data: dict[str, Any]):
+                 name: str, recorded_at: datetime, meta: Meta, data: dict[str, Any],
+                 chainhash: bytes | None = None):
         self.position = position  # global position in the log (1, 2, …)
         self._id = id
         self.aggregate_id = aggregate_id
@@ -41,6 +42,7 @@ class LoggedEvent:
         self.recorded_at = recorded_at
         self.meta = meta
         self.data = data
+        self.chainhash = chainhash  # its link in the log's hash chain (None: not chained)
 
     @property
     def id(self) -> UUID:

@@ -72,6 +72,8 @@ class Action(StrEnum):
     READ_FEED = "events.read"
     READ_PROJECTIONS = "projections.read"
     REBUILD_PROJECTIONS = "projections.rebuild"
+    READ_INTEGRITY = "integrity.read"
+    READ_CASE_INTEGRITY = "case.integrity.read"
 
 
 R = Role
@@ -100,6 +102,9 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.READ_FEED: frozenset({R.SUPERVISOR, R.ANALYST, R.OPERATOR}),
     Action.READ_PROJECTIONS: frozenset({R.SUPERVISOR, R.OPERATOR}),
     Action.REBUILD_PROJECTIONS: frozenset({R.OPERATOR}),
+    Action.READ_INTEGRITY: frozenset({R.SUPERVISOR, R.OPERATOR}),
+    # the stored bytes, personal data included: only roles that see it (SEES_PERSONAL_DATA)
+    Action.READ_CASE_INTEGRITY: frozenset({R.REGISTRAR, R.HANDLER, R.LEADER, R.SUPERVISOR}),
 }
 
 ORG_SCOPED = frozenset({R.REGISTRAR, R.HANDLER, R.LEADER})

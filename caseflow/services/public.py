@@ -108,8 +108,9 @@ def sequence(position: int) -> str:
 
 
 def attributes(event: LoggedEvent, source: str) -> dict[str, str]:
-    """CloudEvents context attributes (binary mode puts each in a `ce_` header)."""
-    return {
+    """CloudEvents context attributes (binary mode puts each in a `ce_` header); `chainhash`,
+    an extension, is the event's link in the log's hash chain (hex), when it has one."""
+    attrs = {
         "specversion": SPEC_VERSION,
         "id": str(event.id),
         "source": source,
@@ -118,6 +119,9 @@ def attributes(event: LoggedEvent, source: str) -> dict[str, str]:
         "time": event.recorded_at.isoformat(),
         "sequence": sequence(event.position),
     }
+    if event.chainhash is not None:
+        attrs["chainhash"] = event.chainhash.hex()
+    return attrs
 
 
 def structured(event: LoggedEvent, source: str,

@@ -23,6 +23,7 @@ from caseflow.infra.http import (
     routes_commands,
     routes_directory,
     routes_events,
+    routes_integrity,
     routes_ops,
     routes_public,
     routes_queries,
@@ -95,6 +96,7 @@ def create_app(
                       disclosure=c.settings.disclosure(), jwt=load_verifier(c.settings),
                       public_limits=PublicLimits.of(c.settings))
             metrics.watch_positions(_positions(api))
+            routes_integrity.watch(api)
             app.state.api = api
             if background:
                 runners = _start_background(c)
@@ -124,7 +126,7 @@ def create_app(
     document_security(app)
     routes_public.hide_codes_in_logs()
     for module in (routes_commands, routes_directory, routes_queries, routes_stats,
-                   routes_events, routes_ops, routes_public):
+                   routes_events, routes_ops, routes_public, routes_integrity):
         _mount(app, module.router)
     # Last added runs first: the guard sees the request before metrics time it.
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -88,6 +88,11 @@ class Metrics:
         self.registry.register(collector)
         self._scraped.append(collector)
 
+    def watch(self, collector: Collector) -> None:
+        """Export what `collector` yields at scrape time."""
+        self.registry.register(collector)
+        self._scraped.append(collector)
+
     def render(self) -> bytes:
         if self.shared_dir is None:
             return generate_latest(self.registry)

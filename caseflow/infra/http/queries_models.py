@@ -84,6 +84,9 @@ class AuditRow(Open):
     causation_id: str | None = None
     summary: str | None = None
     payload: dict[str, Any] = Field(description="Without personal data for analysts/operators")
+    chainhash: str | None = Field(
+        default=None, description="The event's link in the log's hash chain (hex; null: not "
+                                  "chained). See GET /cases/{id}/integrity and docs/integrity.md")
 
 
 class AuditPage(BaseModel):

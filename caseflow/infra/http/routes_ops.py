@@ -49,6 +49,9 @@ class Health(BaseModel):
     status: str = Field(description="ok | degraded (a view failed or lags) | down (no store)")
     store: StoreHealth
     views: list[ProjectionStatus]
+    integrity: dict[str, bool | None] = Field(
+        description="verification_failed: the last `caseflow audit verify` found a break "
+                    "(null: none recorded)")
 
 
 class RebuildStarted(BaseModel):
@@ -93,8 +96,12 @@ def health(request: Request) -> Response:
         views = [{"name": "views", "state": "failed", "position": 0, "head": 0, "lag_events": 0,
                   "error": f"{type(e).__name__}: {e}"}]
     failing = any(v.get("state") == "failed" or v.get("error") for v in views)
-    status = "down" if not store["ok"] else "degraded" if failing else "ok"
-    return _json({"status": status, "store": store, "views": views},
+    from caseflow.infra.http.routes_integrity import verification_failed
+
+    broken = verification_failed(api)  # the last `audit verify` found a break
+    status = "down" if not store["ok"] else "degraded" if failing or broken else "ok"
+    return _json({"status": status, "store": store, "views": views,
+                  "integrity": {"verification_failed": broken}},
                  503 if status == "down" else 200)
 
 

@@ -64,6 +64,9 @@ def _check_case(api: Api, who: Principal, case_id: UUID) -> None:
 
 
 def _audit_rows(api: Api, who: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from caseflow.infra.http.routes_integrity import with_chainhashes
+
+    rows = with_chainhashes(api, rows)
     if authz.sees_personal_data(who.role):
         return rows
     return [{**r, "payload": authz.event_for_role(who.role, r["event"], r.get("payload") or {},
