@@ -30,6 +30,8 @@ class Settings(BaseSettings):
         default=None, description="token=subject:role:org_id,... (dev/tests)"
     )
     max_body_bytes: int = 1_000_000
+    # Open GET /events/stream connections one process serves; more are refused with 503.
+    max_streams: int = Field(default=100, ge=1, le=10_000)
     # FastAPI's native OpenTelemetry instrumentation (traces, metrics and logs to the globally
     # configured providers). Off unless asked for: it looks the providers up on every request.
     otel: bool = False

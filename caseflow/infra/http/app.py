@@ -36,6 +36,9 @@ from caseflow.projections.source import settle_heap as settle
 from caseflow.services.authz import OrgTree
 
 log = logging.getLogger("caseflow.http")
+# Threads the event streams read in: catching up from position 0, a stream reads as fast as it
+# can, and a cap's worth of them in the shared pool would leave /health and queries queueing.
+STREAM_THREADS = 4
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"  # `caseflow serve` and its workers
 
 DESCRIPTION = """Event-sourced casework for petitions (信访): every command appends one event;
@@ -85,7 +88,8 @@ def create_app(
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
                       tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
                       views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive,
-                      disclosure=c.settings.disclosure())
+                      disclosure=c.settings.disclosure(),
+                      stream_threads=anyio.CapacityLimiter(STREAM_THREADS))
             metrics.watch_positions(_positions(api))
             app.state.api = api
             if background:

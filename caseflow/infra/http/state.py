@@ -28,6 +28,9 @@ class Api:
     read_wait: float = 5.0  # seconds a query with min_position waits for the views
     keepalive: float = 15.0  # seconds between SSE keep-alive comments
     disclosure: Disclosure = WITHHOLD_ALL  # free text analysts and the feed may see
+    # The threads event streams read the log in, apart from those of /health and the queries.
+    stream_threads: Any = None  # anyio.CapacityLimiter (made on the event loop, in the lifespan)
+    open_streams: int = 0  # in this process; CASEFLOW_MAX_STREAMS caps it
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
