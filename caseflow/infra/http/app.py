@@ -11,8 +11,10 @@ from typing import Any
 import anyio
 import orjson
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.responses import JSONResponse
 
+from caseflow import __version__
 from caseflow.domain.org import Org
 from caseflow.infra import auth
 from caseflow.infra.background import start_background
@@ -20,6 +22,7 @@ from caseflow.infra.bootstrap import Container, bootstrap
 from caseflow.infra.http import (
     problems,
     routes_commands,
+    routes_docs,
     routes_events,
     routes_ops,
     routes_queries,
@@ -29,6 +32,7 @@ from caseflow.infra.http.deps import document_security
 from caseflow.infra.http.executor import CommandExecutor
 from caseflow.infra.http.metrics import Metrics
 from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard
+from caseflow.infra.http.openapi import document_problems
 from caseflow.infra.http.state import Api
 from caseflow.infra.http.stream import LogTail
 from caseflow.infra.settings import Settings
@@ -43,7 +47,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"  # `caseflow serve
 
 DESCRIPTION = """Event-sourced casework for petitions (信访): every command appends one event;
 queries read the projections. Authenticate with `Authorization: Bearer <token>`. Errors are
-RFC 9457 `application/problem+json`. See `docs/api.md` for a walk through one case's life."""
+RFC 9457 `application/problem+json`; each problem `type` links to a page that explains it
+(`/problems`). The JSON Schema of every event of the feed is at `/schemas`. See `docs/api.md`
+for a walk through one case's life."""
 
 
 class OrjsonResponse(JSONResponse):
@@ -111,14 +117,18 @@ def create_app(
             if owned:
                 c.close()
 
-    app = FastAPI(
-        title="Caseflow", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
-        default_response_class=OrjsonResponse, docs_url="/docs", redoc_url=None,
+    # Swagger UI (/docs) and ReDoc (/redoc) from the files fastapi-offline ships: no CDN, so
+    # they work on a closed network.
+    app = FastAPIOffline(
+        title="Caseflow", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+        default_response_class=OrjsonResponse, docs_url="/docs", redoc_url="/redoc",
         telemetry=None if settings.otel else {"tracing": False, "metrics": False, "logs": False},
     )
     problems.install(app)
     document_security(app)
-    for module in (routes_commands, routes_queries, routes_stats, routes_events, routes_ops):
+    document_problems(app)
+    for module in (routes_commands, routes_queries, routes_stats, routes_events, routes_ops,
+                   routes_docs):
         _mount(app, module.router)
     # Last added runs first: the guard sees the request before metrics time it.
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -28,7 +28,8 @@ from caseflow.services import authz
 from caseflow.services.app import CommandResult, Context
 from caseflow.services.authz import Action
 
-OPEN_PATHS = frozenset({"/health", "/metrics"})
+OPEN_PATHS = frozenset({"/health", "/health/live", "/health/ready", "/metrics", "/problems",
+                        "/problems/{slug}", "/schemas", "/schemas/{name}"})
 COMMAND_HEADERS = [
     {"name": "If-Match", "in": "header", "required": False,
      "description": 'Perform only if the aggregate is at this version, e.g. "3"',

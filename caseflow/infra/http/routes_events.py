@@ -37,6 +37,7 @@ class CloudEvent(BaseModel):
     time: str = Field(description="When the event was recorded")
     sequence: str = Field(description="Global log position, zero-padded to 20 digits")
     datacontenttype: str
+    dataschema: str = Field(description="URL of the JSON Schema of `data` (GET /schemas/…)")
     data: dict[str, Any]
 
 
@@ -60,7 +61,8 @@ def events(
     api = api_of(request)
     batch = api.log.read(after, limit)
     source = api.settings.event_source
-    body = orjson.dumps([structured(e, source, api.disclosure) for e in batch])
+    base = str(request.base_url)
+    body = orjson.dumps([structured(e, source, api.disclosure, base) for e in batch])
     headers = {"Caseflow-Head": str(api.log.head())}
     if len(batch) == limit:
         headers["Link"] = f'</events?after={batch[-1].position}&limit={limit}>; rel="next"'
@@ -105,5 +107,6 @@ async def stream(
         api.metrics.streams.dec()
 
     frames = public_events(api.log, api.tail, after, api.settings.event_source, api.keepalive,
-                           api.disclosure, limiter=api.stream_threads)
+                           api.disclosure, limiter=api.stream_threads,
+                           schema_base=str(request.base_url))
     return EventStream(frames, on_close=closed, keepalive=api.keepalive)

@@ -89,29 +89,31 @@ def sse_frame(event_id: int, event_type: str, data: bytes) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event_type.encode(), data)
 
 
-def _frames_after(log: EventSource, position: int, source: str,
-                  disclosure: Disclosure) -> tuple[bytes, int, int]:
+def _frames_after(log: EventSource, position: int, source: str, disclosure: Disclosure,
+                  schema_base: str | None) -> tuple[bytes, int, int]:
     """The next batch as SSE bytes, its last position and its size (runs in a worker thread:
     the read and the encoding stay off the event loop)."""
     batch = log.read(position, BATCH)
     frames = []
     for event in batch:
-        envelope = structured(event, source, disclosure)
+        envelope = structured(event, source, disclosure, schema_base)
         frames.append(sse_frame(event.position, envelope["type"], orjson.dumps(envelope)))
     return b"".join(frames), batch[-1].position if batch else position, len(batch)
 
 
 async def public_events(log: EventSource, tail: LogTail, after: int, source: str,
                         wait: float, disclosure: Disclosure,
-                        limiter: anyio.CapacityLimiter | None = None) -> AsyncIterator[bytes]:
+                        limiter: anyio.CapacityLimiter | None = None,
+                        schema_base: str | None = None) -> AsyncIterator[bytes]:
     """SSE frames of every event after `after`, forever. Reads run in the threads of `limiter`
     (the streams' own), so that streams catching up cannot take the threads `/health` and the
-    queries run in; `wait`: how long one wait for new events lasts before looking again."""
+    queries run in; `wait`: how long one wait for new events lasts before looking again;
+    `schema_base`: the API's URL, for each event's `dataschema`."""
     yield b"retry: 3000\n\n"
     position = after
     while True:
         frames, position, count = await anyio.to_thread.run_sync(
-            _frames_after, log, position, source, disclosure, limiter=limiter)
+            _frames_after, log, position, source, disclosure, schema_base, limiter=limiter)
         if frames:
             yield frames
         if count < BATCH:
