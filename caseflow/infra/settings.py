@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -32,6 +33,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # Open GET /events/stream connections one process serves; more are refused with 503.
     max_streams: int = Field(default=100, ge=1, le=10_000)
+    # Logs as text lines, or as JSON lines (each with the request id) for a log collector.
+    log_format: Literal["text", "json"] = "text"
     # FastAPI's native OpenTelemetry instrumentation (traces, metrics and logs to the globally
     # configured providers). Off unless asked for: it looks the providers up on every request.
     otel: bool = False

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 
 from caseflow import __version__
 from caseflow.domain.org import Org
-from caseflow.infra import auth
+from caseflow.infra import auth, logs
 from caseflow.infra.background import start_background
 from caseflow.infra.bootstrap import Container, bootstrap
 from caseflow.infra.http import (
@@ -31,7 +31,7 @@ from caseflow.infra.http import (
 from caseflow.infra.http.deps import document_security
 from caseflow.infra.http.executor import CommandExecutor
 from caseflow.infra.http.metrics import Metrics
-from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard
+from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard, RequestId
 from caseflow.infra.http.openapi import document_problems
 from caseflow.infra.http.state import Api
 from caseflow.infra.http.stream import LogTail
@@ -43,7 +43,6 @@ log = logging.getLogger("caseflow.http")
 # Threads the event streams read in: catching up from position 0, a stream reads as fast as it
 # can, and a cap's worth of them in the shared pool would leave /health and queries queueing.
 STREAM_THREADS = 4
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"  # `caseflow serve` and its workers
 
 DESCRIPTION = """Event-sourced casework for petitions (信访): every command appends one event;
 queries read the projections. Authenticate with `Authorization: Bearer <token>`. Errors are
@@ -130,9 +129,11 @@ def create_app(
     for module in (routes_commands, routes_queries, routes_stats, routes_events, routes_ops,
                    routes_docs):
         _mount(app, module.router)
-    # Last added runs first: the guard sees the request before metrics time it.
+    # Last added runs first: the request id is set before the guard may refuse the request, and
+# the guard sees the request before metrics time it.
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestId)
     return app
 
 
@@ -155,9 +156,8 @@ def _parent_of(c: Container):  # noqa: ANN202 - Callable[[UUID], UUID | None]
 
 
 def _positions(api: Api):  # noqa: ANN202 - metrics.PositionsFn
-    def positions() -> tuple[int, dict[str, int]]:
-        views = api.views.statuses() if api.views is not None else []
-        return api.log.head(), {s.name: s.position for s in views}
+    def positions() -> tuple[int, list[Any]]:
+        return api.log.head(), api.views.statuses() if api.views is not None else []
 
     return positions
 
@@ -204,8 +204,9 @@ def worker_app() -> FastAPI:
     keep the others standing by to take over."""
     import os
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # a fresh process: as its parent
-    return create_app(settings=Settings(),
+    settings = Settings()
+    logs.configure(settings.log_format == "json")  # a fresh process: as its parent
+    return create_app(settings=settings,
                       background=os.environ.get(WORKER_BACKGROUND, "1") == "1",
                       announce=False, metrics_dir=os.environ.get(METRICS_DIR) or None,
                       settle_heap=True)

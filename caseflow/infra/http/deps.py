@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from caseflow.domain.case import Case
+from caseflow.infra import logs
 from caseflow.infra.auth import Principal
 from caseflow.infra.http.problems import Problem, invalid
 from caseflow.infra.http.state import Api
@@ -125,7 +126,10 @@ class Command:
         self.app = self.api.app
         self.expected_version = _if_match(if_match)
         self.key = _token_header("Idempotency-Key", idempotency_key)
-        self.request_id = _token_header("X-Request-Id", request_id) or uuid4().hex
+        _token_header("X-Request-Id", request_id)  # a malformed one is refused (422)
+        # The id the RequestId middleware gave the request (the caller's own when sent), so
+        # that the event's correlation id is the one in the logs and the response header.
+        self.request_id = logs.request_id.get() or request_id or uuid4().hex
 
     def context(self, body: BaseModel, action: Action | None = None) -> Context:
         """The service Context; the request hash covers caller, route, path and body. With
@@ -153,8 +157,7 @@ class Command:
                 location: str | None = None) -> Response:
         body = orjson.dumps({"id": str(result.id), "version": result.version,
                              "position": result.position})
-        headers = {"ETag": f'"{result.version}"', "X-Request-Id": self.request_id,
-                   "Caseflow-Position": str(result.position)}
+        headers = {"ETag": f'"{result.version}"', "Caseflow-Position": str(result.position)}
         if location:
             headers["Location"] = location
         if result.replayed:

@@ -69,6 +69,9 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "rebuild-running": ProblemType(
         "409", "Already rebuilding", "A rebuild of that projection is running (in this process "
         "or another).", "Follow it at GET /admin/projections/{name}/rebuild."),
+    "not-ready": ProblemType(
+        "503", "Not ready", "The process cannot reach the event store (GET /health/ready).",
+        "Send traffic to another process; retry after Retry-After seconds."),
     "no-views": ProblemType(
         "409", "Views unavailable", "This process has no view store.",
         "Ask a process that runs the views."),

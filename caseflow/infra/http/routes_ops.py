@@ -94,6 +94,29 @@ def health(request: Request) -> Response:
                  503 if status == "down" else 200)
 
 
+@router.get("/health/live", summary="The process answers (liveness)")
+async def live() -> dict[str, str]:
+    """No token, no store: 200 while the process can answer at all (restart it when not)."""
+    return {"status": "alive"}
+
+
+@router.get("/health/ready", summary="Ready to serve (readiness)",
+            responses={503: _problem("The event store cannot be reached; retry after "
+                                     "Retry-After")})
+def ready(request: Request) -> dict[str, Any]:
+    """No token: 200 when the event store answers (send traffic here), 503 problem+json when
+    it does not (send it elsewhere meanwhile). A failed view does not make a process unready:
+    commands and the other views still work; `/health` reports it."""
+    api = api_of(request)
+    try:
+        head = api.log.head()
+    except Exception as e:  # reported, not raised: this is what the probe is for
+        log.warning("not ready: event store unreachable: %s", type(e).__name__)
+        raise Problem(503, "not-ready", "Not ready", "The event store cannot be reached.",
+                      headers={"Retry-After": "5"}) from None
+    return {"status": "ready", "head": head}
+
+
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics",
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                              "description": "Prometheus text exposition format"}})
