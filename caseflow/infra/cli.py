@@ -13,6 +13,7 @@ COMMAND_MODULES: list[str] = [
     "caseflow.infra.cli_stream",
     "caseflow.infra.cli_views",
     "caseflow.infra.cli_demo",
+    "caseflow.infra.cli_tokens",
 ]
 
 

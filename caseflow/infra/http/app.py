@@ -90,6 +90,10 @@ def create_app(
         api: Api | None = None
         try:
             book = auth.load_tokens(c.settings, {**dev_tokens(c, announce), **(tokens or {})})
+            if not len(book):
+                log.warning("no bearer tokens are configured: requests that need one will be "
+                            "refused (401). Set CASEFLOW_TOKENS_FILE (`caseflow tokens init "
+                            "FILE` writes one), CASEFLOW_TOKENS, or CASEFLOW_DEV=1 to try it.")
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
                       tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
                       views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive,
