@@ -23,6 +23,7 @@ from caseflow.projections.store import Lock
 from caseflow.services.authz import Action
 
 router = APIRouter(tags=["operations"])
+ProjectionName = Annotated[str, Path(max_length=100, description="case_status, audit, …")]
 log = logging.getLogger("caseflow.http")
 
 
@@ -149,7 +150,7 @@ class RebuildState(BaseModel):
              summary="Rebuild a projection from position 0 (the old view serves meanwhile)")
 def rebuild(
     request: Request,
-    name: Annotated[str, Path(max_length=100)],
+    name: ProjectionName,
     _who: Annotated[Principal, Depends(permit(Action.REBUILD_PROJECTIONS))],
 ) -> Response:
     """Takes the rebuild's lock, starts it in the background and answers 202: the rebuild
@@ -177,7 +178,7 @@ def rebuild(
             summary="How the last rebuild asked of this process is going")
 def rebuild_state(
     request: Request,
-    name: Annotated[str, Path(max_length=100)],
+    name: ProjectionName,
     _who: Annotated[Principal, Depends(permit(Action.READ_PROJECTIONS))],
 ) -> Response:
     api = api_of(request)

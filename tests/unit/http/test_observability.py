@@ -17,6 +17,7 @@ from caseflow.infra import logs
 from caseflow.infra.cli import build
 from caseflow.infra.http.metrics import Metrics
 from caseflow.projections.base import ConsumerStatus
+from tests.unit.http.test_ops import store_down
 
 
 @pytest.fixture
@@ -68,10 +69,7 @@ def test_liveness_and_readiness_need_no_token(client):
 
 
 def test_a_process_whose_store_is_down_is_alive_but_not_ready(client, monkeypatch):
-    def down():
-        raise OSError("no disk")
-
-    monkeypatch.setattr(client.app.state.api.container.log, "head", down)
+    store_down(client, monkeypatch)
     assert client.get("/health/live").status_code == 200
     r = client.get("/health/ready")
     assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
@@ -104,10 +102,7 @@ def json_logs():
 
 
 def test_json_log_lines_carry_the_request_id(client, monkeypatch, json_logs):
-    def down():
-        raise OSError("no disk")
-
-    monkeypatch.setattr(client.app.state.api.container.log, "head", down)
+    store_down(client, monkeypatch)
     client.get("/health/ready", headers={"X-Request-ID": "probe-8"})
     lines = [orjson.loads(x) for x in json_logs.getvalue().splitlines()]
     ours = [x for x in lines if x["request_id"] == "probe-8"]

@@ -44,11 +44,17 @@ def test_health_is_degraded_when_a_view_failed(client, monkeypatch):
     assert r.status_code == 200 and r.json()["status"] == "degraded"
 
 
-def test_health_is_503_when_the_store_is_unreachable(client, monkeypatch):
+def store_down(client, monkeypatch) -> None:
+    """The event store stops answering (its head cannot be read)."""
+
     def down():
         raise OSError("no disk")
 
     monkeypatch.setattr(client.app.state.api.container.log, "head", down)
+
+
+def test_health_is_503_when_the_store_is_unreachable(client, monkeypatch):
+    store_down(client, monkeypatch)
     r = client.get("/health")
     assert r.status_code == 503 and r.json()["status"] == "down"
 
