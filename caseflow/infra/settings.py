@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     kafka_topic: str = "caseflow.events"
     kafka_partitions: int = Field(default=6, ge=1)
     event_source: str = "/caseflow"
+    # The API's address as clients reach it (e.g. https://caseflow.example.gov.cn): names the
+    # event JSON Schemas in the stream's `ce_dataschema`; unset, Kafka records carry none and
+    # the HTTP feed names them at the address it was asked on.
+    public_url: str | None = None
     # Free text (typed in someone's own words) that analysts and the stream may see, as a
     # comma-separated list of `event.field` names (e.g. `case.visited.location`); none by default.
     publish_free_text: str = Field(

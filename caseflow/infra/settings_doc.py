@@ -31,6 +31,8 @@ MEANING = {
     "kafka_topic": "the stream's topic",
     "kafka_partitions": "partitions of the topic when the relay creates it",
     "event_source": "the CloudEvents `source` of every event",
+    "public_url": "the API's address as clients reach it: names each event's JSON Schema "
+                  "(`dataschema`) on the Kafka stream and the HTTP feed",
     "publish_free_text": "free-text fields analysts and the stream may see, e.g. "
                          "`case.visited.location` (none by default)",
     "projection_batch_size": "events a live projection reads at a time",

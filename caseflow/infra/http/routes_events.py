@@ -61,7 +61,7 @@ def events(
     api = api_of(request)
     batch = api.log.read(after, limit)
     source = api.settings.event_source
-    base = str(request.base_url)
+    base = api.settings.public_url or str(request.base_url)
     body = orjson.dumps([structured(e, source, api.disclosure, base) for e in batch])
     headers = {"Caseflow-Head": str(api.log.head())}
     if len(batch) == limit:
@@ -108,5 +108,5 @@ async def stream(
 
     frames = public_events(api.log, api.tail, after, api.settings.event_source, api.keepalive,
                            api.disclosure, limiter=api.stream_threads,
-                           schema_base=str(request.base_url))
+                           schema_base=api.settings.public_url or str(request.base_url))
     return EventStream(frames, on_close=closed, keepalive=api.keepalive)
