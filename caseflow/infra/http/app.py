@@ -40,9 +40,12 @@ from caseflow.projections.source import settle_heap as settle
 from caseflow.services.authz import OrgTree
 
 log = logging.getLogger("caseflow.http")
-# Threads the event streams read in: catching up from position 0, a stream reads as fast as it
-# can, and a cap's worth of them in the shared pool would leave /health and queries queueing.
-STREAM_THREADS = 4
+# Threads the event streams read and encode in: catching up from position 0, a stream reads as
+# fast as it can, and a cap's worth of them in the shared pool left /health queueing for seconds.
+# One: busy threads contend for the GIL with the one answering /health, and more did not read
+# faster (bench streams, 100 streams from 0, load ~9 on 2 CPUs: /health p99 ~90 ms with one,
+# ~190-370 ms with four, 3.9 s before; events streamed in 8 s about the same).
+STREAM_THREADS = 1
 
 DESCRIPTION = """Event-sourced casework for petitions (信访): every command appends one event;
 queries read the projections. Authenticate with `Authorization: Bearer <token>`. Errors are
