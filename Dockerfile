@@ -1,4 +1,5 @@
-# Caseflow API / worker image. `docker compose up` runs it twice: `caseflow serve` and `caseflow worker`.
+# Caseflow API / worker image. `docker compose up` runs it as `caseflow serve --no-projections`
+# (the API) and `caseflow worker` (projections and the Kafka relay).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,12 +9,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Dependencies first, in a layer of their own: a change to the code alone does not reinstall them.
+# (An empty package stands in for the code while they install, and is removed after.)
 COPY pyproject.toml README.md ./
+RUN mkdir caseflow && touch caseflow/__init__.py \
+    && pip install . \
+    && pip uninstall --yes caseflow \
+    && rm -rf caseflow build caseflow.egg-info
+
 COPY caseflow ./caseflow
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin caseflow \
-    && mkdir -p /app/var \
-    && chown caseflow /app/var
+    && mkdir -p /app/var /app/secrets \
+    && chown caseflow /app/var /app/secrets
 
 USER caseflow
 

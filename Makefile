@@ -1,17 +1,23 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 
 .PHONY: run test bench lint services clean
 
-$(STAMP): pyproject.toml
+# What running needs (`make run`); the test and lint tools come on top, for `make test`.
+$(RUNTIME): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(RUNTIME)
 	CASEFLOW_DEV=1 $(BIN)/caseflow serve --demo-if-empty
 
 test: $(STAMP)

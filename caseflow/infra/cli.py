@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
 import typer
 
@@ -14,12 +15,28 @@ COMMAND_MODULES: list[str] = [
     "caseflow.infra.cli_demo",
     "caseflow.infra.cli_dev",
     "caseflow.infra.cli_audit",
+    "caseflow.infra.cli_tokens",
 ]
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from caseflow import __version__
+
+        typer.echo(f"caseflow {__version__}")
+        raise typer.Exit()
 
 
 def build() -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, add_completion=False,
                       help="Caseflow: event-sourced petition casework.")
+
+    @app.callback()
+    def _options(version: Annotated[bool, typer.Option(
+            "--version", callback=_version, is_eager=True,
+            help="Print the version and exit")] = False) -> None:
+        """Caseflow: event-sourced petition casework."""
+
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
     return app

@@ -38,30 +38,33 @@ def serve(
     """Serve the API on CASEFLOW_HOST:CASEFLOW_PORT (127.0.0.1:8000 by default)."""
     import uvicorn
 
+    from caseflow.infra import logs
     from caseflow.infra.bootstrap import bootstrap
     from caseflow.infra.http import create_app
-    from caseflow.infra.http.app import LOG_FORMAT
     from caseflow.infra.settings import Settings
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
+    json_lines = settings.log_format == "json"
+    logs.configure(json_lines)
     if workers > 1:
         return _serve_workers(settings, workers, projections=projections,
-                              access_log=access_log, demo_if_empty=demo_if_empty)
+                              access_log=access_log, demo_if_empty=demo_if_empty,
+                              log_config=logs.uvicorn_log_config(json_lines))
     container = bootstrap(settings)
     try:
         if demo_if_empty:
             _seed_if_empty(container)
         app = create_app(container, background=projections, settle_heap=True)
         uvicorn.run(app, host=settings.host, port=settings.port, access_log=access_log,
-                    log_level="info", timeout_graceful_shutdown=5, server_header=False)
+                    log_level="info", timeout_graceful_shutdown=5, server_header=False,
+                    log_config=logs.uvicorn_log_config(json_lines))
     finally:
         container.close()
 
 
 def _serve_workers(settings, workers: int, *, projections: bool, access_log: bool,  # noqa: ANN001
-                   demo_if_empty: bool) -> None:
+                   demo_if_empty: bool, log_config: dict | None) -> None:
     import os
     import shutil
     import tempfile
@@ -87,7 +90,8 @@ def _serve_workers(settings, workers: int, *, projections: bool, access_log: boo
     try:
         uvicorn.run("caseflow.infra.http.app:worker_app", factory=True, workers=workers,
                     host=settings.host, port=settings.port, access_log=access_log,
-                    log_level="info", timeout_graceful_shutdown=5, server_header=False)
+                    log_level="info", timeout_graceful_shutdown=5, server_header=False,
+                    log_config=log_config)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
 

@@ -120,7 +120,7 @@ def consume(
     heartbeat_ms: Annotated[int, typer.Option(min=100)] = 1_000,
     name: Annotated[str, typer.Option(help="This member's name (default host-pid)")] = "",
 ) -> None:
-    from caseflow.infra.kafka.analytics import AnalyticsStore
+    from caseflow.infra.kafka.analytics import AnalyticsStore, StateMismatch
     from caseflow.infra.kafka.consumer import AnalyticsConsumer, ConsumerConfig
 
     _logging(logging.WARNING)
@@ -137,6 +137,9 @@ def consume(
     started = time.monotonic()
     try:
         consumer.run(idle_exit=idle_exit, print_every=print_every or None)
+    except StateMismatch as e:
+        typer.echo(f"{consumer.name}: not started: {e}", err=True)
+        raise typer.Exit(2) from None
     finally:
         store.close()
     typer.echo(f"{consumer.name}: stopped after {time.monotonic() - started:.1f} s")

@@ -133,6 +133,8 @@ def rebuild(
     typer.echo(f"{result.events} events in {result.seconds:.1f} s ({rate:,.0f} events/s)")
     if result.switched:
         typer.echo(f"switched: {', '.join(result.switched)}")
+    if result.skipped:
+        typer.echo(f"already switched by the run this one resumed: {', '.join(result.skipped)}")
     for name, exc in result.failed.items():
         typer.echo(f"FAILED {name}: {exc}", err=True)
     if result.interrupted:

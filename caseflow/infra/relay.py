@@ -38,7 +38,8 @@ def build_relay(settings: Settings, store: ViewStore, *, client_id: str = "casef
     producer = producer or Producer(ProducerConfig(bootstrap=settings.kafka_bootstrap,
                                                    client_id=client_id))
     return KafkaRelay(producer, store, topic=settings.kafka_topic, source=settings.event_source,
-                      partitions=settings.kafka_partitions, disclosure=settings.disclosure())
+                      partitions=settings.kafka_partitions, disclosure=settings.disclosure(),
+                      schema_base=settings.public_url)
 
 
 def view_store(container: Container) -> ViewStore:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
     public_rate_per_address: int = Field(default=30, ge=1)
     public_rate_per_code: int = Field(default=10, ge=1)
     public_rate_window: float = Field(default=60, gt=0)
+    # Open GET /events/stream connections one process serves; more are refused with 503.
+    max_streams: int = Field(default=100, ge=1, le=10_000)
+    # Logs as text lines, or as JSON lines (each with the request id) for a log collector.
+    log_format: Literal["text", "json"] = "text"
     # FastAPI's native OpenTelemetry instrumentation (traces, metrics and logs to the globally
     # configured providers). Off unless asked for: it looks the providers up on every request.
     otel: bool = False
@@ -60,6 +65,10 @@ class Settings(BaseSettings):
     kafka_topic: str = "caseflow.events"
     kafka_partitions: int = Field(default=6, ge=1)
     event_source: str = "/caseflow"
+    # The API's address as clients reach it (e.g. https://caseflow.example.gov.cn): names the
+    # event JSON Schemas in the stream's `ce_dataschema`; unset, Kafka records carry none and
+    # the HTTP feed names them at the address it was asked on.
+    public_url: str | None = None
     # Free text (typed in someone's own words) that analysts and the stream may see, as a
     # comma-separated list of `event.field` names (e.g. `case.visited.location`); none by default.
     publish_free_text: str = Field(

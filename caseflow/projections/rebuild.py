@@ -50,6 +50,7 @@ class Progress:
 @dataclass
 class RebuildResult:
     switched: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # switched by the run this one resumed
     failed: dict[str, PoisonEvent] = field(default_factory=dict)
     interrupted: bool = False
     events: int = 0
@@ -70,15 +71,21 @@ def rebuild(
     max_rows: int = 50_000,
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
+    locks: list[Lock] | None = None,
 ) -> RebuildResult:
-    """Rebuild `projections` (resuming unfinished shadows) and switch each that catches up.
-    `batch_size` events are read at a time; each shadow commits when it holds `max_rows` rows
-    or every `commit_every` events (default 200,000), whichever comes first."""
-    locks = _lock_all(projections, store)
+    """Rebuild `projections` (resuming unfinished shadows) and switch each as soon as it has
+    caught up. `batch_size` events are read at a time; each shadow commits when it holds
+    `max_rows` rows or every `commit_every` events (default 200,000), whichever comes first.
+    `locks`: the projections' rebuild locks, already taken by the caller (who answered for
+    the rebuild before it began); released here at the end, like those taken here."""
+    locks = locks if locks is not None else lock_all(projections, store)
     every = commit_every or 200_000
     try:
+        todo, skipped = resumable(projections, store)
         with _young_gc_only(), store.bulk():
-            return _run(projections, store, source, batch_size, every, max_rows, progress, stop)
+            result = _run(todo, store, source, batch_size, every, max_rows, progress, stop)
+        result.skipped = skipped
+        return result
     finally:
         for lock in locks:
             lock.release()
@@ -102,7 +109,22 @@ def _young_gc_only() -> Iterator[None]:
                 settle_heap()
 
 
-def _lock_all(projections: list[Projection], store: ViewStore) -> list[Lock]:
+def resumable(projections: list[Projection], store: ViewStore) -> tuple[list[Projection],
+                                                                        list[str]]:
+    """What a rebuild of `projections` has left to do, and what it can skip. When some of them
+    have an unfinished shadow, this is a resumed run: the others switched in the run it resumes
+    and are not rebuilt again (unless their schema changed since), so that repeated
+    interruptions cannot keep a rebuild from ever finishing. Otherwise all are rebuilt."""
+    records = {p.name: store.record(p.name) for p in projections}
+    if not any(r.building is not None for r in records.values()):
+        return list(projections), []
+    todo = [p for p in projections if records[p.name].building is not None
+            or records[p.name].schema_version != p.schema_version]
+    return todo, [p.name for p in projections if p not in todo]
+
+
+def lock_all(projections: list[Projection], store: ViewStore) -> list[Lock]:
+    """Take every projection's rebuild lock, or none (`RebuildBusy`)."""
     held: list[Lock] = []
     for p in projections:
         lock = store.lock(f"rebuild-{p.name}")
@@ -197,6 +219,9 @@ def _run(projections, store, source, batch_size, every, max_rows, progress,
     running = dict(shadows)
     try:
         while running:
+            _switch_caught_up(running, state.head, store, result)
+            if not running:
+                break
             if stop is not None and stop.is_set():
                 result.interrupted = True
                 break
@@ -231,3 +256,19 @@ def _run(projections, store, source, batch_size, every, max_rows, progress,
             result.switched.append(name)
     result.events, result.seconds = state.events, time.monotonic() - state.started
     return result
+
+
+def _switch_caught_up(running: dict[str, _Shadow], head: int, store: ViewStore,
+                      result: RebuildResult) -> None:
+    """Switch at once every shadow that has reached `head`, rather than wait for the others
+    (a resumed run's shadows that had caught up switch before it reads anything)."""
+    for name, shadow in list(running.items()):
+        if shadow.fed < head:
+            continue
+        try:
+            shadow.commit()
+        except PositionMoved:
+            continue  # re-read its position next round
+        store.switch(shadow.projection, shadow.consumer.pinned)
+        result.switched.append(name)
+        del running[name]

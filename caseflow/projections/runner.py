@@ -49,6 +49,7 @@ class Runner:
         self.name = consumer.name
         self.state = "stopped"
         self.error: str | None = None
+        self.errors = 0  # transient failures since start (a relay's failed sends: /metrics)
         self.failed: PoisonEvent | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -97,6 +98,7 @@ class Runner:
                     self.state, self.failed, self.error = "failed", exc, str(exc)
                     return
                 except Exception as exc:  # transient: keep the thread alive and retry
+                    self.errors += 1
                     self.error = f"{type(exc).__name__}: {exc}"
                     log.warning("%s: %s; retrying in %.1fs", self.name, self.error, backoff,
                                 exc_info=exc)
@@ -132,8 +134,10 @@ class Runner:
         return done
 
     def status(self) -> ConsumerStatus:
-        return status_of(self.name, self.state, self.consumer.position(), self.source,
-                         error=self.error, failed=self.failed)
+        status = status_of(self.name, self.state, self.consumer.position(), self.source,
+                           error=self.error, failed=self.failed)
+        status.extra["errors"] = self.errors
+        return status
 
     # ----------------------------------------------------------------- helpers
 
@@ -150,6 +154,7 @@ class Runner:
             self._transient(exc)
 
     def _transient(self, exc: Exception) -> None:
+        self.errors += 1
         self.error = f"{type(exc).__name__}: {exc}"
         log.warning("%s: %s; retrying in %.1fs", self.name, self.error, self._backoff,
                     exc_info=exc)

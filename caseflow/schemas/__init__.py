@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["schema", "types"]
+__all__ = ["schema", "text", "types"]
 
 _SUFFIX = ".json"
 
@@ -40,3 +40,8 @@ def _load(ce_type: str) -> str:
 def schema(ce_type: str) -> dict[str, Any]:
     """The JSON Schema of `ce_type`'s payload (a fresh dict: callers may modify it)."""
     return json.loads(_load(ce_type))
+
+
+def text(ce_type: str) -> str:
+    """The schema of `ce_type` as shipped (served over HTTP as it is)."""
+    return _load(ce_type)

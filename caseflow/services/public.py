@@ -124,8 +124,17 @@ def attributes(event: LoggedEvent, source: str) -> dict[str, str]:
     return attrs
 
 
-def structured(event: LoggedEvent, source: str,
-               disclosure: Disclosure = WITHHOLD_ALL) -> dict[str, Any]:
-    """CloudEvents structured-mode JSON object, as served by `GET /events` and the SSE stream."""
-    return {**attributes(event, source), "datacontenttype": CONTENT_TYPE,
-            "data": public_payload(event, disclosure)}
+def structured(event: LoggedEvent, source: str, disclosure: Disclosure = WITHHOLD_ALL,
+               schema_base: str | None = None) -> dict[str, Any]:
+    """CloudEvents structured-mode JSON object, as served by `GET /events` and the SSE stream;
+    with `schema_base` (the API's URL), `dataschema` names where the payload's schema is."""
+    envelope = {**attributes(event, source), "datacontenttype": CONTENT_TYPE,
+                "data": public_payload(event, disclosure)}
+    if schema_base is not None:
+        envelope["dataschema"] = schema_url(schema_base, envelope["type"])
+    return envelope
+
+
+def schema_url(base: str, ce_type: str) -> str:
+    """Where the API serves the public JSON Schema of `ce_type` (`GET /schemas/{type}.json`)."""
+    return f"{base.rstrip('/')}/schemas/{ce_type}.json"

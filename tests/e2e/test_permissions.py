@@ -62,11 +62,18 @@ EXPECTED: dict[str, set[str | None]] = {
     "GET /events/stream": OVERSIGHT,
     "GET /admin/projections": {"supervisor", "operator"},
     "POST /admin/projections/{name}/rebuild": {"operator"},
+    "GET /admin/projections/{name}/rebuild": {"supervisor", "operator"},
     "GET /health": OPEN,
+    "GET /health/live": OPEN,
+    "GET /health/ready": OPEN,
     "GET /metrics": OPEN,
     # a petitioner's: the query code is the credential, a bearer token is neither needed nor used
     "GET /public/cases/{code}": OPEN,
     "POST /public/cases/{code}/evaluation": OPEN,
+    "GET /problems": OPEN,
+    "GET /problems/{slug}": OPEN,
+    "GET /schemas": OPEN,
+    "GET /schemas/{name}": OPEN,
 }
 # Routes on one case of the fixture's county: a handler of another county is refused there.
 SCOPED = {r for r in EXPECTED if "{case_id}" in r} | {"POST /cases"}
@@ -160,6 +167,8 @@ class Fixture:
             "POST /cases": _case_body(w, self.now),
         }
         path = (template.replace("{leader_id}", str(w.leader)).replace("{org_id}", str(w.county))
+                .replace("{slug}", "not-found")
+                .replace("/schemas/{name}", "/schemas/caseflow.case.received.v1.json")
                 .replace("{name}", "directory"))
         if template == "/audit":
             path = "/audit?actor=setup"

@@ -11,10 +11,12 @@ from typing import Any
 import anyio
 import orjson
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.responses import JSONResponse
 
+from caseflow import __version__
 from caseflow.domain.org import Org
-from caseflow.infra import auth
+from caseflow.infra import auth, logs
 from caseflow.infra.background import start_background
 from caseflow.infra.bootstrap import Container, bootstrap
 from caseflow.infra.devtokens import WithMinted
@@ -22,6 +24,7 @@ from caseflow.infra.http import (
     problems,
     routes_commands,
     routes_directory,
+    routes_docs,
     routes_events,
     routes_integrity,
     routes_ops,
@@ -32,7 +35,8 @@ from caseflow.infra.http import (
 from caseflow.infra.http.deps import document_security
 from caseflow.infra.http.executor import CommandExecutor
 from caseflow.infra.http.metrics import Metrics
-from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard
+from caseflow.infra.http.middleware import MetricsMiddleware, RequestGuard, RequestId
+from caseflow.infra.http.openapi import document_problems
 from caseflow.infra.http.ratelimit import PublicLimits
 from caseflow.infra.http.state import Api
 from caseflow.infra.http.stream import LogTail
@@ -42,11 +46,18 @@ from caseflow.projections.source import settle_heap as settle
 from caseflow.services.authz import OrgTree
 
 log = logging.getLogger("caseflow.http")
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"  # `caseflow serve` and its workers
+# Threads the event streams read and encode in: catching up from position 0, a stream reads as
+# fast as it can, and a cap's worth of them in the shared pool left /health queueing for seconds.
+# One: busy threads contend for the GIL with the one answering /health, and more did not read
+# faster (bench streams, 100 streams from 0, load ~9 on 2 CPUs: /health p99 ~90 ms with one,
+# ~190-370 ms with four, 3.9 s before; events streamed in 8 s about the same).
+STREAM_THREADS = 1
 
 DESCRIPTION = """Event-sourced casework for petitions (信访): every command appends one event;
 queries read the projections. Authenticate with `Authorization: Bearer <token>`. Errors are
-RFC 9457 `application/problem+json`. See `docs/api.md` for a walk through one case's life."""
+RFC 9457 `application/problem+json`; each problem `type` links to a page that explains it
+(`/problems`). The JSON Schema of every event of the feed is at `/schemas`. See `docs/api.md`
+for a walk through one case's life."""
 
 
 class OrjsonResponse(JSONResponse):
@@ -90,11 +101,18 @@ def create_app(
             book = auth.load_tokens(c.settings, {**dev_tokens(c, announce), **(tokens or {})})
             if c.settings.dev:  # tokens minted by `caseflow dev token` work without a restart
                 book = WithMinted(book, Path(c.settings.data_dir))
+            jwt = load_verifier(c.settings)
+            if not len(book) and jwt is None:
+                log.warning("no bearer tokens are configured: requests that need one will be "
+                            "refused (401). Set CASEFLOW_TOKENS_FILE (`caseflow tokens init "
+                            "FILE` writes one), CASEFLOW_TOKENS, CASEFLOW_OIDC_ISSUER, or "
+                            "CASEFLOW_DEV=1 to try it.")
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
                       tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
                       views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive,
-                      disclosure=c.settings.disclosure(), jwt=load_verifier(c.settings),
-                      public_limits=PublicLimits.of(c.settings))
+                      disclosure=c.settings.disclosure(), jwt=jwt,
+                      public_limits=PublicLimits.of(c.settings),
+                      stream_threads=anyio.CapacityLimiter(STREAM_THREADS))
             metrics.watch_positions(_positions(api))
             routes_integrity.watch(api)
             app.state.api = api
@@ -117,20 +135,25 @@ def create_app(
             if owned:
                 c.close()
 
-    app = FastAPI(
-        title="Caseflow", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
-        default_response_class=OrjsonResponse, docs_url="/docs", redoc_url=None,
+    # Swagger UI (/docs) and ReDoc (/redoc) from the files fastapi-offline ships: no CDN, so
+    # they work on a closed network.
+    app = FastAPIOffline(
+        title="Caseflow", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+        default_response_class=OrjsonResponse, docs_url="/docs", redoc_url="/redoc",
         telemetry=None if settings.otel else {"tracing": False, "metrics": False, "logs": False},
     )
     problems.install(app)
     document_security(app)
     routes_public.hide_codes_in_logs()
+    document_problems(app)
     for module in (routes_commands, routes_directory, routes_queries, routes_stats,
-                   routes_events, routes_ops, routes_public, routes_integrity):
+                   routes_events, routes_ops, routes_public, routes_integrity, routes_docs):
         _mount(app, module.router)
-    # Last added runs first: the guard sees the request before metrics time it.
+    # Last added runs first: the request id is set before the guard may refuse the request, and
+# the guard sees the request before metrics time it.
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestId)
     return app
 
 
@@ -153,9 +176,8 @@ def _parent_of(c: Container):  # noqa: ANN202 - Callable[[UUID], UUID | None]
 
 
 def _positions(api: Api):  # noqa: ANN202 - metrics.PositionsFn
-    def positions() -> tuple[int, dict[str, int]]:
-        views = api.views.statuses() if api.views is not None else []
-        return api.log.head(), {s.name: s.position for s in views}
+    def positions() -> tuple[int, list[Any]]:
+        return api.log.head(), api.views.statuses() if api.views is not None else []
 
     return positions
 
@@ -202,8 +224,9 @@ def worker_app() -> FastAPI:
     keep the others standing by to take over."""
     import os
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # a fresh process: as its parent
-    return create_app(settings=Settings(),
+    settings = Settings()
+    logs.configure(settings.log_format == "json")  # a fresh process: as its parent
+    return create_app(settings=settings,
                       background=os.environ.get(WORKER_BACKGROUND, "1") == "1",
                       announce=False, metrics_dir=os.environ.get(METRICS_DIR) or None,
                       settle_heap=True)

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from caseflow.domain.case import Case
+from caseflow.infra import logs
 from caseflow.infra.auth import Principal
 from caseflow.infra.http.problems import Problem, invalid
 from caseflow.infra.http.state import Api
@@ -31,7 +32,8 @@ from caseflow.services import authz
 from caseflow.services.app import CommandResult, Context
 from caseflow.services.authz import Action
 
-OPEN_PATHS = frozenset({"/health", "/metrics"})
+OPEN_PATHS = frozenset({"/health", "/health/live", "/health/ready", "/metrics", "/problems",
+                        "/problems/{slug}", "/schemas", "/schemas/{name}"})
 PUBLIC_PREFIX = "/public/"  # a petitioner's routes: the query code is the credential
 COMMAND_HEADERS = [
     {"name": "If-Match", "in": "header", "required": False,
@@ -88,10 +90,10 @@ def _refused(request: Request, reason: str, status: int, detail: str) -> Problem
     if reason != "missing":  # RFC 6750 3.1: no error code when no credentials were sent
         code = "insufficient_scope" if status == 403 else "invalid_token"
         challenge += f', error="{code}", error_description="{reason.replace("_", " ")}"'
-    slug = ("unauthenticated" if reason in ("missing", "unknown_token")
-            else "sign-in-" + reason.replace("_", "-"))
-    title = "Forbidden" if status == 403 else "Unauthenticated"
-    return Problem(status, slug, title, detail, headers={"WWW-Authenticate": challenge},
+    headers = {"WWW-Authenticate": challenge}
+    if status == 403:  # signed in, but the token's role claim names no role of ours
+        return Problem(403, "forbidden", "Forbidden", detail, headers=headers, reason=reason)
+    return Problem(401, "unauthenticated", "Unauthenticated", detail, headers=headers,
                    reason=reason)
 
 
@@ -166,7 +168,10 @@ class Command:
         self.app = self.api.app
         self.expected_version = _if_match(if_match, create)
         self.key = _token_header("Idempotency-Key", idempotency_key)
-        self.request_id = _token_header("X-Request-Id", request_id) or uuid4().hex
+        _token_header("X-Request-Id", request_id)  # a malformed one is refused (422)
+        # The id the RequestId middleware gave the request (the caller's own when sent), so
+        # that the event's correlation id is the one in the logs and the response header.
+        self.request_id = logs.request_id.get() or request_id or uuid4().hex
 
     def context(self, body: BaseModel, action: Action | None = None,
                 check: Callable[[Case], None] | None = None) -> Context:
@@ -200,8 +205,7 @@ class Command:
                 extra: dict[str, Any] | None = None) -> Response:
         body = orjson.dumps({"id": str(result.id), "version": result.version,
                              "position": result.position, **(extra or {})})
-        headers = {"ETag": f'"{result.version}"', "X-Request-Id": self.request_id,
-                   "Caseflow-Position": str(result.position)}
+        headers = {"ETag": f'"{result.version}"', "Caseflow-Position": str(result.position)}
         if location:
             headers["Location"] = location
         if result.replayed:

@@ -1,5 +1,6 @@
-"""Prometheus metrics of the API: requests by route template, and the event log head and
-projection positions and lag, read when scraped (never cached, so they cannot go stale).
+"""Prometheus metrics of the API: requests by route template, the process and its garbage
+collector, and the event log head, projection and relay positions and lag, failed projections
+and relay send errors, read when scraped (never cached, so they cannot go stale).
 
 Under `caseflow serve --workers N` every process counts into files of a shared directory
 (prometheus_client's multiprocess mode, `PROMETHEUS_MULTIPROC_DIR`, set by the parent before the
@@ -10,44 +11,77 @@ from __future__ import annotations
 import glob
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import (
+    GC_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
+
+from caseflow.projections.base import ConsumerStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 log = logging.getLogger("caseflow.http")
 
-# () -> (log head, {projection name: position})
-PositionsFn = Callable[[], tuple[int, Mapping[str, int]]]
+# () -> (log head, the status of every projection and of the relay)
+PositionsFn = Callable[[], tuple[int, Sequence[ConsumerStatus]]]
+RELAY = "relay:"  # how the relay's status is named (`relay:<topic>`)
 
 
 class _Positions(Collector):
     def __init__(self, positions: PositionsFn):
         self.positions = positions
 
-    def collect(self) -> Iterable[GaugeMetricFamily]:
+    def collect(self) -> Iterable[Metric]:
         try:
-            head, views = self.positions()
+            head, statuses = self.positions()
         except Exception:  # a scrape must not fail because the store is briefly unreachable
             log.warning("could not read positions for /metrics", exc_info=True)
             return
         yield GaugeMetricFamily("caseflow_event_log_head", "Position of the newest event",
                                 value=head)
-        position = GaugeMetricFamily("caseflow_projection_position",
-                                     "Last event position a projection has processed",
-                                     labels=["projection"])
-        lag = GaugeMetricFamily("caseflow_projection_lag_events",
-                                "Events a projection has yet to process", labels=["projection"])
-        for name, at in sorted(views.items()):
-            position.add_metric([name], at)
-            lag.add_metric([name], max(head - at, 0))
-        yield position
-        yield lag
+        views = [s for s in statuses if not s.name.startswith(RELAY)]
+        relays = [s for s in statuses if s.name.startswith(RELAY)]
+        yield from _lags("projection", "a projection", views, head)
+        yield from _lags("relay", "the Kafka relay", relays, head)
+        failed = GaugeMetricFamily("caseflow_projection_failed", "1 while a projection is "
+                                   "stopped at a poison event", labels=["projection"])
+        for s in views:
+            failed.add_metric([s.name], 1 if s.state == "failed" else 0)
+        yield failed
+        errors = CounterMetricFamily("caseflow_relay_send_errors", "Relay rounds that failed "
+                                     "to publish (broker down, refused), since this process "
+                                     "started", labels=["relay"])
+        for s in relays:
+            errors.add_metric([s.name[len(RELAY):]], s.extra.get("errors", 0))
+        yield errors
+
+
+def _lags(kind: str, what: str, statuses: Sequence[ConsumerStatus],
+          head: int) -> Iterable[Metric]:
+    position = GaugeMetricFamily(f"caseflow_{kind}_position",
+                                 f"Last event position {what} has processed", labels=[kind])
+    lag = GaugeMetricFamily(f"caseflow_{kind}_lag_events",
+                            f"Events {what} has yet to process", labels=[kind])
+    seconds = GaugeMetricFamily(f"caseflow_{kind}_lag_seconds", f"Recorded time of the newest "
+                                f"event minus that of the last {what} processed", labels=[kind])
+    for s in sorted(statuses, key=lambda s: s.name):
+        label = s.name[len(RELAY):] if kind == "relay" else s.name
+        position.add_metric([label], s.position)
+        lag.add_metric([label], max(head - s.position, 0))
+        if s.lag_seconds is not None:
+            seconds.add_metric([label], s.lag_seconds)
+    return position, lag, seconds
 
 
 class Metrics:
@@ -68,7 +102,11 @@ class Metrics:
         self.public_lookup_failures = Counter(
             "caseflow_public_lookup_failures", "Lookups by a query code that matched no case",
             registry=self.registry)
-        self._scraped: list[Collector] = []
+        # The process's CPU, memory and file descriptors, and the collector's work (of the
+        # process that answers the scrape, under --workers).
+        self._scraped: list[Collector] = [PROCESS_COLLECTOR, GC_COLLECTOR]
+        for collector in self._scraped:
+            self.registry.register(collector)
         self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -83,7 +121,8 @@ class Metrics:
         series[1].observe(seconds)
 
     def watch_positions(self, positions: PositionsFn) -> None:
-        """Export the log head and each projection's position and lag at scrape time."""
+        """Export the log head, each projection's and the relay's position and lag (events and
+        seconds), failed projections and relay send errors, read at scrape time."""
         collector = _Positions(positions)
         self.registry.register(collector)
         self._scraped.append(collector)

@@ -1,15 +1,18 @@
-"""Plain ASGI middleware (no per-request objects beyond what is needed): request guards (body
-size, content type) and request metrics by route template."""
+"""Plain ASGI middleware (no per-request objects beyond what is needed): request ids, request
+guards (body size, content type) and request metrics by route template."""
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from caseflow.infra.http.metrics import Metrics
 from caseflow.infra.http.problems import problem_response
+from caseflow.infra.logs import request_id
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -100,3 +103,33 @@ class MetricsMiddleware:
             template = getattr(route, "path", None) or "<unmatched>"
             self.metrics.observe(scope["method"], template, status,
                                  time.perf_counter() - started)
+
+
+REQUEST_ID = b"x-request-id"
+_SAFE_ID = re.compile(rb"[\x21-\x7e]{1,200}")  # visible ASCII, as commands accept (deps.py)
+
+
+class RequestId:
+    """Every request gets an id, logged with each record logged while answering it and returned
+    in `X-Request-ID`: the caller's own when it sent a well-formed one, else a new one (commands
+    refuse a malformed one: it would have become their events' correlation id)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        given = next((v for k, v in scope["headers"] if k == REQUEST_ID), b"")
+        rid = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex.encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID, rid)]
+            await send(message)
+
+        token = request_id.set(rid.decode())
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)

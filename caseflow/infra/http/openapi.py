@@ -1,16 +1,63 @@
 """The error responses each kind of operation documents (all problem+json), so that clients and
-schemathesis know every status an operation can answer."""
+schemathesis know every status an operation can answer, and the touches the OpenAPI document gets
+once built: every error typed as `application/problem+json` with the `Problem` schema (FastAPI
+would put a response model under `application/json`, and adds its own 422 schema), and
+operationIds that read as the operation's name (`registerCase`, not `register_case_cases_post`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
 from caseflow.infra.http.problems import PROBLEM_JSON, ProblemModel
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# Reports, not errors: /health answers 503 with its usual body when the store is down.
+NOT_PROBLEMS = {("/health", "503")}
 
 
 def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "model": ProblemModel,
-            "content": {PROBLEM_JSON: {}}}
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+
+
+def operation_id(route: APIRoute) -> str:
+    """`register_case` → `registerCase`: what generated clients name their methods."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+def document_problems(app: FastAPI) -> None:
+    """Type every 4xx/5xx response of the OpenAPI document as problem+json (`Problem`), and
+    name each operation after its function (routes are made by our routers, not by the app,
+    so FastAPI's `generate_unique_id_function` of the app never sees them)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            problem = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(problem.pop("$defs", {}))
+            schemas["Problem"] = problem
+            for path, operations in spec["paths"].items():
+                for operation in operations.values():
+                    for status, response in operation.get("responses", {}).items():
+                        if status[0] in "45" and (path, status) not in NOT_PROBLEMS:
+                            response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+            for route in app.routes:
+                if isinstance(route, APIRoute) and route.include_in_schema:
+                    for method in route.methods:
+                        found = spec["paths"].get(route.path_format, {}).get(method.lower())
+                        if found is not None:
+                            found["operationId"] = operation_id(route)
+            for unused in ("HTTPValidationError", "ValidationError", "ProblemModel"):
+                schemas.pop(unused, None)
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 _AUTH = {

@@ -17,7 +17,8 @@ from caseflow.domain.errors import DomainError, InvalidInput
 from caseflow.services.errors import Conflict, Forbidden, IdempotencyKeyReused, NotFound
 
 PROBLEM_JSON = "application/problem+json"
-TYPE_BASE = "https://caseflow.example/problems/"
+# Relative: it resolves against the API that answered, which serves a page per type there.
+TYPE_BASE = "/problems/"
 log = logging.getLogger("caseflow.http")
 
 

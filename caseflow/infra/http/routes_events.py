@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, Response
 
 from caseflow.infra.auth import Principal
 from caseflow.infra.http.deps import api_of, permit
-from caseflow.infra.http.openapi import QUERY_ERRORS
-from caseflow.infra.http.problems import invalid
+from caseflow.infra.http.openapi import QUERY_ERRORS, _problem
+from caseflow.infra.http.problems import Problem, invalid
 from caseflow.infra.http.stream import EventStream, public_events
 from caseflow.infra.http.types import MAX_POSITION, Position
 from caseflow.services.authz import Action
@@ -23,6 +23,7 @@ from caseflow.services.public import structured
 router = APIRouter(tags=["event feed"])
 BATCH_JSON = "application/cloudevents-batch+json"
 MAX_PAGE = 1000
+STREAM_RETRY_AFTER = 5  # seconds a client refused a stream waits before asking again
 
 
 class CloudEvent(BaseModel):
@@ -36,6 +37,7 @@ class CloudEvent(BaseModel):
     time: str = Field(description="When the event was recorded")
     sequence: str = Field(description="Global log position, zero-padded to 20 digits")
     datacontenttype: str
+    dataschema: str = Field(description="URL of the JSON Schema of `data` (GET /schemas/…)")
     data: dict[str, Any]
 
 
@@ -59,7 +61,8 @@ def events(
     api = api_of(request)
     batch = api.log.read(after, limit)
     source = api.settings.event_source
-    body = orjson.dumps([structured(e, source, api.disclosure) for e in batch])
+    base = api.settings.public_url or str(request.base_url)
+    body = orjson.dumps([structured(e, source, api.disclosure, base) for e in batch])
     headers = {"Caseflow-Head": str(api.log.head())}
     if len(batch) == limit:
         headers["Link"] = f'</events?after={batch[-1].position}&limit={limit}>; rel="next"'
@@ -70,7 +73,9 @@ def events(
     **QUERY_ERRORS,
     200: {"description": "Server-sent events: `id` = position, `event` = CloudEvents type, "
                          "`data` = the CloudEvent (structured JSON)",
-          "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+    503: _problem("This process has as many streams open as it serves "
+                  "(CASEFLOW_MAX_STREAMS); retry after Retry-After")},
     response_class=Response, summary="The public event feed as server-sent events")
 async def stream(
     request: Request,
@@ -81,14 +86,27 @@ async def stream(
         description="Resume after this position (sent by EventSource on reconnect)")] = None,
 ) -> EventStream:
     """Every event after `after` (or `Last-Event-ID`, which wins), then new ones as they are
-    recorded. A `: keep-alive` comment is sent after 15 idle seconds."""
+    recorded. A `: keep-alive` comment is sent every 15 seconds."""
     if last_event_id is not None and last_event_id.strip():
         if not last_event_id.strip().isdigit() or int(last_event_id) > MAX_POSITION:
             raise invalid("header.Last-Event-ID", "expected an event position (a number)")
         after = int(last_event_id)
     api = api_of(request)
-    await anyio.to_thread.run_sync(api.log.head)  # fail before streaming if the store is down
+    if api.open_streams >= api.settings.max_streams:
+        raise Problem(503, "too-many-streams", "Too many event streams",
+                      f"This server has {api.settings.max_streams} event streams open, its "
+                      "limit; retry later, or page through GET /events.",
+                      headers={"Retry-After": str(STREAM_RETRY_AFTER)})
+    # Fail before streaming if the store is down (on the streams' threads, like their reads).
+    await anyio.to_thread.run_sync(api.log.head, limiter=api.stream_threads)
+    api.open_streams += 1  # one event loop per process: no lock needed
     api.metrics.streams.inc()
+
+    def closed() -> None:
+        api.open_streams -= 1
+        api.metrics.streams.dec()
+
     frames = public_events(api.log, api.tail, after, api.settings.event_source, api.keepalive,
-                           api.disclosure)
-    return EventStream(frames, on_close=api.metrics.streams.dec)
+                           api.disclosure, limiter=api.stream_threads,
+                           schema_base=api.settings.public_url or str(request.base_url))
+    return EventStream(frames, on_close=closed, keepalive=api.keepalive)

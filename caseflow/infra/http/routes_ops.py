@@ -19,9 +19,11 @@ from caseflow.infra.http.openapi import QUERY_ERRORS, _problem
 from caseflow.infra.http.problems import Problem
 from caseflow.infra.http.state import Api
 from caseflow.projections import registry
+from caseflow.projections.store import Lock
 from caseflow.services.authz import Action
 
 router = APIRouter(tags=["operations"])
+ProjectionName = Annotated[str, Path(max_length=100, description="case_status, audit, …")]
 log = logging.getLogger("caseflow.http")
 
 
@@ -52,11 +54,6 @@ class Health(BaseModel):
     integrity: dict[str, bool | None] = Field(
         description="verification_failed: the last `caseflow audit verify` found a break "
                     "(null: none recorded)")
-
-
-class RebuildStarted(BaseModel):
-    name: str
-    state: str = "started"
 
 
 def stop_rebuilds(api: Api, timeout: float = 30.0) -> None:
@@ -105,6 +102,29 @@ def health(request: Request) -> Response:
                  503 if status == "down" else 200)
 
 
+@router.get("/health/live", summary="The process answers (liveness)")
+async def live() -> dict[str, str]:
+    """No token, no store: 200 while the process can answer at all (restart it when not)."""
+    return {"status": "alive"}
+
+
+@router.get("/health/ready", summary="Ready to serve (readiness)",
+            responses={503: _problem("The event store cannot be reached; retry after "
+                                     "Retry-After")})
+def ready(request: Request) -> dict[str, Any]:
+    """No token: 200 when the event store answers (send traffic here), 503 problem+json when
+    it does not (send it elsewhere meanwhile). A failed view does not make a process unready:
+    commands and the other views still work; `/health` reports it."""
+    api = api_of(request)
+    try:
+        head = api.log.head()
+    except Exception as e:  # reported, not raised: this is what the probe is for
+        log.warning("not ready: event store unreachable: %s", type(e).__name__)
+        raise Problem(503, "not-ready", "Not ready", "The event store cannot be reached.",
+                      headers={"Retry-After": "5"}) from None
+    return {"status": "ready", "head": head}
+
+
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics",
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                              "description": "Prometheus text exposition format"}})
@@ -121,41 +141,81 @@ def projections(
     return _json(statuses(api_of(request)))
 
 
-@router.post("/admin/projections/{name}/rebuild", status_code=202, response_model=RebuildStarted,
+class RebuildState(BaseModel):
+    name: str
+    state: str = Field(description="running | finished | interrupted | failed | none (no "
+                                   "rebuild asked of this process since it started)")
+    switched: list[str] = Field(default_factory=list)
+    error: str | None = None
+    progress: dict[str, Any] | None = Field(
+        None, description="The shadow generation being built (as in GET /admin/projections)")
+
+
+@router.post("/admin/projections/{name}/rebuild", status_code=202, response_model=RebuildState,
              responses={**QUERY_ERRORS, 404: _problem("No projection of that name"),
                         409: _problem("A rebuild of it is already running")},
              summary="Rebuild a projection from position 0 (the old view serves meanwhile)")
 def rebuild(
     request: Request,
-    name: Annotated[str, Path(max_length=100)],
+    name: ProjectionName,
     _who: Annotated[Principal, Depends(permit(Action.REBUILD_PROJECTIONS))],
 ) -> Response:
-    """Starts the rebuild in the background and answers at once; follow it on
-    `GET /admin/projections` (the `rebuild` field), and the switch happens when it has caught up."""
+    """Takes the rebuild's lock, starts it in the background and answers 202: the rebuild
+    that was accepted is the one that runs (a second request, here or in another process,
+    gets 409). Follow it at the `Location` given (`GET /admin/projections/{name}/rebuild`);
+    the view switches when the rebuild has caught up."""
     api = api_of(request)
+    _known(api, name)
+    lock = api.views.store.lock(f"rebuild-{name}")
+    if not lock.acquire():
+        raise Problem(409, "rebuild-running", "Already rebuilding",
+                      f"A rebuild of {name} is already running.")
+    runs: dict[str, dict[str, Any]] = api.extras.setdefault("rebuild_runs", {})
+    runs[name] = {"name": name, "state": "running", "switched": [], "error": None}
+    thread = threading.Thread(target=_rebuild, args=(api, name, lock, runs[name]), daemon=True,
+                              name=f"rebuild:{name}")
+    api.extras.setdefault("rebuilds", {})[name] = thread
+    thread.start()
+    return Response(orjson.dumps(runs[name]), status_code=202, media_type="application/json",
+                    headers={"Location": f"/admin/projections/{name}/rebuild"})
+
+
+@router.get("/admin/projections/{name}/rebuild", response_model=RebuildState,
+            responses={**QUERY_ERRORS, 404: _problem("No projection of that name")},
+            summary="How the last rebuild asked of this process is going")
+def rebuild_state(
+    request: Request,
+    name: ProjectionName,
+    _who: Annotated[Principal, Depends(permit(Action.READ_PROJECTIONS))],
+) -> Response:
+    api = api_of(request)
+    _known(api, name)
+    run = dict(api.extras.get("rebuild_runs", {}).get(name)
+               or {"name": name, "state": "none", "switched": [], "error": None})
+    run["progress"] = api.views.status(name).rebuild
+    return _json(run)
+
+
+def _known(api: Api, name: str) -> None:
     if name not in registry.names():
         raise Problem(404, "not-found", "Not found",
                       f"No projection named {name[:100]!r}; known: {', '.join(registry.names())}.")
     if api.views is None:
         raise Problem(409, "no-views", "Views unavailable", "This process has no view store.")
-    running: dict[str, threading.Thread] = api.extras.setdefault("rebuilds", {})
-    with api.extras.setdefault("rebuild_lock", threading.Lock()):
-        elsewhere = api.views.store.lock(f"rebuild-{name}").held_elsewhere()
-        if elsewhere or (name in running and running[name].is_alive()):
-            raise Problem(409, "rebuild-running", "Already rebuilding",
-                          f"A rebuild of {name} is already running"
-                          f"{' in another process' if elsewhere else ''}.")
-        thread = threading.Thread(target=_rebuild, args=(api, name), daemon=True,
-                                  name=f"rebuild:{name}")
-        running[name] = thread
-        thread.start()
-    return _json({"name": name, "state": "started"}, 202)
 
 
-def _rebuild(api: Api, name: str) -> None:
+def _rebuild(api: Api, name: str, lock: Lock, run: dict[str, Any]) -> None:
     try:
         # Shutdown sets `rebuild_stop`; an interrupted rebuild resumes on the next request.
-        api.views.rebuild([name], stop=api.extras.setdefault("rebuild_stop", threading.Event()))
-        log.info("rebuild of %s finished", name)
-    except Exception:
+        result = api.views.rebuild([name], locks=[lock],
+                                   stop=api.extras.setdefault("rebuild_stop", threading.Event()))
+    except Exception as exc:
+        lock.release()
+        run.update(state="failed", error=f"{type(exc).__name__}")
         log.exception("rebuild of %s failed", name)
+        return
+    failure = result.failed.get(name)
+    run.update(switched=result.switched,
+               state="failed" if failure else "interrupted" if result.interrupted else "finished",
+               error=str(failure) if failure else None)
+    log.info("rebuild of %s: %s", name, run["state"])

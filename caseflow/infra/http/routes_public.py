@@ -89,7 +89,7 @@ async def follow(request: Request, response: Response, code: str = Code) -> Publ
 @router.post("/public/cases/{code}/evaluation", response_model=EvaluationOut,
              responses=PUBLIC_COMMAND_ERRORS,
              summary="Rate the stage just decided (satisfied, basically satisfied, …)")
-async def evaluate(body: EvaluationIn, request: Request, response: Response,
+async def evaluate_as_petitioner(body: EvaluationIn, request: Request, response: Response,
                    code: str = Code) -> EvaluationOut:
     """The same command staff record with `POST /cases/{id}/evaluations`, as the petitioner."""
     api = api_of(request)

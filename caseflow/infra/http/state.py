@@ -33,6 +33,9 @@ class Api:
     disclosure: Disclosure = WITHHOLD_ALL  # free text analysts and the feed may see
     jwt: JwtVerifier | None = None  # bearer JWTs from the identity provider, when configured
     public_limits: PublicLimits = field(default_factory=PublicLimits)  # query-code lookups
+    # The threads event streams read the log in, apart from those of /health and the queries.
+    stream_threads: Any = None  # anyio.CapacityLimiter (made on the event loop, in the lifespan)
+    open_streams: int = 0  # in this process; CASEFLOW_MAX_STREAMS caps it
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

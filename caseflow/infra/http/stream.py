@@ -1,9 +1,10 @@
 """Server-sent events over the public event feed.
 
 One `LogTail` per process watches the log head in a single thread and wakes every open stream
-(asyncio), so a hundred idle clients cost one poller, not a hundred. `EventStream` is an ASGI
-response that listens for the client's disconnect itself and cancels the generator, whatever ASGI
-version the server speaks, so a closed tab never leaves a generator behind.
+(asyncio), so a hundred idle clients cost one poller, not a hundred. The response is
+sse-starlette's `EventSourceResponse`: it ends a stream when its client goes away, and every
+stream as soon as uvicorn is asked to stop (so a server with streams open stops at once instead of
+waiting out its graceful-shutdown timeout and cancelling them).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 
 import anyio
 import orjson
-from starlette.responses import Response
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
 from caseflow.projections.source import EventSource
@@ -88,55 +89,55 @@ def sse_frame(event_id: int, event_type: str, data: bytes) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event_type.encode(), data)
 
 
+def _frames_after(log: EventSource, position: int, source: str, disclosure: Disclosure,
+                  schema_base: str | None) -> tuple[bytes, int, int]:
+    """The next batch as SSE bytes, its last position and its size (runs in a worker thread:
+    the read and the encoding stay off the event loop)."""
+    batch = log.read(position, BATCH)
+    frames = []
+    for event in batch:
+        envelope = structured(event, source, disclosure, schema_base)
+        frames.append(sse_frame(event.position, envelope["type"], orjson.dumps(envelope)))
+    return b"".join(frames), batch[-1].position if batch else position, len(batch)
+
+
 async def public_events(log: EventSource, tail: LogTail, after: int, source: str,
-                        keepalive: float, disclosure: Disclosure) -> AsyncIterator[bytes]:
-    """SSE frames of every event after `after`, forever; a comment every `keepalive` seconds
-    while nothing happens, so proxies keep the connection and dead clients are noticed."""
+                        wait: float, disclosure: Disclosure,
+                        limiter: anyio.CapacityLimiter | None = None,
+                        schema_base: str | None = None) -> AsyncIterator[bytes]:
+    """SSE frames of every event after `after`, forever. Reads run in the threads of `limiter`
+    (the streams' own), so that streams catching up cannot take the threads `/health` and the
+    queries run in; `wait`: how long one wait for new events lasts before looking again;
+    `schema_base`: the API's URL, for each event's `dataschema`."""
     yield b"retry: 3000\n\n"
     position = after
     while True:
-        batch = await anyio.to_thread.run_sync(log.read, position, BATCH)
-        for event in batch:
-            envelope = structured(event, source, disclosure)
-            yield sse_frame(event.position, envelope["type"], orjson.dumps(envelope))
-            position = event.position
-        if len(batch) < BATCH and not await tail.wait_past(position, keepalive):
-            yield b": keep-alive\n\n"
+        frames, position, count = await anyio.to_thread.run_sync(
+            _frames_after, log, position, source, disclosure, schema_base, limiter=limiter)
+        if frames:
+            yield frames
+        if count < BATCH:
+            await tail.wait_past(position, wait)
 
 
-class EventStream(Response):
-    """A `text/event-stream` response that ends its generator when the client goes away."""
+def keep_alive() -> ServerSentEvent:
+    return ServerSentEvent(comment="keep-alive", sep="\n")
 
-    media_type = "text/event-stream"
+
+class EventStream(EventSourceResponse):
+    """sse-starlette's response (keep-alive comments, client disconnect, and the end of every
+    stream as soon as the server is asked to stop), which also closes its generator and calls
+    `on_close` however it ended."""
 
     def __init__(self, frames: AsyncIterator[bytes], on_close: Callable[[], None] | None = None,
-                 headers: dict[str, str] | None = None):
-        # A Response subclass so that FastAPI passes it through untouched; it streams itself.
-        self.status_code, self.background = 200, None
-        self.frames, self.on_close, self.extra_headers = frames, on_close, headers or {}
+                 headers: dict[str, str] | None = None, keepalive: float = 15.0):
+        super().__init__(frames, headers={"Cache-Control": "no-cache", **(headers or {})},
+                         ping=keepalive, ping_message_factory=keep_alive, sep="\n")
+        self.frames, self.on_close = frames, on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = [(b"content-type", b"text/event-stream; charset=utf-8"),
-                   (b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
-        headers += [(k.lower().encode(), v.encode()) for k, v in self.extra_headers.items()]
         try:
-            async with anyio.create_task_group() as tg:
-
-                async def stream() -> None:
-                    await send({"type": "http.response.start", "status": 200,
-                                "headers": headers})
-                    async for frame in self.frames:
-                        await send({"type": "http.response.body", "body": frame,
-                                    "more_body": True})
-
-                async def until_disconnect() -> None:
-                    while (await receive())["type"] != "http.disconnect":
-                        pass
-                    tg.cancel_scope.cancel()
-
-                tg.start_soon(until_disconnect)
-                await stream()
-                tg.cancel_scope.cancel()
+            await super().__call__(scope, receive, send)
         except OSError:
             pass  # the client went away mid-write
         finally:

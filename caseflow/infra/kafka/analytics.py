@@ -37,7 +37,29 @@ CREATE TABLE IF NOT EXISTS receptions (
     person_times INTEGER NOT NULL, resolved_on_site INTEGER NOT NULL,
     PRIMARY KEY (leader_id, day));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS offsets (partition INTEGER PRIMARY KEY, next INTEGER NOT NULL);
 """
+
+
+class StateMismatch(RuntimeError):
+    """The state file is behind the offsets the group committed: consuming would skip records
+    whose effects it never kept (a lost or restored-from-old state file), and undercount."""
+
+
+def check_state(kept: dict[int, int], committed: dict[int, int | None]) -> None:
+    """Refuse (`StateMismatch`) when the group committed, for some partition, an offset past the
+    next one the state file has folded in. Committed offsets behind the file are fine (a crash
+    between the two commits): the records are read again and skipped as duplicates."""
+    behind = {p: (kept.get(p, 0), c) for p, c in sorted(committed.items())
+              if c is not None and c > kept.get(p, 0)}
+    if behind:
+        where = ", ".join(f"partition {p}: state at offset {k}, group committed {c}"
+                          for p, (k, c) in behind.items())
+        raise StateMismatch(
+            f"the state file is behind the group's committed offsets ({where}); consuming would "
+            "skip those records and undercount. Restore the state file that belongs to this "
+            "group, or start the group over (a new --group, or reset its offsets to the "
+            "earliest) with this state file.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +89,8 @@ class AnalyticsStore:
         try:
             seq = db.execute("SELECT coalesce(max(seq), 0) FROM seen").fetchone()[0]
             for m in messages:
+                db.execute("INSERT INTO offsets VALUES (?, ?) ON CONFLICT (partition) DO UPDATE "
+                           "SET next = max(next, excluded.next)", (m.partition, m.offset + 1))
                 e = m.event
                 if e is None:
                     self._count("skipped_invalid")
@@ -123,6 +147,15 @@ class AnalyticsStore:
                          "n = n + excluded.n", (name, n))
 
     # ------------------------------------------------------------------- reading
+
+    def next_offsets(self) -> dict[int, int]:
+        """Per partition, the offset after the last record folded in (state files written
+        before offsets were kept: from the records seen)."""
+        kept = dict(self._db.execute("SELECT partition, next FROM offsets"))
+        if not kept:
+            kept = dict(self._db.execute('SELECT partition, max("offset") + 1 FROM seen '
+                                         "WHERE partition IS NOT NULL GROUP BY partition"))
+        return kept
 
     def counters(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT name, n FROM counters ORDER BY name"))

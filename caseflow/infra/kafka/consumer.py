@@ -3,7 +3,9 @@
 It joins a consumer group (so several processes split the topic's partitions, and one takes over
 the partitions of another that dies), de-duplicates on `ce_id`, and commits offsets to Kafka only
 after the records' effects are committed to its own state file. A crash between the two replays
-some records, which the de-duplication then skips: counts stay exact.
+some records, which the de-duplication then skips: counts stay exact. It refuses to start when
+the group committed offsets its state file has not folded in (a lost state file): it would skip
+those records and silently undercount.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from caseflow.infra.kafka.analytics import AnalyticsStore, Message
+from caseflow.infra.kafka.analytics import AnalyticsStore, Message, StateMismatch, check_state
 from caseflow.infra.kafka.envelope import NotACloudEvent, from_record
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,11 @@ class AnalyticsConsumer:
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=c.session_timeout_ms, heartbeat_interval_ms=c.heartbeat_interval_ms,
             max_poll_records=c.max_poll_records)
+        try:
+            check_state(self.store.next_offsets(), _committed(consumer, c.topic))
+        except StateMismatch:
+            consumer.close(autocommit=False)
+            raise
         consumer.subscribe([c.topic], listener=self.assignment)
         last_record = last_print = time.monotonic()
         try:
@@ -136,6 +143,12 @@ class AnalyticsConsumer:
         tmp = self.output.with_name(f".{self.output.name}.{os.getpid()}.tmp")
         tmp.write_bytes(orjson.dumps(self.store.summary(), option=orjson.OPT_INDENT_2))
         tmp.replace(self.output)  # atomic: readers never see half a file
+
+
+def _committed(consumer: KafkaConsumer, topic: str) -> dict[int, int | None]:
+    """The group's committed offset of every partition of `topic` (None: none committed)."""
+    partitions = consumer.partitions_for_topic(topic) or set()
+    return {p: consumer.committed(TopicPartition(topic, p)) for p in sorted(partitions)}
 
 
 def _decode(record) -> object:  # noqa: ANN001 - kafka-python ConsumerRecord

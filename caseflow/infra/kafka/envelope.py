@@ -18,6 +18,7 @@ from caseflow.services.public import (
     Disclosure,
     attributes,
     public_payload,
+    schema_url,
 )
 
 CE_PREFIX = "ce_"
@@ -32,9 +33,13 @@ class Record:
     headers: list[tuple[str, bytes]]
 
 
-def to_record(event: LoggedEvent, source: str, disclosure: Disclosure = WITHHOLD_ALL) -> Record:
-    """The Kafka record for one logged event (no petitioner personal data: `public_payload`)."""
+def to_record(event: LoggedEvent, source: str, disclosure: Disclosure = WITHHOLD_ALL,
+              schema_base: str | None = None) -> Record:
+    """The Kafka record for one logged event (no petitioner personal data: `public_payload`);
+    with `schema_base` (the API's public URL), `ce_dataschema` names its payload's schema."""
     attrs = attributes(event, source)
+    if schema_base:
+        attrs["dataschema"] = schema_url(schema_base, attrs["type"])
     headers = [(CE_PREFIX + name, value.encode()) for name, value in attrs.items()]
     headers.append((CONTENT_TYPE_HEADER, _CONTENT_TYPE))
     value = orjson.dumps(public_payload(event, disclosure))

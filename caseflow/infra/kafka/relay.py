@@ -47,10 +47,10 @@ class KafkaRelay:
 
     def __init__(self, producer: Producer, store: ViewStore, *, topic: str, source: str,
                  partitions: int, name: str | None = None,
-                 disclosure: Disclosure = WITHHOLD_ALL):
+                 disclosure: Disclosure = WITHHOLD_ALL, schema_base: str | None = None):
         self.producer, self.store = producer, store
         self.topic, self.source, self.partitions = topic, source, partitions
-        self.disclosure = disclosure
+        self.disclosure, self.schema_base = disclosure, schema_base
         # One position per topic: pointing the relay at a new topic republishes the whole log.
         self.name = name or f"relay:{topic}"
         self._marker = RelayPosition(self.name)
@@ -81,7 +81,7 @@ class KafkaRelay:
         try:
             for i, event in enumerate(events):
                 try:
-                    record = to_record(event, self.source, self.disclosure)
+                    record = to_record(event, self.source, self.disclosure, self.schema_base)
                     futures.append(self.producer.send(self.topic, record.value, key=record.key,
                                                       headers=record.headers))
                 except (MessageSizeTooLargeError, TypeError, ValueError) as exc:

@@ -16,9 +16,10 @@ from caseflow.infra.views.sqlstore import SqlViewStore
 from caseflow.projections.base import ConsumerStatus, Projection
 from caseflow.projections.consumer import ProjectionConsumer
 from caseflow.projections.queries import AuditQuery, CaseQuery, Page
-from caseflow.projections.rebuild import Progress, RebuildResult, rebuild
+from caseflow.projections.rebuild import Progress, RebuildResult, rebuild, resumable
 from caseflow.projections.runner import Runner, Wait, status_of
 from caseflow.projections.source import EventSource, LoggedEvent
+from caseflow.projections.store import Lock
 from caseflow.projections.timetravel import case_as_of
 
 
@@ -137,20 +138,26 @@ class Views:
     def rebuild(self, names: list[str] | None = None,
                 progress: Callable[[Progress], None] | None = None,
                 stop: threading.Event | None = None, batch_size: int = 5000,
-                jobs: int = 1, commit_every: int | None = None) -> RebuildResult:
+                jobs: int = 1, commit_every: int | None = None,
+                locks: list[Lock] | None = None) -> RebuildResult:
         """Rebuild the named projections (all by default); blocking, thread-safe. `jobs` > 1
-        spreads them over that many processes (each reads the log itself)."""
+        spreads them over that many processes (each reads the log itself). A run that resumes
+        an interrupted one skips the views that run switched (`resumable`). `locks`: their
+        rebuild locks, already held by the caller (released at the end)."""
         chosen = [self.projections[n] for n in (names or list(self.projections))]
         for p in chosen:
             self._rebuilding[p.name] = None
         try:
-            if jobs > 1 and len(chosen) > 1 and self.settings is not None:
+            if locks is None and jobs > 1 and len(chosen) > 1 and self.settings is not None:
                 from caseflow.infra.views.parallel import rebuild_in_processes
 
-                return rebuild_in_processes(self.settings, [p.name for p in chosen], jobs,
-                                            batch_size, progress, stop, commit_every)
+                todo, skipped = resumable(chosen, self.store)  # before splitting it in groups
+                result = rebuild_in_processes(self.settings, [p.name for p in todo], jobs,
+                                              batch_size, progress, stop, commit_every)
+                result.skipped = skipped
+                return result
             return rebuild(chosen, self.store, self.source, batch_size=batch_size,
-                           commit_every=commit_every, progress=progress, stop=stop)
+                           commit_every=commit_every, progress=progress, stop=stop, locks=locks)
         finally:
             for p in chosen:
                 self._rebuilding.pop(p.name, None)

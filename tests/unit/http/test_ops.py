@@ -10,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from caseflow.infra.http import create_app
+from caseflow.projections.rebuild import RebuildResult
+from tests.together import at_once
 
 
 @pytest.fixture
@@ -42,11 +44,17 @@ def test_health_is_degraded_when_a_view_failed(client, monkeypatch):
     assert r.status_code == 200 and r.json()["status"] == "degraded"
 
 
-def test_health_is_503_when_the_store_is_unreachable(client, monkeypatch):
+def store_down(client, monkeypatch) -> None:
+    """The event store stops answering (its head cannot be read)."""
+
     def down():
         raise OSError("no disk")
 
     monkeypatch.setattr(client.app.state.api.container.log, "head", down)
+
+
+def test_health_is_503_when_the_store_is_unreachable(client, monkeypatch):
+    store_down(client, monkeypatch)
     r = client.get("/health")
     assert r.status_code == 503 and r.json()["status"] == "down"
 
@@ -81,12 +89,25 @@ def test_projection_status_lists_every_projection(client, world):
                                               "leader_stats", "kpis"}
 
 
-def test_a_rebuild_starts_in_the_background_and_switches(client, world):
+def _followed(client, world, name: str, timeout: float = 30.0) -> dict:
+    """The rebuild's state once it is no longer running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = client.get(f"/admin/projections/{name}/rebuild", headers=world.h("operator"))
+        assert run.status_code == 200, run.text
+        if run.json()["state"] != "running" or time.monotonic() > deadline:
+            return run.json()
+        time.sleep(0.05)
+
+
+def test_a_rebuild_starts_in_the_background_and_can_be_followed_until_it_switches(client,
+                                                                                   world):
     _register(client, world)
     r = client.post("/admin/projections/audit/rebuild", headers=world.h("operator"))
-    assert r.status_code == 202 and r.json() == {"name": "audit", "state": "started"}
-    thread = client.app.state.api.extras["rebuilds"]["audit"]
-    thread.join(30)
+    assert r.status_code == 202 and r.json()["state"] == "running"
+    assert r.headers["Location"] == "/admin/projections/audit/rebuild"
+    run = _followed(client, world, "audit")
+    assert run["state"] == "finished" and run["switched"] == ["audit"], run
     statuses = client.get("/admin/projections", headers=world.h("operator")).json()
     audit = next(p for p in statuses if p["name"] == "audit")
     assert audit["generation"] == 2 and audit["rebuild"] is None
@@ -95,14 +116,41 @@ def test_a_rebuild_starts_in_the_background_and_switches(client, world):
 def test_rebuilding_an_unknown_projection_is_404(client, world):
     r = client.post("/admin/projections/nonsense/rebuild", headers=world.h("operator"))
     assert r.status_code == 404 and "case_status" in r.json()["detail"]
+    r = client.get("/admin/projections/nonsense/rebuild", headers=world.h("operator"))
+    assert r.status_code == 404
 
 
 def test_a_second_rebuild_while_one_runs_is_409(client, world, monkeypatch):
     views = client.app.state.api.views
-    monkeypatch.setattr(views, "rebuild", lambda names, stop=None: time.sleep(1))
+
+    def slow(names, stop=None, locks=()):
+        time.sleep(1)
+        for lock in locks:
+            lock.release()
+        return RebuildResult()
+
+    monkeypatch.setattr(views, "rebuild", slow)
     first = client.post("/admin/projections/kpis/rebuild", headers=world.h("operator"))
     second = client.post("/admin/projections/kpis/rebuild", headers=world.h("operator"))
     assert (first.status_code, second.status_code) == (202, 409)
+
+
+def test_of_two_rebuild_requests_at_once_one_is_accepted_and_runs_the_other_is_409(
+        client, world):
+    _register(client, world)
+    answers: list[int] = []
+
+    def ask() -> None:
+        r = client.post("/admin/projections/kpis/rebuild", headers=world.h("operator"))
+        answers.append(r.status_code)
+
+    for generation in range(2, 12):
+        answers.clear()
+        errors = at_once(ask, 2)
+        assert not errors and sorted(answers) == [202, 409], answers
+        run = _followed(client, world, "kpis")
+        assert run["state"] == "finished", run
+        assert client.app.state.api.views.status("kpis").generation == generation
 
 
 @pytest.mark.parametrize("settle", [True, False])

@@ -172,3 +172,35 @@ def test_an_idle_live_runner_notices_a_switch_without_new_events(world, store, g
         runner.stop()
     assert store.record("counting").active.position == head
     assert store.data("counting") == expected
+
+
+def test_a_resumed_rebuild_does_not_redo_the_views_its_first_run_switched(world, store):
+    some_history(world)
+    bad, good = Counting(name="bad"), Counting(name="good")
+    live(bad, store, world), live(good, store, world)
+    bad.poison = {8}
+    first = rebuild([bad, good], store, world.log, batch_size=5)
+    assert first.switched == ["good"] and store.record("good").active.generation == 2
+    bad.poison, good.batches = set(), []
+    second = rebuild([bad, good], store, world.log, batch_size=5)
+    assert second.switched == ["bad"] and second.skipped == ["good"]
+    assert store.record("good").active.generation == 2 and good.batches == []
+    third = rebuild([bad, good], store, world.log, batch_size=5)  # nothing unfinished: a new run
+    assert third.switched == ["bad", "good"] and third.skipped == []
+
+
+def test_a_resumed_rebuild_switches_a_caught_up_view_before_reading_for_the_others(world,
+                                                                                   store):
+    some_history(world)
+    ahead, behind = Counting(name="ahead"), Counting(name="behind")
+    live(ahead, store, world), live(behind, store, world)
+    # What an interrupted run can leave: `ahead`'s shadow has caught up but did not switch.
+    shadow = ProjectionConsumer(ahead, store, store.begin_rebuild(ahead).generation)
+    Runner(shadow, world.log).catch_up()
+    assert store.record("ahead").building.position == world.log.head()
+    store.begin_rebuild(behind)  # a shadow of the same run, still at 0
+    seen = []
+    second = rebuild([ahead, behind], store, world.log, batch_size=4,
+                     progress=lambda s: seen.append(store.record("ahead").active.generation))
+    assert second.switched == ["ahead", "behind"]
+    assert seen and set(seen) == {2}  # switched before the first read for `behind`

@@ -75,3 +75,27 @@ def test_a_leaders_rename_and_move_reach_the_consumer(store, events):
     row = store._db.execute("SELECT name, org_id FROM leaders WHERE leader_id = ?",
                             (str(moved.aggregate_id),)).fetchone()
     assert row == ("Leader Zhao Jr.", str(moved.data["to_org_id"]))
+
+
+def test_the_state_keeps_the_next_offset_of_each_partition_even_past_undecodable_records(
+        store, events):
+    store.apply([message(events[0], 4), Message(0, 5, None), Message(2, 9, None)])
+    store.apply([message(events[1], 3)])  # a replay of an earlier offset moves nothing back
+    assert store.next_offsets() == {0: 6, 2: 10}
+
+
+def test_a_state_file_behind_the_group_s_committed_offsets_is_refused():
+    from caseflow.infra.kafka.analytics import StateMismatch, check_state
+
+    with pytest.raises(StateMismatch, match="partition 1: state at offset 0, group committed 7"):
+        check_state({}, {0: None, 1: 7})  # the state file was lost
+    with pytest.raises(StateMismatch, match="partition 0"):
+        check_state({0: 3}, {0: 5})  # restored from an older copy
+
+
+def test_a_state_file_ahead_of_or_level_with_the_group_is_accepted():
+    from caseflow.infra.kafka.analytics import check_state
+
+    check_state({0: 6, 1: 2}, {0: 6, 1: None})  # level; partition 1 never committed
+    check_state({0: 6}, {0: 4})  # a crash between the two commits: replayed, deduplicated
+    check_state({0: 6}, {})  # a new group reading a kept state: deduplicated

@@ -63,3 +63,24 @@ def test_from_record_reads_back_attributes_and_payload(events):
     assert (received.id, received.type, received.position) == (str(e.id), ce_type(e.name),
                                                                e.position)
     assert received.data["version"] == e.version
+
+
+def test_records_name_the_served_schema_when_the_api_s_public_url_is_known(events):
+    event = events[0]
+    plain = dict(to_record(event, "/caseflow").headers)
+    assert "ce_dataschema" not in plain
+    named = dict(to_record(event, "/caseflow", schema_base="https://cf.example/").headers)
+    assert named["ce_dataschema"] == \
+        f"https://cf.example/schemas/{ce_type(event.name)}.json".encode()
+
+
+def test_the_relay_names_schemas_at_the_configured_public_url(tmp_path):
+    from caseflow.infra.kafka.fake import FakeProducer
+    from caseflow.infra.relay import build_relay
+    from caseflow.infra.settings import Settings
+    from caseflow.projections.memory import MemoryViewStore
+
+    settings = Settings(data_dir=tmp_path, kafka_bootstrap="fake:9092",
+                        public_url="https://cf.example")
+    relay = build_relay(settings, MemoryViewStore(), producer=FakeProducer())
+    assert relay.schema_base == "https://cf.example"
