@@ -171,11 +171,16 @@ def test_the_public_routes_need_no_token_in_the_openapi_document(client):
 
 def test_a_code_never_reaches_the_logs(client, world, http_container, caplog):
     code = _register(client, world, http_container)["query_code"]
-    with caplog.at_level(logging.INFO):
-        assert client.get(f"/public/cases/{code}").status_code == 200
-        # what uvicorn's access log writes for that request
-        logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:50000",
-                                                 "GET", f"/public/cases/{code}", "1.1", 200)
+    access = logging.getLogger("uvicorn.access")  # uvicorn may have stopped it propagating
+    access.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO), caplog.at_level(logging.INFO, logger=access.name):
+            assert client.get(f"/public/cases/{code}").status_code == 200
+            # what uvicorn's access log writes for that request
+            access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:50000", "GET",
+                        f"/public/cases/{code}", "1.1", 200)
+    finally:
+        access.removeHandler(caplog.handler)
     server = "\n".join(r.getMessage() for r in caplog.records if r.name != "httpx")  # not ours
     assert code not in server and "/public/cases/<code> HTTP/1.1" in server
 
