@@ -66,6 +66,11 @@ class Generator:
 
         self.settings = Settings(data_dir=data_dir)
         self.app = CaseflowApp(event_store_env(self.settings), policy=self.settings.policy())
+        # A cached fixture, made again if lost: no wait for the disk on every commit (as the
+        # demo seed's --fast), which on a busy machine held generation near 100 events/s.
+        from caseflow.infra.sqlite_tuning import set_synchronous
+
+        set_synchronous(self.app.recorder, "OFF")
         self.log = EventLog(self.app.recorder, self.app.mapper.transcoder)
         self.target, self.rng = events, random.Random(seed)
         self.queue: list[tuple[datetime, int, str, Any, dict]] = []
