@@ -11,7 +11,8 @@ from caseflow.projections.rebuild import rebuild
 from .scenario import CTX, local
 
 TABLES = ("leader_stats", "leader_stats_leaders", "leader_stats_orgs", "leader_stats_cases",
-          "leader_stats_days", "kpis", "kpis_orgs", "kpis_cases")
+          "leader_stats_days", "kpis", "kpis_orgs", "kpis_cases",
+          "kpis_unscreened")
 
 
 def snapshot(views) -> dict[str, list[tuple]]:
