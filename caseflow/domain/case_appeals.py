@@ -1,4 +1,5 @@
-"""How a Case takes the petitioner's appeals: review (复查) and re-check (复核).
+"""How a Case takes the petitioner's say after a decision: the evaluation of a stage, review
+(复查) and re-check (复核), and closure once the request window has lapsed or was waived.
 
 Mixed into `Case` through `CaseDecisions`. A request comes within the window the law gives the
 petitioner (judged on the request's business time), never predates the decision it answers, and
@@ -14,13 +15,37 @@ from caseflow.domain.errors import RuleViolation, WindowClosed
 from caseflow.domain.guards import member as _member
 from caseflow.domain.guards import on_or_after as _on_or_after
 from caseflow.domain.policy import Policy
-from caseflow.domain.values import Meta, ReviewOutcome, Status
+from caseflow.domain.values import Meta, Rating, ReviewOutcome, Stage, Status
 
 S = Status
 
 
 class AppealDecisions:
-    """Command methods of `Case` for review and re-check; `self` is always a Case."""
+    """Command methods of `Case` after a decision; `self` is always a Case."""
+
+    def evaluate(self, *, rating: Rating, meta: Meta, stage: Stage | None = None) -> None:
+        """The petitioner's rating of the decision of `stage` (default: the latest decided)."""
+        rating = _member(Rating, rating, "evaluated.rating")
+        stage = _member(Stage, stage, "evaluated.stage") or self._decided_stage()
+        if stage is None:
+            raise RuleViolation(
+                "Satisfaction is evaluated after a written reply or decision has been served.",
+                "evaluated.after_decision",
+            )
+        served = {Stage.RESOLUTION: self.resolved_at, Stage.REVIEW: self.reviewed_at,
+                  Stage.RECHECK: self.rechecked_at}[stage]
+        if served is None:
+            raise RuleViolation(f"The {stage} stage has no decision served to evaluate.",
+                                "evaluated.stage_decided")
+        if stage in self.evaluated:
+            raise RuleViolation(
+                f"The {stage} stage has been evaluated already: once per stage.",
+                "evaluated.once_per_stage",
+            )
+        _on_or_after(meta.occurred_at, served, "An evaluation",
+                     f"the {stage} decision was served", "evaluated.order")
+        self.trigger_event(self.Evaluated, stage=stage, rating=rating, meta=meta)
+
 
     def request_review(self, *, to_org_id: UUID | None, above: tuple[UUID, ...], reason: str,
                        meta: Meta, policy: Policy) -> None:
@@ -56,7 +81,30 @@ class AppealDecisions:
         self._serve(self.Rechecked, S.RECHECK_REQUESTED, "rechecked", "after a re-check request",
                     _member(ReviewOutcome, outcome, "rechecked.outcome"), reply, served_at, meta)
 
+    def close(self, *, reason: str, waived: bool, meta: Meta, policy: Policy) -> None:
+        if self.status in (S.FORWARDED, S.REJECTED, S.ROUTED, S.RECHECKED):
+            pass
+        elif self.status is S.RESOLVED:
+            self._window_lapsed_or_waived(meta, waived, policy.review_window_days, "review", policy)
+        elif self.status is S.REVIEWED:
+            self._window_lapsed_or_waived(
+                meta, waived, policy.recheck_window_days, "re-check", policy
+            )
+        else:
+            raise RuleViolation(
+                f"A case that is {self.status} cannot be closed: closure follows a non-accept "
+                "screening, a decision whose request window lapsed or was waived, or the re-check.",
+                "closed.when",
+            )
+        _on_or_after(meta.occurred_at, self.last_step_at, "Closure",
+                     "the last step it closes", "closed.order")
+        self.trigger_event(self.Closed, reason=reason, waived=waived, meta=meta)
+
     # ----------------------------------------------------------------- helpers
+
+    def _decided_stage(self) -> Stage | None:
+        # The latest decision served; closure (销号) does not take away the petitioner's say on it.
+        return self.decided_stage
 
     def _within_window(self, at: datetime, days: int, what: str, policy: Policy) -> None:
         assert self.decided_at is not None

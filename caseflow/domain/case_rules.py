@@ -25,7 +25,6 @@ from caseflow.domain.values import (
     Meta,
     Outcome,
     Petitioner,
-    Rating,
     Stage,
     Status,
     SupervisionLevel,
@@ -290,29 +289,6 @@ class CaseDecisions(AppealDecisions):
         self._serve(self.Resolved, S.ASSIGNED, "resolved", "after the case is assigned",
                     _member(Outcome, outcome, "resolved.outcome"), reply, served_at, meta)
 
-    def evaluate(self, *, rating: Rating, meta: Meta, stage: Stage | None = None) -> None:
-        """The petitioner's rating of the decision of `stage` (default: the latest decided)."""
-        rating = _member(Rating, rating, "evaluated.rating")
-        stage = _member(Stage, stage, "evaluated.stage") or self._decided_stage()
-        if stage is None:
-            raise RuleViolation(
-                "Satisfaction is evaluated after a written reply or decision has been served.",
-                "evaluated.after_decision",
-            )
-        served = {Stage.RESOLUTION: self.resolved_at, Stage.REVIEW: self.reviewed_at,
-                  Stage.RECHECK: self.rechecked_at}[stage]
-        if served is None:
-            raise RuleViolation(f"The {stage} stage has no decision served to evaluate.",
-                                "evaluated.stage_decided")
-        if stage in self.evaluated:
-            raise RuleViolation(
-                f"The {stage} stage has been evaluated already: once per stage.",
-                "evaluated.once_per_stage",
-            )
-        _on_or_after(meta.occurred_at, served, "An evaluation",
-                     f"the {stage} decision was served", "evaluated.order")
-        self.trigger_event(self.Evaluated, stage=stage, rating=rating, meta=meta)
-
     def supervise(
         self,
         *,
@@ -348,25 +324,6 @@ class CaseDecisions(AppealDecisions):
             cleared=cleared,
             meta=meta,
         )
-
-    def close(self, *, reason: str, waived: bool, meta: Meta, policy: Policy) -> None:
-        if self.status in (S.FORWARDED, S.REJECTED, S.ROUTED, S.RECHECKED):
-            pass
-        elif self.status is S.RESOLVED:
-            self._window_lapsed_or_waived(meta, waived, policy.review_window_days, "review", policy)
-        elif self.status is S.REVIEWED:
-            self._window_lapsed_or_waived(
-                meta, waived, policy.recheck_window_days, "re-check", policy
-            )
-        else:
-            raise RuleViolation(
-                f"A case that is {self.status} cannot be closed: closure follows a non-accept "
-                "screening, a decision whose request window lapsed or was waived, or the re-check.",
-                "closed.when",
-            )
-        _on_or_after(meta.occurred_at, self.last_step_at, "Closure",
-                     "the last step it closes", "closed.order")
-        self.trigger_event(self.Closed, reason=reason, waived=waived, meta=meta)
 
     # ----------------------------------------------------------------- helpers
 

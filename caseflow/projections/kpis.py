@@ -9,12 +9,15 @@ Screening KPIs belong to the *receiving org* and the period of the *received dat
 belong to the *responsible unit* (the unit of the latest assignment, which is final once the
 case is resolved) and the period of the *resolution date* (local date the reply was served).
 
-- 及时受理率 timely screening rate = screened_on_time / screened
+- 及时受理率 timely screening rate = screened_on_time / (screened + screening_overdue)
     screened: cases screened (any decision: accept, forward, reject, route);
     screened_on_time: screened on or before received day + 15 days (screening clock).
     Org: receiving org. Period: received date. A forwarded (转送) petition is screened again by
     the body it was forwarded to: that decision counts for that body, on time when made on or
     before the forward day + 15 days, in the period of the forward day.
+    screening_overdue: cases not screened whose screening due day has passed, in the period of
+    that due day; counted at query time from `kpis_unscreened` (it depends on today). A case
+    screened late leaves it and counts as screened late in its received date's period.
 - 按期办结率 on-time resolution rate = resolved_on_time / resolved
     resolved: cases resolved (written reply served);
     resolved_on_time: served on or before accepted day + 60 days + granted extensions
@@ -60,14 +63,16 @@ COLUMNS = (
 RATING_COLUMN = {"satisfied": SATISFIED, "basically_satisfied": BASICALLY_SATISFIED,
                  "dissatisfied": DISSATISFIED}
 
-# name → (numerator columns, denominator column)
+# Counted at query time, beside the stored COLUMNS (they depend on today).
+OVERDUE = "screening_overdue"
+# name → (numerator columns, denominator columns)
 RATES = {
-    "timely_screening": (("screened_on_time",), "screened"),
-    "on_time_resolution": (("resolved_on_time",), "resolved"),
-    "evaluation_participation": (("evaluated",), "resolved"),
-    "satisfaction": (("satisfied", "basically_satisfied"), "evaluated"),
-    "repeat_petition": (("repeat",), "received"),
-    "first_time_resolution": (("first_time",), "resolved"),
+    "timely_screening": (("screened_on_time",), ("screened", OVERDUE)),
+    "on_time_resolution": (("resolved_on_time",), ("resolved",)),
+    "evaluation_participation": (("evaluated",), ("resolved",)),
+    "satisfaction": (("satisfied", "basically_satisfied"), ("evaluated",)),
+    "repeat_petition": (("repeat",), ("received",)),
+    "first_time_resolution": (("first_time",), ("resolved",)),
 }
 CASE_EVENTS = frozenset({"case.received", "case.screened", "case.assigned", "case.extended",
                          "case.resolved", "case.evaluated", "case.review_requested"})
@@ -89,8 +94,9 @@ class Changes:
 
 def rate(counts: dict[str, int], name: str) -> dict[str, Any]:
     """{numerator, denominator, ratio} of one rate from a row of counts; ratio None on 0/0."""
-    numerators, denominator = RATES[name]
-    num, den = sum(counts[c] for c in numerators), counts[denominator]
+    numerators, denominators = RATES[name]
+    num = sum(counts.get(c, 0) for c in numerators)
+    den = sum(counts.get(c, 0) for c in denominators)
     return {"numerator": num, "denominator": den, "ratio": num / den if den else None}
 
 
@@ -111,7 +117,7 @@ def _counter(name: str) -> Column:
     return Column(name, "int", 0)
 
 
-KPIS, ORGS, CASES = "kpis", "kpis_orgs", "kpis_cases"
+KPIS, ORGS, CASES, UNSCREENED = "kpis", "kpis_orgs", "kpis_cases", "kpis_unscreened"
 TABLES = (
     Table(KPIS, (Column("org_id", "uuid"), Column("period", "text"), *map(_counter, COLUMNS)),
           key=("org_id", "period"), indexes=(("period",),)),
@@ -125,6 +131,10 @@ TABLES = (
                   Column("review_requested", "bool", False), Column("repeated", "bool", False),
                   Column("first_time", "bool", False)),
           key=("case_id",)),
+    # Cases registered and not screened yet, with the last day to screen them in.
+    Table(UNSCREENED, (Column("case_id", "uuid"), Column("org_id", "uuid"),
+                       Column("due_on", "date")),
+          key=("case_id",), indexes=(("due_on",),)),
 )
 
 
@@ -132,7 +142,9 @@ class Kpis(Projection):
     """The `kpis` projection: the fold below, fed and written through `Rows`."""
 
     name = "kpis"
-    schema_version = 2  # 2: org names follow renames; a forwarded petition is screened again there
+    # 2: org names follow renames; a forwarded petition is screened again there; screening
+    # never done counts when overdue (kpis_unscreened)
+    schema_version = 2
     tables = TABLES
     interests = CASE_EVENTS | {"org.registered", "org.renamed"}
 
@@ -154,8 +166,20 @@ class Kpis(Projection):
             rows.add(KPIS, (org_id, period), **dict(zip(COLUMNS, deltas, strict=True)))
         for row in changes.cases.values():
             rows.put(CASES, row)
+        policy = self.policy
         for e in events:
-            if e.name == "org.registered":
+            if e.name == "case.received":
+                rows.put(UNSCREENED, {
+                    "case_id": e.aggregate_id, "org_id": e.data["receiving_org_id"],
+                    "due_on": policy.due(e.data["received_at"], policy.screening_days)})
+            elif e.name == "case.screened" and str(e.data["decision"]) == "forward":
+                # the body it went to owes its own decision, 15 days from the forward
+                rows.put(UNSCREENED, {
+                    "case_id": e.aggregate_id, "org_id": e.data["to_org_id"],
+                    "due_on": policy.due(e.meta.occurred_at, policy.screening_days)})
+            elif e.name == "case.screened":
+                rows.delete(UNSCREENED, (e.aggregate_id,))
+            elif e.name == "org.registered":
                 d = e.data
                 rows.put(ORGS, {"org_id": e.aggregate_id, "parent_id": d["parent_id"],
                                 "level": str(d["level"]), "name": d["name"]})

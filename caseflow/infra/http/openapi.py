@@ -79,12 +79,14 @@ CREATE_ERRORS = {
     **_AUTH, **_INPUT, **_BODY,
     404: _problem("A referenced org, leader or case does not exist"),
     409: _problem("Refused by a rule, or a concurrent write got there first"),
+    412: _problem("If-Match was sent: a new record has no version to match"),
 }
 COMMAND_ERRORS = {
     **CREATE_ERRORS,
     404: _problem("No such case (or a referenced org / leader does not exist)"),
     409: _problem("Refused by a rule (`rule` names it) or If-Match did not match "
                   "(`current_version` says what it is)"),
+    412: _problem("If-Match named a weak tag, which never matches"),
 }
 QUERY_ERRORS = {
     **_AUTH, **_INPUT,

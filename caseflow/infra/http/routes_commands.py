@@ -42,8 +42,10 @@ from caseflow.services.authz import Action
 
 router = APIRouter(tags=["commands"], route_class=CommandRoute)
 HEADERS = {"parameters": COMMAND_HEADERS}
+# A create has no version to be conditional on: If-Match there is refused (412), not offered.
+CREATE_HEADERS = {"parameters": [h for h in COMMAND_HEADERS if h["name"] != "If-Match"]}
 CREATE: dict = {"status_code": 201, "response_model": CommandOut, "responses": CREATE_ERRORS,
-                "openapi_extra": HEADERS}
+                "openapi_extra": CREATE_HEADERS}
 ON_CASE: dict = {"response_model": CommandOut, "responses": COMMAND_ERRORS,
                  "openapi_extra": HEADERS}
 A = Action

@@ -166,11 +166,11 @@ def kpis(
     wait_for_views(api, min_position, "kpis")
     key = _period(api, period)
     if org is not None:
-        item = _answer(lambda: org_kpis(_reader(api), org, key))
+        item = _answer(lambda: org_kpis(_reader(api), org, key, today=_today(api)))
         if item is None:
             raise Problem(404, "not-found", "Not found", f"No org with id {org}.")
         return _json({"items": [item], "total": 1, "next": None})
     page = _answer(lambda: kpis_by_org(
         _reader(api), key, parent_id=parent, level=level, sort=sort, scope=scope,
-        descending=descending, limit=limit, offset=offset))
+        descending=descending, limit=limit, offset=offset, today=_today(api)))
     return _json({"items": page.items, "total": page.total, "next": page.next})

@@ -9,6 +9,7 @@ Definitions of the rates: `caseflow.projections.kpis` and docs/kpis.md.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -16,21 +17,40 @@ from caseflow.domain.errors import InvalidInput
 from caseflow.infra.views.leader_stats_sql import MAX_LIMIT, parse_period
 from caseflow.infra.views.stats_read import Page, Reader, subtree_cte
 from caseflow.projections import periods
-from caseflow.projections.kpis import COLUMNS, KPIS, ORGS, RATES, rate
+from caseflow.projections.kpis import COLUMNS, KPIS, ORGS, OVERDUE, RATES, UNSCREENED, rate
 
-SORTS = ("name", *RATES, *COLUMNS)
+SORTS = ("name", *RATES, *COLUMNS, OVERDUE)
 SCOPES = ("subtree", "own")
 _COLS = ", ".join(COLUMNS)
 
 
 def figures(counts: dict[str, int] | None) -> dict[str, Any]:
     """{counts, rates} of one row of counts (zeros when None)."""
-    counts = counts or dict.fromkeys(COLUMNS, 0)
+    counts = dict.fromkeys((*COLUMNS, OVERDUE), 0) | (counts or {})
     return {"counts": counts, "rates": {name: rate(counts, name) for name in RATES}}
 
 
-def org_kpis(reader: Reader, org_id: UUID, period: str) -> dict[str, Any] | None:
-    """One org's own and subtree KPIs for `period`; None for an unknown org."""
+def _overdue(reader: Reader, p: periods.Period, today: date | None,
+             subtree_of: UUID | None = None) -> dict[UUID, int]:
+    """Per receiving org: cases not screened whose screening due day lies in `p` and has
+    passed by `today` (none when `today` is None)."""
+    if today is None:
+        return {}
+    last = min(p.end, date.fromordinal(today.toordinal() - 1))
+    if subtree_of is None:
+        rows = reader.fetch(f"SELECT org_id, COUNT(*) FROM {UNSCREENED} WHERE due_on >= ? "
+                            "AND due_on <= ? GROUP BY org_id", [p.start, last])
+    else:
+        rows = reader.fetch(f"{subtree_cte(ORGS)}SELECT u.org_id, COUNT(*) FROM {UNSCREENED} u "
+                            "JOIN subtree s ON u.org_id = s.org_id WHERE u.due_on >= ? "
+                            "AND u.due_on <= ? GROUP BY u.org_id", [subtree_of, p.start, last])
+    return {reader.uuid(r[0]): int(r[1]) for r in rows}
+
+
+def org_kpis(reader: Reader, org_id: UUID, period: str,
+             today: date | None = None) -> dict[str, Any] | None:
+    """One org's own and subtree KPIs for `period`; None for an unknown org. With `today`,
+    screenings overdue and not done by then count against timely screening."""
     p = parse_period(period)
     org = reader.fetch(f"SELECT org_id, parent_id, level, name FROM {ORGS} WHERE org_id = ?",
                        [org_id])
@@ -42,18 +62,21 @@ def org_kpis(reader: Reader, org_id: UUID, period: str) -> dict[str, Any] | None
     subtree = reader.fetch(f"{subtree_cte(ORGS)}SELECT {sums} FROM {KPIS} k "
                            "JOIN subtree s ON k.org_id = s.org_id WHERE k.period = ?",
                            [org_id, p.key])
+    overdue = _overdue(reader, p, today, subtree_of=org_id)
+    own_counts = dict(zip(COLUMNS, own[0], strict=True)) if own else {}
     return {
         "org": _org(reader, org[0]),
         "period": _period(p),
-        "own": figures(dict(zip(COLUMNS, own[0], strict=True)) if own else None),
-        "subtree": figures(dict(zip(COLUMNS, (int(v) for v in subtree[0]), strict=True))),
+        "own": figures(own_counts | {OVERDUE: overdue.get(org_id, 0)}),
+        "subtree": figures(dict(zip(COLUMNS, (int(v) for v in subtree[0]), strict=True))
+                           | {OVERDUE: sum(overdue.values())}),
     }
 
 
 def kpis_by_org(
     reader: Reader, period: str, *, parent_id: UUID | None = None, level: str | None = None,
     sort: str = "name", scope: str = "subtree", descending: bool = False, limit: int = 50,
-    offset: int = 0,
+    offset: int = 0, today: date | None = None,
 ) -> Page:
     """KPIs of several orgs for `period`, each with its own and its subtree's figures.
 
@@ -75,6 +98,8 @@ def kpis_by_org(
         rows = reader.fetch(f"SELECT org_id, {_COLS} FROM {KPIS} WHERE period = ?", [p.key])
     by_id = {o["id"]: o for o in (_org(reader, r) for r in orgs)}
     own = {reader.uuid(r[0]): dict(zip(COLUMNS, r[1:], strict=True)) for r in rows}
+    for org_id, n in _overdue(reader, p, today, subtree_of=parent_id).items():
+        own.setdefault(org_id, dict.fromkeys(COLUMNS, 0))[OVERDUE] = n
     totals = _roll_up(by_id, own)
     chosen = [o for o in by_id.values() if _selected(o, parent_id, level)]
     items = [{"org": o, "period": _period(p), "own": figures(own.get(o["id"])),
@@ -105,7 +130,7 @@ def _roll_up(orgs: dict[UUID, dict[str, Any]],
         while current in orgs:
             acc = totals.setdefault(current, dict.fromkeys(COLUMNS, 0))
             for c, v in counts.items():
-                acc[c] += v
+                acc[c] = acc.get(c, 0) + v
             current = orgs[current]["parent_id"]
     return totals
 

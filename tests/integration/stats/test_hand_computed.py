@@ -31,7 +31,8 @@ ZERO = dict.fromkeys(
      "owned_on_time", "satisfied", "basically_satisfied", "dissatisfied"], 0)
 KPI_ZERO = dict.fromkeys(
     ["received", "repeat", "screened", "screened_on_time", "resolved", "resolved_on_time",
-     "evaluated", "satisfied", "basically_satisfied", "dissatisfied", "first_time"], 0)
+     "evaluated", "satisfied", "basically_satisfied", "dissatisfied", "first_time",
+     "screening_overdue"], 0)
 
 
 def leader(views, key: str, period: str, **kw) -> dict:

@@ -12,7 +12,7 @@ from .scenario import CTX, local
 
 TABLES = ("leader_stats", "leader_stats_leaders", "leader_stats_orgs", "leader_stats_cases",
           "leader_stats_days", "leader_stats_terms", "leader_stats_postings",
-          "kpis", "kpis_orgs", "kpis_cases")
+          "kpis", "kpis_orgs", "kpis_cases", "kpis_unscreened")
 
 
 def snapshot(views) -> dict[str, list[tuple]]:

@@ -223,3 +223,43 @@ def test_the_case_keeps_each_stages_decision_and_rating(views_client, world, htt
     assert {s: (v["outcome"], v["rating"]) for s, v in row["stages"].items()} == {
         "resolution": ("supported", "dissatisfied"), "review": ("revised", "satisfied")}
     assert row["stages"]["resolution"]["evaluated_at"] == "2026-03-21T01:00:00+00:00"
+
+
+def test_every_step_may_be_dated_exactly_at_the_step_it_follows(steps):
+    at = "2026-03-05T09:00:00+08:00"
+    steps.accept(at)
+    steps.ok("supervision", {"due_at": "2026-03-20T09:00:00+08:00", "decided_at": at},
+             "supervisor")
+    steps.ok("supervision", {"cleared": True, "decided_at": at}, "supervisor")
+    steps.assign(at)
+    steps.ok("extensions", {"days": 5, "reason": "survey", "approved_by": "Director",
+                            "approved_at": at})
+    steps.resolve(at)
+    steps.ok("evaluations", {"rating": "dissatisfied", "evaluated_at": at}, "registrar")
+    for path, body in (("review-requests", {"requested_at": at}),
+                       ("review-decisions", {"outcome": "upheld", "reply": "-", "served_at": at}),
+                       ("recheck-requests", {"requested_at": at}),
+                       ("recheck-decisions", {"outcome": "upheld", "reply": "-",
+                                              "served_at": at}),
+                       ("closure", {"reason": "final", "closed_at": at})):
+        steps.ok(path, body, "handler")
+
+
+def test_a_recheck_request_and_decision_before_what_they_follow_are_409(steps):
+    _resolved(steps)
+    steps.ok("review-requests", {"requested_at": "2026-03-11T09:00:00+08:00"}, "registrar")
+    steps.ok("review-decisions", {"outcome": "upheld", "reply": "-",
+                                  "served_at": "2026-03-20T09:00:00+08:00"})
+    steps.refused("recheck-requests", {"requested_at": "2026-03-19T09:00:00+08:00"},
+                  "recheck_requested.order", "registrar")
+    steps.ok("recheck-requests", {"requested_at": "2026-03-25T09:00:00+08:00"}, "registrar")
+    steps.refused("recheck-decisions", {"outcome": "upheld", "reply": "-",
+                                        "served_at": "2026-03-24T09:00:00+08:00"},
+                  "rechecked.order")
+
+
+def test_an_evaluation_before_the_decision_it_rates_is_409(steps):
+    _resolved(steps)
+    steps.refused("evaluations", {"rating": "satisfied",
+                                  "evaluated_at": "2026-03-09T09:00:00+08:00"},
+                  "evaluated.order", "registrar")
