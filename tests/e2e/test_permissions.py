@@ -54,6 +54,8 @@ EXPECTED: dict[str, set[str | None]] = {
     "GET /cases": CASEWORK,
     "GET /cases/{case_id}": CASEWORK,
     "GET /cases/{case_id}/history": CASEWORK,
+    "GET /cases/{case_id}/integrity": CASEWORK - {"analyst"},
+    "GET /admin/integrity": {"supervisor", "operator"},
     "GET /leaders/{leader_id}/statistics": STATS,
     "GET /statistics/leaders": STATS,
     "GET /statistics/kpis": STATS,
