@@ -150,11 +150,12 @@ def worker(
 ) -> None:
     """Run the projections (and the Kafka relay when CASEFLOW_KAFKA_BOOTSTRAP is set) without
     HTTP, until SIGTERM or Ctrl-C. Several workers may run: one is active per view."""
+    from caseflow.infra import logs
     from caseflow.infra.background import start_background
+    from caseflow.infra.settings import Settings
     from caseflow.infra.views import background_runners
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(Settings().log_format == "json")  # as `caseflow serve`
     container = _container()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
