@@ -35,7 +35,11 @@ def _settings_with_kafka() -> Settings:
 
 
 def _logging(level: int) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from caseflow.infra import logs
+    from caseflow.infra.settings import Settings
+
+    logs.configure(Settings().log_format == "json", level,
+                   "%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.ERROR)  # its INFO/WARNING chatter is per connection
 
 

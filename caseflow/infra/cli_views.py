@@ -150,13 +150,14 @@ def worker(
 ) -> None:
     """Run the projections (and the Kafka relay when CASEFLOW_KAFKA_BOOTSTRAP is set) without
     HTTP, until SIGTERM or Ctrl-C. Several workers may run: one is active per view."""
+    from caseflow.infra import logs
     from caseflow.infra.background import start_background
     from caseflow.infra.integrity.checkpoints import KeyProblem
     from caseflow.infra.integrity.signer import start_signer
+    from caseflow.infra.settings import Settings
     from caseflow.infra.views import background_runners
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(Settings().log_format == "json")  # as `caseflow serve`
     container = _container()
     try:
         signer = start_signer(container)
