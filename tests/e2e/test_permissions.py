@@ -56,6 +56,9 @@ EXPECTED: dict[str, set[str | None]] = {
     "GET /events": OVERSIGHT,
     "GET /events/stream": OVERSIGHT,
     "GET /admin/projections": {"supervisor", "operator"},
+    "GET /admin/integrity": {"supervisor", "operator"},
+    # the stored bytes, personal data included: not for analysts
+    "GET /cases/{case_id}/integrity": CASEWORK - {"analyst"},
     "POST /admin/projections/{name}/rebuild": {"operator"},
     "GET /health": OPEN,
     "GET /metrics": OPEN,
