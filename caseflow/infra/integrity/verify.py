@@ -5,6 +5,7 @@ checkpoints disagree with it). Pure: it reads windows of raw rows and knows no S
 from __future__ import annotations
 
 import hashlib
+import itertools
 import struct
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -106,20 +107,30 @@ class Verifier:
         """One window of `ChainStore.windows`, in position order."""
         self.report.events += len(rows)
         self.report.links += len(orphans) + sum(1 for r in rows if r[6] is not None)
-        done = 0 if orphans else self._fast(rows)
-        if done == len(rows) and not orphans:
+        if orphans:  # links without their event: merge the two by position, row by row
+            by_pos = {r[0]: as_record(r) for r in rows}
+            link_at = {r[0]: Link(r[0], r[5], bytes(r[6])) for r in rows if r[6] is not None}
+            link_at.update((o[0], Link(o[0], o[1], bytes(o[2]))) for o in orphans)
+            for p in sorted(by_pos.keys() | link_at.keys()):
+                self._slow(p, by_pos.get(p), link_at.get(p))
             return
-        rest = rows[done:]
-        by_pos = {r[0]: as_record(r) for r in rest}
-        link_at = {r[0]: Link(r[0], r[5], bytes(r[6])) for r in rest if r[6] is not None}
-        link_at.update((o[0], Link(o[0], o[1], bytes(o[2]))) for o in orphans)
-        for p in sorted(by_pos.keys() | link_at.keys()):
-            self._check_checkpoints_before(p)
-            self._one(p, by_pos.get(p), link_at.get(p))
-            self.report.head = p
+        i = 0
+        while i < len(rows):  # fast over intact runs; a checkpoint or a break, one row slowly
+            i = self._fast(rows, i)
+            if i < len(rows):
+                r = rows[i]
+                self._slow(r[0], as_record(r),
+                           None if r[6] is None else Link(r[0], r[5], bytes(r[6])))
+                i += 1
 
-    def _fast(self, rows: list[tuple]) -> int:
-        """Walk the rows while every event has its link and every link holds; how many.
+    def _slow(self, p: int, ev: Record | None, ln: Link | None) -> None:
+        self._check_checkpoints_before(p)
+        self._one(p, ev, ln)
+        self.report.head = p
+
+    def _fast(self, rows: list[tuple], start: int = 0) -> int:
+        """Walk the rows from `start` while every event has its link and every link holds;
+        the index of the first row it did not take.
         `link_hash` inlined: this loop is most of what verifying costs (bench/verify.py)."""
         prev_position, prev = self.prev.position, self.prev.chainhash
         cp_at = self.checkpoints[self._cp].position if self._cp < len(self.checkpoints) else -1
@@ -128,9 +139,9 @@ class Verifier:
         # (length, UTF-8) is the same for every event of a type.
         fixed, state_len = _UUID_FRAME.pack, FRAME_STATE_LEN.pack
         topics: dict[str, bytes] = {}
-        n = 0
+        n = start
         try:
-            for p, oid, version, topic, state, lprev, h in rows:
+            for p, oid, version, topic, state, lprev, h in itertools.islice(rows, start, None):
                 if lprev != prev_position or p >= cp_at >= 0:
                     break
                 t = topics.get(topic)
@@ -147,8 +158,8 @@ class Verifier:
                 n += 1
         except (ValueError, TypeError, AttributeError, struct.error):  # damaged: the slow path
             pass
-        if n:
-            self.recent.extend((r[0], bytes(r[6])) for r in rows[max(0, n - RECENT):n])
+        if n > start:
+            self.recent.extend((r[0], bytes(r[6])) for r in rows[max(start, n - RECENT):n])
             self.prev = Link(prev_position, rows[n - 1][5], bytes(prev))
             self.report.head = prev_position
         return n
