@@ -99,8 +99,10 @@ class Verifier:
         self.unchained: list[_Break] = []  # an event without a link
 
     def _skip_checkpoints_to(self, position: int) -> None:
-        while self._cp < len(self.checkpoints) and (
-                self.checkpoints[self._cp].position <= position if position else False):
+        """Starting from a checkpoint at `position` (0: the start), the ones up to it are
+        behind the walk (`_walk` checks the starting one's link itself)."""
+        while position and self._cp < len(self.checkpoints) and \
+                self.checkpoints[self._cp].position <= position:
             self._cp += 1
 
     def feed(self, rows: list[tuple], orphans: list[tuple]) -> None:
