@@ -79,6 +79,7 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self._closed = False
         self._chain = chain.statements(self.events_table_name, postgres=False)
+        self._last_link: chain.Link | None = None  # this recorder's newest committed link
 
     def create_table(self) -> None:
         super().create_table()
@@ -176,6 +177,17 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
             if successor is not None:
                 successor.wake.set()
 
+    def _head(self, c: Any, first: int) -> chain.Link:
+        """The chain's head, for a group whose first event got position `first`. The link this
+        recorder wrote last is still the head when it sits right before `first`: SQLite gives
+        a new row the largest rowid plus one, so any other writer since would have taken that
+        position (and any deleted row leaves a link whose position collides at insert)."""
+        last = self._last_link
+        if last is not None and last.position == first - 1:
+            return last
+        c.execute(self._chain["head"])
+        return chain.head_of(c.fetchone())
+
     def _commit(self, group: list[_Insert]) -> None:
         try:
             with self.datastore.transaction(commit=True) as c:
@@ -187,8 +199,7 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
                         ids = self._insert_events(c, item.events, **item.kwargs)
                         if self.chained and ids:
                             if head is None:
-                                c.execute(self._chain["head"])
-                                head = chain.head_of(c.fetchone())
+                                head = self._head(c, ids[0])
                             mine = chain.extend(head, ids, item.events)
                             links += mine
                             head = mine[-1]
@@ -201,7 +212,11 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
                     c.execute(self._chain["insert"], links[0])
                 elif links:
                     c.executemany(self._chain["insert"], links)
+                self._last_link = None  # known again only once this commit succeeded
+            if links:
+                self._last_link = links[-1]
         except BaseException as e:  # the whole group failed (lock timeout, disk full, …)
+            self._last_link = None
             failure = e if isinstance(e, PersistenceError | KeyboardInterrupt) else \
                 PersistenceError(e)
             for item in group:

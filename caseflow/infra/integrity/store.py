@@ -160,7 +160,10 @@ class SqliteChainStore(ChainStore):
 
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[_SqliteTx]:
-        conn = sqlite3.connect(self.db_name, uri=True, isolation_level=None, timeout=30)
+        # A seal holds the write lock while it chains a whole old store: one waiting for it
+        # (another process sealing on start) waits as long as that can take.
+        conn = sqlite3.connect(self.db_name, uri=True, isolation_level=None,
+                               timeout=600 if write else 30)
         try:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield _SqliteTx(conn)

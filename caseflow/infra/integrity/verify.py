@@ -5,6 +5,7 @@ checkpoints disagree with it). Pure: it reads windows of raw rows and knows no S
 from __future__ import annotations
 
 import hashlib
+import itertools
 import struct
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -13,8 +14,6 @@ from uuid import UUID
 
 from caseflow.infra.integrity.chain import (
     EMPTY,
-    FRAME_HEAD,
-    FRAME_MIDDLE,
     FRAME_STATE_LEN,
     Link,
     Record,
@@ -23,6 +22,8 @@ from caseflow.infra.integrity.chain import (
 )
 from caseflow.infra.integrity.checkpoints import Checkpoint
 
+_UUID_FRAME = struct.Struct(">QH16sq")  # FRAME_HEAD, a 16-byte id, the version of FRAME_MIDDLE
+_TOPIC_LEN = struct.Struct(">I")  # the rest of FRAME_MIDDLE
 RECENT = 4096  # chained positions remembered, to place an inserted link
 PAIRING = 1000  # unexplained breaks kept to pair up moved events; later ones are just reported
 MAX_FINDINGS = 10_000
@@ -98,54 +99,69 @@ class Verifier:
         self.unchained: list[_Break] = []  # an event without a link
 
     def _skip_checkpoints_to(self, position: int) -> None:
-        while self._cp < len(self.checkpoints) and (
-                self.checkpoints[self._cp].position <= position if position else False):
+        """Starting from a checkpoint at `position` (0: the start), the ones up to it are
+        behind the walk (`_walk` checks the starting one's link itself)."""
+        while position and self._cp < len(self.checkpoints) and \
+                self.checkpoints[self._cp].position <= position:
             self._cp += 1
 
     def feed(self, rows: list[tuple], orphans: list[tuple]) -> None:
         """One window of `ChainStore.windows`, in position order."""
         self.report.events += len(rows)
         self.report.links += len(orphans) + sum(1 for r in rows if r[6] is not None)
-        done = 0 if orphans else self._fast(rows)
-        if done == len(rows) and not orphans:
+        if orphans:  # links without their event: merge the two by position, row by row
+            by_pos = {r[0]: as_record(r) for r in rows}
+            link_at = {r[0]: Link(r[0], r[5], bytes(r[6])) for r in rows if r[6] is not None}
+            link_at.update((o[0], Link(o[0], o[1], bytes(o[2]))) for o in orphans)
+            for p in sorted(by_pos.keys() | link_at.keys()):
+                self._slow(p, by_pos.get(p), link_at.get(p))
             return
-        rest = rows[done:]
-        by_pos = {r[0]: as_record(r) for r in rest}
-        link_at = {r[0]: Link(r[0], r[5], bytes(r[6])) for r in rest if r[6] is not None}
-        link_at.update((o[0], Link(o[0], o[1], bytes(o[2]))) for o in orphans)
-        for p in sorted(by_pos.keys() | link_at.keys()):
-            self._check_checkpoints_before(p)
-            self._one(p, by_pos.get(p), link_at.get(p))
-            self.report.head = p
+        i = 0
+        while i < len(rows):  # fast over intact runs; a checkpoint or a break, one row slowly
+            i = self._fast(rows, i)
+            if i < len(rows):
+                r = rows[i]
+                self._slow(r[0], as_record(r),
+                           None if r[6] is None else Link(r[0], r[5], bytes(r[6])))
+                i += 1
 
-    def _fast(self, rows: list[tuple]) -> int:
-        """Walk the rows while every event has its link and every link holds; how many.
+    def _slow(self, p: int, ev: Record | None, ln: Link | None) -> None:
+        self._check_checkpoints_before(p)
+        self._one(p, ev, ln)
+        self.report.head = p
+
+    def _fast(self, rows: list[tuple], start: int = 0) -> int:
+        """Walk the rows from `start` while every event has its link and every link holds;
+        the index of the first row it did not take.
         `link_hash` inlined: this loop is most of what verifying costs (bench/verify.py)."""
         prev_position, prev = self.prev.position, self.prev.chainhash
         cp_at = self.checkpoints[self._cp].position if self._cp < len(self.checkpoints) else -1
         sha256, fromhex, join = hashlib.sha256, bytes.fromhex, b"".join
-        head, middle, state_len = FRAME_HEAD.pack, FRAME_MIDDLE.pack, FRAME_STATE_LEN.pack
+        # position, id length (16), the UUID's bytes, version: one pack; the topic's framing
+        # (length, UTF-8) is the same for every event of a type.
+        fixed, state_len = _UUID_FRAME.pack, FRAME_STATE_LEN.pack
         topics: dict[str, bytes] = {}
-        n = 0
+        n = start
         try:
-            for p, oid, version, topic, state, lprev, h in rows:
+            for p, oid, version, topic, state, lprev, h in itertools.islice(rows, start, None):
                 if lprev != prev_position or p >= cp_at >= 0:
-                    break
-                ob = oid.bytes if type(oid) is UUID else fromhex(oid)
-                if len(ob) != 16:
                     break
                 t = topics.get(topic)
                 if t is None:
-                    t = topics[topic] = topic.encode()
-                if sha256(join((prev, head(p, 16), ob, middle(version, len(t)), t,
-                                state_len(len(state)), state))).digest() != h:
+                    encoded = topic.encode()
+                    t = topics[topic] = _TOPIC_LEN.pack(len(encoded)) + encoded
+                ob = oid.bytes if type(oid) is UUID else fromhex(oid)
+                if len(ob) != 16:  # `16s` would pad or cut it: such a row takes the slow path
+                    break
+                framed = fixed(p, 16, ob, version)
+                if sha256(join((prev, framed, t, state_len(len(state)), state))).digest() != h:
                     break
                 prev_position, prev = p, h
                 n += 1
         except (ValueError, TypeError, AttributeError, struct.error):  # damaged: the slow path
             pass
-        if n:
-            self.recent.extend((r[0], bytes(r[6])) for r in rows[max(0, n - RECENT):n])
+        if n > start:
+            self.recent.extend((r[0], bytes(r[6])) for r in rows[max(start, n - RECENT):n])
             self.prev = Link(prev_position, rows[n - 1][5], bytes(prev))
             self.report.head = prev_position
         return n

@@ -62,3 +62,22 @@ def test_from_checkpoint_checks_what_came_after_and_the_checkpoints_own_link(tmp
                      (cp.position,))
     found = [(f.kind, f.position) for f in integrity.verify(from_last_checkpoint=True).findings]
     assert found == [("rewritten", cp.position), ("altered", cp.position + 2)]
+
+
+def test_a_change_between_many_checkpoints_is_found_and_each_checkpoint_is_checked(tmp_path):
+    import sqlite3
+
+    settings, key = _store(tmp_path)
+    integrity = Integrity(settings, open_store(settings))
+    container = bootstrap(settings, clock=Clock())
+    world = World(app=container.app, clock=Clock())
+    for _ in range(4):  # a checkpoint after every few events, all in one verify window
+        world.receive(T0)
+        integrity.checkpoint(key)
+    container.close()
+    head = integrity.heads()[0]
+    with sqlite3.connect(settings.data_dir / "events.sqlite3") as conn:
+        conn.execute("UPDATE stored_events SET topic = topic || ' ' WHERE rowid = ?", (head - 1,))
+    report = integrity.verify()
+    assert report.checkpoints_checked == 4
+    assert [(f.kind, f.position) for f in report.findings] == [("altered", head - 1)]

@@ -75,3 +75,13 @@ def test_a_missing_or_wrong_signing_key_is_a_clear_error(tmp_path):
     (tmp_path / "x.pem").write_text("hello")
     with pytest.raises(KeyProblem, match="not an unencrypted PEM private key"):
         load_signing_key(tmp_path / "x.pem")
+
+
+def test_the_verifiers_fast_walk_agrees_with_link_hash_and_refuses_an_odd_id():
+    from caseflow.infra.integrity.verify import Verifier
+
+    agg = UUID("12345678123456781234567812345600")
+    h = chain.link_hash(chain.GENESIS, 1, agg, 1, "t", b"{}")
+    assert Verifier([])._fast([(1, agg.hex, 1, "t", b"{}", 0, h)]) == 1
+    padded = agg.hex[:-2] + "  "  # fromhex skips the spaces: 15 bytes, `16s` pads them back
+    assert Verifier([])._fast([(1, padded, 1, "t", b"{}", 0, h)]) == 0
