@@ -49,6 +49,10 @@ CASE_STATUS = Table("case_status", (
     ("unit_id", "status", "received_at", "case_id"),
     ("forwarded_to_org_id", "status", "received_at", "case_id"),
     ("leader_id", "received_at", "case_id"), ("next_due_on", "receiving_org_id", "unit_id"),
+    # The rare flags (a repeat, open oversight, a non-accept decision) over a broad subtree:
+    # without these a list and its total walked every case to find the few that match.
+    ("repeat", "received_at", "case_id"), ("supervision_open", "received_at", "case_id"),
+    ("decision", "received_at", "case_id"),
 ))
 
 # Who an accusation accuses (personal data, never shown): the lists leave these cases out for

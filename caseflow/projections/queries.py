@@ -25,9 +25,9 @@ class CaseQuery:
     overdue: bool | None = None  # an open office duty is past its due date (as of `today`)
     received_from: date | None = None  # local dates, inclusive
     received_to: date | None = None
-    within_org: UUID | None = None  # receiving org, forward target or unit is this org or below
-    # Work sent to this body that awaits it: forwarded to it and not yet screened by it, or
-    # assigned to it as the unit and not yet resolved.
+    within_org: UUID | None = None  # receiving org or unit is this org or below it
+    # Work sent to this body that awaits it: forwarded to it and not yet screened or assigned
+    # by it, or assigned to it as the unit and not yet resolved.
     inbox_of: UUID | None = None
     repeat: bool | None = None
     collective: bool | None = None

@@ -94,16 +94,17 @@ def list_cases(
     supervision_level: SupervisionLevel | None = None,
     decision: Annotated[Decision | None, Query(description="The screening decision")] = None,
     inbox: Annotated[bool, Query(description=(
-        "Work sent to your office that awaits it: forwarded to it and not yet screened, or "
-        "assigned to it and not yet resolved (`org` names the office for callers without "
-        "one)"))] = False,
+        "Work sent to your office that awaits it: forwarded (转送) to it and not yet screened "
+        "or assigned by it, or assigned to it as the unit and not yet resolved (`org` names "
+        "the office for callers without one)"))] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     after: Annotated[str | None, Query(max_length=200,
                                        description="`next` of the last page")] = None,
     min_position: MinPosition = None,
 ) -> Response:
-    """Handlers, leaders and registrars see the cases of their own org and the orgs below it."""
+    """Handlers, leaders and registrars see the cases received by or assigned to their own org
+    and the orgs below it; the cases forwarded to their office are in its inbox."""
     from caseflow.infra.views import CaseQuery
 
     api = api_of(request)
@@ -123,7 +124,9 @@ def list_cases(
         repeat=repeat, collective=collective, supervised=supervision,
         supervision_level=supervision_level, decision=decision, inbox_of=inbox_of,
         category=category, channel=channel, overdue=overdue, received_from=received_from,
-        received_to=received_to, within_org=who.org_id if scoped else None, limit=limit,
+        # the inbox is the office's own: no subtree bound besides it
+        received_to=received_to, within_org=who.org_id if scoped and not inbox else None,
+        limit=limit,
         offset=offset, after=after,
         not_accusing_orgs=tuple(api.orgs.ancestry(who.org_id)) if who.org_id else (),
         not_accusing_leader=authz.as_leader(who.actor))

@@ -19,6 +19,7 @@ from caseflow.projections.queries import AuditQuery, CaseQuery, Page, clamp_limi
 
 COUNT_CAP = 10_000
 BROAD_SUBTREE = 8  # orgs; a county with its townships is about this size
+FEW_SORTED = 2_000  # a selection this small is sorted rather than walked in list order
 FEW_OVERDUE = 2_000  # overdue cases in all: few enough to name before filtering and sorting
 
 
@@ -91,9 +92,13 @@ class ViewQueries:
             at_value = self._value("timestamp", datetime.fromisoformat(at))
             page_params += [at_value, at_value, self._value("uuid", UUID(case_id))]
             offset = 0
+        # A small selection (its count says so) is sorted; walking the newest-first index to
+        # find a few rare matches would visit every case (SQLite picks the walk for a LIMIT).
+        order = "+c.received_at" if total <= FEW_SORTED and self.d.name == "sqlite" \
+            else "c.received_at"
         sql = (f"SELECT {', '.join('c.' + c for c in self.cases_plan.columns)} "
                f"FROM case_status c WHERE {page_where} "
-               "ORDER BY c.received_at DESC, c.case_id DESC LIMIT ? OFFSET ?")
+               f"ORDER BY {order} DESC, c.case_id DESC LIMIT ? OFFSET ?")
         records = self._fetch(sql, page_params + [limit + 1, offset])
         today = self.policy.local_date(now)
         items = [self._case_item(self.cases_plan.decode(r), today) for r in records[:limit]]
@@ -113,6 +118,11 @@ class ViewQueries:
             ("receiving_org_id", q.org_id, "uuid"), ("unit_id", q.unit_id, "uuid"),
             ("leader_id", q.leader_id, "uuid"), ("handler_id", q.handler_id, "text"),
             ("category", q.category, "text"), ("channel", q.channel, "text"),
+        ):
+            if value is not None:
+                conds.append(f"c.{column} = ?")
+                params.append(self._value(type_, value))
+        for column, value, type_ in (
             ("repeat", q.repeat, "bool"), ("collective", q.collective, "bool"),
             ("supervision_open", q.supervised, "bool"),
             ("supervision_level", q.supervision_level, "text"),
@@ -137,24 +147,30 @@ class ViewQueries:
             # The subtree is small (tens of orgs): spelled out, the planner sees real values.
             orgs = [self._value("uuid", o) for o in self.org_subtree(q.within_org)] or [None]
             marks = ", ".join("?" * len(orgs))
-            cond = (f"(c.receiving_org_id IN ({marks}) OR c.unit_id IN ({marks}) "
-                    f"OR c.forwarded_to_org_id IN ({marks}))")
+            # Cases forwarded to the subtree are found with `inbox_of` (a third OR branch here
+            # made SQLite count a county's cases by walking every case of the status).
+            cond = f"(c.receiving_org_id IN ({marks}) OR c.unit_id IN ({marks}))"
             if self.d.name == "sqlite" and len(orgs) > BROAD_SUBTREE:
                 # A high org's subtree holds most cases: tell SQLite's planner the condition
                 # rarely filters, so it walks the other filter's index in list order instead.
                 cond = f"likely({cond})"
             conds.append(cond)
-            params += orgs + orgs + orgs
+            params += orgs + orgs
         if q.inbox_of is not None:
-            conds.append("((c.status = 'forwarded' AND c.forwarded_to_org_id = ?) "
+            conds.append("((c.status IN ('forwarded', 'accepted') AND c.forwarded_to_org_id = ?) "
                          "OR (c.status = 'assigned' AND c.unit_id = ?))")
             params += [self._value("uuid", q.inbox_of)] * 2
         if q.not_accusing_orgs or q.not_accusing_leader is not None:
+            # The accusations against the caller are few (mostly none): looked up first, so a
+            # caller no accusation names gets the plain query and its covering indexes.
             orgs = [self._value("uuid", o) for o in q.not_accusing_orgs] or [None]
-            conds.append("NOT EXISTS (SELECT 1 FROM case_accused a WHERE a.case_id = c.case_id "
-                         f"AND (a.accused_org_id IN ({', '.join('?' * len(orgs))}) "
-                         "OR a.accused_leader_id = ?))")
-            params += [*orgs, self._value("uuid", q.not_accusing_leader)]
+            hidden = [r[0] for r in self._fetch(
+                "SELECT case_id FROM case_accused WHERE accused_org_id IN "
+                f"({', '.join('?' * len(orgs))}) OR accused_leader_id = ?",
+                [*orgs, self._value("uuid", q.not_accusing_leader)])]
+            if hidden:
+                conds.append(f"c.case_id NOT IN ({', '.join('?' * len(hidden))})")
+                params += hidden
         return " AND ".join(conds), params
 
     def _day_start(self, day: date) -> datetime:
