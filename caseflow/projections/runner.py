@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 
 from caseflow.projections.base import Consumer, ConsumerStatus, PoisonEvent, PositionMoved
-from caseflow.projections.source import EventSource
+from caseflow.projections.source import EventSource, LoggedEvent
 from caseflow.projections.store import Lock
 
 log = logging.getLogger(__name__)
@@ -325,6 +325,27 @@ def start_all(runners: list[Runner], together: list[Runner] | None = None,
         if r not in grouped:
             r.start()
     return runners
+
+
+class OnePass:
+    """The log as one status report sees it: its head and the events read for the lags are
+    asked for once, not once per projection (`/health` asks for all of them, often)."""
+
+    def __init__(self, source: EventSource):
+        self.source = source
+        self._head: int | None = None
+        self._read: dict[tuple[int, int], list[LoggedEvent]] = {}
+
+    def head(self) -> int:
+        if self._head is None:
+            self._head = self.source.head()
+        return self._head
+
+    def read(self, after: int, limit: int) -> list[LoggedEvent]:
+        key = (after, limit)
+        if key not in self._read:
+            self._read[key] = self.source.read(after, limit)
+        return self._read[key]
 
 
 def status_of(name: str, state: str, position: int, source: EventSource, *,

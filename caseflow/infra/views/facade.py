@@ -17,7 +17,7 @@ from caseflow.projections.base import ConsumerStatus, Projection
 from caseflow.projections.consumer import ProjectionConsumer
 from caseflow.projections.queries import AuditQuery, CaseQuery, Page
 from caseflow.projections.rebuild import Progress, RebuildResult, rebuild, resumable
-from caseflow.projections.runner import Runner, Wait, status_of
+from caseflow.projections.runner import OnePass, Runner, Wait, status_of
 from caseflow.projections.source import EventSource, LoggedEvent
 from caseflow.projections.store import Lock
 from caseflow.projections.timetravel import case_as_of
@@ -84,7 +84,8 @@ class Views:
     def statuses(self) -> list[ConsumerStatus]:
         """Position, head, lag, state and failure of every projection (and shadow rebuilds),
         then of every attached runner."""
-        return [self.status(name) for name in self.projections] + [
+        source = OnePass(self.source)  # every projection's lag against one head
+        return [self.status(name, source) for name in self.projections] + [
             r.status() for r in self._attached]
 
     def attach(self, runner: Runner) -> None:
@@ -94,7 +95,8 @@ class Views:
             if runner not in self._attached:
                 self._attached.append(runner)
 
-    def status(self, name: str) -> ConsumerStatus:
+    def status(self, name: str, source: EventSource | None = None) -> ConsumerStatus:
+        source = source or self.source
         record = self.store.record(name)
         runner = self._runners.get(name)
         if record.failure is not None:
@@ -103,7 +105,7 @@ class Views:
             state = runner.state
         else:
             state = "running" if self._held_elsewhere(name) else "stopped"
-        status = status_of(name, state, record.active.position, self.source,
+        status = status_of(name, state, record.active.position, source,
                            error=runner.error if runner is not None else None)
         status.generation = record.active.generation
         if record.failure is not None:
