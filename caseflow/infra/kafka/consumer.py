@@ -80,7 +80,12 @@ class AnalyticsConsumer:
             session_timeout_ms=c.session_timeout_ms, heartbeat_interval_ms=c.heartbeat_interval_ms,
             max_poll_records=c.max_poll_records)
         try:
-            check_state(self.store.next_offsets(), _committed(consumer, c.topic))
+            # The group's offsets first, then the state: a member of the group folds records
+            # into the state before it commits their offsets, so read in this order the state
+            # is never behind for a member running alongside (read the other way round, a
+            # commit landing between the two reads refused a healthy second member).
+            committed = _committed(consumer, c.topic)
+            check_state(self.store.next_offsets(), committed)
         except StateMismatch:
             consumer.close(autocommit=False)
             raise
