@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import anyio
 import orjson
@@ -95,6 +95,12 @@ def _refused(request: Request, reason: str, status: int, detail: str) -> Problem
         return Problem(403, "forbidden", "Forbidden", detail, headers=headers, reason=reason)
     return Problem(401, "unauthenticated", "Unauthenticated", detail, headers=headers,
                    reason=reason)
+
+
+def check_case(api: Api, who: Principal, case_id: UUID) -> None:
+    """May `who` read this case? From the aggregate (authoritative, never behind): 404 when it is
+    absent, out of scope or accusing the caller -- the same answer, which reveals nothing."""
+    authz.require_case(who.actor, Action.READ_CASES, api.app.case(case_id), api.orgs)
 
 
 def permit(action: Action) -> Callable[..., Any]:

@@ -15,10 +15,9 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from caseflow.infra.auth import Principal
-from caseflow.infra.http.deps import api_of, permit
+from caseflow.infra.http.deps import api_of, check_case, permit
 from caseflow.infra.http.openapi import ITEM_ERRORS, QUERY_ERRORS
 from caseflow.infra.http.routes_ops import _json
-from caseflow.infra.http.routes_queries import _check_case
 from caseflow.infra.http.state import Api
 from caseflow.infra.integrity.checkpoints import Checkpoint
 from caseflow.infra.integrity.service import Integrity
@@ -96,7 +95,7 @@ def case_integrity(
     """The stored bytes are the record as written, personal data included: only roles that see
     personal data, within their orgs. `docs/integrity.md` has a script that checks the answer."""
     api = api_of(request)
-    _check_case(api, who, case_id)
+    check_case(api, who, case_id)
     integrity = integrity_of(api)
     rows = integrity.store.aggregate_rows(case_id)
     last = max((r.position for r, _, _ in rows), default=0)

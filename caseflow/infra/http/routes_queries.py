@@ -19,10 +19,11 @@ from starlette.responses import Response
 
 from caseflow.domain.values import Category, Channel, Decision, Status, SupervisionLevel
 from caseflow.infra.auth import Principal
-from caseflow.infra.http.deps import api_of, permit
+from caseflow.infra.http.deps import api_of, check_case, permit
 from caseflow.infra.http.openapi import ITEM_ERRORS, QUERY_ERRORS
 from caseflow.infra.http.problems import Problem, invalid
 from caseflow.infra.http.queries_models import AuditPage, CaseDetail, CasePage, History
+from caseflow.infra.http.routes_integrity import with_chainhashes
 from caseflow.infra.http.state import Api
 from caseflow.infra.http.types import Day, Line, Position, Time
 from caseflow.projections.queries import AuditQuery
@@ -57,15 +58,7 @@ def wait_for_views(api: Api, min_position: int | None, *names: str) -> None:
                       headers={"Retry-After": "1"}, min_position=min_position)
 
 
-def _check_case(api: Api, who: Principal, case_id: UUID) -> None:
-    # From the aggregate: authoritative and never behind; 404 if absent, out of scope or
-    # accusing the caller (the same answer, so that the answer reveals nothing).
-    authz.require_case(who.actor, Action.READ_CASES, api.app.case(case_id), api.orgs)
-
-
 def _audit_rows(api: Api, who: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from caseflow.infra.http.routes_integrity import with_chainhashes
-
     rows = with_chainhashes(api, rows)
     if authz.sees_personal_data(who.role):
         return rows
@@ -145,7 +138,7 @@ def list_cases(
 def get_case(request: Request, case_id: UUID, who: Reader,
              min_position: MinPosition = None) -> Response:
     api = api_of(request)
-    _check_case(api, who, case_id)
+    check_case(api, who, case_id)
     wait_for_views(api, min_position, "case_status")
     row = api.views.case(case_id)
     if row is None:  # registered, but the view has not caught up with it yet
@@ -210,7 +203,7 @@ def history(
 ) -> Response:
     api = api_of(request)
     at, version = _as_of(as_of)
-    _check_case(api, who, case_id)
+    check_case(api, who, case_id)
     wait_for_views(api, min_position, "audit")
     try:
         state = api.views.as_of(case_id, at=at, version=version, by=by)
