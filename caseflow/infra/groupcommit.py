@@ -14,6 +14,10 @@ position order, at the end of its transaction. The chain's head is read after th
 insert, when the transaction holds the file's write lock, so no other process can write between
 that read and the commit; an insert rolled back to its savepoint adds no link.
 
+A keyed command's claim on its idempotency key (services/claims.py) is inserted inside the same
+savepoint as its events: a claim already taken rolls those events back and fails the caller
+alone with `KeyClaimed`.
+
 Reads of one aggregate's events (every command loads its case) go through a connection of the
 reading thread's own, in autocommit mode, instead of the library's pool: checking a connection
 out of the pool and back, and the BEGIN ... ROLLBACK around the SELECT, cost more than the read
@@ -35,7 +39,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from caseflow.infra import claims
 from caseflow.infra.integrity import chain
+from caseflow.services.claims import KWARG, Claim, KeyClaimed
 
 MAX_GROUP = 500  # inserts per transaction; keeps one commit's work (and its lock hold) bounded
 
@@ -80,11 +86,13 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
         self._closed = False
         self._chain = chain.statements(self.events_table_name, postgres=False)
         self._last_link: chain.Link | None = None  # this recorder's newest committed link
+        self._claims = claims.statements(self.events_table_name, postgres=False)
 
     def create_table(self) -> None:
         super().create_table()
         with self.datastore.transaction(commit=True) as c:
             c.execute(self._chain["create"])
+            c.execute(self._claims["create"])
         from caseflow.infra.integrity.store import seal_if_new
 
         seal_if_new(self)
@@ -188,6 +196,13 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
         c.execute(self._chain["head"])
         return chain.head_of(c.fetchone())
 
+    def _claim(self, c: Any, claim: Claim) -> None:
+        """Insert the claim, or raise `KeyClaimed` if it was taken already."""
+        try:
+            c.execute(self._claims["insert"], (claim.id.hex, claim.originator_id.hex))
+        except sqlite3.IntegrityError:
+            raise KeyClaimed(f"idempotency key claim {claim.id} is taken") from None
+
     def _commit(self, group: list[_Insert]) -> None:
         try:
             with self.datastore.transaction(commit=True) as c:
@@ -196,7 +211,11 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
                 for item in group:
                     c.execute("SAVEPOINT one_insert")
                     try:
-                        ids = self._insert_events(c, item.events, **item.kwargs)
+                        kwargs = dict(item.kwargs)
+                        claim: Claim | None = kwargs.pop(KWARG, None)
+                        ids = self._insert_events(c, item.events, **kwargs)
+                        if claim is not None:
+                            self._claim(c, claim)
                         if self.chained and ids:
                             if head is None:
                                 head = self._head(c, ids[0])
@@ -207,6 +226,9 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
                     except sqlite3.IntegrityError as e:
                         c.execute("ROLLBACK TO one_insert")
                         item.error = IntegrityError(e)
+                    except KeyClaimed as e:
+                        c.execute("ROLLBACK TO one_insert")
+                        item.error = e
                     c.execute("RELEASE one_insert")
                 if len(links) == 1:
                     c.execute(self._chain["insert"], links[0])

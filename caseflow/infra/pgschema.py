@@ -10,7 +10,9 @@ start together, so the statements run under an advisory lock held on a connectio
 Inserts take the library's `LOCK TABLE ... IN EXCLUSIVE MODE` first, as the library does, so
 writers run one at a time in position order; the chain's head is read under that lock and the
 new links are written before the commit. The head query rides in the same pipeline as the
-insert: no extra round trip.
+insert: no extra round trip. So does a keyed command's claim on its idempotency key
+(services/claims.py): inserted in the same transaction, and when it was taken already the
+transaction rolls back and the caller gets `KeyClaimed`.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.utils import retry
 
+from caseflow.infra import claims
 from caseflow.infra.integrity import chain
 from caseflow.infra.views.backends import advisory_key
+from caseflow.services.claims import KWARG, Claim, KeyClaimed
 
 SCHEMA_LOCK = advisory_key("event-store-schema")
 
@@ -33,6 +37,8 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
         super().__init__(*args, **kwargs)
         self.chain_sql = chain.statements(f"{self.datastore.schema}.{self.events_table_name}",
                                           postgres=True)
+        self.claims_sql = claims.statements(f"{self.datastore.schema}.{self.events_table_name}",
+                                            postgres=True)
 
     def create_table(self) -> None:
         with self.datastore.get_connection() as conn:
@@ -40,6 +46,7 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
             try:
                 super().create_table()
                 conn.execute(self.chain_sql["create"])
+                conn.execute(self.claims_sql["create"])
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
         from caseflow.infra.integrity.store import seal_if_new
@@ -52,14 +59,18 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
         """Insert the events and their chain links in one transaction; their positions."""
         if not stored_events:
             return []
+        claim: Claim | None = kwargs.get(KWARG)
         exc: Exception | None = None
         ids: Sequence[int] | None = None
         with self.datastore.get_connection() as conn:
             with conn.pipeline() as pipeline, conn.transaction():
-                with conn.cursor() as head, conn.cursor() as curs:
+                with conn.cursor() as head, conn.cursor() as curs, conn.cursor() as claimed:
                     self._lock_table(head)
                     self._notify_channel(head)
                     head.execute(self.chain_sql["head"], prepare=True)
+                    if claim is not None:
+                        claimed.execute(self.claims_sql["insert"],
+                                        (claim.id, claim.originator_id), prepare=True)
                     PostgresAggregateRecorder._insert_stored_events(  # no second lock
                         self, curs, stored_events)
                     try:
@@ -68,6 +79,9 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
                         ids = self._fetch_ids_after_insert_events(curs, stored_events)
                     except Exception as e:  # re-raised below, as the library does
                         exc = e
+                    if exc is None and claim is not None and claimed.fetchone() is None:
+                        # Raised inside the transaction, so that it rolls back the events too.
+                        raise KeyClaimed(f"idempotency key claim {claim.id} is taken")
                     if exc is None:
                         links = chain.extend(chain.head_of(head.fetchone()), ids, stored_events)
                         curs.execute(self.chain_sql["insert"],

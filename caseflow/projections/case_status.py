@@ -42,17 +42,21 @@ CASE_STATUS = Table("case_status", (
     Column("version", "int"), Column("position", "int"),
 ), key=("case_id",), indexes=(
     # The list is newest first (received_at, case_id): each filter's index serves that order.
-    # Org indexes carry the status, the due-date index the orgs: the totals of "my subtree's
-    # cases in status S" and "my subtree's overdue cases" are then counted from the index alone.
+    # Org indexes carry the status (and the receiving org's the category): the totals of "my
+    # subtree's cases in status S" (and category C) are then counted from the index alone.
     ("received_at", "case_id"), ("status", "received_at", "case_id"),
-    ("receiving_org_id", "status", "received_at", "case_id"),
+    ("receiving_org_id", "status", "received_at", "case_id", "category"),
     ("unit_id", "status", "received_at", "case_id"),
     ("forwarded_to_org_id", "status", "received_at", "case_id"),
-    ("leader_id", "received_at", "case_id"), ("next_due_on", "receiving_org_id", "unit_id"),
-    # The rare flags (a repeat, open oversight, a non-accept decision) over a broad subtree:
-    # without these a list and its total walked every case to find the few that match.
-    ("repeat", "received_at", "case_id"), ("supervision_open", "received_at", "case_id"),
-    ("decision", "received_at", "case_id"),
+    ("leader_id", "received_at", "case_id"),
+    # Overdue and the rare flags (a repeat, open oversight, a non-accept decision) within an
+    # org subtree: each index holds the orgs (the scope is tested on the index entry) and the
+    # list order and id (a page is chosen from the index alone; infra/views/queries.py), so a
+    # list and its total read only the index, and then the page's 50 rows.
+    ("next_due_on", "receiving_org_id", "unit_id", "received_at", "case_id"),
+    ("repeat", "received_at", "case_id", "receiving_org_id", "unit_id", "supervision_open"),
+    ("supervision_open", "received_at", "case_id", "receiving_org_id", "unit_id"),
+    ("decision", "received_at", "case_id", "receiving_org_id", "unit_id"),
 ))
 
 # Who an accusation accuses (personal data, never shown): the lists leave these cases out for
@@ -96,7 +100,9 @@ class CaseStatus(Projection):
     tables = (CASE_STATUS, CASE_ACCUSED, CASE_STAGES)
     # 2: forwarded cases (forwarded_to_org_id, the receiving body's clock), case_accused and
     # case_stages (new tables and columns: added on an older store, a rebuild fills them)
-    schema_version = 2
+    # 3: the overdue and flag indexes hold the orgs, the list order and the id; the receiving
+    # org's index the category (indexes only: a rebuild drops the old ones)
+    schema_version = 3
     interests = frozenset(n for n in (
         "case.received", "case.screened", "case.assigned", "case.visited", "case.extended",
         "case.resolved", "case.evaluated", "case.review_requested", "case.reviewed",

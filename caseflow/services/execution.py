@@ -23,6 +23,7 @@ from caseflow.domain.guards import aware
 from caseflow.domain.org import Org
 from caseflow.domain.policy import DEFAULT_POLICY, Policy
 from caseflow.domain.values import Meta
+from caseflow.services.claims import KWARG, Claim, KeyClaimed
 from caseflow.services.errors import Conflict, IdempotencyKeyReused, NotFound
 
 A = TypeVar("A", bound=Entity)
@@ -187,7 +188,9 @@ class CommandExecution(Application):
                 return replay
         agg = make(id, self._meta(ctx))
         try:
-            recordings = self._save(agg)
+            recordings = self._save(agg, self._claim(ctx, id))
+        except KeyClaimed:
+            return self._claimed(ctx, id)
         except RecordConflictError:
             replay = self._replay_if_seen(ctx, id) if key else None
             if replay:
@@ -228,7 +231,9 @@ class CommandExecution(Application):
                 )
             decide(agg, self._meta(ctx))
             try:
-                recordings = self._save(agg)
+                recordings = self._save(agg, self._claim(ctx, id))
+            except KeyClaimed:
+                return self._claimed(ctx, id)
             except RecordConflictError:
                 # Another write got in first. Loop: a conditional command is then refused by the
                 # version check above; an unconditional one decides again on the new state.
@@ -238,11 +243,14 @@ class CommandExecution(Application):
             f"The {cls.__name__.lower()} is too busy: gave up after {MAX_ATTEMPTS} tries."
         )
 
-    def _save(self, agg: Entity) -> list[Any]:
+    def _save(self, agg: Entity, claim: Claim | None = None) -> list[Any]:
         """`Application.save(agg)` for one aggregate of ours, minus its per-object runtime
         protocol checks (tens of microseconds each on Python 3.11); then the saved state goes
-        into the cache, so the next command does not decode and re-apply what it just wrote."""
+        into the cache, so the next command does not decode and re-apply what it just wrote.
+        A keyed command's `claim` on its key is recorded in the same transaction."""
         processing = ProcessingEvent()
+        if claim is not None:
+            processing.saved_kwargs[KWARG] = claim
         processing.events.extend(agg.collect_events())
         processing.aggregates[agg.id] = agg
         try:
@@ -258,6 +266,23 @@ class CommandExecution(Application):
             # version it holds on every read.
             self.repository.cache.put(agg.id, agg)
         return recordings
+
+    @staticmethod
+    def _claim(ctx: Context, id: UUID) -> Claim | None:
+        key = ctx.idempotency_key
+        return Claim.of(ctx.actor.id, key, id) if key else None
+
+    def _claimed(self, ctx: Context, id: UUID) -> CommandResult:
+        """The key's claim was taken, and nothing recorded. By a concurrent copy of this very
+        request on this aggregate (which the log now shows: answer as its replay), or by a
+        request on another aggregate or route: refused."""
+        replay = self._replay_if_seen(ctx, id)
+        if replay:
+            return replay
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used before with another request (another case or "
+            "route); use a new key for a new request."
+        )
 
     def _replay_if_seen(self, ctx: Context, id: UUID) -> CommandResult | None:
         try:

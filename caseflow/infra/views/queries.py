@@ -19,8 +19,12 @@ from caseflow.projections.queries import AuditQuery, CaseQuery, Page, clamp_limi
 
 COUNT_CAP = 10_000
 BROAD_SUBTREE = 8  # orgs; a county with its townships is about this size
-FEW_SORTED = 2_000  # a selection this small is sorted rather than walked in list order
-FEW_OVERDUE = 2_000  # overdue cases in all: few enough to name before filtering and sorting
+FEW_SORTED = 2_000  # a selection this small is listed from its keys, sorted here (`cases`)
+# Columns with an index that holds the orgs (projections/case_status.py), and the values most
+# cases have: any other value is rare, and its index is the way in (see `_case_filters`).
+COMMON: dict[str, tuple[Any, ...]] = {
+    "repeat": (False,), "supervision_open": (False,), "decision": ("accept",),
+}
 
 
 class BadCursor(ValueError):
@@ -66,40 +70,30 @@ class ViewQueries:
         """The status list: filters, newest received first, keyset or offset paging, total."""
         where, params = self._case_filters(q, now)
         limit = clamp_limit(q.limit)
-        # Counting a broad selection means visiting every row of it: past COUNT_CAP the total
-        # is reported as a lower bound (`Page.extra["total_capped"]`), like "10,000+".
-        total = self._fetch(f"SELECT COUNT(*) FROM (SELECT 1 FROM case_status c WHERE {where} "
-                            f"LIMIT {COUNT_CAP + 1}) capped", params)[0][0]
-        capped = total > COUNT_CAP
-        total = min(total, COUNT_CAP)
-        page_where, page_params = where, list(params)
-        if q.overdue and self.d.name == "sqlite":
-            # SQLite's planner has no histograms: for "overdue within an org" it walks the org
-            # indexes and reads every case of the subtree (100+ ms at 200,000 cases) rather than
-            # the few overdue ones. When they are few (a cheap count on their index), the page
-            # starts from them by primary key; the full filter still applies.
-            today = self._value("date", self.policy.local_date(now))
-            overdue = self._fetch("SELECT COUNT(*) FROM (SELECT 1 FROM case_status "
-                                  "WHERE next_due_on < ? LIMIT ?) few", [today, FEW_OVERDUE + 1])
-            if overdue[0][0] <= FEW_OVERDUE:
-                page_where = ("c.case_id IN (SELECT case_id FROM case_status WHERE next_due_on < ?)"
-                              f" AND {where}")
-                page_params = [today, *params]
         offset = max(0, int(q.offset))
+        after = None
         if q.after:
             at, case_id = _uncursor(q.after, 2)
-            page_where += " AND (c.received_at < ? OR (c.received_at = ? AND c.case_id < ?))"
-            at_value = self._value("timestamp", datetime.fromisoformat(at))
-            page_params += [at_value, at_value, self._value("uuid", UUID(case_id))]
+            after = (self._value("timestamp", datetime.fromisoformat(at)),
+                     self._value("uuid", UUID(case_id)))
             offset = 0
-        # A small selection (its count says so) is sorted; walking the newest-first index to
-        # find a few rare matches would visit every case (SQLite picks the walk for a LIMIT).
-        order = "+c.received_at" if total <= FEW_SORTED and self.d.name == "sqlite" \
-            else "c.received_at"
-        sql = (f"SELECT {', '.join('c.' + c for c in self.cases_plan.columns)} "
-               f"FROM case_status c WHERE {page_where} "
-               f"ORDER BY {order} DESC, c.case_id DESC LIMIT ? OFFSET ?")
-        records = self._fetch(sql, page_params + [limit + 1, offset])
+        # Most lists select a few hundred cases. Their keys (the list order) come from the
+        # filter's index alone -- each index holds the orgs, the order and the id -- and give
+        # the total and the page at once: one pass, sorted here, then the page's rows by id.
+        keys = self._fetch(f"SELECT c.received_at, c.case_id FROM case_status c WHERE {where} "
+                           f"LIMIT {FEW_SORTED + 1}", params)
+        if len(keys) <= FEW_SORTED:
+            keys.sort(reverse=True)
+            total, capped = len(keys), False
+            if after is not None:
+                keys = [k for k in keys if tuple(k) < after]
+            ids = [k[1] for k in keys[offset:offset + limit + 1]]
+            records = self._fetch(
+                f"SELECT {', '.join('c.' + c for c in self.cases_plan.columns)} "
+                f"FROM case_status c WHERE c.case_id IN ({', '.join('?' * len(ids))}) "
+                "ORDER BY c.received_at DESC, c.case_id DESC", ids) if ids else []
+        else:
+            total, capped, records = self._broad(where, params, after, limit, offset)
         today = self.policy.local_date(now)
         items = [self._case_item(self.cases_plan.decode(r), today) for r in records[:limit]]
         nxt = None
@@ -108,12 +102,37 @@ class ViewQueries:
             nxt = _cursor(last["received_at"].isoformat(), last["case_id"])
         return Page(items, total, nxt, {"total_capped": capped})
 
+    def _broad(self, where: str, params: list[Any], after: tuple[Any, Any] | None, limit: int,
+               offset: int) -> tuple[int, bool, list[tuple]]:
+        """Total and page of a selection of more than FEW_SORTED cases: counted (capped), and
+        the page found by walking the list order."""
+        # Counting a broad selection means visiting every row of it: past COUNT_CAP the total
+        # is reported as a lower bound (`Page.extra["total_capped"]`), like "10,000+".
+        total = self._fetch(f"SELECT COUNT(*) FROM (SELECT 1 FROM case_status c WHERE {where} "
+                            f"LIMIT {COUNT_CAP + 1}) capped", params)[0][0]
+        capped = total > COUNT_CAP
+        total = min(total, COUNT_CAP)
+        page_where, page_params = where, list(params)
+        if after is not None:
+            page_where += " AND (c.received_at < ? OR (c.received_at = ? AND c.case_id < ?))"
+            page_params += [after[0], after[0], after[1]]
+        # The page is chosen by id alone, then its rows are read (a "deferred join"): choosing
+        # then reads the filter's index only, and just the page's rows are fetched.
+        sql = (f"SELECT {', '.join('c.' + c for c in self.cases_plan.columns)} "
+               "FROM case_status c WHERE c.case_id IN ("
+               f"SELECT c.case_id FROM case_status c WHERE {page_where} "
+               "ORDER BY c.received_at DESC, c.case_id DESC LIMIT ? OFFSET ?) "
+               "ORDER BY c.received_at DESC, c.case_id DESC")
+        return total, capped, self._fetch(sql, page_params + [limit + 1, offset])
+
     def _case_filters(self, q: CaseQuery, now: datetime) -> tuple[str, list[Any]]:
         conds, params = ["1 = 1"], []
+        rare = False  # a filter that few cases pass, whose index holds the orgs
         statuses = (q.status,) if isinstance(q.status, str) else q.status
         if statuses:
             conds.append(f"c.status IN ({', '.join('?' * len(statuses))})")
             params += list(statuses)
+        orgs_at = len(conds)  # the org conditions: see the end
         for column, value, type_ in (
             ("receiving_org_id", q.org_id, "uuid"), ("unit_id", q.unit_id, "uuid"),
             ("leader_id", q.leader_id, "uuid"), ("handler_id", q.handler_id, "text"),
@@ -129,12 +148,23 @@ class ViewQueries:
             ("decision", q.decision, "text"),
         ):
             if value is not None:
-                conds.append(f"c.{column} = ?")
+                cond = f"c.{column} = ?"
+                if self.d.name == "sqlite" and column in COMMON and value not in COMMON[column]:
+                    rare = True
+                    # The statistics of a two-valued column say "half the cases"; the rare
+                    # value (a repeat, open oversight, a forward) is a few %: said so, SQLite
+                    # walks the flag's index (which holds the orgs) rather than a subtree's.
+                    cond = f"unlikely({cond})"
+                conds.append(cond)
                 params.append(self._value(type_, value))
         if q.overdue is not None:
             today = self._value("date", self.policy.local_date(now))
-            conds.append("c.next_due_on < ?" if q.overdue
-                         else "(c.next_due_on IS NULL OR c.next_due_on >= ?)")
+            overdue = "c.next_due_on < ?"
+            if self.d.name == "sqlite" and q.overdue:
+                # Overdue cases are few (a few %): said so, SQLite walks their index (which holds
+                # the orgs and the order) instead of every case of an org subtree.
+                overdue, rare = f"unlikely({overdue})", True
+            conds.append(overdue if q.overdue else "(c.next_due_on IS NULL OR c.next_due_on >= ?)")
             params.append(today)
         if q.received_from is not None:
             conds.append("c.received_at >= ?")
@@ -150,12 +180,24 @@ class ViewQueries:
             # Cases forwarded to the subtree are found with `inbox_of` (a third OR branch here
             # made SQLite count a county's cases by walking every case of the status).
             cond = f"(c.receiving_org_id IN ({marks}) OR c.unit_id IN ({marks}))"
-            if self.d.name == "sqlite" and len(orgs) > BROAD_SUBTREE:
+            if self.d.name == "sqlite" and rare:
+                # Beside a rare filter (overdue, a repeat, a forward, ...) the way in is that
+                # filter's index, which holds the orgs: reading its few thousand entries costs
+                # less than fetching the row of every case of even a township, which SQLite's
+                # planner prefers when it may use the org indexes ('+' keeps it from them).
+                cond = f"(+c.receiving_org_id IN ({marks}) OR +c.unit_id IN ({marks}))"
+            elif self.d.name == "sqlite" and len(orgs) > BROAD_SUBTREE:
                 # A high org's subtree holds most cases: tell SQLite's planner the condition
                 # rarely filters, so it walks the other filter's index in list order instead.
                 cond = f"likely({cond})"
             conds.append(cond)
             params += orgs + orgs
+        if rare and self.d.name == "sqlite":
+            # ... and an org of the query is tested on that index's entries too ('+': not
+            # looked up in an org index, whose every case's row SQLite would then fetch).
+            for i in range(orgs_at, len(conds)):
+                if conds[i] in ("c.receiving_org_id = ?", "c.unit_id = ?"):
+                    conds[i] = "+" + conds[i]
         if q.inbox_of is not None:
             conds.append("((c.status IN ('forwarded', 'accepted') AND c.forwarded_to_org_id = ?) "
                          "OR (c.status = 'assigned' AND c.unit_id = ?))")

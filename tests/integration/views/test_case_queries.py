@@ -86,8 +86,8 @@ def test_a_case_becomes_overdue_with_time_alone(views, office, clock):
 
 def test_overdue_in_a_subtree_lists_and_pages_alike_however_it_is_planned(
         views, office, world, clock, monkeypatch):
-    # On SQLite, while overdue cases are few the page starts from them by primary key
-    # (queries.FEW_OVERDUE); with none counted as few it filters the ordinary way.
+    # A selection of at most queries.FEW_SORTED cases is listed from its keys in one pass; with
+    # none counted as few it is counted, then walked in list order.
     from caseflow.infra.views import queries
 
     clock.now = day(5, 10)  # a's screening (16 March) and b's handling (2 May) are overdue
@@ -107,8 +107,54 @@ def test_overdue_in_a_subtree_lists_and_pages_alike_however_it_is_planned(
     by_offset, walked, total = walk()
     assert {office["a"], office["b"]} <= set(walked) and office["d"] not in walked
     assert [x for page in by_offset for x in page] == walked and total == len(walked)
-    monkeypatch.setattr(queries, "FEW_OVERDUE", 0)
+    monkeypatch.setattr(queries, "FEW_SORTED", 0)
     assert walk() == (by_offset, walked, total)
+
+
+QUERIES = [
+    CaseQuery(), CaseQuery(status="registered"), CaseQuery(repeat=True),
+    CaseQuery(repeat=False), CaseQuery(decision="reject"), CaseQuery(decision="accept"),
+    CaseQuery(supervised=False), CaseQuery(collective=True), CaseQuery(overdue=True),
+    CaseQuery(overdue=False),
+]
+
+
+def test_small_and_broad_selections_list_and_page_alike(views, office, world, clock,
+                                                        monkeypatch):
+    """A selection of at most FEW_SORTED cases is listed from its keys in one pass; a broader
+    one is counted and walked: with the rare-filter planner hints, both give the same pages."""
+    from dataclasses import replace
+
+    from caseflow.infra.views import queries
+
+    clock.now = day(5, 10)
+    w = world
+    scopes = [{}, {"within_org": w.province}, {"within_org": w.city},
+              {"within_org": w.county}, {"unit_id": w.county}, {"org_id": w.county}]
+    found = 0
+    for query in (replace(q, **scope) for q in QUERIES for scope in scopes):
+        monkeypatch.setattr(queries, "FEW_SORTED", 2_000)
+        small = _walk(views, query)
+        assert small[0] == small[1] and small[2] == [len(small[1])] * 3, query
+        monkeypatch.setattr(queries, "FEW_SORTED", 0)
+        assert _walk(views, query) == small, query
+        found += len(small[1])
+    assert found > 50  # the combinations select cases, not only empty lists
+
+
+def _walk(views, query) -> tuple[list, list, list]:
+    """(ids by offset pages of 2, ids by cursor pages of 2, the totals of the offset pages)."""
+    from dataclasses import replace
+
+    pages = [views.cases(replace(query, limit=2, offset=i)) for i in (0, 2, 4)]
+    walked, after = [], None
+    while True:
+        page = views.cases(replace(query, limit=2, after=after))
+        walked += ids(page)
+        after = page.next
+        if after is None:
+            break
+    return [x for p in pages for x in ids(p)], walked, [p.total for p in pages]
 
 
 def test_offset_paging_and_keyset_paging_walk_the_same_order(views, office):

@@ -78,6 +78,27 @@ def test_a_key_reused_with_a_different_body_is_422(client, world, http_container
     assert http_container.log.head() == head
 
 
+def test_a_key_reused_on_another_case_is_422_and_records_nothing(client, world, http_container):
+    first, second = (_case(client, world).json()["id"] for _ in range(2))
+    h = world.h("registrar", **{"Idempotency-Key": "screen-3"})
+    assert client.post(f"/cases/{first}/screening", json=ACCEPT, headers=h).status_code == 200
+    head = http_container.log.head()
+    r = client.post(f"/cases/{second}/screening", json=ACCEPT, headers=h)
+    assert r.status_code == 422 and r.json()["type"].endswith("idempotency-key-reused")
+    assert r.json()["errors"][0]["field"] == "header.Idempotency-Key"
+    assert http_container.log.head() == head
+
+
+def test_a_key_reused_on_another_route_and_case_is_422(client, world, http_container):
+    h = world.h("registrar", **{"Idempotency-Key": "reg-002"})
+    client.post("/cases", json=world.case(), headers=h)
+    other = _case(client, world).json()["id"]
+    head = http_container.log.head()
+    r = client.post(f"/cases/{other}/screening", json=ACCEPT, headers=h)
+    assert r.status_code == 422 and r.json()["type"].endswith("idempotency-key-reused")
+    assert http_container.log.head() == head
+
+
 def test_a_key_reused_by_another_caller_is_not_their_replay(client, world):
     case = _case(client, world).json()["id"]
     client.post(f"/cases/{case}/screening", json=ACCEPT,
