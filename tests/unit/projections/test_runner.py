@@ -181,8 +181,8 @@ def test_start_all_groups_only_the_runners_named_together(world, store):
     b = runner_for(Counting(name="b"), store, world)
     start_all([a, b], [a])
     try:
-        assert a._group is not None and a._thread is None
-        assert b._group is None and b._thread is not None
+        assert a.follower is not None and b.follower is not None
+        assert a.follower is not b.follower and b.follower.members == [b]
         head = world.log.head()
         assert eventually(lambda: a.consumer.position() == head == b.consumer.position())
     finally:
