@@ -169,6 +169,11 @@ class Runner:
             except Exception:  # the store may be what failed: status here still shows it
                 log.debug("%s: could not record the error", self.name, exc_info=True)
 
+    def take_lock(self) -> bool:
+        """Take this consumer's lock now (True when held, or when there is none); the follower
+        releases it when it lets go of the runner."""
+        return self._hold_lock()
+
     def _hold_lock(self) -> bool:
         if self.lock is None or self._holding:
             return True
