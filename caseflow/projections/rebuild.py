@@ -110,6 +110,11 @@ def _young_gc_only() -> Iterator[None]:
                 settle_heap()
 
 
+def _settle_batch() -> None:
+    """What survived a read (the shadows' held rows, caches) moves out of the collector's sight."""
+    gc.freeze()
+
+
 def resumable(projections: list[Projection], store: ViewStore) -> tuple[list[Projection],
                                                                         list[str]]:
     """What a rebuild of `projections` has left to do, and what it can skip. When some of them
@@ -247,7 +252,7 @@ def _run(projections: list[Projection], store: ViewStore, source: EventSource,
     follower = Follower(runners, retry=False)
 
     def after_read(events: list[LoggedEvent]) -> None:
-        gc.freeze()
+        _settle_batch()
         state.position, state.events = events[-1].position, state.events + len(events)
         state.head = max(state.head, state.position)
         if progress is not None:
