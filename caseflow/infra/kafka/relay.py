@@ -25,7 +25,7 @@ from kafka.errors import KafkaError, MessageSizeTooLargeError
 
 from caseflow.infra.kafka.envelope import to_record
 from caseflow.infra.kafka.producer import DeliveryFailed, Producer
-from caseflow.projections.base import PoisonEvent, PositionMoved
+from caseflow.projections.base import PoisonEvent
 from caseflow.projections.source import LoggedEvent
 from caseflow.projections.store import ViewStore
 from caseflow.services.public import WITHHOLD_ALL, Disclosure
@@ -104,12 +104,10 @@ class KafkaRelay:
     def _advance(self, at: int, last: LoggedEvent) -> None:
         try:
             self.store.advance_consumer(self.name, at, last.position, last.recorded_at)
-        except PositionMoved:
-            # Another instance recorded a position meanwhile (it held the lock while ours had
-            # lapsed): what we sent is a duplicate; re-read and carry on from there.
-            self._at = None
-            raise
         except Exception:
+            # PositionMoved: another instance recorded a position meanwhile (it held the lock
+            # while ours had lapsed), so what we sent is a duplicate. Either way: re-read the
+            # position and carry on from there.
             self._at = None
             raise
         self._at = (last.position, last.recorded_at)
