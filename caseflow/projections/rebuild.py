@@ -16,7 +16,6 @@ Only view tables are touched: consumers with side effects (the relay) are never 
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,12 +25,7 @@ from dataclasses import dataclass, field
 from caseflow.projections.base import PoisonEvent, PositionMoved, Projection
 from caseflow.projections.consumer import ProjectionConsumer
 from caseflow.projections.runner import Follower, Runner
-from caseflow.projections.source import (
-    EventSource,
-    LoggedEvent,
-    collector_paused,
-    settle_heap,
-)
+from caseflow.projections.source import EventSource, LoggedEvent, collector_paused
 from caseflow.projections.store import Batch, Lock, ViewStore
 
 
@@ -94,25 +88,17 @@ def rebuild(
 
 @contextmanager
 def _young_gc_only() -> Iterator[None]:
-    """A replay allocates millions of objects while row caches grow: the automatic collector
-    then keeps re-scanning the caches (measured: more than the reading itself). So it pauses,
-    and `_run` freezes what survived each batch instead of scanning it (`gc.freeze`: the rows
-    and events are freed by reference counting as usual; only reference cycles made during the
-    rebuild, which it hardly makes, wait for the end to be collected). At the end everything is
-    unfrozen, and a heap that was frozen before (a server's, `settle_heap`) is settled again."""
-    was_frozen = gc.get_freeze_count() > 0
+    """The cyclic collector paused for the whole rebuild. A replay allocates millions of objects
+    while the windows' rows and caches grow, and the collector kept re-scanning them; the rows
+    and events are freed by reference counting as usual, and the few reference cycles a rebuild
+    makes wait for the end. Worth +29 % on the figure it exists for (`BENCH_GC=only
+    BENCH_GC_ROUNDS=3 python -m bench rebuild`, 100,000 events, SQLite, one process, medians of
+    3 in one run, on and off alternating; a shared machine, load 6-13 on 2 CPUs: 3,800 events/s
+    on, 2,954 off; +17 % in an earlier run of 2). A `gc.freeze()` after each read, kept beside
+    it until then, measured -5 % (`BENCH_GC=1`, medians of 2: 7,079 on, 7,416 off: with the
+    collector paused there is nothing for it to spare) and went."""
     with collector_paused():
-        try:
-            yield
-        finally:
-            gc.unfreeze()
-            if was_frozen:
-                settle_heap()
-
-
-def _settle_batch() -> None:
-    """What survived a read (the shadows' held rows, caches) moves out of the collector's sight."""
-    gc.freeze()
+        yield
 
 
 def resumable(projections: list[Projection], store: ViewStore) -> tuple[list[Projection],
@@ -252,7 +238,6 @@ def _run(projections: list[Projection], store: ViewStore, source: EventSource,
     follower = Follower(runners, retry=False)
 
     def after_read(events: list[LoggedEvent]) -> None:
-        _settle_batch()
         state.position, state.events = events[-1].position, state.events + len(events)
         state.head = max(state.head, state.position)
         if progress is not None:
