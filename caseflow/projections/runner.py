@@ -275,8 +275,8 @@ class Follower:
                             self._reached(r, reached)
                     elif furthest >= target:
                         target = self.source.head()
-                    continue
-                if n == 0:
+                    continue  # (n < 0: the log could not be read; they back off and retry)
+                if n <= 0:
                     for r in ready:
                         r.consumer.refresh()
                     self._wait(ready, min(r.consumer.position() for r in ready))
@@ -318,7 +318,7 @@ class Follower:
 
     def _round(self, ready: list[Runner]) -> tuple[int, int]:
         """Hand every ready runner the events after its position: the most events one read
-        gave, and the furthest position read.
+        gave (-1 when the log could not be read), and the furthest position read.
 
         Runners within a batch of the furthest share one read. Any further behind (one that
         just took over, or a new projection) get a read of their own in the same round, so
@@ -341,7 +341,7 @@ class Follower:
                 r._transient(exc)
             if not self.retry:
                 raise
-            return 0, after
+            return -1, after
         if not events:
             return 0, after
         for r in members:

@@ -245,3 +245,30 @@ def test_until_the_head_each_runner_is_handed_over_once_it_has_reached_it(world,
     head = world.log.head()
     assert done and handed == [("a", head), ("b", head)]
     assert a.state == b.state == "stopped"
+
+
+class Flaky:
+    """The log, unreadable for its first `failures` reads."""
+
+    def __init__(self, log, failures: int):
+        self.log, self.left = log, failures
+
+    def read(self, after: int, limit: int):
+        if self.left:
+            self.left -= 1
+            raise ConnectionError("log unreachable")
+        return self.log.read(after, limit)
+
+    def head(self) -> int:
+        return self.log.head()
+
+    def wait(self, after: int, timeout: float) -> bool:
+        return self.log.wait(after, timeout)
+
+
+def test_until_the_head_an_unreadable_log_is_waited_out_not_taken_for_the_end(world, store):
+    p = Counting()
+    store.setup([p])
+    runner = Runner(ProjectionConsumer(p, store), Flaky(world.log, 2), max_backoff=0.01)
+    assert Follower([runner]).run(until_head=True)
+    assert runner.consumer.position() == world.log.head() and runner.errors == 2
