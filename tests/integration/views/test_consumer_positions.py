@@ -43,18 +43,22 @@ def test_an_error_is_shown_while_retried_and_kept_as_the_last_error_after(views)
 def test_a_position_kept_the_old_way_is_carried_over_once(views):
     store = views.store
     with store.transaction() as cur:
-        cur.execute(store.d.sql(
-            f"INSERT INTO {META} (projection, generation, state, position, schema_version) "
-            "VALUES (?, 1, 'active', 42, 1)"), ("relay:old",))
+        cur.execute(
+            store.d.sql(
+                f"INSERT INTO {META} (projection, generation, state, position, schema_version) "
+                "VALUES (?, 1, 'active', 42, 1)"
+            ),
+            ("relay:old",),
+        )
     assert store.consumer_position("relay:old").position == 42
     with store.transaction() as cur:
-        left = cur.execute(store.d.sql(f"SELECT COUNT(*) FROM {META} WHERE projection = ?"),
-                           ("relay:old",)).fetchone()[0]
+        left = cur.execute(
+            store.d.sql(f"SELECT COUNT(*) FROM {META} WHERE projection = ?"), ("relay:old",)
+        ).fetchone()[0]
     assert left == 0
 
 
-def test_the_configured_relay_is_reported_beside_the_views_with_its_lag_and_errors(views,
-                                                                                  world):
+def test_the_configured_relay_is_reported_beside_the_views_with_its_lag_and_errors(views, world):
     world.receive(T0)
     views.settings = views.settings.model_copy(update={"kafka_bootstrap": "127.0.0.1:9"})
     views.store.consumer_position(RELAY)
@@ -69,8 +73,7 @@ def test_the_configured_relay_is_reported_beside_the_views_with_its_lag_and_erro
     assert relay.waiting_seconds is not None and relay.waiting_seconds >= 0
 
 
-def test_projections_status_lists_the_relay_in_the_table_and_in_json(container, world,
-                                                                     monkeypatch):
+def test_projections_status_lists_the_relay_in_the_table_and_in_json(container, world, monkeypatch):
     world.receive(T0)
     s = container.settings
     monkeypatch.setenv("CASEFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:9")

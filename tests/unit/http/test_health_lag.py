@@ -21,8 +21,10 @@ RELAY = "relay:caseflow.events"
 @pytest.fixture
 def kafka_container(tmp_path, http_clock) -> Iterator[Container]:
     # Kafka configured, but no relay runs anywhere: nothing will ever publish.
-    c = bootstrap(Settings(data_dir=tmp_path / "var", kafka_bootstrap="127.0.0.1:9",
-                           health_max_lag=0.2), clock=http_clock)
+    c = bootstrap(
+        Settings(data_dir=tmp_path / "var", kafka_bootstrap="127.0.0.1:9", health_max_lag=0.2),
+        clock=http_clock,
+    )
     try:
         yield c
     finally:
@@ -49,8 +51,7 @@ def test_a_relay_that_leaves_events_waiting_past_the_limit_makes_health_degraded
     assert body["status"] == "degraded" and body["lagging"] == [RELAY]
 
 
-def test_within_the_limit_the_same_lag_is_reported_but_health_stays_ok(client,
-                                                                       kafka_container):
+def test_within_the_limit_the_same_lag_is_reported_but_health_stays_ok(client, kafka_container):
     kafka_container.settings.health_max_lag = 3600.0
     body = client.get("/health").json()
     relay = {v["name"]: v for v in body["views"]}[RELAY]
