@@ -1,12 +1,20 @@
 """Rebuild of every view from 1,000,000 events on SQLite, against the bare read of the same log.
 
     python -m bench rebuild            (BENCH_EVENTS=200000 for a quicker run)
+    BENCH_DATABASE_URL=postgresql://… python -m bench rebuild
+                                       (the same on PostgreSQL too: the history is copied once
+                                        into the database `caseflow_bench_<events>` there)
+    BENCH_GC=1 python -m bench rebuild (also each garbage-collector trick on and off;
+                                        BENCH_GC=only: just that)
+
+For each store: one process against two (`--jobs 2`), events/s and CPU seconds per event (the
+rebuild's own processes; PostgreSQL's server is not counted).
 
 Prints events/s of: reading and decoding the log (`EventLog.read`, the baseline), rebuilding all
 views in one process, and in two (`--jobs 2`); the ratio of each rebuild to the bare read; and
 the peak RSS of each. The bare read is measured twice: as a consumer reads (the cyclic garbage
 collector on between reads, paused by `EventLog.read` while it decodes) and as the rebuild reads
-(paused throughout, `gc.freeze` per batch); the ratio is taken to the faster. Each
+(paused throughout); the ratio is taken to the faster. Each
 measurement runs in a fresh process so its RSS is its own. Goals: >= 100,000 events/s, ratio
 >= 0.5, RSS < 500 MB. The history is generated once (through the application, so every event is
 lawful) and cached under ./var/bench/.
@@ -36,23 +44,43 @@ def _fresh_views(data_dir: Path) -> None:
         os.remove(path)
 
 
-def _read(data_dir: Path, paused: bool, out: Any) -> None:
-    from caseflow.infra.eventlog import EventLog
+def _settings(data_dir: Path, url: str | None) -> Any:
     from caseflow.infra.settings import Settings
-    from caseflow.infra.store import event_store_env
-    from caseflow.services.app import CaseflowApp
 
-    app = CaseflowApp(event_store_env(Settings(data_dir=data_dir)))
-    log = EventLog(app.recorder, app.mapper.transcoder)
+    return Settings(data_dir=data_dir, database_url=url)
+
+
+def _without(tricks: tuple[str, ...]) -> None:
+    """Turn garbage-collector tricks off in this process, to measure what each is worth:
+    `read-pause` (EventLog.read pauses the collector while it decodes), `rebuild-pause` (the
+    rebuild pauses it throughout). (A `gc.freeze` after each read of the rebuild measured -5 %
+    and went.)"""
+    import contextlib
+
+    from caseflow.infra import eventlog
+    from caseflow.projections import rebuild
+
+    if "read-pause" in tricks:
+        eventlog.collector_paused = contextlib.nullcontext  # type: ignore[assignment]
+    if "rebuild-pause" in tricks:
+        rebuild._young_gc_only = contextlib.nullcontext  # type: ignore[assignment]
+
+
+def _read(data_dir: Path, paused: bool, url: str | None, tricks_off: tuple[str, ...],
+          out: Any) -> None:
+    from caseflow.infra.bootstrap import bootstrap
+
+    _without(tricks_off)
+    container = bootstrap(_settings(data_dir, url))  # the application's own event table
+    log = container.log
     if paused:
         gc.disable()
     started, cpu, position, n = time.perf_counter(), time.process_time(), 0, 0
     while batch := log.read(position, 5000):
         position, n = batch[-1].position, n + len(batch)
-        if paused:
-            gc.freeze()
     out.put({"events": n, "seconds": time.perf_counter() - started,
              "cpu": time.process_time() - cpu, "rss": _rss_mb()})
+    container.close()
 
 
 FLOOR_EVENTS = 200_000
@@ -108,20 +136,66 @@ def _floor(data_dir: Path, n: int, out: Any) -> None:
     out.put(best)
 
 
-def _rebuild(data_dir: Path, jobs: int, out: Any) -> None:
-    from caseflow.infra.bootstrap import bootstrap
-    from caseflow.infra.settings import Settings
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
-    container = bootstrap(Settings(data_dir=data_dir))
+
+def _rebuild(data_dir: Path, jobs: int, url: str | None, tricks_off: tuple[str, ...],
+             out: Any) -> None:
+    from caseflow.infra.bootstrap import bootstrap
+
+    _without(tricks_off)
+    container = bootstrap(_settings(data_dir, url))
     views = container.extras["views"]
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, children_cpu = time.perf_counter(), time.process_time(), _children_cpu()
     result = views.rebuild(jobs=jobs, batch_size=5000)
     seconds = time.perf_counter() - started
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    out.put({"events": result.events, "seconds": seconds, "cpu": time.process_time() - cpu,
+    out.put({"events": result.events, "seconds": seconds,
+             "cpu": time.process_time() - cpu + _children_cpu() - children_cpu,
              "rss": max(_rss_mb(), children), "switched": result.switched,
              "failed": {k: str(v) for k, v in result.failed.items()}})
     container.close()
+
+
+def _load_postgres(data_dir: Path, url: str, events: int) -> str:
+    """The database `caseflow_bench_<events>` on the server of `url`, holding the SQLite
+    history's events in the application's event table (copied once; its URL)."""
+    import sqlite3
+
+    import psycopg
+
+    from caseflow.infra.bootstrap import bootstrap
+
+    name = f"caseflow_bench_{events}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                             (name,)).fetchone():
+            admin.execute(f"CREATE DATABASE {name}")
+    target = url.rsplit("/", 1)[0] + "/" + name
+    container = bootstrap(_settings(data_dir / "pg", target))
+    recorder = container.app.recorder
+    table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+    container.close()
+    with psycopg.connect(target, autocommit=True) as pg:
+        have = pg.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        source = sqlite3.connect(data_dir / "events.sqlite3")
+        want = source.execute("SELECT count(*) FROM stored_events").fetchone()[0]
+        if have != want:
+            print(f"  copying {want:,} events into PostgreSQL ({name}) …", flush=True)
+            pg.execute(f"TRUNCATE {table}")
+            with pg.cursor() as cur, cur.copy(
+                    f"COPY {table} (notification_id, originator_id, originator_version, topic, "
+                    "state) FROM STDIN") as copy:
+                for row in source.execute("SELECT rowid, originator_id, originator_version, "
+                                          "topic, state FROM stored_events ORDER BY rowid"):
+                    copy.write_row((row[0], row[1], row[2], row[3], row[4]))
+            pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'notification_id'), "
+                       f"(SELECT max(notification_id) FROM {table}))")
+            pg.execute(f"ANALYZE {table}")
+        source.close()
+    return target
 
 
 def _in_process(target: Any, *args: Any) -> dict[str, Any]:
@@ -134,48 +208,83 @@ def _in_process(target: Any, *args: Any) -> dict[str, Any]:
     return result
 
 
+def _rate(r: dict[str, Any]) -> float:
+    return r["events"] / r["seconds"]
+
+
+def _target(label: str, data_dir: Path, url: str | None) -> dict[str, Any]:
+    """Bare reads (collector on and paused), rebuilds with one and two processes, each twice,
+    the two kinds alternating so that drift in the machine's load falls on both."""
+    reads: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    for _ in range(2):
+        for paused in (False, True):
+            reads[paused].append(_in_process(_read, data_dir, paused, url, ()))
+        for jobs in (1, 2):
+            if url is None:
+                _fresh_views(data_dir)
+            runs[jobs].append(_in_process(_rebuild, data_dir, jobs, url, ()))
+            r = runs[jobs][-1]
+            print(f"  {label} rebuild --jobs {jobs}: {_rate(r):,.0f} events/s, "
+                  f"{r['cpu'] / r['events'] * 1e6:.1f} µs CPU per event", flush=True)
+            if r["failed"]:
+                print(f"  FAILED: {r['failed']}")
+    print()
+    read_rate = 0.0
+    for paused, runs_ in reads.items():
+        rate = statistics.median(_rate(r) for r in runs_)
+        cpu = statistics.median(r["cpu"] / r["events"] for r in runs_) * 1e6
+        read_rate = max(read_rate, rate)
+        print(f"{label}: bare read+decode, collector {'paused' if paused else 'on'}, median "
+              f"of {len(runs_)}: {rate:,.0f} events/s, {cpu:.1f} µs CPU per event")
+    rates = {}
+    for jobs, runs_ in runs.items():
+        rates[jobs] = statistics.median(_rate(r) for r in runs_)
+        cpu = statistics.median(r["cpu"] / r["events"] for r in runs_) * 1e6
+        print(f"{label}: rebuild all views, {jobs} process(es), median of {len(runs_)}: "
+              f"{rates[jobs]:,.0f} events/s, {cpu:.1f} µs CPU per event, ratio to the bare "
+              f"read {rates[jobs] / read_rate:.2f}, peak RSS "
+              f"{max(r['rss'] for r in runs_):.0f} MB")
+    print(f"{label}: two processes against one: {rates[2] / rates[1]:.2f}x (goal on "
+          f"PostgreSQL >= 1.7)")
+    return {"reads": reads, "runs": runs}
+
+
+def _gc_tricks(data_dir: Path) -> None:
+    """Each trick on and off, in one run, on the figure it exists for (SQLite, one process)."""
+    print("garbage-collector tricks, on and off (medians):")
+    pairs = {
+        "read-pause (figure: bare read, collector on between reads)": (_read, (False,)),
+        "rebuild-pause (figure: rebuild, one process)": (_rebuild, (1,)),
+    }
+    for what, (target, args) in pairs.items():
+        trick = what.split(" ")[0]
+        rates: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(int(os.environ.get("BENCH_GC_ROUNDS", "2"))):
+            for on in (True, False):
+                if target is _rebuild:
+                    _fresh_views(data_dir)
+                r = _in_process(target, data_dir, *args, None, () if on else (trick,))
+                rates[on].append(_rate(r))
+        on, off = statistics.median(rates[True]), statistics.median(rates[False])
+        print(f"  {what}: on {on:,.0f}, off {off:,.0f} events/s: worth {on / off - 1:+.0%}")
+
+
 def main() -> None:
     events = int(os.environ.get("BENCH_EVENTS", "1000000"))
     data_dir = _history.ensure(events).resolve()
     print(f"history: {data_dir} ({events:,} events)", flush=True)
-    reads: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
-
-    def read_both() -> None:
-        for paused in (False, True):
-            reads[paused].append(_in_process(_read, data_dir, paused))
-            r = reads[paused][-1]
-            print(f"  bare read, collector {'paused' if paused else 'on'}: "
-                  f"{r['events'] / r['seconds']:,.0f} events/s", flush=True)
-
-    read_both()
-    runs = {}
-    for jobs in (1, 2):
-        _fresh_views(data_dir)
-        runs[jobs] = _in_process(_rebuild, data_dir, jobs)
-        r = runs[jobs]
-        print(f"  rebuild --jobs {jobs}: {r['events'] / r['seconds']:,.0f} events/s", flush=True)
-    read_both()
+    only_gc = os.environ.get("BENCH_GC") == "only"
+    if not only_gc:
+        _target("SQLite", data_dir, None)
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url and not only_gc:
+        print()
+        _target("PostgreSQL", data_dir / "pg", _load_postgres(data_dir, url, events))
+    if os.environ.get("BENCH_GC"):
+        print()
+        _gc_tricks(data_dir)
     print()
-    medians = {}
-    for paused, runs_ in reads.items():
-        medians[paused] = (statistics.median(r["events"] / r["seconds"] for r in runs_),
-                           statistics.median(r["events"] / r["cpu"] for r in runs_))
-        print(f"bare read+decode (EventLog.read), collector {'paused' if paused else 'on'}, "
-              f"median of {len(runs_)}: {medians[paused][0]:,.0f} events/s wall, "
-              f"{medians[paused][1]:,.0f} events/s of CPU; "
-              f"peak RSS {max(r['rss'] for r in runs_):.0f} MB")
-    read_rate, read_cpu = max(medians.values())
-    for jobs, r in runs.items():
-        rate = r["events"] / r["seconds"]
-        print(f"rebuild all views, {jobs} process(es): {r['events']:,} events in "
-              f"{r['seconds']:.1f} s = {rate:,.0f} events/s (goal >= 100,000); "
-              f"ratio to bare read {rate / read_rate:.2f} (goal >= 0.5); "
-              f"peak RSS {r['rss']:.0f} MB (goal < 500)")
-        if jobs == 1:
-            print(f"  CPU: {r['events'] / r['cpu']:,.0f} events per CPU-second; "
-                  f"ratio to the read's {r['events'] / r['cpu'] / read_cpu:.2f}")
-        if r["failed"]:
-            print(f"  FAILED: {r['failed']}")
     n = min(FLOOR_EVENTS, events)
     f = _in_process(_floor, data_dir, n)
     print(f"floor per event (first {n:,} events, best of 3): SQL fetch "

@@ -1,6 +1,7 @@
 """Starting the background runners of `caseflow serve` and `caseflow worker`: the projections
-as one group (one thread, one read of the log per round, see `projections/runner.py`), the Kafka
-relay, when configured, in a thread of its own (a slow broker must not hold the views back)."""
+under one follower (one thread, one read of the log per round, see `projections/runner.py`), the
+Kafka relay, when configured, under a follower of its own (a slow broker must not hold the views
+back)."""
 
 from __future__ import annotations
 

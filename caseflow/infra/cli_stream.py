@@ -14,7 +14,7 @@ import typer
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.settings import Settings
 from caseflow.projections.base import ConsumerStatus
-from caseflow.projections.runner import Runner
+from caseflow.projections.runner import Follower, Runner
 
 log = logging.getLogger(__name__)
 
@@ -88,24 +88,12 @@ def relay(
 
 
 def _relay_once(runner: Runner, stop: threading.Event) -> None:
-    if runner.lock is not None and not runner.lock.acquire():
+    """Publish up to the head as it is now, through the log's one follower (its until-the-head
+    mode), with the same backoff as the running relay while the broker is away."""
+    if not runner.take_lock():
         typer.echo(f"{runner.name}: another instance is publishing; nothing done.", err=True)
         raise typer.Exit(1)
-    target, backoff = runner.source.head(), 0.1
-    try:
-        while runner.consumer.position() < target and not stop.is_set():
-            try:
-                runner.catch_up(target)
-                backoff = 0.1
-            except Exception as exc:  # broker away: same backoff as the runner's loop
-                typer.echo(f"{runner.name}: {type(exc).__name__}: {exc}; retrying in "
-                           f"{backoff:.1f} s", err=True)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, runner.max_backoff)
-    finally:
-        if runner.lock is not None:
-            runner.lock.release()
-        runner.consumer.close()
+    Follower([runner]).run(until_head=True, stop=stop)
 
 
 def consume(

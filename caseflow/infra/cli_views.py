@@ -29,7 +29,8 @@ def _container() -> Any:
 
 @projections_app.command("status")
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
-    """Position, head of the log, lag (events and seconds), state and failures of every view."""
+    """Position, head of the log, lag (events and seconds), state and failures of every view,
+    and of the Kafka relay when one is configured."""
     container = _container()
     try:
         statuses = container.extras["views"].statuses()
@@ -49,6 +50,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] =
             notes.append(f"stopped at {s.failed_event}: {s.error}")
         elif s.error:
             notes.append(s.error)
+        elif s.last_error:
+            notes.append(f"last error: {s.last_error}")
         if s.rebuild:
             r = s.rebuild
             notes.append(f"rebuild g{r['generation']} {r['state']} at {r['position']} "
@@ -57,7 +60,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] =
             notes.append("schema changed: rebuild due")
         lag_s = "-" if s.lag_seconds is None else f"{s.lag_seconds:.1f}"
         style = "red" if s.state == "failed" else None
-        table.add_row(s.name, s.state, str(s.generation), str(s.position), str(s.head),
+        gen = "-" if s.generation is None else str(s.generation)  # the relay has none
+        table.add_row(s.name, s.state, gen, str(s.position), str(s.head),
                       str(s.lag_events), lag_s, "; ".join(notes), style=style)
     Console().print(table)
     if any(s.state == "failed" for s in statuses):

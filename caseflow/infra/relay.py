@@ -1,4 +1,4 @@
-"""Wiring of the Kafka relay: settings → producer → relay → the generic projection `Runner`.
+"""Wiring of the Kafka relay: settings → producer → relay → a `Runner` for the log's follower.
 
 `caseflow relay` runs it alone; `caseflow serve` and `caseflow worker` run it beside the
 projections (through `caseflow.infra.views.background_runners`) when `CASEFLOW_KAFKA_BOOTSTRAP`

@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     # seconds for more before the next (fewer, larger view transactions under load).
     projection_gather: float = Field(default=0.025, ge=0, le=1)
     projection_gather_below: int = Field(default=100, ge=0)
+    # /health says "degraded" while a view or the relay leaves an event unhandled this long.
+    health_max_lag: float = Field(default=30.0, gt=0)
     # domain clocks and limits
     timezone: str = "Asia/Shanghai"
     screening_days: int = 15

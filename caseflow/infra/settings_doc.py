@@ -48,6 +48,8 @@ MEANING = {
     "poll_interval": "seconds between looks at the log when idle (SQLite)",
     "projection_gather": "seconds a live projection waits for more after a small round",
     "projection_gather_below": "a round smaller than this is small (see above)",
+    "health_max_lag": "seconds an event may wait for a view or the relay before `/health` "
+                      "says degraded",
     "timezone": "calendar the statutory clocks count days in",
     "screening_days": "days to decide on acceptance (受理)",
     "handling_days": "days to resolve an accepted case (办结)",

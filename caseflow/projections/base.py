@@ -115,8 +115,10 @@ class Projection(ABC):
 
 
 class Consumer(Protocol):
-    """Anything the runner can drive along the log: a projection's live view, a rebuild shadow,
-    the Kafka relay. It keeps its own position durably; the runner only asks and feeds."""
+    """Anything the follower can drive along the log: a projection's live view, a rebuild
+    shadow, the Kafka relay. It keeps its own position durably; the follower only asks and
+    feeds. It may also have `record_error(error: str | None)`: the follower then tells it of
+    each transient error (and None once past it), to keep for other processes' status."""
 
     name: str
 
@@ -173,6 +175,10 @@ class ConsumerStatus:
     failed_event: str | None = None  # "case.screened 1b4e… v2"
     generation: int | None = None
     rebuild: dict[str, Any] | None = None  # {"generation", "position", "state"} of a shadow
+    # Wall-clock seconds the oldest event not yet handled has waited (None when caught up):
+    # what `/health` compares with `CASEFLOW_HEALTH_MAX_LAG`.
+    waiting_seconds: float | None = None
+    last_error: str | None = None  # the latest transient error, kept after recovery
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

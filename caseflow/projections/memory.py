@@ -7,11 +7,12 @@ import copy
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from caseflow.projections.base import Key, PositionMoved, Projection, Row, Table
-from caseflow.projections.store import Cursor, Failure, ProjectionRecord
+from caseflow.projections.store import Cursor, Failure, PositionRecord, ProjectionRecord
 
 
 class MemoryRows:
@@ -98,6 +99,7 @@ class MemoryViewStore:
         self.gens: dict[tuple[str, int], dict[str, Any]] = {}
         self._mutex = threading.RLock()
         self.fail_next_commit: BaseException | None = None  # tests: simulate a crash at commit
+        self.positions: dict[str, PositionRecord] = {}  # consumers that are not projections
 
     def setup(self, projections: list[Projection]) -> None:
         for p in projections:
@@ -180,6 +182,31 @@ class MemoryViewStore:
             found = self._find(name, "building")
             if found is not None:
                 del self.gens[(name, found[0])]
+
+    def consumer_position(self, name: str) -> PositionRecord:
+        with self._mutex:
+            return self.positions.setdefault(name, PositionRecord(name, 0, None))
+
+    def advance_consumer(self, name: str, expected_position: int, position: int,
+                         recorded_at: datetime | None) -> None:
+        with self._mutex:
+            current = self.consumer_position(name)
+            if current.position != expected_position:
+                raise PositionMoved(f"{name}: at {current.position}, not {expected_position}")
+            if self.fail_next_commit is not None:
+                exc, self.fail_next_commit = self.fail_next_commit, None
+                raise exc
+            self.positions[name] = replace(current, position=position, recorded_at=recorded_at,
+                                           error=None)
+
+    def record_consumer_error(self, name: str, error: str | None) -> None:
+        with self._mutex:
+            current = self.consumer_position(name)
+            if error is None:
+                self.positions[name] = replace(current, error=None)
+            else:
+                self.positions[name] = replace(current, error=error, last_error=error,
+                                               last_error_at=datetime.now(UTC))
 
     def lock(self, name: str) -> _Lock:
         return _Lock(f"{id(self)}:{name}")

@@ -16,21 +16,16 @@ Only view tables are touched: consumers with side effects (the relay) are never 
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from caseflow.projections.base import PoisonEvent, PositionMoved, Projection
 from caseflow.projections.consumer import ProjectionConsumer
-from caseflow.projections.source import (
-    EventSource,
-    LoggedEvent,
-    collector_paused,
-    settle_heap,
-)
+from caseflow.projections.runner import Follower, Runner
+from caseflow.projections.source import EventSource, LoggedEvent, collector_paused
 from caseflow.projections.store import Batch, Lock, ViewStore
 
 
@@ -93,20 +88,17 @@ def rebuild(
 
 @contextmanager
 def _young_gc_only() -> Iterator[None]:
-    """A replay allocates millions of objects while row caches grow: the automatic collector
-    then keeps re-scanning the caches (measured: more than the reading itself). So it pauses,
-    and `_run` freezes what survived each batch instead of scanning it (`gc.freeze`: the rows
-    and events are freed by reference counting as usual; only reference cycles made during the
-    rebuild, which it hardly makes, wait for the end to be collected). At the end everything is
-    unfrozen, and a heap that was frozen before (a server's, `settle_heap`) is settled again."""
-    was_frozen = gc.get_freeze_count() > 0
+    """The cyclic collector paused for the whole rebuild. A replay allocates millions of objects
+    while the windows' rows and caches grow, and the collector kept re-scanning them; the rows
+    and events are freed by reference counting as usual, and the few reference cycles a rebuild
+    makes wait for the end. Worth +29 % on the figure it exists for (`BENCH_GC=only
+    BENCH_GC_ROUNDS=3 python -m bench rebuild`, 100,000 events, SQLite, one process, medians of
+    3 in one run, on and off alternating; a shared machine, load 6-13 on 2 CPUs: 3,800 events/s
+    on, 2,954 off; +17 % in an earlier run of 2). A `gc.freeze()` after each read, kept beside
+    it until then, measured -5 % (`BENCH_GC=1`, medians of 2: 7,079 on, 7,416 off: with the
+    collector paused there is nothing for it to spare) and went."""
     with collector_paused():
-        try:
-            yield
-        finally:
-            gc.unfreeze()
-            if was_frozen:
-                settle_heap()
+        yield
 
 
 def resumable(projections: list[Projection], store: ViewStore) -> tuple[list[Projection],
@@ -136,21 +128,31 @@ def lock_all(projections: list[Projection], store: ViewStore) -> list[Lock]:
     return held
 
 
-class _Shadow:
-    """One projection's shadow generation, fed read by read, committed every `every` events or
-    when its unit holds `max_rows` rows."""
+class Window:
+    """A shadow generation as a `Consumer`: the rebuild's window over the log. Events are folded
+    into one open unit of work across reads, committed with its position every `every` events
+    or when the unit holds `max_rows` rows. `position()` is the last position folded into the
+    unit (committed or not): the follower moves it on from there. After a failed window it goes
+    read by read through the ordinary consumer, which isolates a poison event as live
+    processing does."""
 
     def __init__(self, consumer: ProjectionConsumer, store: ViewStore, every: int,
                  max_rows: int):
         self.consumer, self.store, self.every, self.max_rows = consumer, store, every, max_rows
         self.projection = consumer.projection
+        self.name = consumer.name
         self.fed = consumer.position()  # last position handed to the open unit (or committed)
         self.careful = False  # after a failed window: read by read through the consumer
         self._stack: ExitStack | None = None
         self._unit: Batch | None = None
         self._pending = 0
 
-    def feed(self, events: list[LoggedEvent]) -> None:
+    # ------------------------------------------------------------------ Consumer
+
+    def position(self) -> int:
+        return self.fed
+
+    def handle(self, events: Sequence[LoggedEvent]) -> None:
         events = [e for e in events if e.position > self.fed]
         if not events:
             return
@@ -176,6 +178,14 @@ class _Shadow:
         self.fed, self._pending = last.position, self._pending + len(events)
         if self._pending >= self.every or self._unit.held() >= self.max_rows:
             self.commit()
+
+    def refresh(self) -> None:
+        """Nothing cached that another writer could change: nobody else writes a shadow."""
+
+    def close(self) -> None:
+        """Nothing to release: the store owns the connections."""
+
+    # -------------------------------------------------------------------- window
 
     def commit(self) -> None:
         """Write the open unit with its position (one transaction)."""
@@ -205,70 +215,62 @@ class _Shadow:
         self.fed = self.consumer.position()
 
 
-def _run(projections, store, source, batch_size, every, max_rows, progress,
-         stop) -> RebuildResult:
+def _run(projections: list[Projection], store: ViewStore, source: EventSource,
+         batch_size: int, every: int, max_rows: int,
+         progress: Callable[[Progress], None] | None,
+         stop: threading.Event | None) -> RebuildResult:
+    """Follow the log into the new generations until the head, then switch: the one
+    `Follower`, in its until-the-head mode, with each shadow as a `Window` consumer."""
     result = RebuildResult()
-    shadows = {p.name: _Shadow(ProjectionConsumer(p, store, store.begin_rebuild(p).generation),
-                               store, every, max_rows)
-               for p in projections}
-    for name, shadow in shadows.items():
+    windows = [Window(ProjectionConsumer(p, store, store.begin_rebuild(p).generation),
+                      store, every, max_rows) for p in projections]
+    for window in windows:
         # A failure left by an earlier attempt is retried: clear it so status shows progress.
-        store.record_failure(name, shadow.consumer.pinned, None)
-    state = Progress(min((s.fed for s in shadows.values()), default=0), source.head(), 0,
+        store.record_failure(window.projection.name, window.consumer.pinned, None)
+    state = Progress(min((w.fed for w in windows), default=0), source.head(), 0,
                      time.monotonic())
-    running = dict(shadows)
+    if not windows:
+        return result
+    # Until the head there is never a wait: a read that finds nothing ends the run.
+    runners = [Runner(w, source, batch_size=batch_size, wait=_never) for w in windows]
+    # A rebuild run by hand does not retry a broken store or log: it stops (keeping what each
+    # window committed, for the next run to resume) and says why.
+    follower = Follower(runners, retry=False)
+
+    def after_read(events: list[LoggedEvent]) -> None:
+        state.position, state.events = events[-1].position, state.events + len(events)
+        state.head = max(state.head, state.position)
+        if progress is not None:
+            progress(state)
+
+    def switch(runner: Runner) -> bool:
+        window: Window = runner.consumer  # type: ignore[assignment]
+        try:
+            window.commit()
+        except PositionMoved:
+            return False  # re-read its position next round
+        store.switch(window.projection, window.consumer.pinned)
+        result.switched.append(window.projection.name)
+        return True
+
+    follower.after_read = after_read
     try:
-        while running:
-            _switch_caught_up(running, state.head, store, result)
-            if not running:
-                break
-            if stop is not None and stop.is_set():
-                result.interrupted = True
-                break
-            events = source.read(min(s.fed for s in running.values()), batch_size)
-            if not events:
-                break
-            for name, shadow in list(running.items()):
+        finished = follower.run(until_head=True, reached=switch, stop=stop)
+        result.interrupted = not finished
+        for runner, window in zip(runners, windows, strict=True):
+            if runner.failed is not None:
+                result.failed[window.projection.name] = runner.failed
+            elif not finished and window.projection.name not in result.switched:
                 try:
-                    shadow.feed(events)
+                    window.commit()  # a stop keeps the work done so far: the next run resumes
                 except PositionMoved:
-                    continue  # re-read its position next round
-                except PoisonEvent as exc:
-                    result.failed[name] = exc
-                    del running[name]
-            gc.freeze()
-            state.position, state.events = events[-1].position, state.events + len(events)
-            if state.position >= state.head:
-                state.head = source.head()
-            if progress is not None:
-                progress(state)
-        for name, shadow in list(running.items()):
-            try:
-                shadow.commit()  # a stop keeps the work done so far: the next run resumes
-            except PositionMoved:
-                del running[name]
+                    pass
     finally:
-        for shadow in shadows.values():
-            shadow.rollback()  # only what an exception or a stop left open
-    if not result.interrupted:
-        for name, shadow in running.items():
-            store.switch(shadow.projection, shadow.consumer.pinned)
-            result.switched.append(name)
+        for window in windows:
+            window.rollback()  # only what an exception or a stop left open
     result.events, result.seconds = state.events, time.monotonic() - state.started
     return result
 
 
-def _switch_caught_up(running: dict[str, _Shadow], head: int, store: ViewStore,
-                      result: RebuildResult) -> None:
-    """Switch at once every shadow that has reached `head`, rather than wait for the others
-    (a resumed run's shadows that had caught up switch before it reads anything)."""
-    for name, shadow in list(running.items()):
-        if shadow.fed < head:
-            continue
-        try:
-            shadow.commit()
-        except PositionMoved:
-            continue  # re-read its position next round
-        store.switch(shadow.projection, shadow.consumer.pinned)
-        result.switched.append(name)
-        del running[name]
+def _never(after: int, timeout: float) -> bool:
+    return False

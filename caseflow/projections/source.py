@@ -101,7 +101,11 @@ def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused while a batch of events is decoded (or a whole
     rebuild runs). A batch is tens of thousands of new containers that all live until it is
     handled, so the collector's young generations scan them again and again: measured on
-    5,000-event reads of the bench log, 17 µs per event with it on, 12 µs paused. Decoded events
+    5,000-event reads of the bench log, 17 µs per event with it on, 12 µs paused; on and off in
+    one run (`BENCH_GC=only BENCH_GC_ROUNDS=3 python -m bench rebuild`, 100,000 events, SQLite,
+    bare reads with the collector on between them, medians of 3, shared machine at load 6-13):
+    26,179 events/s with the pause, 19,367 without, +35 % (+9 % in an earlier, noisier run of
+    2). Decoded events
     hold no reference cycles; reference counting frees them as usual. Process-wide but
     reentrant across threads: the collector resumes when the last pauser leaves, and only if it
     was on when the first came in."""

@@ -46,6 +46,19 @@ class ProjectionRecord:
     building_failure: Failure | None
 
 
+@dataclass(frozen=True)
+class PositionRecord:
+    """Where a consumer that is not a projection stands (the Kafka relay): its own row in the
+    view store's `consumer_positions`, advanced with compare-and-set like a projection's."""
+
+    name: str
+    position: int
+    recorded_at: datetime | None  # recorded time of the event at `position`
+    error: str | None = None  # the error its running instance is retrying now
+    last_error: str | None = None  # the latest error, kept after it recovered
+    last_error_at: datetime | None = None
+
+
 class Batch(Rows, Protocol):
     def advance(self, position: int, recorded_at: datetime) -> None:
         """Record the position reached; committed with the rows when the batch closes."""
@@ -92,6 +105,17 @@ class ViewStore(Protocol):
 
     def discard_rebuild(self, name: str) -> None:
         """Drop an unfinished shadow generation."""
+
+    def consumer_position(self, name: str) -> PositionRecord:
+        """A consumer's position row (created at 0 for a name not seen before)."""
+
+    def advance_consumer(self, name: str, expected_position: int, position: int,
+                         recorded_at: datetime | None) -> None:
+        """Move a consumer's position from `expected_position` to `position` (one transaction;
+        `PositionMoved` when it is not at `expected_position`) and clear its error."""
+
+    def record_consumer_error(self, name: str, error: str | None) -> None:
+        """Remember the error a consumer is retrying (kept as its last error), or clear it."""
 
     def lock(self, name: str) -> Lock:
         """A cross-process lock for one consumer name."""

@@ -62,9 +62,14 @@ class _Positions(Collector):
         errors = CounterMetricFamily("caseflow_relay_send_errors", "Relay rounds that failed "
                                      "to publish (broker down, refused), since this process "
                                      "started", labels=["relay"])
+        failing = GaugeMetricFamily("caseflow_relay_error", "1 while the relay is retrying "
+                                    "after an error (broker down, refused), as its running "
+                                    "instance recorded", labels=["relay"])
         for s in relays:
             errors.add_metric([s.name[len(RELAY):]], s.extra.get("errors", 0))
+            failing.add_metric([s.name[len(RELAY):]], 1 if s.error else 0)
         yield errors
+        yield failing
 
 
 def _lags(kind: str, what: str, statuses: Sequence[ConsumerStatus],
@@ -75,13 +80,17 @@ def _lags(kind: str, what: str, statuses: Sequence[ConsumerStatus],
                             f"Events {what} has yet to process", labels=[kind])
     seconds = GaugeMetricFamily(f"caseflow_{kind}_lag_seconds", f"Recorded time of the newest "
                                 f"event minus that of the last {what} processed", labels=[kind])
+    waiting = GaugeMetricFamily(f"caseflow_{kind}_waiting_seconds", f"How long the oldest "
+                                f"event {what} has not handled has waited (0: caught up)",
+                                labels=[kind])
     for s in sorted(statuses, key=lambda s: s.name):
         label = s.name[len(RELAY):] if kind == "relay" else s.name
         position.add_metric([label], s.position)
         lag.add_metric([label], max(head - s.position, 0))
         if s.lag_seconds is not None:
             seconds.add_metric([label], s.lag_seconds)
-    return position, lag, seconds
+        waiting.add_metric([label], s.waiting_seconds or 0.0)
+    return position, lag, seconds, waiting
 
 
 class Metrics:

@@ -39,6 +39,10 @@ class ProjectionStatus(BaseModel):
     failed_event: str | None = None
     generation: int | None = None
     rebuild: dict[str, Any] | None = None
+    waiting_seconds: float | None = Field(
+        None, description="How long the oldest event it has not handled has waited (null: "
+                          "caught up); past CASEFLOW_HEALTH_MAX_LAG /health says degraded")
+    last_error: str | None = Field(None, description="Its latest error, kept after recovery")
 
 
 class StoreHealth(BaseModel):
@@ -48,9 +52,13 @@ class StoreHealth(BaseModel):
 
 
 class Health(BaseModel):
-    status: str = Field(description="ok | degraded (a view failed or lags) | down (no store)")
+    status: str = Field(description="ok | degraded (a view or the relay failed, is failing, or "
+                                    "lags) | down (no store)")
     store: StoreHealth
     views: list[ProjectionStatus]
+    lagging: list[str] = Field(
+        default_factory=list, description="Views and relays whose oldest unhandled event has "
+                                          "waited longer than CASEFLOW_HEALTH_MAX_LAG seconds")
     integrity: dict[str, bool | None] = Field(
         description="verification_failed: the last `caseflow audit verify` found a break "
                     "(null: none recorded)")
@@ -93,11 +101,15 @@ def health(request: Request) -> Response:
         views = [{"name": "views", "state": "failed", "position": 0, "head": 0, "lag_events": 0,
                   "error": f"{type(e).__name__}: {e}"}]
     failing = any(v.get("state") == "failed" or v.get("error") for v in views)
+    # Lag, not only errors: a relay whose broker is away keeps retrying a send for up to its
+    # ack deadline before it has an error to show, while the events it owes keep waiting.
+    limit = api.settings.health_max_lag
+    lagging = [v["name"] for v in views if (v.get("waiting_seconds") or 0) > limit]
     from caseflow.infra.http.routes_integrity import verification_failed
 
     broken = verification_failed(api)  # the last `audit verify` found a break
-    status = "down" if not store["ok"] else "degraded" if failing or broken else "ok"
-    return _json({"status": status, "store": store, "views": views,
+    status = "down" if not store["ok"] else "degraded" if failing or broken or lagging else "ok"
+    return _json({"status": status, "store": store, "views": views, "lagging": lagging,
                   "integrity": {"verification_failed": broken}},
                  503 if status == "down" else 200)
 

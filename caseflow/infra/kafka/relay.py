@@ -1,7 +1,10 @@
 """The relay: follows the event log and publishes every event to Kafka (DESIGN §5).
 
-It is a `Consumer` for the generic projection `Runner`, which supplies the reading, batching,
-waiting, lag reporting, backoff and the one-active-instance lock. What the relay adds:
+It is a `Consumer` moved by the log's one follower (`caseflow.projections.runner`), which
+supplies the reading, batching, waiting, lag reporting, backoff and the one-active-instance lock.
+Its position is a row of its own in the view store's `consumer_positions` (with the error it is
+retrying and its last error, so `caseflow projections status` in another process shows them).
+What the relay adds:
 
 - one batch in flight: send every record of the batch, wait until the broker acknowledged all of
   them, and only then record the new position (in the view store, like a projection's position);
@@ -16,30 +19,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from kafka.errors import KafkaError, MessageSizeTooLargeError
 
 from caseflow.infra.kafka.envelope import to_record
 from caseflow.infra.kafka.producer import DeliveryFailed, Producer
-from caseflow.projections.base import PoisonEvent, PositionMoved, Projection
+from caseflow.projections.base import PoisonEvent
 from caseflow.projections.source import LoggedEvent
-from caseflow.projections.store import Cursor, ViewStore
+from caseflow.projections.store import ViewStore
 from caseflow.services.public import WITHHOLD_ALL, Disclosure
 
 log = logging.getLogger(__name__)
-
-
-class RelayPosition(Projection):
-    """No tables: lets the relay keep its position in the view store's position bookkeeping
-    (same database as the views, same compare-and-set per batch) without a table of its own."""
-
-    tables = ()
-
-    def __init__(self, name: str):
-        self.name = name  # type: ignore[misc] - per instance: one position per topic
-
-    def handle(self, events, rows) -> None:  # noqa: ANN001 - never called with rows to write
-        """Nothing to write: only the position advances."""
 
 
 class KafkaRelay:
@@ -53,9 +44,7 @@ class KafkaRelay:
         self.disclosure, self.schema_base = disclosure, schema_base
         # One position per topic: pointing the relay at a new topic republishes the whole log.
         self.name = name or f"relay:{topic}"
-        self._marker = RelayPosition(self.name)
-        self._cursor: Cursor | None = None
-        self._set_up = False
+        self._at: tuple[int, datetime | None] | None = None  # cached once it has published
         self._topic_checked = False
         self.published = 0  # records acknowledged by this instance (a count for status lines)
 
@@ -65,15 +54,15 @@ class KafkaRelay:
         """The last position whose event (and every one before it) Kafka acknowledged."""
         # Cached only once this instance has published; until then (a standby) it is read fresh,
         # so that status shows the live instance's progress.
-        return (self._cursor or self._stored()).position
+        return (self._at or self._stored())[0]
 
     def refresh(self) -> None:
         """Nothing to re-check: only the instance holding the lock moves the position."""
 
     def handle(self, events: Sequence[LoggedEvent]) -> None:
         """Publish `events` past the position, wait for every ack, then record the position."""
-        cursor = self._cursor or self._stored()
-        events = [e for e in events if e.position > cursor.position]
+        at = (self._at or self._stored())[0]
+        events = [e for e in events if e.position > at]
         if not events:
             return
         self._ensure_topic()
@@ -88,41 +77,40 @@ class KafkaRelay:
                     # This event can never be published: publish what precedes it, then stop.
                     self.producer.wait_acked(futures)
                     if i:
-                        self._advance(cursor, events[i - 1])
+                        self._advance(at, events[i - 1])
                         self.published += i
                     raise PoisonEvent(self.name, event, exc) from exc
             self.producer.wait_acked(futures)
         except DeliveryFailed:
             self.producer.reset()
             raise
-        self._advance(cursor, events[-1])
+        self._advance(at, events[-1])
         self.published += len(events)
 
     def close(self) -> None:
         """Flush and disconnect the producer (the runner calls this when it stops)."""
         self.producer.close()
 
+    def record_error(self, error: str | None) -> None:
+        """Keep the error being retried (None: past it) in the position row, for status."""
+        self.store.record_consumer_error(self.name, error)
+
     # ----------------------------------------------------------------- internals
 
-    def _stored(self) -> Cursor:
-        if not self._set_up:
-            self.store.setup([self._marker])
-            self._set_up = True
-        return self.store.record(self.name).active
+    def _stored(self) -> tuple[int, datetime | None]:
+        record = self.store.consumer_position(self.name)
+        return record.position, record.recorded_at
 
-    def _advance(self, cursor: Cursor, last: LoggedEvent) -> None:
+    def _advance(self, at: int, last: LoggedEvent) -> None:
         try:
-            with self.store.batch(self._marker, cursor.generation, cursor.position) as batch:
-                batch.advance(last.position, last.recorded_at)
-        except PositionMoved:
-            # Another instance recorded a position meanwhile (it held the lock while ours had
-            # lapsed): what we sent is a duplicate; re-read and carry on from there.
-            self._cursor = None
-            raise
+            self.store.advance_consumer(self.name, at, last.position, last.recorded_at)
         except Exception:
-            self._cursor = None
+            # PositionMoved: another instance recorded a position meanwhile (it held the lock
+            # while ours had lapsed), so what we sent is a duplicate. Either way: re-read the
+            # position and carry on from there.
+            self._at = None
             raise
-        self._cursor = Cursor(cursor.generation, last.position, last.recorded_at)
+        self._at = (last.position, last.recorded_at)
 
     def _ensure_topic(self) -> None:
         if self._topic_checked:

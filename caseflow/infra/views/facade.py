@@ -86,7 +86,32 @@ class Views:
         then of every attached runner."""
         source = OnePass(self.source)  # every projection's lag against one head
         return [self.status(name, source) for name in self.projections] + [
-            r.status() for r in self._attached]
+            self.consumer_status(name, source) for name in self.consumers()]
+
+    def consumers(self) -> list[str]:
+        """The other consumers to report: those attached here, and the Kafka relay whenever
+        one is configured (running in this process, in another, or in none)."""
+        names = [r.name for r in self._attached]
+        relay = relay_name(self.settings)
+        if relay is not None and relay not in names:
+            names.append(relay)
+        return names
+
+    def consumer_status(self, name: str, source: EventSource | None = None) -> ConsumerStatus:
+        """A consumer that is not a projection, from its position row (the running instance
+        keeps the error it is retrying there) and, when it runs here, from its runner."""
+        source = source or self.source
+        record = self.store.consumer_position(name)
+        runner = next((r for r in self._attached if r.name == name), None)
+        if runner is not None and runner.state != "stopped":
+            status = runner.status()
+        else:
+            state = "running" if self._held_elsewhere(name) else "stopped"
+            status = status_of(name, state, record.position, source, error=record.error)
+        status.last_error = status.last_error or record.last_error
+        if record.last_error_at is not None:
+            status.extra["last_error_at"] = record.last_error_at.isoformat()
+        return status
 
     def attach(self, runner: Runner) -> None:
         """Report a runner that is not a projection (the Kafka relay) in `statuses()`; its owner
@@ -218,3 +243,10 @@ class Views:
             raise LookupError("time travel needs the event store")
         return case_as_of(self._case_events(case_id), self.policy, at=at, version=version,
                           by=by)
+
+
+def relay_name(settings: Any) -> str | None:
+    """The position row of the Kafka relay these settings configure (None: no Kafka)."""
+    if settings is None or not getattr(settings, "kafka_bootstrap", None):
+        return None
+    return f"relay:{settings.kafka_topic}"

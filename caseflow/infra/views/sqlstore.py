@@ -12,9 +12,11 @@ from typing import Any
 from caseflow.infra.views.dialect import Dialect
 from caseflow.infra.views.unit import RowCache, SqlBatch, TablePlan
 from caseflow.projections.base import PositionMoved, Projection
-from caseflow.projections.store import Cursor, Failure, Lock, ProjectionRecord
+from caseflow.projections.store import Cursor, Failure, Lock, PositionRecord, ProjectionRecord
 
 META = "view_generations"
+POSITIONS = "consumer_positions"  # consumers that are not projections (the Kafka relay)
+_POSITION_COLUMNS = ("position", "recorded_at", "error", "last_error", "last_error_at")
 _META_COLUMNS = ("generation", "state", "position", "recorded_at", "schema_version",
                  "failure_position", "failure_event", "failure_error", "failed_at")
 
@@ -37,6 +39,7 @@ class SqlViewStore:
         self._guard = threading.Lock()
         self._caches: dict[tuple[str, int], RowCache] = {}
         self.projections: dict[str, Projection] = {}
+        self._positions_ready = False
 
     # --------------------------------------------------------------- connections
 
@@ -198,6 +201,74 @@ class SqlViewStore:
                 f"UPDATE {META} SET failure_position = ?, failure_event = ?, failure_error = ?, "
                 "failed_at = ? WHERE projection = ? AND generation = ?"),
                 (*values, name, generation))
+
+    # -------------------------------------------------- other consumers' positions
+
+    def consumer_position(self, name: str) -> PositionRecord:
+        self._ensure_positions()
+        select = self.d.sql(f"SELECT {', '.join(_POSITION_COLUMNS)} FROM {POSITIONS} "
+                            "WHERE consumer = ?")
+        row = self.connection().cursor().execute(select, (name,)).fetchone()
+        if row is None:
+            with self.transaction() as cur:
+                start = self._old_relay_position(cur, name)
+                cur.execute(self.d.sql(
+                    f"INSERT INTO {POSITIONS} (consumer, position, recorded_at, updated_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (consumer) DO NOTHING"),
+                    (name, start[0], self._ts(start[1]), self._now()))
+            row = self.connection().cursor().execute(select, (name,)).fetchone()
+        return PositionRecord(name, row[0], _as_datetime(row[1]), row[2], row[3],
+                              _as_datetime(row[4]))
+
+    def _old_relay_position(self, cur: Any, name: str) -> tuple[int, datetime | None]:
+        """Up to this version the relay kept its position as a table-less projection in
+        `view_generations`: carry it over once (and drop that row), so an upgrade does not
+        republish the whole log."""
+        exists = cur.execute(self.d.sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+            if self.d.name == "sqlite" else "SELECT to_regclass(?) IS NOT NULL"),
+            (META,)).fetchone()
+        if not exists or not exists[0]:
+            return 0, None
+        row = cur.execute(self.d.sql(
+            f"SELECT position, recorded_at FROM {META} WHERE projection = ? "
+            "AND state = 'active'"), (name,)).fetchone()
+        if row is None:
+            return 0, None
+        cur.execute(self.d.sql(f"DELETE FROM {META} WHERE projection = ?"), (name,))
+        return row[0], _as_datetime(row[1])
+
+    def advance_consumer(self, name: str, expected_position: int, position: int,
+                         recorded_at: datetime | None) -> None:
+        with self.transaction() as cur:
+            cur.execute(self.d.sql(
+                f"UPDATE {POSITIONS} SET position = ?, recorded_at = ?, error = NULL, "
+                "updated_at = ? WHERE consumer = ? AND position = ?"),
+                (position, self._ts(recorded_at), self._now(), name, expected_position))
+            if cur.rowcount != 1:
+                raise PositionMoved(f"{name}: not at {expected_position}")
+
+    def record_consumer_error(self, name: str, error: str | None) -> None:
+        with self.transaction() as cur:
+            if error is None:
+                cur.execute(self.d.sql(f"UPDATE {POSITIONS} SET error = NULL WHERE consumer = ?"),
+                            (name,))
+            else:
+                cur.execute(self.d.sql(
+                    f"UPDATE {POSITIONS} SET error = ?, last_error = ?, last_error_at = ? "
+                    "WHERE consumer = ?"), (error, error, self._now(), name))
+
+    def _ensure_positions(self) -> None:
+        if self._positions_ready:
+            return
+        ts, integer = self.d.types["timestamp"], self.d.types["int"]
+        with self.transaction() as cur:
+            self._views_lock(cur)  # several processes may start at once
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {POSITIONS} (consumer TEXT PRIMARY KEY, "
+                f"position {integer} NOT NULL DEFAULT 0, recorded_at {ts}, error TEXT, "
+                f"last_error TEXT, last_error_at {ts}, updated_at {ts})")
+        self._positions_ready = True
 
     # --------------------------------------------------------------------- batch
 

@@ -60,7 +60,7 @@ def test_relay_killed_mid_batch_and_restarted_delivers_at_least_once_and_dedup_e
             relay.send_signal(signal.SIGKILL)
             relay.wait(10)
             watch.close()
-        position = view_store(c).record(name).active.position
+        position = view_store(c).consumer_position(name).position
         records = read_topic(s.kafka_bootstrap, s.kafka_topic, at_least=1)
         newest = max(int(header(r, "ce_sequence")) for r in records)
         # Acknowledged by the broker but not yet recorded: those will be sent again.
@@ -76,7 +76,7 @@ def test_relay_killed_mid_batch_and_restarted_delivers_at_least_once_and_dedup_e
     done = subprocess.run(caseflow_cmd("relay", "--once", "--batch-size", "10"), env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert view_store(c).record(name).active.position == head
+    assert view_store(c).consumer_position(name).position == head
 
     events = c.log.read(0, 1_000_000)
     records = read_topic(s.kafka_bootstrap, s.kafka_topic, at_least=len(events))

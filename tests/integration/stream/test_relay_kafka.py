@@ -127,7 +127,7 @@ def test_position_is_recorded_in_the_view_store_once_acknowledged(stream_contain
     drive(c.app, 3)
     runner = relay_everything(c, batch_size=7)
     store = view_store(c)
-    assert store.record(runner.name).active.position == c.log.head()
+    assert store.consumer_position(runner.name).position == c.log.head()
     assert runner.status().lag_events == 0
 
 

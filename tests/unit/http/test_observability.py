@@ -62,6 +62,20 @@ def test_metrics_report_the_relay_s_lag_and_send_errors_and_failed_views():
     assert ("caseflow_projection_position", ("relay:caseflow.events",)) not in samples
 
 
+def test_metrics_say_how_long_events_have_waited_and_whether_the_relay_is_failing():
+    relay = ConsumerStatus("relay:caseflow.events", "running", 6, 10, 4, 4.5,
+                           error="DeliveryFailed: broker down", waiting_seconds=42.0)
+    view = ConsumerStatus("kpis", "running", 10, 10, 0, 0.0)
+    metrics = Metrics()
+    metrics.watch_positions(lambda: (10, [view, relay]))
+    families = _families(metrics.render().decode())
+    samples = {(s.name, tuple(s.labels.values())): s.value
+               for f in families.values() for s in f.samples}
+    assert samples[("caseflow_relay_waiting_seconds", ("caseflow.events",))] == 42.0
+    assert samples[("caseflow_relay_error", ("caseflow.events",))] == 1
+    assert samples[("caseflow_projection_waiting_seconds", ("kpis",))] == 0.0
+
+
 def test_liveness_and_readiness_need_no_token(client):
     assert client.get("/health/live").json() == {"status": "alive"}
     ready = client.get("/health/ready")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from caseflow.projections.consumer import ProjectionConsumer
-from caseflow.projections.runner import Runner, RunnerGroup, start_all, wait_for
+from caseflow.projections.runner import Follower, Runner, RunnerGroup, start_all, wait_for
 from tests.unit.projections.conftest import Counting
 from tests.unit.projections.world import T0
 
@@ -181,8 +183,8 @@ def test_start_all_groups_only_the_runners_named_together(world, store):
     b = runner_for(Counting(name="b"), store, world)
     start_all([a, b], [a])
     try:
-        assert a._group is not None and a._thread is None
-        assert b._group is None and b._thread is not None
+        assert a.follower is not None and b.follower is not None
+        assert a.follower is not b.follower and b.follower.members == [b]
         head = world.log.head()
         assert eventually(lambda: a.consumer.position() == head == b.consumer.position())
     finally:
@@ -192,3 +194,81 @@ def test_start_all_groups_only_the_runners_named_together(world, store):
 def test_wait_for_returns_false_when_the_position_is_not_reached_in_time():
     assert wait_for(lambda: 3, 5, timeout=0.05) is False
     assert wait_for(lambda: 5, 5, timeout=0.05) is True
+
+
+class Remembering(ProjectionConsumer):
+    """A consumer that keeps the errors the follower tells it of (as the relay does)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.recorded: list[str | None] = []
+
+    def record_error(self, error: str | None) -> None:
+        self.recorded.append(error)
+
+
+def test_the_follower_tells_a_consumer_of_its_transient_error_and_of_getting_past_it(world,
+                                                                                     store):
+    p = Counting()
+    store.setup([p])
+    runner = Runner(Remembering(p, store), world.log, idle_timeout=0.05)
+    store.fail_next_commit = ConnectionError("connection reset")
+    runner.start()
+    try:
+        assert eventually(lambda: runner.consumer.position() == world.log.head())
+    finally:
+        runner.stop()
+    assert runner.consumer.recorded == ["ConnectionError: connection reset", None]
+    status = runner.status()
+    assert status.error is None and status.last_error == "ConnectionError: connection reset"
+    assert runner.errors == 1
+
+
+def test_a_follower_that_does_not_retry_raises_the_transient_error_after_noting_it(world,
+                                                                                   store):
+    p = Counting()
+    runner = runner_for(p, store, world)
+    store.fail_next_commit = ConnectionError("connection reset")
+    with pytest.raises(ConnectionError):
+        Follower([runner], retry=False).run(until_head=True)
+    assert runner.error == "ConnectionError: connection reset" and runner.errors == 1
+    assert runner.consumer.position() == 0
+
+
+def test_until_the_head_each_runner_is_handed_over_once_it_has_reached_it(world, store):
+    a, b = runner_for(Counting(name="a"), store, world), runner_for(Counting(name="b"),
+                                                                   store, world)
+    a.catch_up()
+    handed: list[tuple[str, int]] = []
+    done = Follower([a, b]).run(until_head=True, reached=lambda r: bool(
+        handed.append((r.name, r.consumer.position()))) or True)
+    head = world.log.head()
+    assert done and handed == [("a", head), ("b", head)]
+    assert a.state == b.state == "stopped"
+
+
+class Flaky:
+    """The log, unreadable for its first `failures` reads."""
+
+    def __init__(self, log, failures: int):
+        self.log, self.left = log, failures
+
+    def read(self, after: int, limit: int):
+        if self.left:
+            self.left -= 1
+            raise ConnectionError("log unreachable")
+        return self.log.read(after, limit)
+
+    def head(self) -> int:
+        return self.log.head()
+
+    def wait(self, after: int, timeout: float) -> bool:
+        return self.log.wait(after, timeout)
+
+
+def test_until_the_head_an_unreadable_log_is_waited_out_not_taken_for_the_end(world, store):
+    p = Counting()
+    store.setup([p])
+    runner = Runner(ProjectionConsumer(p, store), Flaky(world.log, 2), max_backoff=0.01)
+    assert Follower([runner]).run(until_head=True)
+    assert runner.consumer.position() == world.log.head() and runner.errors == 2

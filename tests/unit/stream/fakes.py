@@ -1,43 +1,35 @@
-"""The part of the `ViewStore` port the relay uses (positions with compare-and-set), in memory."""
+"""The part of the `ViewStore` port the relay uses (its position row with compare-and-set, and
+its errors), in memory."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 
-from caseflow.projections.base import PositionMoved, Projection
-from caseflow.projections.store import Cursor, ProjectionRecord
-
-
-class _Batch:
-    def __init__(self) -> None:
-        self.advanced: tuple[int, datetime] | None = None
-
-    def advance(self, position: int, recorded_at: datetime) -> None:
-        self.advanced = (position, recorded_at)
+from caseflow.projections.base import PositionMoved
+from caseflow.projections.store import PositionRecord
 
 
 class FakePositions:
     def __init__(self) -> None:
-        self.cursors: dict[str, Cursor] = {}
+        self.rows: dict[str, PositionRecord] = {}
         self.fail_next_commit = False
 
-    def setup(self, projections: list[Projection]) -> None:
-        for p in projections:
-            self.cursors.setdefault(p.name, Cursor(1, 0, None))
+    def consumer_position(self, name: str) -> PositionRecord:
+        return self.rows.setdefault(name, PositionRecord(name, 0, None))
 
-    def record(self, name: str) -> ProjectionRecord:
-        return ProjectionRecord(name, 1, self.cursors[name], None, None, None)
-
-    @contextmanager
-    def batch(self, projection: Projection, generation: int, expected_position: int):
-        current = self.cursors[projection.name]
+    def advance_consumer(self, name: str, expected_position: int, position: int,
+                         recorded_at: datetime | None) -> None:
+        current = self.consumer_position(name)
         if current.position != expected_position:
-            raise PositionMoved(projection.name)
-        batch = _Batch()
-        yield batch
+            raise PositionMoved(name)
         if self.fail_next_commit:
             self.fail_next_commit = False
             raise ConnectionError("database went away before the commit")
-        if batch.advanced:
-            self.cursors[projection.name] = Cursor(generation, *batch.advanced)
+        self.rows[name] = replace(current, position=position, recorded_at=recorded_at,
+                                  error=None)
+
+    def record_consumer_error(self, name: str, error: str | None) -> None:
+        current = self.consumer_position(name)
+        self.rows[name] = replace(current, error=error) if error is None else replace(
+            current, error=error, last_error=error, last_error_at=datetime.now(UTC))
