@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
@@ -40,6 +40,8 @@ class Entity(Aggregate):
 
     # `idempotency_keys` (key → (version, request hash)) is set by each aggregate's __init__;
     # a class annotation here would make eventsourcing treat it as a "created" event field.
+    if TYPE_CHECKING:
+        idempotency_keys: dict[str, tuple[int, str | None]]
 
     containers_only_copy = True  # False only in bench/shortcuts.py: copy.deepcopy's own walk
 
