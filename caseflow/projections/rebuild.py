@@ -144,6 +144,8 @@ class _Shadow:
                  max_rows: int):
         self.consumer, self.store, self.every, self.max_rows = consumer, store, every, max_rows
         self.projection = consumer.projection
+        assert consumer.pinned is not None, "a shadow's consumer is pinned to its generation"
+        self.generation: int = consumer.pinned
         self.fed = consumer.position()  # last position handed to the open unit (or committed)
         self.careful = False  # after a failed window: read by read through the consumer
         self._stack: ExitStack | None = None
@@ -205,15 +207,16 @@ class _Shadow:
         self.fed = self.consumer.position()
 
 
-def _run(projections, store, source, batch_size, every, max_rows, progress,
-         stop) -> RebuildResult:
+def _run(projections: list[Projection], store: ViewStore, source: EventSource, batch_size: int,
+         every: int, max_rows: int, progress: Callable[[Progress], None] | None,
+         stop: threading.Event | None) -> RebuildResult:
     result = RebuildResult()
     shadows = {p.name: _Shadow(ProjectionConsumer(p, store, store.begin_rebuild(p).generation),
                                store, every, max_rows)
                for p in projections}
     for name, shadow in shadows.items():
         # A failure left by an earlier attempt is retried: clear it so status shows progress.
-        store.record_failure(name, shadow.consumer.pinned, None)
+        store.record_failure(name, shadow.generation, None)
     state = Progress(min((s.fed for s in shadows.values()), default=0), source.head(), 0,
                      time.monotonic())
     running = dict(shadows)
@@ -252,7 +255,7 @@ def _run(projections, store, source, batch_size, every, max_rows, progress,
             shadow.rollback()  # only what an exception or a stop left open
     if not result.interrupted:
         for name, shadow in running.items():
-            store.switch(shadow.projection, shadow.consumer.pinned)
+            store.switch(shadow.projection, shadow.generation)
             result.switched.append(name)
     result.events, result.seconds = state.events, time.monotonic() - state.started
     return result
@@ -269,6 +272,6 @@ def _switch_caught_up(running: dict[str, _Shadow], head: int, store: ViewStore,
             shadow.commit()
         except PositionMoved:
             continue  # re-read its position next round
-        store.switch(shadow.projection, shadow.consumer.pinned)
+        store.switch(shadow.projection, shadow.generation)
         result.switched.append(name)
         del running[name]

@@ -141,7 +141,7 @@ class Runner:
 
     # ----------------------------------------------------------------- helpers
 
-    def _feed(self, events: list) -> None:
+    def _feed(self, events: list[LoggedEvent]) -> None:
         """Handle events read for a group round, with the loop's error handling."""
         try:
             self.consumer.handle(events)
