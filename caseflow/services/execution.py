@@ -75,7 +75,7 @@ class CommandResult:
 PositionOf = Callable[[UUID, int], int]
 
 
-class CommandExecution(Application):
+class CommandExecution(Application[UUID]):
     """An eventsourcing Application that runs our commands (see the module docstring)."""
 
     def __init__(
@@ -104,7 +104,7 @@ class CommandExecution(Application):
     def get(self, cls: type[A], id: UUID, version: int | None = None) -> A:
         """The aggregate as it stands (or stood at `version`); NotFound if absent/another kind."""
         try:
-            agg = self.repository.get(id, version=version)
+            agg: Entity = self.repository.get(id, version=version)
         except AggregateNotFoundError:
             raise NotFound(cls.__name__.lower(), id) from None
         if not isinstance(agg, cls):
@@ -251,7 +251,7 @@ class CommandExecution(Application):
 
     def _replay_if_seen(self, ctx: Context, id: UUID) -> CommandResult | None:
         try:
-            agg = self.repository.get(id, deepcopy_from_cache=False)
+            agg: Entity = self.repository.get(id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         return self._replayed(ctx, agg)
