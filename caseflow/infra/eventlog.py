@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Transcoder
@@ -36,7 +36,8 @@ class EventLog:
 
     def read(self, after: int, limit: int) -> list[LoggedEvent]:
         """Events with position > `after`, in order, at most `limit`."""
-        decode, names, versioned, out = self.transcoder.decode, self._names, self._versioned, []
+        decode, names, versioned = self.transcoder.decode, self._names, self._versioned
+        out: list[LoggedEvent] = []
         append = out.append
         with collector_paused():
             for position, originator_id, version, topic, state, link in self._records(after,
@@ -61,8 +62,10 @@ class EventLog:
         if not notes:
             return []
         links = self._chain_links(after, notes[-1].id)
-        return [(n.id, n.originator_id, n.originator_version, n.topic, n.state, links.get(n.id))
-                for n in notes]
+        # (the recorders store.py configures give aggregate ids as UUIDs)
+        return cast(list[tuple[int, UUID, int, str, bytes, Any]],
+                    [(n.id, n.originator_id, n.originator_version, n.topic, n.state,
+                      links.get(n.id)) for n in notes])
 
     def _chain_links(self, after: int, upto: int) -> dict[int, Any]:
         """position → chain hash of the links in (after, upto]; none for a store in memory."""

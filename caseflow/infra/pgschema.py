@@ -69,6 +69,7 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
                     except Exception as e:  # re-raised below, as the library does
                         exc = e
                     if exc is None:
+                        assert ids is not None  # an application recorder returns positions
                         links = chain.extend(chain.head_of(head.fetchone()), ids, stored_events)
                         curs.execute(self.chain_sql["insert"],
                                      [list(col) for col in zip(*links, strict=True)],

@@ -36,7 +36,7 @@ class RelayPosition(Projection):
     tables = ()
 
     def __init__(self, name: str):
-        self.name = name  # type: ignore[misc] - per instance: one position per topic
+        self.name = name  # per instance: one position per topic
 
     def handle(self, events, rows) -> None:  # noqa: ANN001 - never called with rows to write
         """Nothing to write: only the position advances."""

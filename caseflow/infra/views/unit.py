@@ -235,7 +235,8 @@ class SqlBatch:
                 out.append((plan.delete, gone))
             # A row whose committed version is known is updated in the columns that changed
             # (most events touch a handful); others are upserted whole.
-            whole, updates = [], {}
+            whole: list[tuple[Any, ...]] = []
+            updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
             for key, row in changes.items():
                 if row is _DELETED:
                     continue
