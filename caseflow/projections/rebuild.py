@@ -51,7 +51,8 @@ class Progress:
 class RebuildResult:
     switched: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # switched by the run this one resumed
-    failed: dict[str, PoisonEvent] = field(default_factory=dict)
+    # a poison event, or (a parallel rebuild) the process that died
+    failed: dict[str, Exception] = field(default_factory=dict)
     interrupted: bool = False
     events: int = 0
     seconds: float = 0.0
