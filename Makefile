@@ -29,8 +29,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# ruff's checks, and mypy as configured in pyproject.toml (strict on domain/, services/ and
+# projections/, default settings elsewhere). CI runs this before the tests (.ci/run).
 lint: $(STAMP)
 	$(BIN)/ruff check caseflow tests bench
+	$(BIN)/mypy
 
 # Re-resolve both lock files from pyproject.toml (newest versions its bounds allow; pass
 # LOCK_ARGS=--upgrade-package=NAME to move one package only), then `make test` before committing.

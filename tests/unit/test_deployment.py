@@ -152,3 +152,12 @@ def test_tokens_init_writes_a_usable_file_once(tmp_path):
     assert path.stat().st_mode & 0o077 == 0
     assert CliRunner().invoke(build(), ["tokens", "init", str(path)]).exit_code == 0
     assert path.read_text(encoding="utf-8") == text  # kept
+
+
+def test_ci_runs_the_linters_and_mypy_before_the_tests():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    lint_at = ci.index('begin "lint"')
+    assert lint_at < ci.index("make lint", lint_at) < ci.index('begin "make test"')
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lint = makefile[makefile.index("\nlint:"):].split("\n\n")[0]
+    assert "ruff check" in lint and "mypy" in lint
