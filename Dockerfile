@@ -10,13 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies first, in a layer of their own: a change to the code alone does not reinstall them.
-# (An empty package stands in for the code while they install, and is removed after.)
-COPY pyproject.toml README.md ./
-RUN mkdir caseflow && touch caseflow/__init__.py \
-    && pip install . \
-    && pip uninstall --yes caseflow \
-    && rm -rf caseflow build caseflow.egg-info
+# Exactly the versions of requirements.lock, hashes checked (README: "Dependencies").
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
+COPY pyproject.toml README.md ./
 COPY caseflow ./caseflow
 RUN pip install --no-deps . \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin caseflow \

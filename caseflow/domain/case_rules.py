@@ -8,7 +8,7 @@ it); windows that the law gives the petitioner (review, re-check) are enforced.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from caseflow.domain.case_appeals import AppealDecisions
@@ -103,7 +103,7 @@ class CaseDecisions(AppealDecisions):
                 "Only an accusation (检举控告) names the accused; this petition's category is "
                 f"{category}.", "received.accused",
             )
-        return cls._create(
+        return cast("Case", cls._create(  # `cls` is always Case, which this is mixed into
             cls.Received,
             id=id,
             channel=channel,
@@ -122,7 +122,7 @@ class CaseDecisions(AppealDecisions):
             accused_leader_id=accused_leader_id,
             query_code_hash=query_code_hash,
             meta=meta,
-        )
+        ))
 
     def screen(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from eventsourcing.utils import get_topic
 
@@ -42,7 +43,7 @@ def versioned_by_topic() -> dict[str, type]:
     return out
 
 
-def upcast(cls: type, state: dict) -> None:
+def upcast(cls: type, state: dict[str, Any]) -> None:
     """Bring a stored event's state up to `cls`'s current version in place, as the library's
     mapper does for domain events (readers that decode state without the mapper call this)."""
     version = state.pop("class_version", 1)

@@ -7,6 +7,7 @@ screened by 16 March (15 days); screening on 16 March is on time, on 17 March la
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -48,7 +49,8 @@ class ClockState:
 
 
 # name, owner, start field, done field, limit in days (from the policy or the facts)
-_SPECS = (
+# (clock, owner, field that starts it, field that ends it, its limit in days)
+_SPECS: tuple[tuple[str, str, str, str, Callable[[Policy, ClockFacts], int]], ...] = (
     ("screening", "office", "received_at", "screened_at", lambda p, f: p.screening_days),
     (
         "forwarded_screening",

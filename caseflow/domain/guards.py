@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from caseflow.domain.errors import InvalidInput, RuleViolation
 
@@ -18,6 +18,14 @@ def aware(moment: datetime, field: str) -> None:
         raise InvalidInput(f"{field} must be a date and time.", f"time.{field}_type", field)
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput(f"{field} needs a time zone offset.", f"time.{field}_naive", field)
+
+
+@overload
+def member(kind: type[E], value: E | str, rule: str) -> E: ...
+
+
+@overload
+def member(kind: type[E], value: E | str | None, rule: str) -> E | None: ...
 
 
 def member(kind: type[E], value: E | str | None, rule: str) -> E | None:

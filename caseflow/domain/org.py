@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from caseflow.domain.base import Entity, RemembersKeys
@@ -16,6 +17,11 @@ LEVEL_RANK = {level: rank for rank, level in enumerate(OrgLevel)}
 
 
 class Org(Entity):
+    if TYPE_CHECKING:  # set by the events' apply (see `Entity` on class annotations)
+        name: str
+        level: OrgLevel
+        parent_id: UUID | None
+
     class Event(RemembersKeys, Entity.Event):
         meta: Meta
 
@@ -66,6 +72,16 @@ class Leader(Entity):
     """A leader in office from `in_office_from`; may move to another org and leave office
     (their term: `domain/tenure.py`). Statistics stay with the leader's id across a move."""
 
+    if TYPE_CHECKING:  # set by the events' apply (see `Entity` on class annotations)
+        name: str
+        title: str
+        org_id: UUID
+        level: OrgLevel
+        in_office_from: date | None
+        registered_at: datetime
+        moved_on: date | None
+        left_on: date | None
+
     class Event(RemembersKeys, Entity.Event):
         meta: Meta
 
@@ -81,7 +97,7 @@ class Leader(Entity):
         in_office_from: date | None
 
         @staticmethod
-        def upcast_v1_v2(state: dict) -> None:
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["in_office_from"] = None
 
         def apply(self, leader: Leader) -> None:

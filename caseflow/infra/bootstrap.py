@@ -28,7 +28,8 @@ class Container:
 
 
 class _App(CaseflowApp):
-    log: EventLog | None = None
+    # woken after each save (not `log`: that is the library's notification log)
+    event_log: EventLog | None = None
 
     def close(self) -> None:
         close_readers = getattr(self.recorder, "close_readers", None)  # SQLite: groupcommit.py
@@ -37,8 +38,8 @@ class _App(CaseflowApp):
         super().close()
 
     def _notify(self, recordings):  # noqa: ANN001 - library hook
-        if self.log is not None:
-            self.log.notify()
+        if self.event_log is not None:
+            self.event_log.notify()
 
 
 def postgres_events_table() -> str:
@@ -54,7 +55,7 @@ def bootstrap(
     app = _App(event_store_env(settings), policy=settings.policy(), clock=clock)
     app.position_of = position_lookup(app.recorder)
     log = EventLog(app.recorder, app.mapper.transcoder, poll_interval=settings.poll_interval)
-    app.log = log
+    app.event_log = log
     container = Container(settings=settings, app=app, log=log)
     container.extras["views"] = build_views(settings, app, log, clock)
     return container

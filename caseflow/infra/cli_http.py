@@ -10,7 +10,7 @@ development tokens once, before the workers start."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,7 +43,8 @@ def serve(
     from caseflow.infra.http import create_app
     from caseflow.infra.settings import Settings
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items()
+                                 if v is not None}
     settings = Settings(**overrides)
     json_lines = settings.log_format == "json"
     logs.configure(json_lines)

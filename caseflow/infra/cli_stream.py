@@ -80,11 +80,19 @@ def relay(
         else:
             runner.start()
             while not stop.wait(status_every):
-                typer.echo(_status_line(runner.status(), runner.consumer.published))
+                typer.echo(_status_line(runner.status(), _published(runner)))
             runner.stop()
-        typer.echo(_status_line(runner.status(), runner.consumer.published))
+        typer.echo(_status_line(runner.status(), _published(runner)))
     finally:
         container.close()
+
+
+def _published(runner: Runner) -> int:
+    """Records the relay behind `runner` has had acknowledged."""
+    from caseflow.infra.kafka.relay import KafkaRelay
+
+    relay = runner.consumer
+    return relay.published if isinstance(relay, KafkaRelay) else 0
 
 
 def _relay_once(runner: Runner, stop: threading.Event) -> None:
@@ -117,6 +125,7 @@ def consume(
 
     _logging(logging.WARNING)
     settings = _settings_with_kafka()
+    assert settings.kafka_bootstrap is not None  # (_settings_with_kafka refuses to go on)
     config = ConsumerConfig(bootstrap=settings.kafka_bootstrap, topic=settings.kafka_topic,
                             group=group, name=name, session_timeout_ms=session_timeout_ms,
                             heartbeat_interval_ms=heartbeat_ms)
@@ -125,7 +134,11 @@ def consume(
     consumer = AnalyticsConsumer(config, store, output=output,
                                  report=lambda line: typer.echo(line))
     stop = _stop_on_signals()
-    threading.Thread(target=lambda: (stop.wait(), consumer.stop()), daemon=True).start()
+    def stop_when_asked() -> None:
+        stop.wait()
+        consumer.stop()
+
+    threading.Thread(target=stop_when_asked, daemon=True).start()
     started = time.monotonic()
     try:
         consumer.run(idle_exit=idle_exit, print_every=print_every or None)

@@ -139,8 +139,8 @@ def rebuild(
         typer.echo(f"switched: {', '.join(result.switched)}")
     if result.skipped:
         typer.echo(f"already switched by the run this one resumed: {', '.join(result.skipped)}")
-    for name, exc in result.failed.items():
-        typer.echo(f"FAILED {name}: {exc}", err=True)
+    for name, failure in result.failed.items():
+        typer.echo(f"FAILED {name}: {failure}", err=True)
     if result.interrupted:
         typer.echo("interrupted: run the same command again to resume", err=True)
     if result.failed:  # (a process that died stops the others: a failure, not a Ctrl-C)

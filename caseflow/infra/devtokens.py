@@ -38,7 +38,8 @@ class WithMinted:
 
     def __init__(self, book: TokenBook, data_dir: Path):
         self.book, self.path = book, Path(data_dir) / MINTED_FILE
-        self._minted, self._seen = TokenBook(), None
+        self._minted = TokenBook()
+        self._seen: tuple[int, int] | None = None
 
     def lookup(self, token: str) -> Principal | None:
         found = self.book.lookup(token)

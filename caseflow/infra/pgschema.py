@@ -83,6 +83,7 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
                         # Raised inside the transaction, so that it rolls back the events too.
                         raise KeyClaimed(f"idempotency key claim {claim.id} is taken")
                     if exc is None:
+                        assert ids is not None  # an application recorder returns positions
                         links = chain.extend(chain.head_of(head.fetchone()), ids, stored_events)
                         curs.execute(self.chain_sql["insert"],
                                      [list(col) for col in zip(*links, strict=True)],

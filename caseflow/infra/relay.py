@@ -9,6 +9,7 @@ SQLite), so however many processes run it, one publishes and the others stand by
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, cast
 
 from caseflow.infra.bootstrap import Container
 from caseflow.infra.kafka.producer import Producer, ProducerConfig
@@ -16,6 +17,9 @@ from caseflow.infra.kafka.relay import KafkaRelay
 from caseflow.infra.settings import Settings
 from caseflow.projections.runner import Runner
 from caseflow.projections.store import ViewStore
+
+if TYPE_CHECKING:
+    from caseflow.infra.views.facade import Views
 
 # Broker outages are retried with exponential backoff from 0.1 s up to this many seconds, so a
 # returning broker is used within a few seconds while a long outage costs little.
@@ -46,7 +50,7 @@ def view_store(container: Container) -> ViewStore:
     """The view store the container's views use (positions and locks live there)."""
     views = container.extras.get("views")
     if views is not None:
-        return views.store
+        return cast("Views", views).store
     from caseflow.infra.views.backends import postgres_store, sqlite_store
 
     s = container.settings

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-from uuid import UUID, SafeUUID
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -59,22 +59,6 @@ def _tag(o: Any) -> Any:
     raise TypeError(msg)
 
 
-def fast_uuid(text: str) -> UUID:
-    """`UUID(text)` for the plain forms we write (32 hex digits, or dashed), minus the parsing
-    `UUID.__init__` does for braces and URNs: replay builds several per event."""
-    if len(text) != 32:
-        text = text.replace("-", "")
-        if len(text) != 32:
-            raise ValueError("badly formed hexadecimal UUID string")
-    u = _new(UUID)
-    _set_int(u, int(text, 16))
-    _set_safe(u, _UNKNOWN)
-    return u
-
-
-# UUID's slots, set through their descriptors (UUID.__setattr__ refuses, being immutable)
-_new, _UNKNOWN = object.__new__, SafeUUID.unknown
-_set_int, _set_safe = UUID.__dict__["int"].__set__, UUID.__dict__["is_safe"].__set__
 _TOPICS: dict[str, Any] = {}  # topic → class: resolve_topic is a generic, slower lookup
 _MEMBERS: dict[tuple[str, Any], Enum] = {}
 
@@ -95,36 +79,8 @@ def _revive_enum(v: list[Any]) -> Enum:
 
 
 def _revive_object(v: list[Any]) -> Any:
-    build = _BUILDERS.get(v[0])
-    if build is None:
-        build = _BUILDERS[v[0]] = _builder(_resolve(v[0]))
-    return build({k: x if type(x) in _PLAIN_TYPES else _untag(x) for k, x in v[1].items()})
-
-
-_BUILDERS: dict[str, Any] = {}  # topic → fields dict → object
-
-
-def _builder(cls: type) -> Any:
-    """How to rebuild a stored dataclass from its fields. A plain frozen dataclass (no
-    `__post_init__`, no slots, no default factories) is filled in directly: its `__init__` would
-    only set the same attributes one by one, and every stored event revives one or two (`Meta`).
-    Defaults are applied first, so fields added since the event was stored still get theirs."""
-    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__") \
-            or "__slots__" in cls.__dict__ \
-            or any(f.default_factory is not dataclasses.MISSING for f in dataclasses.fields(cls)):
-        return lambda kwargs: cls(**kwargs)
-    defaults = {f.name: f.default for f in dataclasses.fields(cls)
-                if f.default is not dataclasses.MISSING}
-
-    def build(kwargs: dict[str, Any]) -> Any:
-        obj = _new(cls)
-        attrs = obj.__dict__
-        if defaults:
-            attrs.update(defaults)
-        attrs.update(kwargs)
-        return obj
-
-    return build
+    fields = {k: x if type(x) in _PLAIN_TYPES else _untag(x) for k, x in v[1].items()}
+    return _resolve(v[0])(**fields)
 
 
 def _revive_zoned(v: list[str]) -> datetime:
@@ -137,7 +93,7 @@ _REVIVERS: dict[str, Any] = {
     "$dz": _revive_zoned,
     "$m": lambda v: {k: _untag(x) for k, x in v.items()},
     "$d": date.fromisoformat,
-    "$u": fast_uuid,
+    "$u": UUID,
     "$n": Decimal,
     "$t": lambda v: tuple(_untag(x) for x in v),
     "$e": _revive_enum,

@@ -96,7 +96,7 @@ class Rows(Protocol):
 class Projection(ABC):
     """A view over the log. Subclass, set `name` and `tables`, implement `handle`."""
 
-    name: ClassVar[str]
+    name: str  # a class attribute, or per instance (the relay: one position per topic)
     tables: ClassVar[tuple[Table, ...]]
     # Bump when the tables or the handler's meaning change: status then says a rebuild is due.
     schema_version: ClassVar[int] = 1

@@ -140,9 +140,10 @@ class CaseStatus(Projection):
                                               "accused_org_id": accused[0],
                                               "accused_leader_id": accused[1]})
             else:
-                row = rows.get("case_status", (e.aggregate_id,))
-                if row is None:
+                found = rows.get("case_status", (e.aggregate_id,))
+                if found is None:
                     raise LookupError(f"{e.name} for case {e.aggregate_id} that was never received")
+                row = found
                 self.apply(row, e)
             row["last_event"], row["last_event_at"] = e.name, e.recorded_at
             row["version"], row["position"] = e.version, e.position

@@ -5,6 +5,7 @@ org and level are the ones held now (moves)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from caseflow.domain.policy import Policy
@@ -56,7 +57,7 @@ class Directory(Projection):
             else:
                 self._changed(e, d, rows)
 
-    def _changed(self, e: LoggedEvent, d: dict, rows: Rows) -> None:
+    def _changed(self, e: LoggedEvent, d: dict[str, Any], rows: Rows) -> None:
         table, changes = {
             "org.renamed": ("orgs", {"name": d.get("name")}),
             "leader.moved": ("leaders", {"org_id": d.get("to_org_id"),

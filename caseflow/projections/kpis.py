@@ -206,7 +206,8 @@ class Kpis(Projection):
                 changed[e.aggregate_id] = state
         return out
 
-    def _received(self, e: LoggedEvent, d: dict[str, Any], cases: dict, out: Changes) -> None:
+    def _received(self, e: LoggedEvent, d: dict[str, Any], cases: dict[Any, Any],
+                  out: Changes) -> None:
         org_id, day = d["receiving_org_id"], self.policy.local_date(d["received_at"])
         state = {"case_id": e.aggregate_id, "org_id": org_id, "received_on": day,
                  "accepted_on": None, "extension_days": 0, "unit_id": None, "resolved_on": None,

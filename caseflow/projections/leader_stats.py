@@ -165,7 +165,7 @@ class LeaderStats(Projection):
                     changed[e.aggregate_id] = state
         return out
 
-    def _visited(self, d: dict[str, Any], known: set, out: Changes) -> None:
+    def _visited(self, d: dict[str, Any], known: set[Any], out: Changes) -> None:
         leader, day = d["leader_id"], d["visited_on"]
         row = out.counters.row(leader, day)
         row[BATCHES] += 1
@@ -177,7 +177,8 @@ class LeaderStats(Projection):
             row[RECEPTION_DAYS] += 1
         out.days[leader, day] = out.days.get((leader, day), 0) + 1
 
-    def _screened(self, e: LoggedEvent, d: dict[str, Any], cases: dict, out: Changes) -> None:
+    def _screened(self, e: LoggedEvent, d: dict[str, Any], cases: dict[Any, Any],
+                  out: Changes) -> None:
         if d["decision"] == "accept":
             cases[e.aggregate_id] = out.cases[e.aggregate_id] = {
                 "case_id": e.aggregate_id, "extension_days": 0, "leader_id": None,

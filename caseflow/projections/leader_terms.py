@@ -53,7 +53,7 @@ def apply(events: Iterable[LoggedEvent], rows: Rows, policy: Policy) -> None:
         _HANDLERS[e.name](e, e.data, rows, policy)
 
 
-def _registered(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
+def _registered(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> None:
     day = policy.local_date(e.meta.occurred_at)
     rows.put(LEADERS, {"leader_id": e.aggregate_id, "org_id": d["org_id"],
                        "level": str(d["level"]), "name": d["name"], "title": d["title"],
@@ -63,7 +63,7 @@ def _registered(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
         _posting(start, d["org_id"], d["level"])]})
 
 
-def _moved(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
+def _moved(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> None:
     leader, term = _term(rows, e.aggregate_id)
     if leader is None:
         return  # (a log without the registration: nothing to follow)
@@ -72,24 +72,24 @@ def _moved(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
     _put_term(rows, term)
 
 
-def _left_office(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
+def _left_office(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> None:
     leader, term = _term(rows, e.aggregate_id)
     if leader is not None:
         _put_term(rows, {**term, "left_on": d["on"]})
 
 
-def _renamed(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
+def _renamed(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> None:
     leader = rows.get(LEADERS, (e.aggregate_id,))
     if leader is not None:
         rows.put(LEADERS, {**leader, "name": d["name"], "title": d["title"]})
 
 
-def _org_registered(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
+def _org_registered(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> None:
     rows.put(ORGS, {"org_id": e.aggregate_id, "parent_id": d["parent_id"],
                     "level": str(d["level"]), "name": d["name"]})
 
 
-def _org_renamed(e: LoggedEvent, d: dict, rows: Rows, policy: Policy) -> None:
+def _org_renamed(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> None:
     org = rows.get(ORGS, (e.aggregate_id,))
     if org is not None:
         rows.put(ORGS, {**org, "name": d["name"]})
@@ -100,7 +100,7 @@ _HANDLERS = {"leader.registered": _registered, "leader.moved": _moved,
              "org.registered": _org_registered, "org.renamed": _org_renamed}
 
 
-def _term(rows: Rows, leader_id: UUID) -> tuple[dict | None, dict]:
+def _term(rows: Rows, leader_id: UUID) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """The leader's row and term row (the latter derived from the former on an old store)."""
     leader = rows.get(LEADERS, (leader_id,))
     term = rows.get(TERMS, (leader_id,))
@@ -110,7 +110,7 @@ def _term(rows: Rows, leader_id: UUID) -> tuple[dict | None, dict]:
         _posting(leader["registered_on"], leader["org_id"], leader["level"])]}
 
 
-def _put_term(rows: Rows, term: dict) -> None:
+def _put_term(rows: Rows, term: dict[str, Any]) -> None:
     """The term row and its posting rows (each posting ends the day before the next begins)."""
     rows.put(TERMS, term)
     postings = term["postings"]

@@ -137,8 +137,10 @@ class MemoryViewStore:
         if generation is None:
             found = self._find(name, "active")
             assert found is not None
-            return found[1]["data"]
-        return self.gens[(name, generation)]["data"]
+            data: dict[str, dict[Key, Row]] = found[1]["data"]
+            return data
+        data = self.gens[(name, generation)]["data"]
+        return data
 
     @contextmanager
     def batch(self, projection: Projection, generation: int,

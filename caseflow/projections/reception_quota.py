@@ -119,7 +119,8 @@ def plan(term: Term, requested: Period, policy: Policy) -> tuple[Slot, ...]:
                 out.append(Slot(q, level, *days, True, None))
             else:
                 outside = "before_office" if term.start > q.start else "after_office"
-                out.append(Slot(q, level, *(days or (None, None)), False, outside))
+                first, last = days if days is not None else (None, None)
+                out.append(Slot(q, level, first, last, False, outside))
     return tuple(sorted(out, key=lambda s: (s.period.start, s.period.end)))
 
 

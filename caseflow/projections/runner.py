@@ -405,6 +405,9 @@ class OnePass:
             self._head = self.source.head()
         return self._head
 
+    def wait(self, after: int, timeout: float) -> bool:
+        return self.source.wait(after, timeout)
+
     def read(self, after: int, limit: int) -> list[LoggedEvent]:
         key = (after, limit)
         if key not in self._read:

@@ -24,7 +24,7 @@ def _day(moment: Any) -> str:
     return moment.date().isoformat() if hasattr(moment, "date") else _v(moment)
 
 
-def _screened(d: dict) -> str:
+def _screened(d: dict[str, Any]) -> str:
     decision = _v(d["decision"])
     detail = {
         "accept": f" ({_v(d.get('category'))})" if d.get("category") else "",
@@ -36,13 +36,13 @@ def _screened(d: dict) -> str:
     return f"Screened: {decision}{detail}{repeat}"
 
 
-def _supervised(d: dict) -> str:
+def _supervised(d: dict[str, Any]) -> str:
     if d.get("cleared"):
         return f"Supervision cleared ({_v(d.get('level'))})"
     return f"Supervision opened ({_v(d.get('level'))}), due {_day(d.get('due_at'))}"
 
 
-_SUMMARIES: dict[str, Callable[[dict], str]] = {
+_SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "case.received": lambda d: (
         f"Received by {_v(d['channel'])} "
         f"({d.get('headcount', 1)} person(s), org {_short(d.get('receiving_org_id'))})"

@@ -148,7 +148,8 @@ class OrgTree:
 
     def ancestry(self, org_id: UUID) -> list[UUID]:
         """The org and every org above it, nearest first (unknown orgs are their own root)."""
-        chain, current, seen = [], org_id, set()
+        chain, seen = [], set()
+        current: UUID | None = org_id
         while current is not None and current not in seen:
             seen.add(current)
             chain.append(current)

@@ -128,7 +128,7 @@ def structured(event: LoggedEvent, source: str, disclosure: Disclosure = WITHHOL
                schema_base: str | None = None) -> dict[str, Any]:
     """CloudEvents structured-mode JSON object, as served by `GET /events` and the SSE stream;
     with `schema_base` (the API's URL), `dataschema` names where the payload's schema is."""
-    envelope = {**attributes(event, source), "datacontenttype": CONTENT_TYPE,
+    envelope: dict[str, Any] = {**attributes(event, source), "datacontenttype": CONTENT_TYPE,
                 "data": public_payload(event, disclosure)}
     if schema_base is not None:
         envelope["dataschema"] = schema_url(schema_base, envelope["type"])

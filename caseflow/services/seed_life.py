@@ -70,7 +70,7 @@ class Life:
             return
         yield from self.handle(fields, collective)
 
-    def handle(self, fields: dict, collective: bool) -> Iterator[datetime]:
+    def handle(self, fields: dict[str, Any], collective: bool) -> Iterator[datetime]:
         rng, accepted = self.rng, self.t
         unit, leader = self.owner(collective)
         handler = Actor(f"handler-{unit.code}-{rng.randint(1, 3)}", "handler", unit.id)
@@ -112,7 +112,7 @@ class Life:
         yield from self.after_decision(unit, leader, handler, outcome, fields)
 
     def after_decision(self, unit: OrgNode, leader: LeaderRef, handler: Actor, outcome: Outcome,
-                       fields: dict) -> Iterator[datetime]:
+                       fields: dict[str, Any]) -> Iterator[datetime]:
         rng, served = self.rng, self.t
         if rng.random() < 0.2:
             yield self.later(days=rng.randint(3, 15))
@@ -172,7 +172,7 @@ class Life:
             return self.rng.randint(30, 70)  # very late: recent ones are still open, overdue
         return self.rng.choice((0, 1, 1, 2, 2, 3, 4, 5, 7, 10, 12))
 
-    def screen(self, fields: dict) -> Decision:
+    def screen(self, fields: dict[str, Any]) -> Decision:
         a, rng = self.a, self.rng
         extra: dict[str, Any] = {}
         if fields.get("prior_case_id"):
@@ -214,7 +214,7 @@ class Life:
         self.do("assigned", self.app.assign, self.registrar(self.a.org), unit_id=unit.id,
                 leader_id=leader.id, handler_id=handler.id, instructions=instructions)
 
-    def visit(self, leader: LeaderRef, mode: VisitMode, fields: dict, collective: bool,
+    def visit(self, leader: LeaderRef, mode: VisitMode, fields: dict[str, Any], collective: bool,
               location: str) -> None:
         rng = self.rng
         if collective:

@@ -72,7 +72,8 @@ def test_the_api_reads_the_tokens_file_the_tokens_service_writes_first():
 
 def test_the_image_installs_dependencies_before_copying_the_code():
     lines = (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
-    first_install = next(i for i, x in enumerate(lines) if re.search(r"pip install \.", x))
+    first_install = next(i for i, x in enumerate(lines)
+                         if re.search(r"pip install --require-hashes -r requirements\.lock", x))
     copy_code = next(i for i, x in enumerate(lines) if x.startswith("COPY caseflow"))
     assert first_install < copy_code
 
@@ -82,7 +83,44 @@ def test_make_run_installs_no_development_tools():
     planned = subprocess.run(["make", "-n", "-B", "run"], cwd=ROOT, capture_output=True,
                              text=True, timeout=60, check=True).stdout
     assert "pip install" in planned and "caseflow serve" in planned
-    assert "[dev]" not in planned
+    assert "[dev]" not in planned and "requirements-dev.lock" not in planned
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_installs_exactly_the_locked_versions():
+    planned = subprocess.run(["make", "-n", "-B", ".venv/.installed"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    installs = [x for x in planned.splitlines() if "pip install" in x and "--upgrade pip" not in x]
+    assert installs, planned
+    for line in installs:  # every install is from a lock, or of Caseflow alone without resolving
+        assert "--require-hashes -r requirements" in line or "--no-deps -e ." in line, line
+
+
+def test_the_lock_pins_every_dependency_within_its_bounds():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for lock, wanted in (("requirements.lock", project["dependencies"]),
+                         ("requirements-dev.lock", project["dependencies"]
+                          + project["optional-dependencies"]["dev"])):
+        text = (ROOT / lock).read_text(encoding="utf-8")
+        pinned = {canonical(m.group(1)): m.group(2)
+                  for m in re.finditer(r"^([A-Za-z0-9._-]+)==([^\s;]+)", text, re.MULTILINE)}
+        assert "--hash=sha256:" in text
+        for spec in wanted:
+            req = Requirement(spec)
+            if req.marker is not None and not req.marker.evaluate():
+                continue
+            version = pinned.get(canonical(req.name))
+            assert version is not None, f"{lock} does not pin {req.name}"
+            assert req.specifier.contains(version, prereleases=True), \
+                f"{lock} pins {req.name}=={version}, outside {req.specifier}: run `make lock`"
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def test_a_server_with_no_way_to_authenticate_anyone_says_so(tmp_path, caplog):
@@ -114,3 +152,12 @@ def test_tokens_init_writes_a_usable_file_once(tmp_path):
     assert path.stat().st_mode & 0o077 == 0
     assert CliRunner().invoke(build(), ["tokens", "init", str(path)]).exit_code == 0
     assert path.read_text(encoding="utf-8") == text  # kept
+
+
+def test_ci_runs_the_linters_and_mypy_before_the_tests():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    lint_at = ci.index('begin "lint"')
+    assert lint_at < ci.index("make lint", lint_at) < ci.index('begin "make test"')
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lint = makefile[makefile.index("\nlint:"):].split("\n\n")[0]
+    assert "ruff check" in lint and "mypy" in lint

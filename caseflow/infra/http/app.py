@@ -98,9 +98,9 @@ def create_app(
         tail = LogTail(c.log)
         api: Api | None = None
         try:
-            book = auth.load_tokens(c.settings, {**dev_tokens(c, announce), **(tokens or {})})
-            if c.settings.dev:  # tokens minted by `caseflow dev token` work without a restart
-                book = WithMinted(book, Path(c.settings.data_dir))
+            loaded = auth.load_tokens(c.settings, {**dev_tokens(c, announce), **(tokens or {})})
+            # tokens minted by `caseflow dev token` work without a restart
+            book = WithMinted(loaded, Path(c.settings.data_dir)) if c.settings.dev else loaded
             jwt = load_verifier(c.settings)
             if not len(book) and jwt is None:
                 log.warning("no bearer tokens are configured: requests that need one will be "

@@ -8,6 +8,11 @@ same order (body parsed, then the dependency, then the parameters validated), an
 else to FastAPI's handler untouched: a body that is not plain `application/json` or fails to
 parse or validate, dependency overrides (tests), a route of another shape. So errors keep
 FastAPI's exact form, and the OpenAPI document is built from the same route as before.
+
+Worth (`python -m bench shortcuts`, `caseflow serve` on SQLite at saturation, on and off in one
+run): 1.20x commands per CPU-second of the API process (833 vs 695; 1.17x in another run).
+It reads FastAPI internals (`APIRoute.dependant`, `ModelField.validate`): FastAPI is bounded
+above in pyproject.toml to the versions tested.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+ENABLED = True  # False only in bench/shortcuts.py: every request takes FastAPI's own handler
 
 
 class CommandRoute(APIRoute):
@@ -48,7 +54,7 @@ def _fast_handler(route: APIRoute, slow: Handler) -> Handler | None:
     async def handle(request: Request) -> Response:
         content_type = request.headers.get("content-type", "")
         if content_type.partition(";")[0].strip().lower() != "application/json" \
-                or request.app.dependency_overrides:
+                or request.app.dependency_overrides or not ENABLED:
             return await slow(request)
         raw = await request.body()
         try:

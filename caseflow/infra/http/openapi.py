@@ -48,7 +48,7 @@ def document_problems(app: FastAPI) -> None:
                             response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
             for route in app.routes:
                 if isinstance(route, APIRoute) and route.include_in_schema:
-                    for method in route.methods:
+                    for method in route.methods or ():
                         found = spec["paths"].get(route.path_format, {}).get(method.lower())
                         if found is not None:
                             found["operationId"] = operation_id(route)
@@ -60,7 +60,10 @@ def document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-_AUTH = {
+# `responses=` of a route: status code → OpenAPI response object
+Responses = dict[int | str, dict[str, Any]]
+
+_AUTH: Responses = {
     401: _problem("No bearer token, an unknown one, or a JWT refused (`reason` says why: "
                   "expired, wrong_issuer, wrong_audience, bad_signature, …)"),
     403: _problem("The caller's role or org may not do this, or a JWT's role claim names no "
@@ -68,40 +71,40 @@ _AUTH = {
     503: _problem("JWT sign-in: the identity provider's keys could not be fetched; retry after "
                   "Retry-After"),
 }
-_INPUT = {422: _problem("Invalid input; `errors` names each field")}
-_BODY = {
+_INPUT: Responses = {422: _problem("Invalid input; `errors` names each field")}
+_BODY: Responses = {
     400: _problem("The request could not be read"),
     413: _problem("The body is larger than the limit"),
     415: _problem("The body is not JSON"),
 }
 
-CREATE_ERRORS = {
+CREATE_ERRORS: Responses = {
     **_AUTH, **_INPUT, **_BODY,
     404: _problem("A referenced org, leader or case does not exist"),
     409: _problem("Refused by a rule, or a concurrent write got there first"),
     412: _problem("If-Match was sent: a new record has no version to match"),
 }
-COMMAND_ERRORS = {
+COMMAND_ERRORS: Responses = {
     **CREATE_ERRORS,
     404: _problem("No such case (or a referenced org / leader does not exist)"),
     409: _problem("Refused by a rule (`rule` names it) or If-Match did not match "
                   "(`current_version` says what it is)"),
     412: _problem("If-Match named a weak tag, which never matches"),
 }
-QUERY_ERRORS = {
+QUERY_ERRORS: Responses = {
     **_AUTH, **_INPUT,
     503: _problem("The views did not reach min_position in time, or (JWT sign-in) the "
                   "identity provider's keys could not be fetched; retry after Retry-After"),
 }
-ITEM_ERRORS = {**QUERY_ERRORS, 404: _problem("No such item")}
+ITEM_ERRORS: Responses = {**QUERY_ERRORS, 404: _problem("No such item")}
 
 # A petitioner's routes (by query code, no token): a wrong code is a 404, too many tries a 429.
-PUBLIC_ERRORS = {
+PUBLIC_ERRORS: Responses = {
     404: _problem("No case has that query code"),
     422: _problem("Invalid input; `errors` names each field"),
     429: _problem("Too many lookups from this address or for this code; see Retry-After"),
 }
-PUBLIC_COMMAND_ERRORS = {
+PUBLIC_COMMAND_ERRORS: Responses = {
     **PUBLIC_ERRORS, **_BODY,
     409: _problem("Not allowed now (`rule` says why): nothing decided yet, or rated already"),
 }

@@ -76,7 +76,8 @@ def statuses(api: Api) -> list[dict[str, Any]]:
         return []
     out = []
     for s in api.views.statuses():
-        row = dataclasses.asdict(s) if dataclasses.is_dataclass(s) else dict(s)
+        row = dataclasses.asdict(s) if dataclasses.is_dataclass(s) and not isinstance(s, type) \
+            else dict(s)
         row.pop("extra", None)
         out.append(row)
     return out

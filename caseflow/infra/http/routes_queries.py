@@ -17,6 +17,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from caseflow.domain.case import Case
 from caseflow.domain.values import Category, Channel, Decision, Status, SupervisionLevel
 from caseflow.infra.auth import Principal
 from caseflow.infra.http.deps import api_of, check_case, permit
@@ -158,7 +159,7 @@ def _petition(api: Api, case_id: UUID) -> dict[str, Any] | None:
     # From the log itself (the case's first event), not from a view: `min_position` waits for
     # case_status only, and the petition must never be missing because another view lags.
     received = next(iter(api.app.events.get(case_id, lte=1)), None)
-    if received is None:
+    if not isinstance(received, Case.Received):
         return None
     return {"petitioners": [asdict(p) for p in received.petitioners],
             "representatives": list(received.representatives),

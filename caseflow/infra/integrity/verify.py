@@ -264,13 +264,14 @@ class Verifier:
         for m in movers:
             r = m.record
             for s in slots:
-                if s.position != m.position and s.position not in placed and s.link and r and \
+                if s.prev is not None and s.position != m.position and s.position not in placed \
+                        and s.link and r and \
                         link_hash(s.prev, s.position, r.aggregate_id, r.version, r.topic,
                                   r.state) == s.link.chainhash:
                     moved.append((m, s))
                     placed.add(s.position)
                     break
-        explained = set()
+        explained: set[int] = set()
         for m, s in moved:
             self.report.add(Finding("moved", m.position, f"written at position {s.position}",
                                     **_ident(m.record)))  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from caseflow.infra.kafka.analytics import AnalyticsStore, Message, StateMismatch, check_state
-from caseflow.infra.kafka.envelope import NotACloudEvent, from_record
+from caseflow.infra.kafka.envelope import NotACloudEvent, Received, from_record
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def _committed(consumer: KafkaConsumer, topic: str) -> dict[int, int | None]:
     return {p: consumer.committed(TopicPartition(topic, p)) for p in sorted(partitions)}
 
 
-def _decode(record) -> object:  # noqa: ANN001 - kafka-python ConsumerRecord
+def _decode(record) -> Received | None:  # noqa: ANN001 - kafka-python ConsumerRecord
     try:
         return from_record(list(record.headers or ()), record.value)
     except (NotACloudEvent, orjson.JSONDecodeError, UnicodeDecodeError, TypeError):

@@ -7,6 +7,7 @@ configured)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +30,20 @@ def build_views(settings: Any, app: Any, log_source: Any, clock: Any) -> Views:
     from caseflow.projections import registry
 
     policy = settings.policy()
-    on_close = None
+    on_close: Callable[[], None] | None = None
     if settings.database_url:
         store = postgres_store(settings.database_url)
         channel = app.recorder.events_table_name.replace(".", "_")
         waiter = NotifyWaiter(settings.database_url, channel, log_source)
         pool = _pool(settings.database_url)
-        reading, on_close = pool.connection, lambda: (waiter.stop(), pool.close())
+        reading = pool.connection
+
+        def close_both() -> None:
+            waiter.stop()
+            pool.close()
+
+        on_close = close_both
+
     else:
         store = sqlite_store(settings.data_dir)
         waiter = log_source.wait
@@ -91,7 +99,7 @@ def background_runners(container: Container) -> list[Runner]:
     runners = views.runners()
     if container.settings.kafka_bootstrap:
         try:
-            from caseflow.infra.relay import relay_runner  # type: ignore[import-not-found]
+            from caseflow.infra.relay import relay_runner
         except ImportError as exc:
             log.error("Kafka is configured but the relay is not available: %s", exc)
         else:

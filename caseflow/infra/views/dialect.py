@@ -11,7 +11,6 @@ from uuid import UUID
 
 import orjson
 
-from caseflow.infra.transcoder import fast_uuid
 from caseflow.projections.base import Table
 
 Convert = Callable[[Any], Any]
@@ -89,7 +88,7 @@ SQLITE = Dialect(
     types={"text": "TEXT", "int": "INTEGER", "real": "REAL", "bool": "INTEGER", "date": "TEXT",
            "timestamp": "TEXT", "uuid": "TEXT", "json": "TEXT"},
     to_db={"date": date.isoformat, "timestamp": _utc_iso, "uuid": _uuid_text, "json": _json_text},
-    from_db={"date": date.fromisoformat, "timestamp": datetime.fromisoformat, "uuid": fast_uuid,
+    from_db={"date": date.fromisoformat, "timestamp": datetime.fromisoformat, "uuid": UUID,
              "json": orjson.loads, "bool": _sqlite_bool},
     param="?",
     begin="BEGIN IMMEDIATE",

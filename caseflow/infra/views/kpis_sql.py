@@ -44,7 +44,7 @@ def _overdue(reader: Reader, p: periods.Period, today: date | None,
         rows = reader.fetch(f"{subtree_cte(ORGS)}SELECT u.org_id, COUNT(*) FROM {UNSCREENED} u "
                             "JOIN subtree s ON u.org_id = s.org_id WHERE u.due_on >= ? "
                             "AND u.due_on <= ? GROUP BY u.org_id", [subtree_of, p.start, last])
-    return {reader.uuid(r[0]): int(r[1]) for r in rows}
+    return {_org_id(reader, r[0]): int(r[1]) for r in rows}
 
 
 def org_kpis(reader: Reader, org_id: UUID, period: str,
@@ -97,7 +97,7 @@ def kpis_by_org(
         orgs = reader.fetch(f"SELECT org_id, parent_id, level, name FROM {ORGS}")
         rows = reader.fetch(f"SELECT org_id, {_COLS} FROM {KPIS} WHERE period = ?", [p.key])
     by_id = {o["id"]: o for o in (_org(reader, r) for r in orgs)}
-    own = {reader.uuid(r[0]): dict(zip(COLUMNS, r[1:], strict=True)) for r in rows}
+    own = {_org_id(reader, r[0]): dict(zip(COLUMNS, r[1:], strict=True)) for r in rows}
     for org_id, n in _overdue(reader, p, today, subtree_of=parent_id).items():
         own.setdefault(org_id, dict.fromkeys(COLUMNS, 0))[OVERDUE] = n
     totals = _roll_up(by_id, own)
@@ -119,6 +119,12 @@ def _selected(org: dict[str, Any], parent_id: UUID | None, level: str | None) ->
     if parent_id is not None:
         return org["parent_id"] == parent_id
     return org["parent_id"] is None
+
+
+def _org_id(reader: Reader, value: Any) -> UUID:
+    org_id = reader.uuid(value)
+    assert org_id is not None  # rows grouped by org: every one has an org
+    return org_id
 
 
 def _roll_up(orgs: dict[UUID, dict[str, Any]],

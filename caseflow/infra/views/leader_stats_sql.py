@@ -84,7 +84,7 @@ def leaders_statistics(
     count), then paged."""
     p = parse_period(period)
     _check_list_args(sort, compliance, limit, offset)
-    cte, params = "", []
+    cte, params = "", list[Any]()
     if org_id is not None:
         cte, params = subtree_cte(ORGS), [org_id]
     params.append(p.key)
@@ -112,9 +112,10 @@ def _held_in(p: periods.Period, in_subtree: bool,
     """SQL for "held a posting (in the subtree, at the level) on some day of `p`". A leader
     without term rows (a store built before terms) held their registered org since the day
     they were registered."""
-    held, held_params = ["p.leader_id = l.leader_id", "p.start <= ?",
-                         "(p.until IS NULL OR p.until >= ?)"], [p.end, p.start]
-    old, old_params = ["t.leader_id IS NULL", "l.registered_on <= ?"], [p.end]
+    held = ["p.leader_id = l.leader_id", "p.start <= ?", "(p.until IS NULL OR p.until >= ?)"]
+    old = ["t.leader_id IS NULL", "l.registered_on <= ?"]
+    held_params: list[Any] = [p.end, p.start]
+    old_params: list[Any] = [p.end]
     if in_subtree:
         held.append("p.org_id IN (SELECT org_id FROM subtree)")
         old.append("l.org_id IN (SELECT org_id FROM subtree)")

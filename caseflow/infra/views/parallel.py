@@ -10,10 +10,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_any
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from caseflow.projections.rebuild import Progress, RebuildResult
+
+if TYPE_CHECKING:
+    from caseflow.infra.views.facade import Views
 
 # CPU seconds per 100,000 events of each projection's own work, reading excluded (measured in
 # rebuilds of the 1,000,000-event bench history, alone and in groups: a view costs more beside
@@ -58,7 +62,8 @@ def rebuild_in_processes(settings: Any, names: list[str], jobs: int, batch_size:
     while readers:
         if stop is not None and stop.is_set():
             halt.value = 1
-        for conn in wait_any(list(readers), timeout=0.2):
+        for ready in wait_any(list(readers), timeout=0.2):
+            conn = cast("Connection[Any, Any]", ready)  # `wait` gives back what it was given
             i = readers[conn]
             try:
                 kind, payload = conn.recv()
@@ -124,7 +129,8 @@ def _child(settings: Any, names: list[str], batch_size: int, commit_every: int |
         def report(p: Progress) -> None:
             out.send(("progress", (p.position, p.head, p.events)))
 
-        result = container.extras["views"].rebuild(names, progress=report, stop=stop,
+        views = cast("Views", container.extras["views"])
+        result = views.rebuild(names, progress=report, stop=stop,
                                                    batch_size=batch_size,
                                                    commit_every=commit_every)
         out.send(("done", {

@@ -133,6 +133,7 @@ class ViewQueries:
             conds.append(f"c.status IN ({', '.join('?' * len(statuses))})")
             params += list(statuses)
         orgs_at = len(conds)  # the org conditions: see the end
+        value: Any  # a UUID, text or flag, by filter
         for column, value, type_ in (
             ("receiving_org_id", q.org_id, "uuid"), ("unit_id", q.unit_id, "uuid"),
             ("leader_id", q.leader_id, "uuid"), ("handler_id", q.handler_id, "text"),
@@ -245,7 +246,8 @@ class ViewQueries:
     def audit(self, q: AuditQuery) -> Page:
         """Audit rows in log order, by aggregate and/or actor, event and recorded-time range
         ([since, until)); keyset paging on the position (`next` is the last position)."""
-        conds, params = ["a.position > ?"], [max(0, int(q.after_position))]
+        conds = ["a.position > ?"]
+        params: list[Any] = [max(0, int(q.after_position))]
         if q.aggregate_id is not None:
             conds.append("a.aggregate_id = ?")
             params.append(self._value("uuid", q.aggregate_id))

@@ -191,7 +191,7 @@ class SqlViewStore:
     def _failure(self, r: tuple) -> Failure | None:
         if r[5] is None:
             return None
-        return Failure(r[5], r[6], r[7], _as_datetime(r[8]))
+        return Failure(r[5], r[6], r[7], _datetime(r[8]))
 
     def record_failure(self, name: str, generation: int, failure: Failure | None) -> None:
         values = ((failure.position, failure.event, failure.error, self._ts(failure.at))
@@ -307,10 +307,12 @@ class SqlViewStore:
             raise
 
     def plans_cached(self, projection: Projection, generation: int) -> dict[str, TablePlan]:
-        key = ("plans", projection.name, generation)
-        plans = self._local.__dict__.get(key)
+        cache: dict[tuple[str, int], dict[str, TablePlan]] = \
+            self._local.__dict__.setdefault("plans", {})
+        key = (projection.name, generation)
+        plans = cache.get(key)
         if plans is None:
-            plans = self._local.__dict__[key] = self.plans(projection, generation)
+            plans = cache[key] = self.plans(projection, generation)
         return plans
 
     # ------------------------------------------------------------------- rebuild
@@ -394,6 +396,10 @@ class SqlViewStore:
             return None
         encode = self.d.to_db.get("timestamp")
         return encode(value) if encode else value
+
+
+def _datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _as_datetime(value: Any) -> datetime | None:

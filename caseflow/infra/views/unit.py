@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from caseflow.infra.views import codegen
+from caseflow.infra.views import convert
 from caseflow.infra.views.dialect import Dialect, literal_default
 from caseflow.projections.base import Key, Row, Table
 
@@ -26,11 +26,11 @@ class TablePlan:
         self.defaults = {c.name: c.default for c in table.columns}
         self.encoders = dialect.encoders(table)
         key_index = [self.columns.index(k) for k in table.key]
-        self.encode_row = codegen.row_encoder(self.columns, self.encoders, self.defaults)
-        self.decode = codegen.row_decoder(self.columns, dialect.decoders(table))
-        self.key_of = codegen.key_getter(table.key)
-        self.encode_key = codegen.key_encoder([self.encoders[i] for i in key_index])
-        self.changed = codegen.changed_columns(self.columns, table.key)
+        self.encode_row = convert.row_encoder(self.columns, self.encoders, self.defaults)
+        self.decode = convert.row_decoder(self.columns, dialect.decoders(table))
+        self.key_of = convert.key_getter(table.key)
+        self.encode_key = convert.key_encoder([self.encoders[i] for i in key_index])
+        self.changed = convert.changed_columns(self.columns, table.key)
         self.column_encoder = dict(zip(self.columns, self.encoders, strict=True))
         self._updates: dict[tuple[str, ...], str] = {}
         self._value_encoders: dict[tuple[str, ...], Any] = {}
@@ -87,7 +87,7 @@ class TablePlan:
         encode = self._value_encoders.get(columns)
         if encode is None:
             names = columns + self.table.key
-            encode = self._value_encoders[columns] = codegen.values_encoder(
+            encode = self._value_encoders[columns] = convert.values_encoder(
                 names, [self.column_encoder[c] for c in names])
         return encode(row)
 
@@ -235,7 +235,8 @@ class SqlBatch:
                 out.append((plan.delete, gone))
             # A row whose committed version is known is updated in the columns that changed
             # (most events touch a handful); others are upserted whole.
-            whole, updates = [], {}
+            whole: list[tuple[Any, ...]] = []
+            updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
             for key, row in changes.items():
                 if row is _DELETED:
                     continue
