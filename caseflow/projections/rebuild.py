@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-from caseflow.projections.base import PoisonEvent, PositionMoved, Projection
+from caseflow.projections.base import PositionMoved, Projection
 from caseflow.projections.consumer import ProjectionConsumer
 from caseflow.projections.runner import Follower, Runner
 from caseflow.projections.source import EventSource, LoggedEvent, collector_paused
@@ -46,7 +46,7 @@ class Progress:
 class RebuildResult:
     switched: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # switched by the run this one resumed
-    failed: dict[str, PoisonEvent] = field(default_factory=dict)
+    failed: dict[str, Exception] = field(default_factory=dict)
     interrupted: bool = False
     events: int = 0
     seconds: float = 0.0
@@ -141,6 +141,8 @@ class Window:
         self.consumer, self.store, self.every, self.max_rows = consumer, store, every, max_rows
         self.projection = consumer.projection
         self.name = consumer.name
+        assert consumer.pinned is not None, "a shadow's consumer is pinned to its generation"
+        self.generation: int = consumer.pinned
         self.fed = consumer.position()  # last position handed to the open unit (or committed)
         self.careful = False  # after a failed window: read by read through the consumer
         self._stack: ExitStack | None = None
@@ -226,7 +228,7 @@ def _run(projections: list[Projection], store: ViewStore, source: EventSource,
                       store, every, max_rows) for p in projections]
     for window in windows:
         # A failure left by an earlier attempt is retried: clear it so status shows progress.
-        store.record_failure(window.projection.name, window.consumer.pinned, None)
+        store.record_failure(window.projection.name, window.generation, None)
     state = Progress(min((w.fed for w in windows), default=0), source.head(), 0,
                      time.monotonic())
     if not windows:
@@ -249,7 +251,7 @@ def _run(projections: list[Projection], store: ViewStore, source: EventSource,
             window.commit()
         except PositionMoved:
             return False  # re-read its position next round
-        store.switch(window.projection, window.consumer.pinned)
+        store.switch(window.projection, window.generation)
         result.switched.append(window.projection.name)
         return True
 

@@ -414,9 +414,6 @@ class OnePass:
             self._read[key] = self.source.read(after, limit)
         return self._read[key]
 
-    def wait(self, after: int, timeout: float) -> bool:
-        return self.source.wait(after, timeout)
-
 
 def status_of(name: str, state: str, position: int, source: EventSource, *,
               error: str | None = None, failed: PoisonEvent | None = None) -> ConsumerStatus:
