@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from caseflow.infra.http import create_app
+from caseflow.infra.http import create_app, routes_ops
 from caseflow.projections.rebuild import RebuildResult
 from tests.together import at_once
 
@@ -136,9 +138,19 @@ def test_a_second_rebuild_while_one_runs_is_409(client, world, monkeypatch):
 
 
 def test_of_two_rebuild_requests_at_once_one_is_accepted_and_runs_the_other_is_409(
-        client, world):
+        client, world, monkeypatch):
     _register(client, world)
     answers: list[int] = []
+    # The accepted rebuild holds until both requests are answered: a small view can otherwise
+    # be rebuilt and its lock let go before the second request asks, and both are rightly 202.
+    answered = threading.Event()
+    rebuild = routes_ops._rebuild
+
+    def held(*args: Any) -> None:
+        answered.wait(10)
+        rebuild(*args)
+
+    monkeypatch.setattr(routes_ops, "_rebuild", held)
 
     def ask() -> None:
         r = client.post("/admin/projections/kpis/rebuild", headers=world.h("operator"))
@@ -146,7 +158,9 @@ def test_of_two_rebuild_requests_at_once_one_is_accepted_and_runs_the_other_is_4
 
     for generation in range(2, 12):
         answers.clear()
+        answered.clear()
         errors = at_once(ask, 2)
+        answered.set()
         assert not errors and sorted(answers) == [202, 409], answers
         run = _followed(client, world, "kpis")
         assert run["state"] == "finished", run
