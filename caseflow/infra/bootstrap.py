@@ -27,34 +27,15 @@ class Container:
         self.app.close()
 
 
-class _App(CaseflowApp):
-    log: EventLog | None = None
-
-    def close(self) -> None:
-        close_readers = getattr(self.recorder, "close_readers", None)  # SQLite: groupcommit.py
-        if close_readers is not None:
-            close_readers()
-        super().close()
-
-    def _notify(self, recordings):  # noqa: ANN001 - library hook
-        if self.log is not None:
-            self.log.notify()
-
-
-def postgres_events_table() -> str:
-    """The event table's name on PostgreSQL (the library names it after the application)."""
-    return f"{_App.name.lower()}_events"
-
-
 def bootstrap(
     settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
 ) -> Container:
     """Build the application and its adapters from settings (read from the environment if None)."""
     settings = settings or Settings()
-    app = _App(event_store_env(settings), policy=settings.policy(), clock=clock)
+    app = CaseflowApp(event_store_env(settings), policy=settings.policy(), clock=clock)
     app.position_of = position_lookup(app.recorder)
     log = EventLog(app.recorder, app.mapper.transcoder, poll_interval=settings.poll_interval)
-    app.log = log
+    app.on_recorded = log.notify
     container = Container(settings=settings, app=app, log=log)
     container.extras["views"] = build_views(settings, app, log, clock)
     return container
