@@ -70,7 +70,7 @@ def main() -> None:
     data_dir = _history.ensure(events).resolve()
     container = bootstrap(Settings(data_dir=data_dir))
     try:
-        views = container.extras["views"]
+        views = container.views
         if any(s.lag_events for s in views.statuses()):
             print("building views first ...", flush=True)
             views.rebuild()

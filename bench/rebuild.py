@@ -113,7 +113,7 @@ def _rebuild(data_dir: Path, jobs: int, out: Any) -> None:
     from caseflow.infra.settings import Settings
 
     container = bootstrap(Settings(data_dir=data_dir))
-    views = container.extras["views"]
+    views = container.views
     started, cpu = time.perf_counter(), time.process_time()
     result = views.rebuild(jobs=jobs, batch_size=5000)
     seconds = time.perf_counter() - started

@@ -17,6 +17,8 @@ from caseflow.infra.http.deps import api_of, permit
 from caseflow.infra.http.metrics import CONTENT_TYPE
 from caseflow.infra.http.openapi import QUERY_ERRORS, _problem
 from caseflow.infra.http.problems import Problem
+from caseflow.infra.http.responses import json_response
+from caseflow.infra.http.routes_integrity import verification_failed
 from caseflow.infra.http.state import Api
 from caseflow.projections import registry
 from caseflow.projections.store import Lock
@@ -74,10 +76,6 @@ def statuses(api: Api) -> list[dict[str, Any]]:
     return out
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
 @router.get("/health", response_model=Health, summary="Store and views reachable, lag",
             responses={503: {"model": Health, "description": "The event store is unreachable"}})
 def health(request: Request) -> Response:
@@ -93,11 +91,9 @@ def health(request: Request) -> Response:
         views = [{"name": "views", "state": "failed", "position": 0, "head": 0, "lag_events": 0,
                   "error": f"{type(e).__name__}: {e}"}]
     failing = any(v.get("state") == "failed" or v.get("error") for v in views)
-    from caseflow.infra.http.routes_integrity import verification_failed
-
     broken = verification_failed(api)  # the last `audit verify` found a break
     status = "down" if not store["ok"] else "degraded" if failing or broken else "ok"
-    return _json({"status": status, "store": store, "views": views,
+    return json_response({"status": status, "store": store, "views": views,
                   "integrity": {"verification_failed": broken}},
                  503 if status == "down" else 200)
 
@@ -138,7 +134,7 @@ def metrics(request: Request) -> Response:
 def projections(
     request: Request, _who: Annotated[Principal, Depends(permit(Action.READ_PROJECTIONS))]
 ) -> Response:
-    return _json(statuses(api_of(request)))
+    return json_response(statuses(api_of(request)))
 
 
 class RebuildState(BaseModel):
@@ -193,7 +189,7 @@ def rebuild_state(
     run = dict(api.extras.get("rebuild_runs", {}).get(name)
                or {"name": name, "state": "none", "switched": [], "error": None})
     run["progress"] = api.views.status(name).rebuild
-    return _json(run)
+    return json_response(run)
 
 
 def _known(api: Api, name: str) -> None:
