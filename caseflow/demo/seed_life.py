@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from caseflow.demo.seed_data import REJECT_REASONS, REPEAT_OF_FINAL_REASON, REPLIES
+from caseflow.demo.seed_tree import LeaderRef, OrgNode
 from caseflow.domain.values import (
     Decision,
     OrgLevel,
@@ -18,11 +20,9 @@ from caseflow.domain.values import (
     VisitMode,
 )
 from caseflow.services.app import Actor, CommandResult, Context
-from caseflow.services.seed_data import REJECT_REASONS, REPEAT_OF_FINAL_REASON, REPLIES
-from caseflow.services.seed_tree import LeaderRef, OrgNode
 
 if TYPE_CHECKING:
-    from caseflow.services.seed import Arrival, Seeder
+    from caseflow.demo.seed import Arrival, Seeder
 
 RATINGS = {  # (satisfied, basically satisfied, dissatisfied) by outcome
     Outcome.SUPPORTED: (85, 12, 3), Outcome.EXPLAINED: (55, 30, 15),
