@@ -32,7 +32,7 @@ from caseflow.demo.seed_data import (
     person_name,
     phone,
 )
-from caseflow.demo.seed_life import Life
+from caseflow.demo.seed_life import Arrival, Life
 from caseflow.demo.seed_tree import OrgNode, Session, Tree
 from caseflow.domain.case import Case
 from caseflow.domain.values import Channel, OrgLevel, Petitioner, Status
@@ -59,18 +59,6 @@ class SeedSummary:
     def __str__(self) -> str:
         return (f"{self.cases} cases, {self.events} events ({self.orgs} orgs, {self.leaders} "
                 f"leaders) in {self.seconds:.1f}s = {self.events_per_second:,.0f} events/s")
-
-
-@dataclass(slots=True)
-class Arrival:
-    """A petition's registration, planned before the lives run."""
-
-    at: datetime
-    index: int
-    channel: Channel
-    org: OrgNode
-    subject: Subject
-    session: Session | None
 
 
 @dataclass(slots=True)
