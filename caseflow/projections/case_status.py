@@ -11,9 +11,10 @@ windows (review, re-check request) are rights, not duties, and never make a case
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
+from caseflow.domain import clocks
 from caseflow.domain.clocks import ClockFacts
 from caseflow.domain.policy import Policy
 from caseflow.projections.base import Column, Projection, Row, Rows, Table
@@ -77,12 +78,21 @@ _STATUS = {"case.assigned": "assigned", "case.resolved": "resolved",
            "case.review_requested": "review_requested", "case.reviewed": "reviewed",
            "case.recheck_requested": "recheck_requested", "case.rechecked": "rechecked",
            "case.closed": "closed"}
-# office duties: (due date, the fact that discharges it)
-_DUTIES = (("screening_due_on", "screened_at"),
-           ("forwarded_screening_due_on", "forward_screened_at"),
-           ("handling_due_on", "resolved_at"),
-           ("review_due_on", "reviewed_at"), ("recheck_due_on", "rechecked_at"),
-           ("supervision_due_on", "supervision_cleared_at"))
+# a clock's due-date column (the oversight clock's is named after the supervision)
+def _due_column(clock: str) -> str:
+    return "supervision_due_on" if clock == clocks.OVERSIGHT.name else f"{clock}_due_on"
+
+
+# office duties (domain/clocks.py): (due date, the fact that discharges it)
+_DUTIES = tuple((_due_column(s.name), s.done) for s in (*clocks.SPECS, clocks.OVERSIGHT)
+                if s.owner == "office")
+# event → the clocks whose due date it can move (the facts it sets start them)
+_MOVES = {
+    "case.received": ("screening",), "case.screened": ("handling", "forwarded_screening"),
+    "case.extended": ("handling",), "case.resolved": ("review_window",),
+    "case.review_requested": ("review",), "case.reviewed": ("recheck_window",),
+    "case.recheck_requested": ("recheck",),
+}
 _SCREENED = {"accept": "accepted", "forward": "forwarded", "reject": "rejected", "route": "routed"}
 
 
@@ -104,21 +114,9 @@ class CaseStatus(Projection):
 
     def __init__(self, policy: Policy):
         self.policy = policy
-        p = policy
-        handling = ("handling_due_on", "accepted_at", p.handling_days)  # + extension days
-        # event → the due dates it can move: (due column, starting fact, limit in days)
-        self._dues = {
-            "case.received": (("screening_due_on", "received_at", p.screening_days),),
-            "case.screened": (handling, ("forwarded_screening_due_on", "forwarded_at",
-                                         p.screening_days)),
-            "case.extended": (handling,),
-            "case.resolved": (("review_window_due_on", "resolved_at", p.review_window_days),),
-            "case.review_requested": (("review_due_on", "review_requested_at",
-                                       p.review_due_days),),
-            "case.reviewed": (("recheck_window_due_on", "reviewed_at", p.recheck_window_days),),
-            "case.recheck_requested": (("recheck_due_on", "recheck_requested_at",
-                                        p.recheck_due_days),),
-        }
+        # event → the due dates it can move: (due column, clock, the fact that starts it)
+        self._dues = {event: tuple((_due_column(c), c, clocks.SPEC[c].start) for c in moved)
+                      for event, moved in _MOVES.items()}
 
     def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
         rows.preload("case_status", {(e.aggregate_id,) for e in events
@@ -220,18 +218,19 @@ class CaseStatus(Projection):
             row["closed_at"] = at
 
     def derive(self, row: Row, event: str) -> None:
-        """Due dates from the facts, the same arithmetic as `domain.clocks.case_clocks`; only
+        """Due dates from the facts, asked of `domain.clocks` (the rules live there); only
         those the event can change are recomputed (the others hold from earlier events)."""
-        day = self._local_date
-        for due, start, limit in self._dues.get(event, ()):
-            started = day(row[start])
-            row[due] = None if started is None else started + timedelta(
-                days=limit + (row["extension_days"] or 0 if due == "handling_due_on" else 0))
+        policy = self.policy
+        for due, clock, start in self._dues.get(event, ()):
+            started = row[start]
+            row[due] = None if started is None else clocks.due_on(
+                clock, started, policy, row["extension_days"] or 0)
         if event == "case.received":
-            row["received_on"] = day(row["received_at"])
+            row["received_on"] = self._local_date(row["received_at"])
         elif event == "case.supervised":
-            row["supervision_due_on"] = day(row["supervision_due_at"]) \
-                if row["supervision_opened_at"] else None
+            due_at = row["supervision_due_at"]
+            row["supervision_due_on"] = clocks.oversight_due_on(due_at, policy) \
+                if row["supervision_opened_at"] and due_at is not None else None
         open_duties = []
         if row["closed_at"] is None:
             for due, done in _DUTIES:
