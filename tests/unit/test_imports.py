@@ -134,3 +134,24 @@ def test_only_entry_points_import_the_composition_root():
     adapters = ("caseflow.infra.views", "caseflow.infra.relay", "caseflow.infra.store",
                 "caseflow.infra.eventlog", "caseflow.infra.kafka", "caseflow.infra.integrity")
     assert not [m for m in importers if any(_within(m, a) for a in adapters)]
+
+
+def private_reaches(root: Path) -> list[str]:
+    """`x._name` where `x` is not `self`/`cls` (namedtuple's `_replace` & co. are public)."""
+    public = {"_replace", "_asdict", "_fields", "_make"}
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                    and not node.attr.startswith("__") and node.attr not in public
+                    and not (isinstance(node.value, ast.Name)
+                             and node.value.id in ("self", "cls"))):
+                found.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_the_http_adapter_calls_public_names_only(tmp_path):
+    (tmp_path / "route.py").write_text("def f(app, self):\n    self._ok()\n"
+                                       "    return app._peek(1)\n")
+    assert private_reaches(tmp_path) == ["route.py:3 app._peek"]
+    assert private_reaches(ROOT / "infra" / "http") == []

@@ -15,7 +15,6 @@ from fastapi_offline import FastAPIOffline
 from starlette.responses import JSONResponse
 
 from caseflow import __version__
-from caseflow.domain.org import Org
 from caseflow.infra import auth, logs
 from caseflow.infra.background import background_runners, start_background
 from caseflow.infra.bootstrap import Container, bootstrap
@@ -170,7 +169,7 @@ def _mount(app: FastAPI, router: APIRouter) -> None:
 
 def _parent_of(c: Container):  # noqa: ANN202 - Callable[[UUID], UUID | None]
     def parent_of(org_id):  # noqa: ANN001, ANN202
-        return c.app._peek(Org, org_id).parent_id
+        return c.app.org(org_id).parent_id
 
     return parent_of
 
