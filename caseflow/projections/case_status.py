@@ -15,12 +15,18 @@ from datetime import date, datetime
 from typing import Any
 
 from caseflow.domain import clocks
+from caseflow.domain.case import screened_status, status_after
 from caseflow.domain.clocks import ClockFacts
 from caseflow.domain.policy import Policy
+from caseflow.domain.values import Decision, Status
 from caseflow.projections.base import Column, Projection, Row, Rows, Table
 from caseflow.projections.source import LoggedEvent
 
 FACTS = tuple(ClockFacts.__dataclass_fields__)  # received_at … closed_at, extension_days
+INTERESTS = frozenset((
+    "case.received", "case.screened", "case.assigned", "case.visited", "case.extended",
+    "case.resolved", "case.evaluated", "case.review_requested", "case.reviewed",
+    "case.recheck_requested", "case.rechecked", "case.supervised", "case.closed"))
 DUE = ("screening_due_on", "forwarded_screening_due_on", "handling_due_on",
        "review_window_due_on", "review_due_on",
        "recheck_window_due_on", "recheck_due_on", "supervision_due_on")
@@ -73,11 +79,13 @@ CASE_STAGES = Table("case_stages", (
 _DECISIONS = {"case.resolved": "resolution", "case.reviewed": "review",
               "case.rechecked": "recheck"}
 
-# status after each event that changes it (screening depends on the decision)
-_STATUS = {"case.assigned": "assigned", "case.resolved": "resolved",
-           "case.review_requested": "review_requested", "case.reviewed": "reviewed",
-           "case.recheck_requested": "recheck_requested", "case.rechecked": "rechecked",
-           "case.closed": "closed"}
+# status after each event that changes it, from the domain's lifecycle (domain/case.py); a
+# screening's depends on its decision
+_STATUS = {name: status.value for name in INTERESTS - {"case.screened"}
+           if (status := status_after(name)) is not None}
+_SCREENED = {d.value: screened_status(d).value for d in Decision}
+
+
 # a clock's due-date column (the oversight clock's is named after the supervision)
 def _due_column(clock: str) -> str:
     return "supervision_due_on" if clock == clocks.OVERSIGHT.name else f"{clock}_due_on"
@@ -93,7 +101,6 @@ _MOVES = {
     "case.review_requested": ("review",), "case.reviewed": ("recheck_window",),
     "case.recheck_requested": ("recheck",),
 }
-_SCREENED = {"accept": "accepted", "forward": "forwarded", "reject": "rejected", "route": "routed"}
 
 
 def _v(value: Any) -> Any:
@@ -107,10 +114,7 @@ class CaseStatus(Projection):
     # 2: forwarded cases (forwarded_to_org_id, the receiving body's clock), case_accused and
     # case_stages (new tables and columns: added on an older store, a rebuild fills them)
     schema_version = 2
-    interests = frozenset(n for n in (
-        "case.received", "case.screened", "case.assigned", "case.visited", "case.extended",
-        "case.resolved", "case.evaluated", "case.review_requested", "case.reviewed",
-        "case.recheck_requested", "case.rechecked", "case.supervised", "case.closed"))
+    interests = INTERESTS
 
     def __init__(self, policy: Policy):
         self.policy = policy
@@ -161,7 +165,7 @@ class CaseStatus(Projection):
         d = e.data
         row: Row = dict.fromkeys(CASE_STATUS.column_names)
         row.update(
-            case_id=e.aggregate_id, status="registered", category=_v(d.get("category")),
+            case_id=e.aggregate_id, status=_STATUS["case.received"], category=_v(d.get("category")),
             channel=_v(d["channel"]), receiving_org_id=d["receiving_org_id"],
             registered_by=d.get("registered_by"), subject=d.get("subject"),
             region=d.get("region"), headcount=d.get("headcount"),
@@ -178,7 +182,7 @@ class CaseStatus(Projection):
             row["status"] = _STATUS[name]
         if name == "case.screened":
             decision = _v(d["decision"])
-            if row["status"] == "forwarded":  # the decision of the body it was forwarded to
+            if row["status"] == Status.FORWARDED:  # the decision of the body it was forwarded to
                 row["forward_screened_at"] = at
             else:
                 row["screened_at"] = at

@@ -1,7 +1,8 @@
 """The views take their due dates and on-time judgements from `domain/clocks.py`: for random
 histories, under the clock rules as written and under changed ones, `case_status`, `kpis` and
-`leader_stats` agree with the domain's own clocks — so a rule changed in `clocks.py` shows in
-every view, and no view keeps a copy of the arithmetic."""
+`leader_stats` agree with the domain's own clocks (and the status view with the Case's
+lifecycle) -- so a rule changed in `clocks.py` shows in every view, and no view keeps a copy of
+the arithmetic."""
 
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ def check_views_against_the_domain(world: World, store: MemoryViewStore) -> dict
     for (case_id,), row in status.items():
         case = world.app.case(case_id)
         by_name = {c.name: c for c in case.clocks(world.clock.now, DEFAULT_POLICY)}
+        assert row["status"] == case.status  # the domain's lifecycle, not a copy of it
         for name, c in by_name.items():
             assert row[_column(name)] == c.due_on, (name, case_id)
         handling = by_name.get("handling")
