@@ -59,10 +59,9 @@ class CaseIntegrity(BaseModel):
 
 
 def integrity_of(api: Api) -> Integrity:
-    found = api.extras.get("integrity")
+    found: Integrity | None = api.integrity
     if found is None:
-        found = api.extras["integrity"] = Integrity(api.container.settings,
-                                                    chain_store(api.app.recorder))
+        found = api.integrity = Integrity(api.container.settings, chain_store(api.app.recorder))
     return found
 
 

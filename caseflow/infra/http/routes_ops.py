@@ -60,8 +60,8 @@ class Health(BaseModel):
 
 def stop_rebuilds(api: Api, timeout: float = 30.0) -> None:
     """Ask background rebuilds to stop and wait for them (at shutdown)."""
-    api.extras.setdefault("rebuild_stop", threading.Event()).set()
-    for thread in api.extras.get("rebuilds", {}).values():
+    api.rebuild_stop.set()
+    for thread in api.rebuilds.values():
         thread.join(timeout)
 
 
@@ -166,11 +166,11 @@ def rebuild(
     if not lock.acquire():
         raise Problem(409, "rebuild-running", "Already rebuilding",
                       f"A rebuild of {name} is already running.")
-    runs: dict[str, dict[str, Any]] = api.extras.setdefault("rebuild_runs", {})
+    runs = api.rebuild_runs
     runs[name] = {"name": name, "state": "running", "switched": [], "error": None}
     thread = threading.Thread(target=_rebuild, args=(api, name, lock, runs[name]), daemon=True,
                               name=f"rebuild:{name}")
-    api.extras.setdefault("rebuilds", {})[name] = thread
+    api.rebuilds[name] = thread
     thread.start()
     return Response(orjson.dumps(runs[name]), status_code=202, media_type="application/json",
                     headers={"Location": f"/admin/projections/{name}/rebuild"})
@@ -186,7 +186,7 @@ def rebuild_state(
 ) -> Response:
     api = api_of(request)
     _known(api, name)
-    run = dict(api.extras.get("rebuild_runs", {}).get(name)
+    run = dict(api.rebuild_runs.get(name)
                or {"name": name, "state": "none", "switched": [], "error": None})
     run["progress"] = api.views.status(name).rebuild
     return json_response(run)
@@ -204,7 +204,7 @@ def _rebuild(api: Api, name: str, lock: Lock, run: dict[str, Any]) -> None:
     try:
         # Shutdown sets `rebuild_stop`; an interrupted rebuild resumes on the next request.
         result = api.views.rebuild([name], locks=[lock],
-                                   stop=api.extras.setdefault("rebuild_stop", threading.Event()))
+                                   stop=api.rebuild_stop)
     except Exception as exc:
         lock.release()
         run.update(state="failed", error=f"{type(exc).__name__}")
