@@ -37,7 +37,6 @@ REASONS: Mapping[str, tuple[int, str]] = {
     "bad_org": (403, "The token's org claim is missing or not an org id."),
     "keys_unavailable": (503, "The identity provider's signing keys cannot be fetched now."),
 }
-_ROLE_NAMES = frozenset(r.value for r in Role)
 
 
 class SignInRefused(Exception):
@@ -65,6 +64,7 @@ class JwtVerifier:
     def __init__(self, settings: Settings):
         self.s = settings
         self.algorithms = settings.oidc_algorithm_list()
+        self.roles = settings.oidc_roles() or {r.value: r for r in Role}
         self._client: PyJWKClient | None = None
         self._file_keys: list[PyJWK] = []
         if settings.oidc_jwks_url:
@@ -114,9 +114,9 @@ class JwtVerifier:
         if not isinstance(subject, str) or not subject.strip() or len(subject) > 200:
             raise SignInRefused("missing_claim", f"The token has no usable "
                                                  f"'{s.oidc_subject_claim}' claim.")
-        role = _role(_claim(claims, s.oidc_role_claim))
+        role = _role(_claim(claims, s.oidc_role_claim), self.roles)
         if role is None:
-            roles = ", ".join(r.value for r in Role)
+            roles = ", ".join(sorted(self.roles))
             raise SignInRefused("unknown_role", f"The token's '{s.oidc_role_claim}' claim names "
                                                 f"no Caseflow role (one of {roles}).")
         org = _claim(claims, s.oidc_org_claim)
@@ -145,10 +145,12 @@ def _header(token: str) -> dict[str, Any]:
     return header
 
 
-def _role(value: Any) -> Role | None:
-    """A role claim (a string, or a list holding exactly one Caseflow role) → the Role."""
+def _role(value: Any, known: Mapping[str, Role]) -> Role | None:
+    """A role claim (a string, or a list holding exactly one known role name) → the Role.
+    `known` maps the identity provider's names (CASEFLOW_OIDC_ROLE_MAP; Caseflow's own when
+    unset) to roles; names it does not list are ignored, so a list may carry unrelated roles."""
     names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    roles = {Role(n) for n in names if n in _ROLE_NAMES}
+    roles = {known[n] for n in names if isinstance(n, str) and n in known}
     return roles.pop() if len(roles) == 1 else None
 
 

@@ -10,12 +10,28 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from caseflow.domain.policy import Policy
+from caseflow.services.authz import Role
 from caseflow.services.public import Disclosure
 
 # Signing algorithms a bearer JWT may use: asymmetric only, so no shared secret exists to leak
 # and a public key can never be used as an HMAC secret.
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                         "ES256", "ES384", "ES512", "EdDSA"})
+
+
+def role_map(text: str) -> dict[str, Role]:
+    """`idp-name=caseflow-role,...` → {idp-name: Role}; ValueError naming a bad pair."""
+    mapping: dict[str, Role] = {}
+    for pair in (p.strip() for p in text.split(",")):
+        if not pair:
+            continue
+        name, sep, role = (part.strip() for part in pair.partition("="))
+        if not sep or not name or role not in Role.__members__.values():
+            roles = ", ".join(r.value for r in Role)
+            raise ValueError(f"CASEFLOW_OIDC_ROLE_MAP: {pair!r} is not idp-name=role "
+                             f"(role one of {roles})")
+        mapping[name] = Role(role)
+    return mapping
 
 
 class Settings(BaseSettings):
@@ -46,6 +62,7 @@ class Settings(BaseSettings):
     oidc_leeway: int = Field(default=30, ge=0, le=300, description="clock skew allowed, seconds")
     oidc_subject_claim: str = "sub"
     oidc_role_claim: str = Field(default="role", description="dotted for nested: realm.roles")
+    oidc_role_map: str = Field(default="", description="idp-name=caseflow-role,...")
     oidc_org_claim: str = "org_id"
     max_body_bytes: int = 1_000_000
     # A petitioner's lookups by query code (GET/POST /public/cases/{code}): at most this many
@@ -142,6 +159,16 @@ class Settings(BaseSettings):
         if self.oidc_jwks_url and not self.oidc_jwks_url.startswith(("https://", "http://")):
             raise ValueError("CASEFLOW_OIDC_JWKS_URL must be an http(s) URL")
         return self
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _role_map_names_roles(cls, value: str) -> str:
+        role_map(value)  # raises ValueError naming the bad pair
+        return value
+
+    def oidc_roles(self) -> dict[str, Role]:
+        """The identity provider's role names → Caseflow roles (CASEFLOW_OIDC_ROLE_MAP)."""
+        return role_map(self.oidc_role_map)
 
     def oidc_algorithm_list(self) -> list[str]:
         return [a.strip() for a in self.oidc_algorithms.split(",") if a.strip()]

@@ -28,6 +28,7 @@ MEANING = {
     "oidc_jwks_file": "or a JWKS file (one of the two when CASEFLOW_OIDC_ISSUER is set)",
     "oidc_subject_claim": "the claim that names the caller (a leader: their leader id)",
     "oidc_org_claim": "the claim that names the caller's org",
+    "oidc_role_map": "the identity provider's role names → Caseflow roles: clerk=registrar,...",
     "public_rate_per_address": "a petitioner's query-code lookups allowed per client address "
                                "in the window (per process; 429 beyond)",
     "public_rate_per_code": "lookups allowed per query code in the window",

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
 from caseflow.domain.case import Case
 from caseflow.domain.errors import RuleViolation
 from caseflow.domain.org import Leader, Org
+from caseflow.domain.policy import Policy
 from caseflow.domain.values import Meta
 from caseflow.services.directory import DirectoryCommands
 from caseflow.services.execution import (
@@ -111,14 +112,14 @@ class CaseflowApp(DirectoryCommands):
         )
 
     def visit(self, ctx: Context, case_id: UUID, **fields: Any) -> CommandResult:
-        self._peek(Leader, fields.get("leader_id"))
+        leader = self._peek(Leader, fields.get("leader_id"))
         visited_on = fields.get("visited_on")
-        if isinstance(visited_on, date) and visited_on > self.policy.local_date(
-            self.clock() + FUTURE_SKEW
-        ):
-            raise RuleViolation(
-                "visited_on is in the future: record visits that took place.", "time.future"
-            )
+        if isinstance(visited_on, date) and not isinstance(visited_on, datetime):
+            if visited_on > self.policy.local_date(self.clock() + FUTURE_SKEW):
+                raise RuleViolation(
+                    "visited_on is in the future: record visits that took place.", "time.future"
+                )
+            _in_office(leader, visited_on, self.policy)
         return self._update(
             ctx, Case, case_id, lambda c, meta: c.visit(meta=meta, policy=self.policy, **fields)
         )
@@ -209,3 +210,21 @@ class CaseflowApp(DirectoryCommands):
     def _ancestors(self, org_id: UUID) -> tuple[UUID, ...]:
         """The orgs above `org_id`, nearest first."""
         return self.org_line(org_id)[1:]
+
+
+def _in_office(leader: Leader, day: date, policy: Policy) -> None:
+    """A leader receives petitioners only while in office: from taking office to the day they
+    left (both inclusive, as the reception statistics count them)."""
+    start = leader.took_office(policy)
+    if day < start:
+        raise RuleViolation(
+            f"The leader took office on {start.isoformat()}: a visit on {day.isoformat()} "
+            "predates their term.",
+            "visited.before_office",
+        )
+    if leader.left_on is not None and day > leader.left_on:
+        raise RuleViolation(
+            f"The leader left office on {leader.left_on.isoformat()}: a visit on "
+            f"{day.isoformat()} is after their term.",
+            "visited.after_office",
+        )

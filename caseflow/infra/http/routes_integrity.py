@@ -98,14 +98,14 @@ def case_integrity(
     integrity = integrity_of(api)
     rows = integrity.store.aggregate_rows(case_id)
     last = max((r.position for r, _, _ in rows), default=0)
-    covering = [c for c in integrity.dir.load(None)[0] if c.position >= last]
+    covering = integrity.dir.first_covering(last)
     return json_response({"case_id": case_id, "events": [
         {"position": r.position, "version": r.version, "topic": r.topic,
          "state": base64.b64encode(r.state).decode(),
          "prev_position": link.prev_position if link else None,
          "prev_chainhash": prev.hex() if prev is not None else None,
          "chainhash": link.chainhash.hex() if link else None} for r, link, prev in rows],
-        "checkpoint": _checkpoint(covering[0] if covering else None)})
+        "checkpoint": _checkpoint(covering)})
 
 
 def with_chainhashes(api: Api, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,6 +141,32 @@ class CheckpointDir:
             os.fsync(f.fileno())
         os.replace(tmp, final)
         return final
+
+    def first_covering(self, position: int) -> Checkpoint | None:
+        """The first readable checkpoint at or after `position` (unchecked: the reader checks it).
+        Files are named by their position, so only that file is read, not the directory."""
+        return next(self._readable(self._named(lambda p: p >= position)), None)
+
+    def newest(self) -> Checkpoint | None:
+        """The newest readable checkpoint (unchecked), reading only it."""
+        return next(self._readable(reversed(self._named(lambda _: True))), None)
+
+    def _named(self, keep: Callable[[int], bool]) -> list[tuple[int, Path]]:
+        if not self.path.is_dir():
+            return []
+        named = []
+        for f in self.path.glob("*.json"):
+            if len(f.stem) == 20 and f.stem.isdigit() and keep(int(f.stem)):
+                named.append((int(f.stem), f))
+        return sorted(named)
+
+    @staticmethod
+    def _readable(named: Iterable[tuple[int, Path]]) -> Iterator[Checkpoint]:
+        for _, f in named:
+            try:
+                yield Checkpoint.from_json(f.read_bytes())
+            except (OSError, ValueError):
+                continue
 
     def load(self, public: Ed25519PublicKey | None
              ) -> tuple[list[Checkpoint], list[tuple[str, str]]]:

@@ -163,8 +163,7 @@ class Integrity:
         return cp
 
     def last_checkpoint(self) -> cps.Checkpoint | None:
-        good, _ = self.dir.load(None)
-        return good[-1] if good else None
+        return self.dir.newest()
 
     def heads(self) -> tuple[int, Link]:
         return self.store.heads()

@@ -155,3 +155,26 @@ def test_a_date_and_time_given_for_a_day_is_refused_by_the_service(http_containe
     with pytest.raises(InvalidInput) as caught:
         http_container.app.leave_office(ctx, world.leader, on=datetime(2026, 3, 1, tzinfo=UTC))
     assert caught.value.rule == "leader.on_type"
+
+
+def _visit(client, world, case_id, leader_id, day):
+    return client.post(f"/cases/{case_id}/visits", headers=world.h("handler"), json={
+        "leader_id": str(leader_id), "mode": "reception", "visited_on": day})
+
+
+def test_a_visit_falls_within_the_leaders_term(client, world, http_container):
+    case = client.post("/cases", json=world.case(received_at="2026-02-10T09:00:00+08:00"),
+                       headers=world.h("handler")).json()["id"]
+    leader = _leader(client, world, in_office_from="2026-02-16").json()["id"]
+    assert client.post(f"/leaders/{leader}/departure", json={"on": "2026-02-25"},
+                       headers=world.h("operator")).status_code == 200
+    for day, rule in (("2026-02-15", "visited.before_office"),
+                      ("2026-02-26", "visited.after_office")):
+        head = http_container.log.head()
+        r = _visit(client, world, case, leader, day)
+        assert r.status_code == 409, r.text
+        assert r.json()["rule"] == rule
+        assert http_container.log.head() == head
+    # both ends of the term are days in office
+    for day in ("2026-02-16", "2026-02-25"):
+        assert _visit(client, world, case, leader, day).status_code == 200, day

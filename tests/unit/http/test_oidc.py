@@ -167,3 +167,44 @@ def test_a_refusal_changes_nothing(oidc_client, oidc_world):
 def test_malformed_tokens_are_401_never_5xx(oidc_client, token, reason):
     r = oidc_client.get("/events", headers={"Authorization": f"Bearer {token}".encode()})
     assert (r.status_code, r.json()["reason"]) == (401, reason)
+
+
+@pytest.fixture
+def mapped_client(tmp_path, oidc_world) -> Iterator[TestClient]:
+    path = tmp_path / "jwks-mapped.json"
+    path.write_text(json.dumps(jwks()), encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "mapped", oidc_issuer=ISSUER, oidc_audience=AUDIENCE,
+                        oidc_jwks_file=path, oidc_leeway=0,
+                        oidc_role_map="petition-clerk=registrar, data-team=analyst")
+    c = bootstrap(settings)
+    try:
+        world = build_world(c)
+        with TestClient(create_app(c, tokens=world.principals, background=False),
+                        raise_server_exceptions=False) as client:
+            client.world = world  # type: ignore[attr-defined]
+            yield client
+    finally:
+        c.close()
+
+
+def test_the_role_map_names_the_identity_providers_roles(mapped_client):
+    world = mapped_client.world
+    # A list claim may carry roles of other systems: only the mapped names count.
+    token = sign(claims(role=["offline_access", "petition-clerk"], org_id=str(world.county)))
+    r = mapped_client.post("/cases", json=world.case(),
+                           headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201, r.text
+    assert feed(mapped_client, sign(claims(role="data-team"))).status_code == 200
+
+
+def test_with_a_role_map_caseflows_own_names_no_longer_sign_in(mapped_client):
+    r = feed(mapped_client, sign(claims(role="analyst")))
+    assert r.status_code == 403
+    assert r.json()["reason"] == "unknown_role"
+    assert "data-team" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("bad", ["clerk", "clerk=wizard", "=registrar"])
+def test_a_role_map_naming_no_role_is_refused_at_start(tmp_path, bad):
+    with pytest.raises(ValueError, match="CASEFLOW_OIDC_ROLE_MAP"):
+        Settings(data_dir=tmp_path, oidc_role_map=bad)

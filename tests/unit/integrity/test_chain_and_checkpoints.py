@@ -85,3 +85,20 @@ def test_the_verifiers_fast_walk_agrees_with_link_hash_and_refuses_an_odd_id():
     assert Verifier([])._fast([(1, agg.hex, 1, "t", b"{}", 0, h)]) == 1
     padded = agg.hex[:-2] + "  "  # fromhex skips the spaces: 15 bytes, `16s` pads them back
     assert Verifier([])._fast([(1, padded, 1, "t", b"{}", 0, h)]) == 0
+
+
+def test_the_checkpoint_covering_a_position_and_the_newest_are_found_by_file_name(tmp_path):
+    key = load_signing_key(write_key_pair(tmp_path / "k")[0])
+    d = CheckpointDir(tmp_path / "cps")
+    assert d.first_covering(1) is None and d.newest() is None
+    for position in (10, 20, 30):
+        d.append(sign(key, position, bytes([position]) * 32, "t"))
+    assert d.first_covering(15).position == 20
+    assert d.first_covering(20).position == 20
+    assert d.first_covering(31) is None
+    assert d.newest().position == 30
+    # a damaged file is passed over, not taken for the one after it
+    (tmp_path / "cps" / f"{20:020d}.json").write_text("{not json")
+    assert d.first_covering(11).position == 30
+    (tmp_path / "cps" / f"{30:020d}.json").write_text("")
+    assert d.newest().position == 10

@@ -45,11 +45,14 @@ class Directory:
         self.city, self.county = city.id, county.id
         self.unit = app.register_org(REGISTRAR, name="Test Township Government",
                                      level=OrgLevel.TOWNSHIP, parent_id=county.id).id
+        # In office long before the visits the courses record (days back, in UTC dates).
+        today = app.policy.local_date(app.clock())
         self.leaders = [app.register_leader(REGISTRAR, name=f"Leader {n}", title="Deputy Head",
-                                            org_id=county.id).id for n in ("Wang", "Li")]
+                                            org_id=county.id,
+                                            in_office_from=today - timedelta(days=365)).id
+                        for n in ("Wang", "Li")]
         # A leader's term: took office a month ago, renamed, moved up, left office today; and a
         # renamed org (every directory event once).
-        today = app.policy.local_date(app.clock())
         zhao = app.register_leader(REGISTRAR, name="Leader Zhao", title="Head", org_id=county.id,
                                    in_office_from=today - timedelta(days=30)).id
         app.rename_leader(REGISTRAR, zhao, name="Leader Zhao Jr.", title="Deputy Head")
