@@ -33,7 +33,7 @@ def _drive(container: Any, seconds: float, rate: float) -> tuple[list[float], li
     from caseflow.domain.errors import DomainError
     from tests.unit.projections.world import World
 
-    views = container.extras["views"]
+    views = container.views
     world = World(app=container.app)
     rng = random.Random(3)
     cases: list[list[Any]] = []  # [case id, steps done]
@@ -100,7 +100,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "inprocess")
         container = bootstrap(settings)
-        start_background(container, container.extras["views"].runners())  # as `serve` does
+        start_background(container, container.views.runners())  # as `serve` does
         try:
             _report(f"in-process runners (serve), {rate:.0f} commands/s",
                     *_drive(container, seconds, rate))

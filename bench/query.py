@@ -70,7 +70,7 @@ def main() -> None:
     data_dir = _history.ensure(events).resolve()
     container = bootstrap(Settings(data_dir=data_dir))
     try:
-        views = container.extras["views"]
+        views = container.views
         statuses = views.statuses()
         due = [s.name for s in statuses if s.extra.get("rebuild_due")]
         if any(s.lag_events for s in statuses):

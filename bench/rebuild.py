@@ -147,7 +147,7 @@ def _rebuild(data_dir: Path, jobs: int, url: str | None, tricks_off: tuple[str, 
 
     _without(tricks_off)
     container = bootstrap(_settings(data_dir, url))
-    views = container.extras["views"]
+    views = container.views
     started, cpu, children_cpu = time.perf_counter(), time.process_time(), _children_cpu()
     result = views.rebuild(jobs=jobs, batch_size=5000)
     seconds = time.perf_counter() - started

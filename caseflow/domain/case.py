@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from caseflow.domain.base import Entity, RemembersKeys
+from caseflow.domain.base import Entity, RemembersKeys, event_name
 from caseflow.domain.case_rules import DECIDED, NON_ACCEPT, CaseDecisions, S
 from caseflow.domain.clocks import ClockFacts, ClockState, case_clocks
 from caseflow.domain.policy import Policy
@@ -103,7 +103,7 @@ class Case(CaseDecisions, Entity):
                 case.forward_screened_at = at
             else:
                 case.screened_at = at
-            case.status = NON_ACCEPT.get(self.decision, S.ACCEPTED)
+            case.status = screened_status(self.decision)
             case.category = self.category or case.category
             if self.decision is Decision.ACCEPT:
                 case.accepted_at = at
@@ -121,7 +121,7 @@ class Case(CaseDecisions, Entity):
         instructions: str
 
         def apply(self, case: Case) -> None:
-            case.status = S.ASSIGNED
+            case.status = STATUS_AFTER[type(self)]
             case.unit_id, case.leader_id = self.unit_id, self.leader_id
             case.assigned_at = self.meta.occurred_at
 
@@ -152,7 +152,7 @@ class Case(CaseDecisions, Entity):
             return self.served_at
 
         def apply(self, case: Case) -> None:
-            case.status = S.RESOLVED
+            case.status = STATUS_AFTER[type(self)]
             case.decided_at = case.resolved_at = self.served_at
             case.decided_stage = Stage.RESOLUTION
 
@@ -169,7 +169,7 @@ class Case(CaseDecisions, Entity):
         reason: str
 
         def apply(self, case: Case) -> None:
-            case.status = S.REVIEW_REQUESTED
+            case.status = STATUS_AFTER[type(self)]
             case.review_requested_at = self.meta.occurred_at
             case.review_org_id = self.to_org_id
 
@@ -183,7 +183,7 @@ class Case(CaseDecisions, Entity):
             return self.served_at
 
         def apply(self, case: Case) -> None:
-            case.status = S.REVIEWED
+            case.status = STATUS_AFTER[type(self)]
             case.decided_at = case.reviewed_at = self.served_at
             case.decided_stage = Stage.REVIEW
 
@@ -192,7 +192,7 @@ class Case(CaseDecisions, Entity):
         reason: str
 
         def apply(self, case: Case) -> None:
-            case.status = S.RECHECK_REQUESTED
+            case.status = STATUS_AFTER[type(self)]
             case.recheck_requested_at = self.meta.occurred_at
 
     class Rechecked(Event):
@@ -205,7 +205,7 @@ class Case(CaseDecisions, Entity):
             return self.served_at
 
         def apply(self, case: Case) -> None:
-            case.status = S.RECHECKED
+            case.status = STATUS_AFTER[type(self)]
             case.decided_at = case.rechecked_at = self.served_at
             case.decided_stage = Stage.RECHECK
 
@@ -230,12 +230,12 @@ class Case(CaseDecisions, Entity):
 
         def apply(self, case: Case) -> None:
             case.previous_status = case.status
-            case.status = S.CLOSED
+            case.status = STATUS_AFTER[type(self)]
             case.closed_at = self.meta.occurred_at
 
     def __init__(self) -> None:
         self.idempotency_keys = {}
-        self.status = S.REGISTERED
+        self.status = STATUS_AFTER[Case.Received]
         self.previous_status: Status | None = None
         self.screened_at: datetime | None = None
         self.forwarded_at: datetime | None = None
@@ -314,3 +314,33 @@ class Case(CaseDecisions, Entity):
     def clocks(self, now: datetime, policy: Policy) -> list[ClockState]:
         """Every clock this case has started, evaluated at `now` (DESIGN §3)."""
         return case_clocks(self.clock_facts(), now, policy)
+
+
+# The lifecycle of DESIGN §2, stated once: the status each event leaves a case in (a screening's
+# depends on its decision). The events above apply it; the status view reads it by event name
+# (`status_after`) rather than keep a copy.
+STATUS_AFTER: dict[type[Case.Event], Status] = {
+    Case.Received: S.REGISTERED,
+    Case.Assigned: S.ASSIGNED,
+    Case.Resolved: S.RESOLVED,
+    Case.ReviewRequested: S.REVIEW_REQUESTED,
+    Case.Reviewed: S.REVIEWED,
+    Case.RecheckRequested: S.RECHECK_REQUESTED,
+    Case.Rechecked: S.RECHECKED,
+    Case.Closed: S.CLOSED,
+}
+_BY_NAME = {event_name(cls): status for cls, status in STATUS_AFTER.items()}
+_SCREENED = event_name(Case.Screened)
+
+
+def screened_status(decision: Decision) -> Status:
+    """The status a screening leaves a case in: accepted, or forwarded / rejected / routed."""
+    return NON_ACCEPT.get(decision, S.ACCEPTED)
+
+
+def status_after(event: str, decision: str | None = None) -> Status | None:
+    """The status event `event` (a stream name, `case.assigned`) leaves a case in; a screening's
+    by its `decision`. None: the event leaves the status as it was."""
+    if event == _SCREENED and decision is not None:
+        return screened_status(Decision(decision))
+    return _BY_NAME.get(event)

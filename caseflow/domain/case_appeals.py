@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from caseflow.domain import clocks
 from caseflow.domain.case_state import CaseState
 from caseflow.domain.errors import RuleViolation, WindowClosed
 from caseflow.domain.guards import member as _member
@@ -54,7 +55,7 @@ class AppealDecisions(CaseState):
         self._require({S.RESOLVED}, "review_requested", "after the written reply, once")
         _on_or_after(meta.occurred_at, self.resolved_at, "A review request",
                      "the reply it answers was served", "review_requested.order")
-        self._within_window(meta.occurred_at, policy.review_window_days, "review", policy)
+        self._within_window(meta.occurred_at, "review_window", "review", policy)
         target = _higher_body(to_org_id, above, "A review", "the unit that handled the case",
                               "review_requested")
         self.trigger_event(self.ReviewRequested, to_org_id=target, reason=reason, meta=meta)
@@ -71,7 +72,7 @@ class AppealDecisions(CaseState):
         self._require({S.REVIEWED}, "recheck_requested", "after the review decision, once")
         _on_or_after(meta.occurred_at, self.reviewed_at, "A re-check request",
                      "the review decision it answers was served", "recheck_requested.order")
-        self._within_window(meta.occurred_at, policy.recheck_window_days, "re-check", policy)
+        self._within_window(meta.occurred_at, "recheck_window", "re-check", policy)
         target = _higher_body(to_org_id, above, "A re-check", "the review body",
                               "recheck_requested")
         self.trigger_event(self.RecheckRequested, to_org_id=target, reason=reason, meta=meta)
@@ -86,11 +87,9 @@ class AppealDecisions(CaseState):
         if self.status in (S.FORWARDED, S.REJECTED, S.ROUTED, S.RECHECKED):
             pass
         elif self.status is S.RESOLVED:
-            self._window_lapsed_or_waived(meta, waived, policy.review_window_days, "review", policy)
+            self._window_lapsed_or_waived(meta, waived, "review_window", "review", policy)
         elif self.status is S.REVIEWED:
-            self._window_lapsed_or_waived(
-                meta, waived, policy.recheck_window_days, "re-check", policy
-            )
+            self._window_lapsed_or_waived(meta, waived, "recheck_window", "re-check", policy)
         else:
             raise RuleViolation(
                 f"A case that is {self.status} cannot be closed: closure follows a non-accept "
@@ -107,9 +106,11 @@ class AppealDecisions(CaseState):
         # The latest decision served; closure (销号) does not take away the petitioner's say on it.
         return self.decided_stage
 
-    def _within_window(self, at: datetime, days: int, what: str, policy: Policy) -> None:
+    def _within_window(self, at: datetime, clock: str, what: str, policy: Policy) -> None:
+        """`clock`: the petitioner's window in `domain/clocks.py` (its rule lives there)."""
         assert self.decided_at is not None
-        last_day = policy.due(self.decided_at, days)
+        last_day = clocks.due_on(clock, self.decided_at, policy)
+        days = (last_day - policy.local_date(self.decided_at)).days
         if policy.local_date(at) > last_day:
             raise WindowClosed(
                 f"A {what} must be requested within {days} days of the decision being served "
@@ -119,10 +120,10 @@ class AppealDecisions(CaseState):
             )
 
     def _window_lapsed_or_waived(
-        self, meta: Meta, waived: bool, days: int, what: str, policy: Policy
+        self, meta: Meta, waived: bool, clock: str, what: str, policy: Policy
     ) -> None:
         assert self.decided_at is not None
-        last_day = policy.due(self.decided_at, days)
+        last_day = clocks.due_on(clock, self.decided_at, policy)
         if not waived and policy.local_date(meta.occurred_at) <= last_day:
             raise RuleViolation(
                 f"The petitioner may still request a {what} until {last_day.isoformat()}; "

@@ -8,7 +8,7 @@ it); windows that the law gives the petitioner (review, re-check) are enforced.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, cast
+from typing import Self
 from uuid import UUID
 
 from caseflow.domain.case_appeals import AppealDecisions
@@ -30,9 +30,6 @@ from caseflow.domain.values import (
     SupervisionLevel,
     VisitMode,
 )
-
-if TYPE_CHECKING:
-    from caseflow.domain.case import Case
 
 S = Status
 NON_ACCEPT = {Decision.FORWARD: S.FORWARDED, Decision.REJECT: S.REJECTED, Decision.ROUTE: S.ROUTED}
@@ -73,7 +70,7 @@ class CaseDecisions(AppealDecisions):
         accused_org_id: UUID | None = None,
         accused_leader_id: UUID | None = None,
         query_code_hash: str | None = None,
-    ) -> Case:
+    ) -> Self:
         _aware(received_at, "received_at")
         channel = _member(Channel, channel, "received.channel")
         category = _member(Category, category, "received.category")
@@ -103,7 +100,7 @@ class CaseDecisions(AppealDecisions):
                 "Only an accusation (检举控告) names the accused; this petition's category is "
                 f"{category}.", "received.accused",
             )
-        return cast("Case", cls._create(  # `cls` is always Case, which this is mixed into
+        return cls._create(
             cls.Received,
             id=id,
             channel=channel,
@@ -122,7 +119,7 @@ class CaseDecisions(AppealDecisions):
             accused_leader_id=accused_leader_id,
             query_code_hash=query_code_hash,
             meta=meta,
-        ))
+        )
 
     def screen(
         self,

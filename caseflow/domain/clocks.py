@@ -48,41 +48,57 @@ class ClockState:
     on_time: bool | None
 
 
-# name, owner, start field, done field, limit in days (from the policy or the facts)
-# (clock, owner, field that starts it, field that ends it, its limit in days)
-_SPECS: tuple[tuple[str, str, str, str, Callable[[Policy, ClockFacts], int]], ...] = (
-    ("screening", "office", "received_at", "screened_at", lambda p, f: p.screening_days),
-    (
-        "forwarded_screening",
-        "office",
-        "forwarded_at",
-        "forward_screened_at",
-        lambda p, f: p.screening_days,
-    ),
-    (
-        "handling",
-        "office",
-        "accepted_at",
-        "resolved_at",
-        lambda p, f: p.handling_days + f.extension_days,
-    ),
-    (
-        "review_window",
-        "petitioner",
-        "resolved_at",
-        "review_requested_at",
-        lambda p, f: p.review_window_days,
-    ),
-    ("review", "office", "review_requested_at", "reviewed_at", lambda p, f: p.review_due_days),
-    (
-        "recheck_window",
-        "petitioner",
-        "reviewed_at",
-        "recheck_requested_at",
-        lambda p, f: p.recheck_window_days,
-    ),
-    ("recheck", "office", "recheck_requested_at", "rechecked_at", lambda p, f: p.recheck_due_days),
+# The rules, in one place: each clock's limit in days, from the policy and the days of extension
+# granted (only the handling clock has any). The views ask `due_on` / `on_time` below rather than
+# redo the sum (projections/case_status.py, kpis.py, leader_stats.py).
+Limit = Callable[[Policy, int], int]
+LIMITS: dict[str, Limit] = {
+    "screening": lambda p, extension: p.screening_days,
+    # 转送: the body a petition is forwarded to has its own 15 days from the forward
+    "forwarded_screening": lambda p, extension: p.screening_days,
+    "handling": lambda p, extension: p.handling_days + extension,
+    "review_window": lambda p, extension: p.review_window_days,
+    "review": lambda p, extension: p.review_due_days,
+    "recheck_window": lambda p, extension: p.recheck_window_days,
+    "recheck": lambda p, extension: p.recheck_due_days,
+}
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    name: str
+    owner: str  # "office" (a duty) or "petitioner" (a right with a window)
+    start: str  # the `ClockFacts` field that starts it
+    done: str  # the one that stops it
+
+
+SPECS = (
+    ClockSpec("screening", "office", "received_at", "screened_at"),
+    ClockSpec("forwarded_screening", "office", "forwarded_at", "forward_screened_at"),
+    ClockSpec("handling", "office", "accepted_at", "resolved_at"),
+    ClockSpec("review_window", "petitioner", "resolved_at", "review_requested_at"),
+    ClockSpec("review", "office", "review_requested_at", "reviewed_at"),
+    ClockSpec("recheck_window", "petitioner", "reviewed_at", "recheck_requested_at"),
+    ClockSpec("recheck", "office", "recheck_requested_at", "rechecked_at"),
 )
+SPEC = {s.name: s for s in SPECS}
+# The supervisor's deadline (督办): due on the local day of the `due_at` the supervisor set.
+OVERSIGHT = ClockSpec("oversight", "office", "supervision_opened_at", "supervision_cleared_at")
+
+
+def due_on(name: str, started: datetime | date, policy: Policy, extension_days: int = 0) -> date:
+    """The last day on which clock `name`, started at `started`, is met on time."""
+    return policy.due(started, LIMITS[name](policy, extension_days))
+
+
+def oversight_due_on(due_at: datetime | date, policy: Policy) -> date:
+    """The oversight clock's due day: the local day of the deadline the supervisor set."""
+    return policy.local_date(due_at)
+
+
+def on_time(done: datetime | date, due: date, policy: Policy) -> bool:
+    """Done (a moment, or a local day) on or before the due day."""
+    return policy.local_date(done) <= due
 
 
 def clock(
@@ -100,7 +116,8 @@ def clock(
     today = policy.local_date(now)
     if done_on is not None:
         return ClockState(
-            name, owner, started_on, due_on, done_on, "done", None, False, done_on <= due_on
+            name, owner, started_on, due_on, done_on, "done", None, False,
+            on_time(done_on, due_on, policy),
         )
     if closed is not None:
         return ClockState(name, owner, started_on, due_on, None, "stopped", None, False, None)
@@ -112,18 +129,18 @@ def clock(
 def case_clocks(facts: ClockFacts, now: datetime, policy: Policy) -> list[ClockState]:
     """Every clock the case has started, open or closed, evaluated at `now`."""
     out = []
-    for name, owner, start_field, done_field, limit in _SPECS:
-        started = getattr(facts, start_field)
+    for spec in SPECS:
+        started = getattr(facts, spec.start)
         if started is None:
             continue
-        due_on = policy.due(started, limit(policy, facts))
+        due = due_on(spec.name, started, policy, facts.extension_days)
         out.append(
             clock(
-                name,
-                owner,
+                spec.name,
+                spec.owner,
                 started,
-                due_on,
-                getattr(facts, done_field),
+                due,
+                getattr(facts, spec.done),
                 facts.closed_at,
                 now,
                 policy,
@@ -132,10 +149,10 @@ def case_clocks(facts: ClockFacts, now: datetime, policy: Policy) -> list[ClockS
     if facts.supervision_due_at is not None and facts.supervision_opened_at is not None:
         out.append(
             clock(
-                "oversight",
-                "office",
+                OVERSIGHT.name,
+                OVERSIGHT.owner,
                 facts.supervision_opened_at,
-                policy.local_date(facts.supervision_due_at),
+                oversight_due_on(facts.supervision_due_at, policy),
                 facts.supervision_cleared_at,
                 facts.closed_at,
                 now,

@@ -5,19 +5,22 @@ back)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from caseflow.infra.bootstrap import Container
 from caseflow.projections.runner import Runner, start_all
 
-if TYPE_CHECKING:
-    from caseflow.infra.bootstrap import Container
+
+def background_runners(container: Container) -> list[Runner]:
+    """Runners for `serve` / `worker`: every projection, plus the Kafka relay
+    (`container.relay`) when `CASEFLOW_KAFKA_BOOTSTRAP` is set."""
+    runners = container.views.runners()
+    if container.settings.kafka_bootstrap:
+        runners.append(container.relay)
+    return runners
 
 
 def start_background(container: Container, runners: list[Runner]) -> list[Runner]:
-    """Start `runners` (from `caseflow.infra.views.background_runners`); the projection runners
-    among them run together."""
-    views = container.extras.get("views")
-    projections = views.runners() if views is not None else []  # type: ignore[attr-defined]
+    """Start `runners` (from `background_runners`); the projection runners among them run
+    together."""
     s = container.settings
-    return start_all(runners, projections, gather=s.projection_gather,
+    return start_all(runners, container.views.runners(), gather=s.projection_gather,
                      gather_below=s.projection_gather_below)

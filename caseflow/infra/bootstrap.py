@@ -1,4 +1,6 @@
-"""The one place that builds the object graph, for the API, the CLI, the worker and the tests."""
+"""The one place that builds the object graph, for the API, the CLI, the worker and the tests.
+
+Only entry points import this module; it imports the adapters, never the other way round."""
 
 from __future__ import annotations
 
@@ -7,44 +9,38 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from caseflow.infra.eventlog import EventLog
+from caseflow.infra.relay import relay_runner
 from caseflow.infra.settings import Settings
 from caseflow.infra.store import event_store_env, position_lookup
-from caseflow.infra.views import build_views
+from caseflow.infra.views import Views, build_views
+from caseflow.projections.runner import Runner
 from caseflow.services.app import CaseflowApp, utc_now
 
 
 @dataclass
 class Container:
+    """Typed handles on what `bootstrap` built: the settings, the application (command side),
+    the event log (read side), the views, and the Kafka relay (built on first use)."""
+
     settings: Settings
     app: CaseflowApp
     log: EventLog
-    extras: dict[str, object] = field(default_factory=dict)
+    views: Views
+    _relay: Runner | None = field(default=None, repr=False)
+
+    @property
+    def relay(self) -> Runner:
+        """The Kafka relay's runner, not started (`KafkaNotConfigured` without
+        `CASEFLOW_KAFKA_BOOTSTRAP`); the same one on every call."""
+        if self._relay is None:
+            self._relay = relay_runner(self)
+        return self._relay
 
     def close(self) -> None:
-        views = self.extras.get("views")
-        if views is not None:
-            views.close()  # type: ignore[attr-defined]
+        if self._relay is not None:
+            self._relay.stop()
+        self.views.close()
         self.app.close()
-
-
-class _App(CaseflowApp):
-    # woken after each save (not `log`: that is the library's notification log)
-    event_log: EventLog | None = None
-
-    def close(self) -> None:
-        close_readers = getattr(self.recorder, "close_readers", None)  # SQLite: groupcommit.py
-        if close_readers is not None:
-            close_readers()
-        super().close()
-
-    def _notify(self, recordings):  # noqa: ANN001 - library hook
-        if self.event_log is not None:
-            self.event_log.notify()
-
-
-def postgres_events_table() -> str:
-    """The event table's name on PostgreSQL (the library names it after the application)."""
-    return f"{_App.name.lower()}_events"
 
 
 def bootstrap(
@@ -52,10 +48,10 @@ def bootstrap(
 ) -> Container:
     """Build the application and its adapters from settings (read from the environment if None)."""
     settings = settings or Settings()
-    app = _App(event_store_env(settings), policy=settings.policy(), clock=clock)
+    app = CaseflowApp(event_store_env(settings), policy=settings.policy(), clock=clock)
     app.position_of = position_lookup(app.recorder)
     log = EventLog(app.recorder, app.mapper.transcoder, poll_interval=settings.poll_interval)
-    app.event_log = log
-    container = Container(settings=settings, app=app, log=log)
-    container.extras["views"] = build_views(settings, app, log, clock)
-    return container
+    app.on_recorded = log.notify
+    # `bootstrap` itself goes along so that a rebuild's child processes build their own.
+    views = build_views(settings, app, log, clock, reopen=bootstrap)
+    return Container(settings=settings, app=app, log=log, views=views)

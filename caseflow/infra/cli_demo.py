@@ -35,9 +35,9 @@ def seed_command(
         TimeRemainingColumn,
     )
 
+    from caseflow.demo.seed import seed as run_seed
     from caseflow.infra.bootstrap import bootstrap
     from caseflow.infra.sqlite_tuning import set_synchronous
-    from caseflow.services.seed import seed as run_seed
 
     container = bootstrap()
     try:

@@ -99,7 +99,7 @@ def _serve_workers(settings, workers: int, *, projections: bool, access_log: boo
 
 def _seed_if_empty(container) -> None:  # noqa: ANN001 - Container
     try:
-        from caseflow.services.seed import seed_if_empty
+        from caseflow.demo.seed import seed_if_empty
     except ImportError as e:
         typer.echo(f"--demo-if-empty: demo seeding is not available ({e})", err=True)
         raise typer.Exit(2) from None

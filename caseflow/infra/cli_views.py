@@ -33,7 +33,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] =
     and of the Kafka relay when one is configured."""
     container = _container()
     try:
-        statuses = container.extras["views"].statuses()
+        statuses = container.views.statuses()
     finally:
         container.close()
     if as_json:
@@ -103,7 +103,7 @@ def rebuild(
                    f"{', '.join(registry.names())}", err=True)
         raise typer.Exit(2)
     container = _container()
-    views = container.extras["views"]
+    views = container.views
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
@@ -155,11 +155,10 @@ def worker(
     """Run the projections (and the Kafka relay when CASEFLOW_KAFKA_BOOTSTRAP is set) without
     HTTP, until SIGTERM or Ctrl-C. Several workers may run: one is active per view."""
     from caseflow.infra import logs
-    from caseflow.infra.background import start_background
+    from caseflow.infra.background import background_runners, start_background
     from caseflow.infra.integrity.checkpoints import KeyProblem
     from caseflow.infra.integrity.signer import start_signer
     from caseflow.infra.settings import Settings
-    from caseflow.infra.views import background_runners
 
     logs.configure(Settings().log_format == "json")  # as `caseflow serve`
     container = _container()

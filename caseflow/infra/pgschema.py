@@ -13,23 +13,75 @@ new links are written before the commit. The head query rides in the same pipeli
 insert: no extra round trip. So does a keyed command's claim on its idempotency key
 (services/claims.py): inserted in the same transaction, and when it was taken already the
 transaction rolls back and the caller gets `KeyClaimed`.
+
+Stores written while the application was named after the private class `bootstrap._App` keep
+their events in `_app_events` (its chain in `_app_events_chain`). On its first start under the
+application's own name the store is renamed in place (`rename_legacy`), under the same lock.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.utils import retry
+from psycopg import sql
+from psycopg.rows import tuple_row
 
 from caseflow.infra import claims
 from caseflow.infra.integrity import chain
 from caseflow.infra.views.backends import advisory_key
 from caseflow.services.claims import KWARG, Claim, KeyClaimed
 
+log = logging.getLogger(__name__)
 SCHEMA_LOCK = advisory_key("event-store-schema")
+# The event table's name while the application class was `bootstrap._App`.
+LEGACY_EVENTS_TABLE = "_app_events"
+_ALTER = {"r": "TABLE", "p": "TABLE", "i": "INDEX", "S": "SEQUENCE"}
+
+
+class LegacyStoreConflict(RuntimeError):
+    """Both the old and the new event table hold events: which one is the log is not ours to
+    guess."""
+
+
+def rename_legacy(conn: Any, schema: str, events_table: str,
+                  legacy: str = LEGACY_EVENTS_TABLE) -> list[str]:
+    """Rename a store written under `legacy` (the events table and every table, index and
+    sequence named after it: the chain, `..._pkey`, `..._notification_id_seq`/`_idx`) to
+    `events_table`, in one transaction. An empty `events_table` beside it (created by a tool
+    that used the new name first) is dropped with its chain; one holding events is refused.
+    Returns the old names renamed (none: nothing to do)."""
+    if legacy == events_table:
+        return []
+    cur = conn.cursor(row_factory=tuple_row)
+    with conn.transaction():
+        found = cur.execute(
+            "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r','p','i','S') "
+            "AND left(c.relname, length(%s)) = %s ORDER BY c.relkind DESC, c.relname",
+            (schema, legacy, legacy)).fetchall()
+        names = {row[0]: row[1] for row in found}
+        if legacy not in names:
+            return []
+        new = sql.Identifier(schema, events_table)
+        exists = cur.execute("SELECT to_regclass(%s)", (f"{schema}.{events_table}",)).fetchone()
+        if exists[0] is not None:
+            if cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(new)).fetchone()[0]:
+                raise LegacyStoreConflict(
+                    f"both {schema}.{legacy} (written before the application had its name) and "
+                    f"{schema}.{events_table} hold events; keep one (README, Operating it)")
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(
+                sql.Identifier(schema, events_table + chain.TABLE_SUFFIX), new))
+        # Tables first, then their indexes and sequences: renaming a table leaves their names.
+        for old, kind in sorted(names.items(), key=lambda item: item[1] not in "rp"):
+            cur.execute(sql.SQL("ALTER {} {} RENAME TO {}").format(
+                sql.SQL(_ALTER[kind]), sql.Identifier(schema, old),
+                sql.Identifier(events_table + old[len(legacy):])))
+    return sorted(names)
 
 
 class SchemaLockedRecorder(PostgresApplicationRecorder):
@@ -44,6 +96,10 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
             try:
+                renamed = rename_legacy(conn, self.datastore.schema, self.events_table_name)
+                if renamed:
+                    log.warning("renamed the event store written as %s to %s: %s",
+                                LEGACY_EVENTS_TABLE, self.events_table_name, ", ".join(renamed))
                 super().create_table()
                 conn.execute(self.chain_sql["create"])
                 conn.execute(self.claims_sql["create"])

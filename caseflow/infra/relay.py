@@ -1,29 +1,39 @@
 """Wiring of the Kafka relay: settings → producer → relay → a `Runner` for the log's follower.
 
 `caseflow relay` runs it alone; `caseflow serve` and `caseflow worker` run it beside the
-projections (through `caseflow.infra.views.background_runners`) when `CASEFLOW_KAFKA_BOOTSTRAP`
-is set. The runner holds a lock named after the relay (advisory lock on PostgreSQL, file lock on
-SQLite), so however many processes run it, one publishes and the others stand by.
+projections (through `caseflow.infra.background.background_runners`, which takes the
+container's `relay`) when `CASEFLOW_KAFKA_BOOTSTRAP` is set. The runner holds a lock named
+after the relay (advisory lock on PostgreSQL, file lock on SQLite), so however many processes
+run it, one publishes and the others stand by.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, cast
+from typing import Protocol
 
-from caseflow.infra.bootstrap import Container
 from caseflow.infra.kafka.producer import Producer, ProducerConfig
 from caseflow.infra.kafka.relay import KafkaRelay
 from caseflow.infra.settings import Settings
+from caseflow.infra.views import Views
 from caseflow.projections.runner import Runner
+from caseflow.projections.source import EventSource
 from caseflow.projections.store import ViewStore
-
-if TYPE_CHECKING:
-    from caseflow.infra.views.facade import Views
 
 # Broker outages are retried with exponential backoff from 0.1 s up to this many seconds, so a
 # returning broker is used within a few seconds while a long outage costs little.
 MAX_BACKOFF = 5.0
+
+
+class Wiring(Protocol):
+    """What the relay needs of the composition root's container (`bootstrap.Container`)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def log(self) -> EventSource: ...
+    @property
+    def views(self) -> Views: ...
 
 
 class KafkaNotConfigured(RuntimeError):
@@ -46,34 +56,24 @@ def build_relay(settings: Settings, store: ViewStore, *, client_id: str = "casef
                       schema_base=settings.public_url)
 
 
-def view_store(container: Container) -> ViewStore:
+def view_store(container: Wiring) -> ViewStore:
     """The view store the container's views use (positions and locks live there)."""
-    views = container.extras.get("views")
-    if views is not None:
-        return cast("Views", views).store
-    from caseflow.infra.views.backends import postgres_store, sqlite_store
-
-    s = container.settings
-    store = postgres_store(s.database_url) if s.database_url else sqlite_store(s.data_dir)
-    container.extras["relay_store"] = store
-    return store
+    return container.views.store
 
 
-def relay_runner(container: Container, *, batch_size: int | None = None,
+def relay_runner(container: Wiring, *, batch_size: int | None = None,
                  producer: Producer | None = None) -> Runner:
     """A runner (not started) that relays the container's event log to Kafka."""
     store = view_store(container)
     relay = build_relay(container.settings, store, producer=producer)
-    views = container.extras.get("views")
-    runner = Runner(relay, container.log, lock=store.lock(relay.name),
-                    wait=getattr(views, "waiter", None),
+    views = container.views
+    runner = Runner(relay, container.log, lock=store.lock(relay.name), wait=views.waiter,
                     batch_size=batch_size or container.settings.projection_batch_size,
                     max_backoff=MAX_BACKOFF)
-    if hasattr(views, "attach"):
-        views.attach(runner)  # position, lag and errors in /admin/projections, /health, /metrics
+    views.attach(runner)  # position, lag and errors in /admin/projections, /health, /metrics
     return runner
 
 
-def start_relay(container: Container, *, batch_size: int | None = None) -> Runner:
+def start_relay(container: Wiring, *, batch_size: int | None = None) -> Runner:
     """Run the relay in a daemon thread; `stop()` the returned runner to end it."""
     return relay_runner(container, batch_size=batch_size).start()

@@ -12,6 +12,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from caseflow.infra.settings import Settings
 from caseflow.infra.transcoder import TOPIC as TRANSCODER_TOPIC
+from caseflow.services.app import CaseflowApp
 
 
 def postgres_env(url: str) -> dict[str, str]:
@@ -35,6 +36,12 @@ def postgres_env(url: str) -> dict[str, str]:
         # Processes that start together create the schema one at a time: see infra/pgschema.py.
         "APPLICATION_RECORDER_TOPIC": "caseflow.infra.pgschema:SchemaLockedRecorder",
     }
+
+
+def postgres_events_table() -> str:
+    """The event table's name on PostgreSQL: the library names it after the application
+    (`CaseflowApp.name`); its NOTIFY channel has the same name. SQLite's is `stored_events`."""
+    return f"{CaseflowApp.name.lower()}_events"
 
 
 def event_store_env(settings: Settings) -> dict[str, str]:

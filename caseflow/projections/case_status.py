@@ -11,15 +11,22 @@ windows (review, re-check request) are rights, not duties, and never make a case
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
+from caseflow.domain import clocks
+from caseflow.domain.case import screened_status, status_after
 from caseflow.domain.clocks import ClockFacts
 from caseflow.domain.policy import Policy
+from caseflow.domain.values import Decision, Status
 from caseflow.projections.base import Column, Projection, Row, Rows, Table
 from caseflow.projections.source import LoggedEvent
 
 FACTS = tuple(ClockFacts.__dataclass_fields__)  # received_at … closed_at, extension_days
+INTERESTS = frozenset((
+    "case.received", "case.screened", "case.assigned", "case.visited", "case.extended",
+    "case.resolved", "case.evaluated", "case.review_requested", "case.reviewed",
+    "case.recheck_requested", "case.rechecked", "case.supervised", "case.closed"))
 DUE = ("screening_due_on", "forwarded_screening_due_on", "handling_due_on",
        "review_window_due_on", "review_due_on",
        "recheck_window_due_on", "recheck_due_on", "supervision_due_on")
@@ -76,18 +83,28 @@ CASE_STAGES = Table("case_stages", (
 _DECISIONS = {"case.resolved": "resolution", "case.reviewed": "review",
               "case.rechecked": "recheck"}
 
-# status after each event that changes it (screening depends on the decision)
-_STATUS = {"case.assigned": "assigned", "case.resolved": "resolved",
-           "case.review_requested": "review_requested", "case.reviewed": "reviewed",
-           "case.recheck_requested": "recheck_requested", "case.rechecked": "rechecked",
-           "case.closed": "closed"}
-# office duties: (due date, the fact that discharges it)
-_DUTIES = (("screening_due_on", "screened_at"),
-           ("forwarded_screening_due_on", "forward_screened_at"),
-           ("handling_due_on", "resolved_at"),
-           ("review_due_on", "reviewed_at"), ("recheck_due_on", "rechecked_at"),
-           ("supervision_due_on", "supervision_cleared_at"))
-_SCREENED = {"accept": "accepted", "forward": "forwarded", "reject": "rejected", "route": "routed"}
+# status after each event that changes it, from the domain's lifecycle (domain/case.py); a
+# screening's depends on its decision
+_STATUS = {name: status.value for name in INTERESTS - {"case.screened"}
+           if (status := status_after(name)) is not None}
+_SCREENED = {d.value: screened_status(d).value for d in Decision}
+
+
+# a clock's due-date column (the oversight clock's is named after the supervision)
+def _due_column(clock: str) -> str:
+    return "supervision_due_on" if clock == clocks.OVERSIGHT.name else f"{clock}_due_on"
+
+
+# office duties (domain/clocks.py): (due date, the fact that discharges it)
+_DUTIES = tuple((_due_column(s.name), s.done) for s in (*clocks.SPECS, clocks.OVERSIGHT)
+                if s.owner == "office")
+# event → the clocks whose due date it can move (the facts it sets start them)
+_MOVES = {
+    "case.received": ("screening",), "case.screened": ("handling", "forwarded_screening"),
+    "case.extended": ("handling",), "case.resolved": ("review_window",),
+    "case.review_requested": ("review",), "case.reviewed": ("recheck_window",),
+    "case.recheck_requested": ("recheck",),
+}
 
 
 def _v(value: Any) -> Any:
@@ -103,28 +120,13 @@ class CaseStatus(Projection):
     # 3: the overdue and flag indexes hold the orgs, the list order and the id; the receiving
     # org's index the category (indexes only: a rebuild drops the old ones)
     schema_version = 3
-    interests = frozenset(n for n in (
-        "case.received", "case.screened", "case.assigned", "case.visited", "case.extended",
-        "case.resolved", "case.evaluated", "case.review_requested", "case.reviewed",
-        "case.recheck_requested", "case.rechecked", "case.supervised", "case.closed"))
+    interests = INTERESTS
 
     def __init__(self, policy: Policy):
         self.policy = policy
-        p = policy
-        handling = ("handling_due_on", "accepted_at", p.handling_days)  # + extension days
-        # event → the due dates it can move: (due column, starting fact, limit in days)
-        self._dues = {
-            "case.received": (("screening_due_on", "received_at", p.screening_days),),
-            "case.screened": (handling, ("forwarded_screening_due_on", "forwarded_at",
-                                         p.screening_days)),
-            "case.extended": (handling,),
-            "case.resolved": (("review_window_due_on", "resolved_at", p.review_window_days),),
-            "case.review_requested": (("review_due_on", "review_requested_at",
-                                       p.review_due_days),),
-            "case.reviewed": (("recheck_window_due_on", "reviewed_at", p.recheck_window_days),),
-            "case.recheck_requested": (("recheck_due_on", "recheck_requested_at",
-                                        p.recheck_due_days),),
-        }
+        # event → the due dates it can move: (due column, clock, the fact that starts it)
+        self._dues = {event: tuple((_due_column(c), c, clocks.SPEC[c].start) for c in moved)
+                      for event, moved in _MOVES.items()}
 
     def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
         rows.preload("case_status", {(e.aggregate_id,) for e in events
@@ -170,7 +172,7 @@ class CaseStatus(Projection):
         d = e.data
         row: Row = dict.fromkeys(CASE_STATUS.column_names)
         row.update(
-            case_id=e.aggregate_id, status="registered", category=_v(d.get("category")),
+            case_id=e.aggregate_id, status=_STATUS["case.received"], category=_v(d.get("category")),
             channel=_v(d["channel"]), receiving_org_id=d["receiving_org_id"],
             registered_by=d.get("registered_by"), subject=d.get("subject"),
             region=d.get("region"), headcount=d.get("headcount"),
@@ -187,7 +189,7 @@ class CaseStatus(Projection):
             row["status"] = _STATUS[name]
         if name == "case.screened":
             decision = _v(d["decision"])
-            if row["status"] == "forwarded":  # the decision of the body it was forwarded to
+            if row["status"] == Status.FORWARDED:  # the decision of the body it was forwarded to
                 row["forward_screened_at"] = at
             else:
                 row["screened_at"] = at
@@ -227,18 +229,19 @@ class CaseStatus(Projection):
             row["closed_at"] = at
 
     def derive(self, row: Row, event: str) -> None:
-        """Due dates from the facts, the same arithmetic as `domain.clocks.case_clocks`; only
+        """Due dates from the facts, asked of `domain.clocks` (the rules live there); only
         those the event can change are recomputed (the others hold from earlier events)."""
-        day = self._local_date
-        for due, start, limit in self._dues.get(event, ()):
-            started = day(row[start])
-            row[due] = None if started is None else started + timedelta(
-                days=limit + (row["extension_days"] or 0 if due == "handling_due_on" else 0))
+        policy = self.policy
+        for due, clock, start in self._dues.get(event, ()):
+            started = row[start]
+            row[due] = None if started is None else clocks.due_on(
+                clock, started, policy, row["extension_days"] or 0)
         if event == "case.received":
-            row["received_on"] = day(row["received_at"])
+            row["received_on"] = self._local_date(row["received_at"])
         elif event == "case.supervised":
-            row["supervision_due_on"] = day(row["supervision_due_at"]) \
-                if row["supervision_opened_at"] else None
+            due_at = row["supervision_due_at"]
+            row["supervision_due_on"] = clocks.oversight_due_on(due_at, policy) \
+                if row["supervision_opened_at"] and due_at is not None else None
         open_duties = []
         if row["closed_at"] is None:
             for due, done in _DUTIES:

@@ -45,6 +45,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from caseflow.domain import clocks
 from caseflow.domain.policy import Policy
 from caseflow.projections import leader_terms
 from caseflow.projections.base import Column, Projection, Rows, Table
@@ -208,8 +209,8 @@ class LeaderStats(Projection):
         state["resolved_on"] = day = policy.local_date(d["served_at"])
         row = out.counters.row(leader, day)
         row[OWNED_RESOLVED] += 1
-        if day <= policy.due(state["accepted_on"],
-                             policy.handling_days + state["extension_days"]):
+        if clocks.on_time(day, clocks.due_on("handling", state["accepted_on"], policy,
+                                             state["extension_days"]), policy):
             row[OWNED_ON_TIME] += 1
         return True
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 MAX_LIMIT = 500
@@ -58,11 +58,18 @@ class AuditQuery:
     after_position: int = 0  # keyset: rows after this log position
 
 
+Cursor = TypeVar("Cursor", str, int)
+
+
 @dataclass
-class Page:
+class Page(Generic[Cursor]):
+    """One page of any list query of the API: the items, how many match in all, and where the
+    next page starts (None on the last): a keyset cursor (`str`: cases, audit) or the offset
+    (`int`: statistics lists)."""
+
     items: list[dict[str, Any]]
     total: int
-    next: str | None = None  # cursor for the next page, None on the last
+    next: Cursor | None = None
     # e.g. {"total_capped": True}: `total` is a lower bound (the status list counts to 10,000)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -3,6 +3,7 @@ save (run by `CommandExecution`), answering with the case version and global pos
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from caseflow.services.execution import (
 )
 
 __all__ = [
+    "APP_NAME",
     "IMMUTABLE",
     "MAX_ATTEMPTS",
     "Actor",
@@ -37,11 +39,37 @@ __all__ = [
 ]
 
 
+# The application's one name. The `eventsourcing` library names the PostgreSQL event table and
+# its NOTIFY channel after it (`caseflow_events`), and reads `CASEFLOW_<KEY>` before `<KEY>` from
+# the environment. Stores written while it was `_App` are renamed at start (infra/pgschema.py).
+APP_NAME = "caseflow"
+
+
 class CaseflowApp(DirectoryCommands):
     """Event-sourced application holding Case, Org and Leader aggregates (the org and leader
     commands are `DirectoryCommands`)."""
 
-    name = "caseflow"
+    name = APP_NAME
+    # Called after every save (the event log wakes its readers); set by the composition root.
+    on_recorded: Callable[[], None] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The library names a subclass after itself (and so its tables): a subclass keeps ours
+        # unless it names itself.
+        named = "name" in cls.__dict__
+        super().__init_subclass__(**kwargs)
+        if not named:
+            cls.name = APP_NAME
+
+    def _notify(self, recordings: Sequence[Any]) -> None:
+        if self.on_recorded is not None:
+            self.on_recorded()
+
+    def close(self) -> None:
+        close_readers = getattr(self.recorder, "close_readers", None)  # SQLite: groupcommit.py
+        if close_readers is not None:
+            close_readers()
+        super().close()
 
     # -------------------------------------------------------------------- cases
 

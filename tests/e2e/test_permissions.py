@@ -87,7 +87,7 @@ class Fixture:
     """Cases in every state a command needs, made through the service layer (fast)."""
 
     def __init__(self, container, world: World):
-        self.app, self.world, self.views = container.app, world, container.extras["views"]
+        self.app, self.world, self.views = container.app, world, container.views
         self.ctx = Context(actor=Actor("setup", "supervisor"))
         self.now = datetime.now(UTC)
 

@@ -15,9 +15,8 @@ from fastapi_offline import FastAPIOffline
 from starlette.responses import JSONResponse
 
 from caseflow import __version__
-from caseflow.domain.org import Org
 from caseflow.infra import auth, logs
-from caseflow.infra.background import start_background
+from caseflow.infra.background import background_runners, start_background
 from caseflow.infra.bootstrap import Container, bootstrap
 from caseflow.infra.devtokens import WithMinted
 from caseflow.infra.http import (
@@ -109,7 +108,7 @@ def create_app(
                             "CASEFLOW_DEV=1 to try it.")
             api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
                       tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
-                      views=c.extras.get("views"), read_wait=read_wait, keepalive=keepalive,
+                      views=c.views, read_wait=read_wait, keepalive=keepalive,
                       disclosure=c.settings.disclosure(), jwt=jwt,
                       public_limits=PublicLimits.of(c.settings),
                       stream_threads=anyio.CapacityLimiter(STREAM_THREADS))
@@ -170,7 +169,7 @@ def _mount(app: FastAPI, router: APIRouter) -> None:
 
 def _parent_of(c: Container):  # noqa: ANN202 - Callable[[UUID], UUID | None]
     def parent_of(org_id):  # noqa: ANN001, ANN202
-        return c.app._peek(Org, org_id).parent_id
+        return c.app.org(org_id).parent_id
 
     return parent_of
 
@@ -184,13 +183,7 @@ def _positions(api: Api):  # noqa: ANN202 - metrics.PositionsFn
 
 def _start_background(c: Container) -> list[Any]:
     """Projection runners, plus the Kafka relay when CASEFLOW_KAFKA_BOOTSTRAP is set: both come
-    from `caseflow.infra.views.background_runners` (the relay from `infra.relay.relay_runner`)."""
-    try:
-        from caseflow.infra.views import background_runners
-    except ImportError:
-        log.warning("caseflow.infra.views.background_runners is not available: "
-                    "projections are not running in this process")
-        return []
+    from `caseflow.infra.background.background_runners` (the relay is `c.relay`)."""
     return start_background(c, background_runners(c))
 
 

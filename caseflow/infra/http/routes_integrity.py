@@ -17,7 +17,7 @@ from starlette.responses import Response
 from caseflow.infra.auth import Principal
 from caseflow.infra.http.deps import api_of, check_case, permit
 from caseflow.infra.http.openapi import ITEM_ERRORS, QUERY_ERRORS
-from caseflow.infra.http.routes_ops import _json
+from caseflow.infra.http.responses import json_response
 from caseflow.infra.http.state import Api
 from caseflow.infra.integrity.checkpoints import Checkpoint
 from caseflow.infra.integrity.service import Integrity
@@ -59,10 +59,9 @@ class CaseIntegrity(BaseModel):
 
 
 def integrity_of(api: Api) -> Integrity:
-    found = api.extras.get("integrity")
+    found: Integrity | None = api.integrity
     if found is None:
-        found = api.extras["integrity"] = Integrity(api.container.settings,
-                                                    chain_store(api.app.recorder))
+        found = api.integrity = Integrity(api.container.settings, chain_store(api.app.recorder))
     return found
 
 
@@ -80,7 +79,7 @@ def status(
 ) -> Response:
     integrity = integrity_of(api_of(request))
     events_head, head = integrity.heads()
-    return _json({"head": {"events_head": events_head, "position": head.position,
+    return json_response({"head": {"events_head": events_head, "position": head.position,
                            "chainhash": head.chainhash.hex()},
                   "last_verification": integrity.last_verification(),
                   "last_checkpoint": _checkpoint(integrity.last_checkpoint())})
@@ -100,7 +99,7 @@ def case_integrity(
     rows = integrity.store.aggregate_rows(case_id)
     last = max((r.position for r, _, _ in rows), default=0)
     covering = integrity.dir.first_covering(last)
-    return _json({"case_id": case_id, "events": [
+    return json_response({"case_id": case_id, "events": [
         {"position": r.position, "version": r.version, "topic": r.topic,
          "state": base64.b64encode(r.state).decode(),
          "prev_position": link.prev_position if link else None,

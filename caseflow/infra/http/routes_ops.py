@@ -17,6 +17,8 @@ from caseflow.infra.http.deps import api_of, permit
 from caseflow.infra.http.metrics import CONTENT_TYPE
 from caseflow.infra.http.openapi import QUERY_ERRORS, _problem
 from caseflow.infra.http.problems import Problem
+from caseflow.infra.http.responses import json_response
+from caseflow.infra.http.routes_integrity import verification_failed
 from caseflow.infra.http.state import Api
 from caseflow.projections import registry
 from caseflow.projections.store import Lock
@@ -66,8 +68,8 @@ class Health(BaseModel):
 
 def stop_rebuilds(api: Api, timeout: float = 30.0) -> None:
     """Ask background rebuilds to stop and wait for them (at shutdown)."""
-    api.extras.setdefault("rebuild_stop", threading.Event()).set()
-    for thread in api.extras.get("rebuilds", {}).values():
+    api.rebuild_stop.set()
+    for thread in api.rebuilds.values():
         thread.join(timeout)
 
 
@@ -81,10 +83,6 @@ def statuses(api: Api) -> list[dict[str, Any]]:
         row.pop("extra", None)
         out.append(row)
     return out
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 @router.get("/health", response_model=Health, summary="Store and views reachable, lag",
@@ -106,11 +104,9 @@ def health(request: Request) -> Response:
     # ack deadline before it has an error to show, while the events it owes keep waiting.
     limit = api.settings.health_max_lag
     lagging = [v["name"] for v in views if (v.get("waiting_seconds") or 0) > limit]
-    from caseflow.infra.http.routes_integrity import verification_failed
-
     broken = verification_failed(api)  # the last `audit verify` found a break
     status = "down" if not store["ok"] else "degraded" if failing or broken or lagging else "ok"
-    return _json({"status": status, "store": store, "views": views, "lagging": lagging,
+    return json_response({"status": status, "store": store, "views": views, "lagging": lagging,
                   "integrity": {"verification_failed": broken}},
                  503 if status == "down" else 200)
 
@@ -151,7 +147,7 @@ def metrics(request: Request) -> Response:
 def projections(
     request: Request, _who: Annotated[Principal, Depends(permit(Action.READ_PROJECTIONS))]
 ) -> Response:
-    return _json(statuses(api_of(request)))
+    return json_response(statuses(api_of(request)))
 
 
 class RebuildState(BaseModel):
@@ -183,11 +179,11 @@ def rebuild(
     if not lock.acquire():
         raise Problem(409, "rebuild-running", "Already rebuilding",
                       f"A rebuild of {name} is already running.")
-    runs: dict[str, dict[str, Any]] = api.extras.setdefault("rebuild_runs", {})
+    runs = api.rebuild_runs
     runs[name] = {"name": name, "state": "running", "switched": [], "error": None}
     thread = threading.Thread(target=_rebuild, args=(api, name, lock, runs[name]), daemon=True,
                               name=f"rebuild:{name}")
-    api.extras.setdefault("rebuilds", {})[name] = thread
+    api.rebuilds[name] = thread
     thread.start()
     return Response(orjson.dumps(runs[name]), status_code=202, media_type="application/json",
                     headers={"Location": f"/admin/projections/{name}/rebuild"})
@@ -203,10 +199,10 @@ def rebuild_state(
 ) -> Response:
     api = api_of(request)
     _known(api, name)
-    run = dict(api.extras.get("rebuild_runs", {}).get(name)
+    run = dict(api.rebuild_runs.get(name)
                or {"name": name, "state": "none", "switched": [], "error": None})
     run["progress"] = api.views.status(name).rebuild
-    return _json(run)
+    return json_response(run)
 
 
 def _known(api: Api, name: str) -> None:
@@ -221,7 +217,7 @@ def _rebuild(api: Api, name: str, lock: Lock, run: dict[str, Any]) -> None:
     try:
         # Shutdown sets `rebuild_stop`; an interrupted rebuild resumes on the next request.
         result = api.views.rebuild([name], locks=[lock],
-                                   stop=api.extras.setdefault("rebuild_stop", threading.Event()))
+                                   stop=api.rebuild_stop)
     except Exception as exc:
         lock.release()
         run.update(state="failed", error=f"{type(exc).__name__}")

@@ -74,7 +74,7 @@ def _json(body: Any) -> Response:
 def _reader(api: Api) -> Any:
     from caseflow.infra.views.stats_read import Reader
 
-    return Reader(api.views.store)
+    return Reader(api.views.queries.d, api.views.queries.reading)  # the API's one read path
 
 
 def _period(api: Api, period: str | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,13 @@ class Api:
     # The threads event streams read the log in, apart from those of /health and the queries.
     stream_threads: Any = None  # anyio.CapacityLimiter (made on the event loop, in the lifespan)
     open_streams: int = 0  # in this process; CASEFLOW_MAX_STREAMS caps it
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Built on first use by routes_integrity.integrity_of (infra.integrity.service.Integrity).
+    integrity: Any = None
+    # Rebuilds asked over HTTP in this process (routes_ops): each one's state, its thread, and
+    # the flag shutdown sets to stop them.
+    rebuild_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rebuilds: dict[str, threading.Thread] = field(default_factory=dict)
+    rebuild_stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def app(self) -> CaseflowApp:

@@ -41,7 +41,7 @@ class ChainBroken(Exception):
 def open_store(settings: Settings) -> ChainStore:
     """The chain store the settings point at, opened without creating anything."""
     if settings.database_url:
-        from caseflow.infra.bootstrap import postgres_events_table
+        from caseflow.infra.store import postgres_events_table
         from caseflow.infra.views.backends import pg_connect
 
         try:

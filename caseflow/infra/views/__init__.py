@@ -1,39 +1,41 @@
 """SQL view stores (SQLite, PostgreSQL), their query functions and the `Views` facade.
 
-`build_views(...)` is called by `infra/bootstrap.py`; `background_runners(container)` gives the
-threads `caseflow serve` and `caseflow worker` run (projections, and the Kafka relay when
-configured)."""
+`build_views(...)` is called by `infra/bootstrap.py` (and nothing here imports it back); the
+threads `caseflow serve` and `caseflow worker` run come from `infra/background.py`."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
+from caseflow.infra.eventlog import EventLog
+from caseflow.infra.settings import Settings
 from caseflow.infra.views.facade import Views
+from caseflow.infra.views.parallel import Reopen
 from caseflow.projections.queries import AuditQuery, CaseQuery, Page
+from caseflow.services.app import CaseflowApp
 
-if TYPE_CHECKING:
-    from caseflow.infra.bootstrap import Container
-    from caseflow.projections.runner import Runner
-
-__all__ = ["AuditQuery", "CaseQuery", "Page", "Views", "background_runners", "build_views"]
-log = logging.getLogger(__name__)
+__all__ = ["AuditQuery", "CaseQuery", "Page", "Views", "build_views"]
 
 
-def build_views(settings: Any, app: Any, log_source: Any, clock: Any) -> Views:
+def build_views(settings: Settings, app: CaseflowApp, log_source: EventLog,
+                clock: Callable[[], datetime], reopen: Reopen | None = None) -> Views:
     """The view store for `settings` (SQLite file beside the events, or the PostgreSQL database),
-    the registered projections, and the query functions."""
+    the registered projections, and the query functions. `reopen` builds the whole graph again
+    in a rebuild's child process (`bootstrap.bootstrap`; a module-level function, so picklable)."""
     from caseflow.infra.views.backends import NotifyWaiter, postgres_store, sqlite_store
     from caseflow.infra.views.queries import ViewQueries
     from caseflow.projections import registry
 
     policy = settings.policy()
     on_close: Callable[[], None] | None = None
+    waiter: Any  # wakes the runners: LISTEN on PostgreSQL, the event log's own on SQLite
     if settings.database_url:
         store = postgres_store(settings.database_url)
-        channel = app.recorder.events_table_name.replace(".", "_")
+        recorder: Any = app.recorder  # a PostgresApplicationRecorder here
+        channel = recorder.events_table_name.replace(".", "_")
         waiter = NotifyWaiter(settings.database_url, channel, log_source)
         pool = _pool(settings.database_url)
         reading = pool.connection
@@ -49,14 +51,14 @@ def build_views(settings: Any, app: Any, log_source: Any, clock: Any) -> Views:
         waiter = log_source.wait
 
         @contextmanager
-        def reading():  # noqa: ANN202 - one connection per thread, reused
+        def reading() -> Iterator[Any]:  # one connection per thread, reused
             yield store.connection()
 
     return Views(store, ViewQueries(store.d, reading, policy), log_source,
                  registry.build(policy), policy=policy, clock=clock, waiter=waiter,
                  case_events=_case_events(app, log_source),
                  batch_size=settings.projection_batch_size, on_close=on_close,
-                 settings=settings)
+                 settings=settings, reopen=reopen)
 
 
 def _pool(url: str) -> Any:
@@ -90,18 +92,3 @@ def _case_events(app: Any, log_source: Any) -> Any:
         return out
 
     return read
-
-
-def background_runners(container: Container) -> list[Runner]:
-    """Runners for `serve` / `worker`: every projection, plus the Kafka relay when
-    `CASEFLOW_KAFKA_BOOTSTRAP` is set (built by `caseflow.infra.relay.relay_runner`)."""
-    views: Views = container.extras["views"]  # type: ignore[assignment]
-    runners = views.runners()
-    if container.settings.kafka_bootstrap:
-        try:
-            from caseflow.infra.relay import relay_runner
-        except ImportError as exc:
-            log.error("Kafka is configured but the relay is not available: %s", exc)
-        else:
-            runners.append(relay_runner(container))
-    return runners

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from caseflow.domain.policy import Policy
+from caseflow.infra.views.parallel import Reopen, rebuild_in_processes
 from caseflow.infra.views.queries import ViewQueries
 from caseflow.infra.views.sqlstore import SqlViewStore
 from caseflow.projections.base import ConsumerStatus, Projection
@@ -38,13 +39,16 @@ class Views:
         batch_size: int = 1000,
         on_close: Callable[[], None] | None = None,
         settings: Any = None,
+        reopen: Reopen | None = None,
     ):
         self.store, self.queries, self.source = store, queries, source
         self.projections = {p.name: p for p in projections}
         self.policy, self.clock, self.batch_size = policy, clock, batch_size
         self.waiter = waiter or source.wait
         self._case_events, self._on_close = case_events, on_close
-        self.settings = settings  # for rebuilds in child processes
+        # For rebuilds in child processes: each builds the graph again with `reopen(settings)`.
+        self.settings, self.reopen = settings, reopen
+        self._closed = False
         self._runners: dict[str, Runner] = {}
         self._attached: list[Runner] = []  # other consumers to report (the Kafka relay)
         self._rebuilding: dict[str, Progress | None] = {}
@@ -74,6 +78,10 @@ class Views:
             runner.stop()
 
     def close(self) -> None:
+        """Stop the runners and close the store (once; later calls do nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         self.stop()
         self.store.close()
         if self._on_close is not None:
@@ -115,10 +123,9 @@ class Views:
 
     def attach(self, runner: Runner) -> None:
         """Report a runner that is not a projection (the Kafka relay) in `statuses()`; its owner
-        starts and stops it."""
+        starts and stops it. A runner of the same name reported before is replaced."""
         with self._guard:
-            if runner not in self._attached:
-                self._attached.append(runner)
+            self._attached = [r for r in self._attached if r.name != runner.name] + [runner]
 
     def status(self, name: str, source: EventSource | None = None) -> ConsumerStatus:
         source = source or self.source
@@ -175,12 +182,12 @@ class Views:
         for p in chosen:
             self._rebuilding[p.name] = None
         try:
-            if locks is None and jobs > 1 and len(chosen) > 1 and self.settings is not None:
-                from caseflow.infra.views.parallel import rebuild_in_processes
-
+            if (locks is None and jobs > 1 and len(chosen) > 1 and self.settings is not None
+                    and self.reopen is not None):
                 todo, skipped = resumable(chosen, self.store)  # before splitting it in groups
-                result = rebuild_in_processes(self.settings, [p.name for p in todo], jobs,
-                                              batch_size, progress, stop, commit_every)
+                result = rebuild_in_processes(self.reopen, self.settings,
+                                              [p.name for p in todo], jobs, batch_size,
+                                              progress, stop, commit_every)
                 result.skipped = skipped
                 return result
             return rebuild(chosen, self.store, self.source, batch_size=batch_size,

@@ -77,7 +77,7 @@ def kpis_by_org(
     reader: Reader, period: str, *, parent_id: UUID | None = None, level: str | None = None,
     sort: str = "name", scope: str = "subtree", descending: bool = False, limit: int = 50,
     offset: int = 0, today: date | None = None,
-) -> Page:
+) -> Page[int]:
     """KPIs of several orgs for `period`, each with its own and its subtree's figures.
 
     Which orgs: with `parent_id` only, its direct children; with `parent_id` and `level`, the

@@ -77,7 +77,7 @@ def leaders_statistics(
     reader: Reader, period: str, *, today: date, policy: Policy, org_id: UUID | None = None,
     level: str | None = None, compliance: str | None = None, sort: str = "person_times",
     descending: bool = True, limit: int = 50, offset: int = 0,
-) -> Page:
+) -> Page[int]:
     """The statistics for `period` of every leader in office at some time in it (in an org of
     the subtree of `org_id`, at `level`, if given: a leader who moved is listed under each org
     held in the period), with the `compliance` status if given, sorted by `sort` (name or a

@@ -12,12 +12,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_any
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from caseflow.projections.rebuild import Progress, RebuildResult
 
-if TYPE_CHECKING:
-    from caseflow.infra.views.facade import Views
+
+class Rebuilds(Protocol):
+    def rebuild(self, names: list[str] | None = None,
+                progress: Callable[[Progress], None] | None = None,
+                stop: threading.Event | None = None, batch_size: int = 5000,
+                jobs: int = 1, commit_every: int | None = None) -> RebuildResult: ...
+
+
+class Opened(Protocol):
+    """A child's own object graph (`bootstrap.Container`): its views, and `close()`."""
+
+    @property
+    def views(self) -> Rebuilds: ...
+    def close(self) -> None: ...
+
+
+# Builds the graph in a child process from the settings: `bootstrap.bootstrap`, passed in by the
+# composition root (a module-level function, so it crosses to a spawned process by name).
+Reopen = Callable[[Any], Opened]
 
 # CPU seconds per 100,000 events of each projection's own work, reading excluded (measured in
 # rebuilds of the 1,000,000-event bench history, alone and in groups: a view costs more beside
@@ -35,7 +52,8 @@ def groups(names: list[str], jobs: int) -> list[list[str]]:
     return [members for _, members in bins if members]
 
 
-def rebuild_in_processes(settings: Any, names: list[str], jobs: int, batch_size: int,
+def rebuild_in_processes(reopen: Reopen, settings: Any, names: list[str], jobs: int,
+                         batch_size: int,
                          progress: Callable[[Progress], None] | None,
                          stop: threading.Event | None,
                          commit_every: int | None = None) -> RebuildResult:
@@ -48,7 +66,8 @@ def rebuild_in_processes(settings: Any, names: list[str], jobs: int, batch_size:
     # would keep its lock, and the others would never get their last message out.
     pipes = [ctx.Pipe(duplex=False) for _ in parts]
     procs = [ctx.Process(target=_child,
-                         args=(settings, part, batch_size, commit_every, pipes[i][1], halt),
+                         args=(reopen, settings, part, batch_size, commit_every, pipes[i][1],
+                               halt),
                          name=f"rebuild-{i}", daemon=True) for i, part in enumerate(parts)]
     with _ctrl_c_ignored():  # the children inherit it: Ctrl-C reaches them only through `halt`
         for p in procs:
@@ -111,12 +130,10 @@ def _ctrl_c_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _child(settings: Any, names: list[str], batch_size: int, commit_every: int | None,
-           out: Any, halt: Any) -> None:
+def _child(reopen: Reopen, settings: Any, names: list[str], batch_size: int,
+           commit_every: int | None, out: Any, halt: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # (when started from another thread)
-    from caseflow.infra.bootstrap import bootstrap
-
-    container = bootstrap(settings)
+    container = reopen(settings)
     stop = threading.Event()
 
     def watch() -> None:
@@ -129,10 +146,8 @@ def _child(settings: Any, names: list[str], batch_size: int, commit_every: int |
         def report(p: Progress) -> None:
             out.send(("progress", (p.position, p.head, p.events)))
 
-        views = cast("Views", container.extras["views"])
-        result = views.rebuild(names, progress=report, stop=stop,
-                                                   batch_size=batch_size,
-                                                   commit_every=commit_every)
+        result = container.views.rebuild(names, progress=report, stop=stop,
+                                         batch_size=batch_size, commit_every=commit_every)
         out.send(("done", {
             "switched": result.switched, "interrupted": result.interrupted,
             "events": result.events, "failed": {n: str(e) for n, e in result.failed.items()}}))

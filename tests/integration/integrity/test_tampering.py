@@ -10,11 +10,12 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from caseflow.infra.bootstrap import bootstrap, postgres_events_table
+from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.integrity import chain
 from caseflow.infra.integrity.checkpoints import write_key_pair
 from caseflow.infra.integrity.service import Integrity, open_store
 from caseflow.infra.settings import Settings
+from caseflow.infra.store import postgres_events_table
 
 N = 60  # events written by 20 threads at once (group commit on SQLite)
 

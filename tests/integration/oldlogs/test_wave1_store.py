@@ -51,7 +51,7 @@ def test_every_case_of_the_old_store_folds_and_shows_its_clocks(old_store):
 
 
 def test_every_view_rebuilds_from_the_old_store_and_answers(old_store):
-    views = old_store.extras["views"]
+    views = old_store.views
     views.rebuild()
     token = {"sup": Principal("sup-1", Role.SUPERVISOR)}
     h = {"Authorization": "Bearer sup"}

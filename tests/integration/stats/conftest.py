@@ -36,7 +36,7 @@ class StatsViews:
         self.policy: Policy = container.app.policy
         self.projections: list[Projection] = [LeaderStats(self.policy), Kpis(self.policy)]
         store.setup(self.projections)
-        self.reader = Reader(store)
+        self.reader = Reader.of_store(store)
 
     def catch_up(self, batch_size: int = 1000, generation: int | None = None) -> None:
         for projection in self.projections:

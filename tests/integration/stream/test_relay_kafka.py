@@ -136,7 +136,7 @@ def test_relay_status_is_reported_beside_the_projections(stream_container):
     drive(c.app, 2)
     runner = relay_runner(c, batch_size=5)
     runner.step()
-    statuses = {s.name: s for s in c.extras["views"].statuses()}
+    statuses = {s.name: s for s in c.views.statuses()}
     relay = statuses[runner.name]
     assert (relay.position, relay.head, relay.lag_events) == (5, c.log.head(), c.log.head() - 5)
     runner.consumer.close()

@@ -58,7 +58,7 @@ def test_old_leader_registrations_upcast_to_a_term_from_their_registration_day(o
 
 
 def test_the_views_build_from_an_old_store(old_store):
-    views = old_store.extras["views"]
+    views = old_store.views
     for runner in views.runners():
         runner.catch_up()
     page = views.cases(_all())

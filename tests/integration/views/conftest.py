@@ -11,7 +11,7 @@ from tests.unit.projections.world import T0, World
 
 @pytest.fixture
 def views(container: Container) -> Views:
-    return container.extras["views"]  # type: ignore[return-value]
+    return container.views
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def test_projections_status_lists_the_relay_in_the_table_and_in_json(container, 
     monkeypatch.setenv("CASEFLOW_DATA_DIR", str(s.data_dir))
     if s.database_url:
         monkeypatch.setenv("CASEFLOW_DATABASE_URL", s.database_url)
-    store = container.extras["views"].store
+    store = container.views.store
     store.consumer_position(RELAY)
     store.record_consumer_error(RELAY, "DeliveryFailed: broker down")
     cli = CliRunner()

@@ -59,10 +59,9 @@ def test_a_restarted_process_resumes_from_the_recorded_position(container, views
     views.runners()[1].catch_up()  # case_status
     world.screen(case, day(3, 5))
     views.close()
-    container.extras.pop("views")
     again = bootstrap(container.settings, clock=clock)
     try:
-        v = again.extras["views"]
+        v = again.views
         assert v.position("case_status") == world.log.head() - 1
         for r in v.runners():
             r.catch_up()

@@ -56,7 +56,7 @@ def test_live_rebuild_and_resumed_rebuild_agree_in_sql(backend_settings, history
 
     container = bootstrap(fresh(backend_settings), clock=clock)
     try:
-        views = container.extras["views"]
+        views = container.views
         world = World(app=container.app, clock=clock)
         consumers = [ProjectionConsumer(p, views.store) for p in views.projections.values()]
         for step in history:
@@ -76,12 +76,11 @@ def test_live_rebuild_and_resumed_rebuild_agree_in_sql(backend_settings, history
         except Killed:
             pass
         views.close()
-        container.extras.pop("views")
     finally:
         container.close()
     again = bootstrap(container.settings, clock=clock)  # the "new process" resumes
     try:
-        views = again.extras["views"]
+        views = again.views
         assert not rebuild_all(views, again.log).failed
         assert snapshot(views) == live
     finally:

@@ -34,7 +34,7 @@ def kafka_container(tmp_path, http_clock) -> Iterator[Container]:
 @pytest.fixture
 def client(kafka_container: Container) -> Iterator[TestClient]:
     world: World = build_world(kafka_container)
-    views = kafka_container.extras["views"]
+    views = kafka_container.views
     for runner in views.runners():  # the views are caught up; only the relay lags
         runner.catch_up()
     app = create_app(kafka_container, tokens=world.principals, background=False)

@@ -48,7 +48,7 @@ def test_a_case_history_checks_offline_against_a_signed_checkpoint(
     case = _case(client, world)
     integrity = _integrity(http_container, keys)
     integrity.checkpoint(load_signing_key(keys[0]))
-    client.app.state.api.extras["integrity"] = integrity
+    client.app.state.api.integrity = integrity
     r = client.get(f"/cases/{case['id']}/integrity", headers=world.h("handler"))
     assert r.status_code == 200, r.text
     body = r.json()

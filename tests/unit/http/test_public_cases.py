@@ -24,7 +24,7 @@ def _register(client, world, http_container, **over):
     r = client.post("/cases", json=world.case(**over), headers=world.h("registrar"))
     assert r.status_code == 201, r.text
     body = r.json()
-    views = http_container.extras["views"]
+    views = http_container.views
     assert views.wait_for(body["position"], timeout=5, names=("query_codes",))
     return body
 

@@ -22,10 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-from caseflow.domain.case import Case
-from caseflow.domain.values import Channel, OrgLevel, Petitioner, Status
-from caseflow.services.app import CaseflowApp, CommandResult
-from caseflow.services.seed_data import (
+from caseflow.demo.seed_data import (
     CHANNELS,
     RECEIVING_LEVELS,
     SUBJECTS,
@@ -35,8 +32,11 @@ from caseflow.services.seed_data import (
     person_name,
     phone,
 )
-from caseflow.services.seed_life import Life
-from caseflow.services.seed_tree import OrgNode, Session, Tree
+from caseflow.demo.seed_life import Arrival, Life
+from caseflow.demo.seed_tree import OrgNode, Session, Tree
+from caseflow.domain.case import Case
+from caseflow.domain.values import Channel, OrgLevel, Petitioner, Status
+from caseflow.services.app import CaseflowApp, CommandResult
 
 Progress = Callable[[int, int], None]
 DEFAULT_MONTHS = 8
@@ -59,18 +59,6 @@ class SeedSummary:
     def __str__(self) -> str:
         return (f"{self.cases} cases, {self.events} events ({self.orgs} orgs, {self.leaders} "
                 f"leaders) in {self.seconds:.1f}s = {self.events_per_second:,.0f} events/s")
-
-
-@dataclass(slots=True)
-class Arrival:
-    """A petition's registration, planned before the lives run."""
-
-    at: datetime
-    index: int
-    channel: Channel
-    org: OrgNode
-    subject: Subject
-    session: Session | None
 
 
 @dataclass(slots=True)

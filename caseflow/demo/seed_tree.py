@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
+from caseflow.demo.seed_data import CITY_STEMS, PLACES, TITLES, TOWN_SUFFIXES, person_name
 from caseflow.domain.values import OrgLevel, VisitMode
 from caseflow.services.app import Actor, CaseflowApp, Context
-from caseflow.services.seed_data import CITY_STEMS, PLACES, TITLES, TOWN_SUFFIXES, person_name
 
 # Days between reception sessions, a little more often than the default quota asks
 # (province half-yearly, city quarterly, county monthly, township weekly).

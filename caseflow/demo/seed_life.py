@@ -3,11 +3,16 @@ step and, when resumed, takes that step through the application service."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Protocol
 
+from caseflow.demo.seed_data import REJECT_REASONS, REPEAT_OF_FINAL_REASON, REPLIES, Subject
+from caseflow.demo.seed_tree import LeaderRef, OrgNode, Session
 from caseflow.domain.values import (
+    Channel,
     Decision,
     OrgLevel,
     Outcome,
@@ -17,12 +22,7 @@ from caseflow.domain.values import (
     SupervisionLevel,
     VisitMode,
 )
-from caseflow.services.app import Actor, CommandResult, Context
-from caseflow.services.seed_data import REJECT_REASONS, REPEAT_OF_FINAL_REASON, REPLIES
-from caseflow.services.seed_tree import LeaderRef, OrgNode
-
-if TYPE_CHECKING:
-    from caseflow.services.seed import Arrival, Seeder
+from caseflow.services.app import Actor, CaseflowApp, CommandResult, Context
 
 RATINGS = {  # (satisfied, basically satisfied, dissatisfied) by outcome
     Outcome.SUPPORTED: (85, 12, 3), Outcome.EXPLAINED: (55, 30, 15),
@@ -32,12 +32,43 @@ RATING_ORDER = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED, Rating.DISSATISFIE
 ON_SITE = (VisitMode.RECEPTION, VisitMode.JOINT, VisitMode.DOWNWARD)  # may settle it there
 
 
+@dataclass(slots=True)
+class Arrival:
+    """A petition's registration, planned before the lives run."""
+
+    at: datetime
+    index: int
+    channel: Channel
+    org: OrgNode
+    subject: Subject
+    session: Session | None
+
+
+class Office(Protocol):
+    """What a life asks of the seeder that runs it (`seed.Seeder`): the shared application,
+    random source and time zone, and the petitions filed so far."""
+
+    @property
+    def app(self) -> CaseflowApp: ...
+    @property
+    def rng(self) -> random.Random: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def tz(self) -> tzinfo: ...
+
+    def petition(self, arrival: Arrival) -> dict[str, Any]: ...
+    def remember(self, case_id: Any, arrival: Arrival, fields: dict[str, Any]) -> None: ...
+    def prior_state(self, case_id: Any) -> tuple[bool, Status]: ...
+    def done(self, name: str, result: CommandResult) -> CommandResult: ...
+
+
 def days(n: float) -> timedelta:
     return timedelta(days=n)
 
 
 class Life:
-    def __init__(self, seeder: Seeder, arrival: Arrival):
+    def __init__(self, seeder: Office, arrival: Arrival):
         self.s, self.a, self.rng, self.app = seeder, arrival, seeder.rng, seeder.app
         self.key = f"seed-{seeder.seed}-case-{arrival.index}"
         self.correlation: str | None = None

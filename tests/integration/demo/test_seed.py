@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
+from caseflow.demo.seed import seed, seed_if_empty
 from caseflow.domain.case import Case
 from caseflow.domain.values import Category, Channel, Decision, OrgLevel, VisitMode
 from caseflow.infra.bootstrap import Container, bootstrap
@@ -20,7 +21,6 @@ from caseflow.infra.cli import build
 from caseflow.infra.settings import Settings
 from caseflow.infra.sqlite_tuning import set_synchronous
 from caseflow.projections.source import LoggedEvent
-from caseflow.services.seed import seed, seed_if_empty
 from tests.backends import FrozenClock
 from tests.unit.domain.rules_oracle import check_history
 
