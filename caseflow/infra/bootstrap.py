@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from caseflow.infra.eventlog import EventLog
+from caseflow.infra.privacy.wiring import install_sealing
 from caseflow.infra.settings import Settings
 from caseflow.infra.store import event_store_env, position_lookup
 from caseflow.infra.views import build_views
@@ -53,8 +54,10 @@ def bootstrap(
     settings = settings or Settings()
     app = _App(event_store_env(settings), policy=settings.policy(), clock=clock)
     app.position_of = position_lookup(app.recorder)
+    sealer = install_sealing(app, settings, clock)  # personal fields sealed at rest
     log = EventLog(app.recorder, app.mapper.transcoder, poll_interval=settings.poll_interval)
     app.log = log
     container = Container(settings=settings, app=app, log=log)
+    container.extras["sealer"] = sealer
     container.extras["views"] = build_views(settings, app, log, clock)
     return container
