@@ -45,11 +45,12 @@ def erase_command(
     erased from now on, for every role, in every copy of the store."""
     from caseflow.domain.errors import DomainError
     from caseflow.infra.privacy.erasure import erase_case
+    from caseflow.services.errors import NotFound
 
     c = _container()
     try:
         result = erase_case(c, case_id, reason)
-    except DomainError as e:
+    except (DomainError, NotFound) as e:
         raise _fail(str(e)) from None
     finally:
         c.close()
