@@ -104,6 +104,32 @@ def rotate_key_command() -> None:
         raise _fail(f"still wrapped under {', '.join(sorted(left))}: run it again", 1)
 
 
+@privacy_app.command("encrypt-existing")
+def encrypt_existing_command() -> None:
+    """Seal the personal fields of events stored before sealing existed and re-seal the hash
+    chain, in one transaction (stop the API and workers first); views are rebuilt after."""
+    from caseflow.infra.integrity.checkpoints import KeyProblem
+    from caseflow.infra.privacy.migrate import MigrationRefused, encrypt_existing
+
+    c = _container()
+    try:
+        done = encrypt_existing(c)
+    except (MigrationRefused, KeyProblem) as e:
+        raise _fail(str(e)) from None
+    finally:
+        c.close()
+    if not done.sealed:
+        typer.echo("nothing to do: every stored personal field is sealed")
+        return
+    typer.echo(f"sealed {done.sealed} event(s) from position {done.first_position}; chain head "
+               f"{done.old_head[:16]}… → {done.new_head[:16]}…")
+    if done.record is not None:
+        typer.echo(f"signed record: {done.record}; {len(done.superseded)} checkpoint(s) "
+                   "superseded, moved aside")
+    else:
+        typer.echo("no signed record: no CASEFLOW_AUDIT_SIGNING_KEY_FILE (and no checkpoints)")
+
+
 @privacy_app.command("new-key")
 def new_key_command(
     path: Annotated[Path, typer.Argument(help="File to create (owner-only; never overwritten)")],

@@ -6,10 +6,8 @@ rebuild still answer, and the petitioner's query code opens nothing."""
 from __future__ import annotations
 
 import logging
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -17,6 +15,7 @@ from typer.testing import CliRunner
 
 from caseflow.infra.cli import build
 from tests.e2e.test_lifecycle import _setup
+from tests.rawscan import store_bytes
 
 
 def _markers() -> dict[str, str]:
@@ -30,16 +29,8 @@ def _found(markers: dict[str, str], data: bytes) -> list[str]:
 
 
 def _raw_store(live) -> bytes:
-    """Every file under the data dir (events, views, their -wal and -shm) and, on PostgreSQL,
-    a plain-text `pg_dump` of the database (event store and views)."""
-    settings = live.container.settings
-    blobs = [p.read_bytes() for p in Path(settings.data_dir).rglob("*") if p.is_file()]
-    if settings.database_url:
-        dump = subprocess.run(["pg_dump", "--no-owner", settings.database_url],
-                              capture_output=True, check=True, timeout=120)
-        assert b"caseflow_data_keys" in dump.stdout  # the dump is of the right database
-        blobs.append(dump.stdout)
-    return b"\n".join(blobs)
+    """Every byte the store keeps (tests/rawscan.py)."""
+    return store_bytes(live.container.settings)
 
 
 def _drive(live, ids, m: dict[str, str]) -> tuple[str, str, int]:

@@ -52,7 +52,8 @@ class Sealer:
     def __init__(self, keys: DataKeyStore, master: MasterKeys, clock: Callable[[], datetime]):
         self.keys, self.master, self.clock = keys, master, clock
 
-    def _data_key(self, case_id: UUID, *, create: bool) -> bytes | None:
+    def data_key(self, case_id: UUID, *, create: bool) -> bytes | None:
+        """The case's data key (made if `create` and it has none); None once erased."""
         row = self.keys.get(case_id)
         if row is None and create:
             kid, wrapped = self.master.wrap(AESGCM.generate_key(bit_length=256), case_id)
@@ -65,7 +66,7 @@ class Sealer:
              fields: Mapping[str, Any]) -> dict[str, Any]:
         """The stored form of `fields` (a new case gets its data key here)."""
         counts = {k: len(fields[k]) for k in _COUNTED if k in fields}
-        key = self._data_key(case_id, create=True)
+        key = self.data_key(case_id, create=True)
         if key is None:  # erased already: nothing personal is kept from now on
             return {"v": 1, "erased": True, "n": counts}
         nonce = os.urandom(NONCE_BYTES)
@@ -77,7 +78,7 @@ class Sealer:
         """The sealed fields, or None when they are erased (key destroyed)."""
         if blob.get("erased") or "ct" not in blob:
             return None
-        key = self._data_key(case_id, create=False)
+        key = self.data_key(case_id, create=False)
         if key is None:
             return None
         raw = base64.b64decode(blob["ct"])
