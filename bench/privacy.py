@@ -75,7 +75,7 @@ def _alternate(measure: Callable[[bool], float]) -> tuple[float, float]:
     on: list[float] = []
     off: list[float] = []
     for r in range(ROUNDS):
-        for side in ((True, False) if r % 2 == 0 else (False, True)):
+        for side in (True, False) if r % 2 == 0 else (False, True):
             (on if side else off).append(measure(side))
     return statistics.median(on), statistics.median(off)
 
@@ -83,16 +83,22 @@ def _alternate(measure: Callable[[bool], float]) -> tuple[float, float]:
 def _report(what: str, on: float, off: float) -> None:
     ratio = on / off
     verdict = "ok" if ratio >= GOAL else "BELOW GOAL"
-    print(f"{what:<34} on {on:>10,.0f} ev/s   off {off:>10,.0f} ev/s   "
-          f"on/off {ratio:.2f} (goal >= {GOAL}) {verdict}", flush=True)
+    print(
+        f"{what:<34} on {on:>10,.0f} ev/s   off {off:>10,.0f} ev/s   "
+        f"on/off {ratio:.2f} (goal >= {GOAL}) {verdict}",
+        flush=True,
+    )
 
 
 def main() -> None:
     import logging
 
     logging.getLogger("caseflow.infra.privacy.masterkey").setLevel(logging.ERROR)  # dev keys
-    print(f"{ROUNDS} rounds, medians; commands: {CASES} cases (x5 with synchronous=OFF), "
-          f"rebuild: {REBUILD_CASES} cases", flush=True)
+    print(
+        f"{ROUNDS} rounds, medians; commands: {CASES} cases (x5 with synchronous=OFF), "
+        f"rebuild: {REBUILD_CASES} cases",
+        flush=True,
+    )
     for sync, cases in (("FULL", CASES), ("OFF", 5 * CASES)):
         on, off = _alternate(lambda side, s=sync, n=cases: _commands(side, n, s))
         _report(f"commands, synchronous={sync}", on, off)

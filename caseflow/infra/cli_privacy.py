@@ -9,9 +9,10 @@ from uuid import UUID
 
 import typer
 
-privacy_app = typer.Typer(no_args_is_help=True,
-                          help="Personal data at rest: erase a case's, apply retention, rotate "
-                               "the master key.")
+privacy_app = typer.Typer(
+    no_args_is_help=True,
+    help="Personal data at rest: erase a case's, apply retention, rotate the master key.",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -98,8 +99,10 @@ def rotate_key_command() -> None:
         left = sealer.keys.master_key_ids() - {sealer.master.primary_id}
     finally:
         c.close()
-    typer.echo(f"rewrapped {done.rewrapped} data key(s) under master key "
-               f"{sealer.master.primary_id}; {done.current} already were, {done.erased} erased")
+    typer.echo(
+        f"rewrapped {done.rewrapped} data key(s) under master key "
+        f"{sealer.master.primary_id}; {done.current} already were, {done.erased} erased"
+    )
     if left:
         raise _fail(f"still wrapped under {', '.join(sorted(left))}: run it again", 1)
 
@@ -121,11 +124,15 @@ def encrypt_existing_command() -> None:
     if not done.sealed:
         typer.echo("nothing to do: every stored personal field is sealed")
         return
-    typer.echo(f"sealed {done.sealed} event(s) from position {done.first_position}; chain head "
-               f"{done.old_head[:16]}… → {done.new_head[:16]}…")
+    typer.echo(
+        f"sealed {done.sealed} event(s) from position {done.first_position}; chain head "
+        f"{done.old_head[:16]}… → {done.new_head[:16]}…"
+    )
     if done.record is not None:
-        typer.echo(f"signed record: {done.record}; {len(done.superseded)} checkpoint(s) "
-                   "superseded, moved aside")
+        typer.echo(
+            f"signed record: {done.record}; {len(done.superseded)} checkpoint(s) "
+            "superseded, moved aside"
+        )
     else:
         typer.echo("no signed record: no CASEFLOW_AUDIT_SIGNING_KEY_FILE (and no checkpoints)")
 

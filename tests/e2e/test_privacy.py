@@ -20,8 +20,19 @@ from tests.rawscan import store_bytes
 
 def _markers() -> dict[str, str]:
     tag = f"MRK{uuid4().hex[:10]}"
-    return {f: f"{tag}-{f}" for f in ("name", "id_number", "phone", "address", "representative",
-                                      "request", "review_reason", "recheck_reason")}
+    return {
+        f: f"{tag}-{f}"
+        for f in (
+            "name",
+            "id_number",
+            "phone",
+            "address",
+            "representative",
+            "request",
+            "review_reason",
+            "recheck_reason",
+        )
+    }
 
 
 def _found(markers: dict[str, str], data: bytes) -> list[str]:
@@ -36,20 +47,28 @@ def _raw_store(live) -> bytes:
 def _drive(live, ids, m: dict[str, str]) -> tuple[str, str, int]:
     """A case registered with markers in every personal field, taken to a re-check request."""
     now = datetime.now(UTC)
-    body = {"channel": "visit", "received_at": (now - timedelta(minutes=5)).isoformat(),
-            "receiving_org_id": ids["county"],
-            "petitioners": [{k: m[k] for k in ("name", "id_number", "phone", "address")}],
-            "headcount": 2, "representatives": [m["representative"]],
-            "subject": "Unpaid wages", "request": m["request"], "region": "E2E County"}
+    body = {
+        "channel": "visit",
+        "received_at": (now - timedelta(minutes=5)).isoformat(),
+        "receiving_org_id": ids["county"],
+        "petitioners": [{k: m[k] for k in ("name", "id_number", "phone", "address")}],
+        "headcount": 2,
+        "representatives": [m["representative"]],
+        "subject": "Unpaid wages",
+        "request": m["request"],
+        "region": "E2E County",
+    }
     r = live.client("registrar").post("/cases", json=body)
     assert r.status_code == 201, r.text
     case, code = r.json()["id"], r.json()["query_code"]
-    steps = [("registrar", "screening", {"decision": "accept", "category": "appeal"}),
-             ("handler", "assignment", {"unit_id": ids["county"], "leader_id": ids["leader"]}),
-             ("handler", "resolution", {"outcome": "supported", "reply": "Wages to be paid"}),
-             ("registrar", "review-requests", {"reason": m["review_reason"]}),
-             ("reviewer", "review-decisions", {"outcome": "upheld", "reply": "Upheld"}),
-             ("registrar", "recheck-requests", {"reason": m["recheck_reason"]})]
+    steps = [
+        ("registrar", "screening", {"decision": "accept", "category": "appeal"}),
+        ("handler", "assignment", {"unit_id": ids["county"], "leader_id": ids["leader"]}),
+        ("handler", "resolution", {"outcome": "supported", "reply": "Wages to be paid"}),
+        ("registrar", "review-requests", {"reason": m["review_reason"]}),
+        ("reviewer", "review-decisions", {"outcome": "upheld", "reply": "Upheld"}),
+        ("registrar", "recheck-requests", {"reason": m["recheck_reason"]}),
+    ]
     position = 0
     for who, path, step in steps:
         r = live.client(who).post(f"/cases/{case}/{path}", json=step)
@@ -64,10 +83,13 @@ def _reads(live, case: str, position: int) -> dict[str, str]:
     out = {}
     for who in ("supervisor", "registrar", "handler", "analyst", "operator"):
         c = live.client(who)
-        for path, params in ((f"/cases/{case}", {}), (f"/cases/{case}/history", {}),
-                             (f"/cases/{case}/history", {"as_of": "1"}),
-                             ("/audit", {"actor": "reg-1", "limit": 500}),
-                             ("/events", {"limit": 1000})):
+        for path, params in (
+            (f"/cases/{case}", {}),
+            (f"/cases/{case}/history", {}),
+            (f"/cases/{case}/history", {"as_of": "1"}),
+            ("/audit", {"actor": "reg-1", "limit": 500}),
+            ("/events", {"limit": 1000}),
+        ):
             r = c.get(path, params={**at, **params})
             assert r.status_code in (200, 403), (who, path, r.text)
             out[f"{who} {path} {params}"] = r.text
@@ -122,8 +144,7 @@ def test_no_personal_data_at_rest_and_none_after_erasure(live_api, caplog, monke
         assert _found(m, text.encode()) == [], where
     sup = live.client("supervisor")
     petition = sup.get(f"/cases/{case}").json()["petition"]
-    assert petition == {"petitioners": [], "representatives": [], "request": "",
-                        "erased": True}
+    assert petition == {"petitioners": [], "representatives": [], "request": "", "erased": True}
     history = sup.get(f"/cases/{case}/history").json()
     assert history["events"][-1]["event"] == "case.erased"
     assert history["events"][0]["payload"]["erased"] is True
@@ -150,22 +171,33 @@ def test_a_case_erased_before_its_request_keeps_nothing_of_later_grounds(live_ap
     monkeypatch.setenv("CASEFLOW_DATA_DIR", str(settings.data_dir))
     if settings.database_url:
         monkeypatch.setenv("CASEFLOW_DATABASE_URL", settings.database_url)
-    body = {"channel": "letter", "received_at": datetime.now(UTC).isoformat(),
-            "receiving_org_id": ids["county"], "petitioners": [{"name": m["name"]}],
-            "headcount": 1, "representatives": [], "subject": "Land", "request": m["request"],
-            "region": "E2E County"}
+    body = {
+        "channel": "letter",
+        "received_at": datetime.now(UTC).isoformat(),
+        "receiving_org_id": ids["county"],
+        "petitioners": [{"name": m["name"]}],
+        "headcount": 1,
+        "representatives": [],
+        "subject": "Land",
+        "request": m["request"],
+        "region": "E2E County",
+    }
     case = live.client("registrar").post("/cases", json=body).json()["id"]
     run = CliRunner().invoke(build(), ["privacy", "erase", case, "--reason", "Court order"])
     assert run.exit_code == 0, run.output
     for who, path, step in (
-            ("registrar", "screening", {"decision": "accept", "category": "appeal"}),
-            ("handler", "assignment", {"unit_id": ids["county"], "leader_id": ids["leader"]}),
-            ("handler", "resolution", {"outcome": "supported", "reply": "Paid"}),
-            ("registrar", "review-requests", {"reason": m["review_reason"]})):
+        ("registrar", "screening", {"decision": "accept", "category": "appeal"}),
+        ("handler", "assignment", {"unit_id": ids["county"], "leader_id": ids["leader"]}),
+        ("handler", "resolution", {"outcome": "supported", "reply": "Paid"}),
+        ("registrar", "review-requests", {"reason": m["review_reason"]}),
+    ):
         r = live.client(who).post(f"/cases/{case}/{path}", json=step)
         assert r.status_code == 200, (path, r.text)
-    history = live.client("supervisor").get(
-        f"/cases/{case}/history", params={"min_position": live.container.log.head()}).json()
+    history = (
+        live.client("supervisor")
+        .get(f"/cases/{case}/history", params={"min_position": live.container.log.head()})
+        .json()
+    )
     assert history["events"][-1]["payload"]["reason"] == ""
     assert _found(m, _raw_store(live)) == []
 

@@ -89,8 +89,9 @@ class MemoryDataKeys:
         return [self.rows[i] for i in ids]
 
     def master_key_ids(self) -> set[str]:
-        return {r.master_key_id for r in self.rows.values()
-                if r.wrapped is not None and r.master_key_id}
+        return {
+            r.master_key_id for r in self.rows.values() if r.wrapped is not None and r.master_key_id
+        }
 
 
 class SqlDataKeys:
@@ -100,18 +101,20 @@ class SqlDataKeys:
         self._connect, self.postgres = connect, postgres
         p = "%s" if postgres else "?"
         blob, ts = ("bytea", "timestamptz") if postgres else ("blob", "text")
-        self.create_sql = (f"CREATE TABLE IF NOT EXISTS {TABLE} (case_id text PRIMARY KEY, "
-                           f"master_key_id text, wrapped {blob}, created_at {ts} NOT NULL, "
-                           f"erased_at {ts})")
+        self.create_sql = (
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (case_id text PRIMARY KEY, "
+            f"master_key_id text, wrapped {blob}, created_at {ts} NOT NULL, "
+            f"erased_at {ts})"
+        )
         cols = "case_id, master_key_id, wrapped, erased_at"
         self.sql = {
             "get": f"SELECT {cols} FROM {TABLE} WHERE case_id = {p}",
             "add": f"INSERT INTO {TABLE} (case_id, master_key_id, wrapped, created_at) "
-                   f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (case_id) DO NOTHING",
+            f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (case_id) DO NOTHING",
             "destroy": f"UPDATE {TABLE} SET wrapped = NULL, master_key_id = NULL, "
-                       f"erased_at = {p} WHERE case_id = {p} AND wrapped IS NOT NULL",
+            f"erased_at = {p} WHERE case_id = {p} AND wrapped IS NOT NULL",
             "rewrap": f"UPDATE {TABLE} SET master_key_id = {p}, wrapped = {p} "
-                      f"WHERE case_id = {p} AND wrapped = {p}",
+            f"WHERE case_id = {p} AND wrapped = {p}",
             "page": f"SELECT {cols} FROM {TABLE} WHERE case_id > {p} ORDER BY case_id LIMIT {p}",
             "ids": f"SELECT DISTINCT master_key_id FROM {TABLE} WHERE wrapped IS NOT NULL",
         }
@@ -171,8 +174,9 @@ def _sqlite_connector(path: str) -> Callable[..., AbstractContextManager[Any]]:
     def connect(write: bool = True) -> Iterator[sqlite3.Connection]:
         conn = getattr(local, "conn", None)
         if conn is None:
-            conn = local.conn = sqlite3.connect(path, timeout=30, isolation_level=None,
-                                                check_same_thread=False)
+            conn = local.conn = sqlite3.connect(
+                path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             # A key row is committed before the event it seals, into the same WAL: the event's
             # own commit (synced) makes the key's frames durable too, so this one need not sync.
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -190,14 +194,18 @@ def _sqlite_connector(path: str) -> Callable[..., AbstractContextManager[Any]]:
     return connect
 
 
-def _pg_connector(get_connection: Callable[[], AbstractContextManager[Any]]
-                  ) -> Callable[..., AbstractContextManager[Any]]:
+def _pg_connector(
+    get_connection: Callable[[], AbstractContextManager[Any]],
+) -> Callable[..., AbstractContextManager[Any]]:
     from psycopg.rows import tuple_row
 
     @contextmanager
     def connect(write: bool = True) -> Iterator[Any]:
-        with get_connection() as conn, conn.transaction(), \
-                conn.cursor(row_factory=tuple_row) as cur:
+        with (
+            get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as cur,
+        ):
             yield cur
 
     return connect

@@ -17,19 +17,22 @@ from caseflow.services.execution import Actor, CommandResult, Context
 OPERATOR = Actor("privacy-cli", "operator")
 
 
-def erase_case(container: Any, case_id: UUID, reason: str,
-               actor: Actor = OPERATOR) -> CommandResult | None:
+def erase_case(
+    container: Any, case_id: UUID, reason: str, actor: Actor = OPERATOR
+) -> CommandResult | None:
     """Destroy the case's data key, then record `case.erased`. In that order: a crash between
     the two leaves the data erased and the record missing, and running it again records it.
     None when the case was recorded erased already and only its key was left to destroy."""
     sealer: Sealer = container.extras["sealer"]
     case = container.app.case(case_id)  # NotFound for an unknown case
     if case.erased_at is not None and sealer.erased(case_id):
-        raise RuleViolation("The personal data of this case has been erased already.",
-                            "erased.once")
+        raise RuleViolation(
+            "The personal data of this case has been erased already.", "erased.once"
+        )
     if not reason.strip():  # checked before the key goes
-        raise RuleViolation("An erasure needs its reason (a request, the retention rule).",
-                            "erased.reason")
+        raise RuleViolation(
+            "An erasure needs its reason (a request, the retention rule).", "erased.reason"
+        )
     sealer.destroy(case_id)
     if case.erased_at is not None:
         return None
@@ -60,8 +63,9 @@ def due_for_retention(log: Any, cutoff: datetime, batch: int = 5000) -> list[UUI
             elif e.name == "case.erased":
                 erased.add(e.aggregate_id)
         after = events[-1].position
-    return sorted((c for c, at in closed.items() if at < cutoff and c not in erased),
-                  key=lambda c: closed[c])
+    return sorted(
+        (c for c, at in closed.items() if at < cutoff and c not in erased), key=lambda c: closed[c]
+    )
 
 
 @dataclass

@@ -94,8 +94,10 @@ class LocalMasterKeys:
         try:
             return aes.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _aad(case_id, key_id))
         except InvalidTag:
-            raise MasterKeyError(f"the data key of case {case_id} does not open under master key "
-                                 f"{key_id} (altered or wrapped for another case)") from None
+            raise MasterKeyError(
+                f"the data key of case {case_id} does not open under master key "
+                f"{key_id} (altered or wrapped for another case)"
+            ) from None
 
 
 def parse_key(text: str | bytes, setting: str) -> bytes:
@@ -103,11 +105,15 @@ def parse_key(text: str | bytes, setting: str) -> bytes:
     try:
         raw = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise MasterKeyError(f"{setting}: not base64 (a master key is 32 random bytes, base64 "
-                             "encoded: `caseflow privacy new-key FILE` writes one)") from None
+        raise MasterKeyError(
+            f"{setting}: not base64 (a master key is 32 random bytes, base64 "
+            "encoded: `caseflow privacy new-key FILE` writes one)"
+        ) from None
     if len(raw) != KEY_BYTES:
-        raise MasterKeyError(f"{setting}: the key is {len(raw)} bytes, an AES-256 master key is "
-                             f"{KEY_BYTES} (`caseflow privacy new-key FILE` writes one)")
+        raise MasterKeyError(
+            f"{setting}: the key is {len(raw)} bytes, an AES-256 master key is "
+            f"{KEY_BYTES} (`caseflow privacy new-key FILE` writes one)"
+        )
     return raw
 
 
@@ -132,30 +138,41 @@ def write_key_file(path: Path, key: bytes | None = None) -> str:
 def load_master_keys(settings: Settings) -> LocalMasterKeys:
     """The master keys the settings name. Without any: a development key under the data dir for
     the embedded (SQLite) store or `CASEFLOW_DEV`; a PostgreSQL deployment refuses to start."""
-    previous = [read_key_file(Path(p.strip()), "CASEFLOW_PREVIOUS_MASTER_KEY_FILES")
-                for p in settings.previous_master_key_files.split(",") if p.strip()]
+    previous = [
+        read_key_file(Path(p.strip()), "CASEFLOW_PREVIOUS_MASTER_KEY_FILES")
+        for p in settings.previous_master_key_files.split(",")
+        if p.strip()
+    ]
     secret = settings.master_key.get_secret_value() if settings.master_key else None
     if secret and settings.master_key_file:
-        raise MasterKeyError("set one of CASEFLOW_MASTER_KEY and CASEFLOW_MASTER_KEY_FILE, "
-                             "not both")
+        raise MasterKeyError(
+            "set one of CASEFLOW_MASTER_KEY and CASEFLOW_MASTER_KEY_FILE, not both"
+        )
     if secret:
         return LocalMasterKeys(parse_key(secret, "CASEFLOW_MASTER_KEY"), previous)
     if settings.master_key_file:
-        return LocalMasterKeys(read_key_file(settings.master_key_file,
-                                             "CASEFLOW_MASTER_KEY_FILE"), previous)
+        return LocalMasterKeys(
+            read_key_file(settings.master_key_file, "CASEFLOW_MASTER_KEY_FILE"), previous
+        )
     if settings.uses_postgres and not settings.dev:
         raise MasterKeyError(
             "CASEFLOW_MASTER_KEY_FILE (or CASEFLOW_MASTER_KEY) is not set: personal data is "
             "stored encrypted and a PostgreSQL deployment needs its master key "
             "(`caseflow privacy new-key FILE` writes one; CASEFLOW_DEV=1 uses a generated "
-            "development key under CASEFLOW_DATA_DIR)")
+            "development key under CASEFLOW_DATA_DIR)"
+        )
     path = Path(settings.data_dir) / DEV_KEY_FILE
     if not path.exists():
         try:
             kid = write_key_file(path)
-            log.warning("generated a development master key %s in %s: for development only "
-                        "(production sets CASEFLOW_MASTER_KEY_FILE)", kid, path)
+            log.warning(
+                "generated a development master key %s in %s: for development only "
+                "(production sets CASEFLOW_MASTER_KEY_FILE)",
+                kid,
+                path,
+            )
         except FileExistsError:  # another process made it first
             pass
-    return LocalMasterKeys(read_key_file(path, f"development master key ({DEV_KEY_FILE})"),
-                           previous)
+    return LocalMasterKeys(
+        read_key_file(path, f"development master key ({DEV_KEY_FILE})"), previous
+    )

@@ -79,8 +79,10 @@ def encrypt_existing(container: Any) -> Migration:
     integrity = Integrity(settings, store)
     report = integrity.verify()
     if not report.intact:
-        raise MigrationRefused(f"the chain does not verify ({report.findings[0].detail}): run "
-                               "`caseflow audit verify`; nothing was changed")
+        raise MigrationRefused(
+            f"the chain does not verify ({report.findings[0].detail}): run "
+            "`caseflow audit verify`; nothing was changed"
+        )
     todo = pending(container.log)
     out = Migration()
     if not todo:
@@ -91,9 +93,11 @@ def encrypt_existing(container: Any) -> Migration:
     if settings.audit_signing_key_file is not None:
         private = load_signing_key(settings.audit_signing_key_file)
     elif existing:
-        raise MigrationRefused("signed checkpoints exist and the rewrite supersedes them: set "
-                               "CASEFLOW_AUDIT_SIGNING_KEY_FILE to sign the migration's record; "
-                               "nothing was changed")
+        raise MigrationRefused(
+            "signed checkpoints exist and the rewrite supersedes them: set "
+            "CASEFLOW_AUDIT_SIGNING_KEY_FILE to sign the migration's record; "
+            "nothing was changed"
+        )
     for case_id in set(todo.values()):
         sealer.data_key(case_id, create=True)  # before the lock: the key table is written apart
     first = out.first_position = min(todo)
@@ -106,8 +110,11 @@ def encrypt_existing(container: Any) -> Migration:
         events_head = t.rows(sql["events_head"], ())[0][0] or 0
         start = t.rows(sql["link_at"], (first,))
         prev_position = start[0][1] if start else 0
-        prev = chain.GENESIS if prev_position == 0 else bytes(
-            t.rows(sql["link_at"], (prev_position,))[0][2])
+        prev = (
+            chain.GENESIS
+            if prev_position == 0
+            else bytes(t.rows(sql["link_at"], (prev_position,))[0][2])
+        )
         old_head = t.rows(sql["chain_head"], ())
         out.old_head = bytes(old_head[0][2]).hex() if old_head else ""
         after = first - 1
@@ -156,12 +163,19 @@ def _supersede(directory: CheckpointDir, existing: list[Any], first: int) -> lis
 def _record(checkpoint_dir: Path, private: Any, m: Migration) -> Path:
     """A signed record of the migration, beside the checkpoints."""
     at = datetime.now(UTC).isoformat()
-    message = (f"{RECORD_PREFIX}\n{m.first_position}\n{m.old_head}\n{m.new_head}\n"
-               f"{m.sealed}\n{at}\n").encode()
-    body = {"kind": RECORD_PREFIX, "first_position": m.first_position, "old_head": m.old_head,
-            "new_head": m.new_head, "events_sealed": m.sealed, "time": at,
-            "superseded_checkpoints": m.superseded,
-            "signature": base64.b64encode(private.sign(message)).decode()}
+    message = (
+        f"{RECORD_PREFIX}\n{m.first_position}\n{m.old_head}\n{m.new_head}\n{m.sealed}\n{at}\n"
+    ).encode()
+    body = {
+        "kind": RECORD_PREFIX,
+        "first_position": m.first_position,
+        "old_head": m.old_head,
+        "new_head": m.new_head,
+        "events_sealed": m.sealed,
+        "time": at,
+        "superseded_checkpoints": m.superseded,
+        "signature": base64.b64encode(private.sign(message)).decode(),
+    }
     directory = Path(checkpoint_dir).parent / "privacy-migrations"
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{at.replace(':', '')}.json"

@@ -41,8 +41,7 @@ SEALED_BY_NAME: Mapping[str, tuple[str, ...]] = {
     "case.recheck_requested": ("reason",),
 }
 # What a sealed field reads as once its case's key is destroyed.
-ERASED: Mapping[str, Any] = {"petitioners": (), "representatives": (), "request": "",
-                             "reason": ""}
+ERASED: Mapping[str, Any] = {"petitioners": (), "representatives": (), "request": "", "reason": ""}
 _COUNTED = ("petitioners", "representatives")
 
 
@@ -62,8 +61,9 @@ class Sealer:
             return None
         return self.master.unwrap(row.master_key_id, row.wrapped, case_id)
 
-    def seal(self, case_id: UUID, version: int, topic: str,
-             fields: Mapping[str, Any]) -> dict[str, Any]:
+    def seal(
+        self, case_id: UUID, version: int, topic: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """The stored form of `fields` (a new case gets its data key here)."""
         counts = {k: len(fields[k]) for k in _COUNTED if k in fields}
         key = self.data_key(case_id, create=True)
@@ -73,8 +73,14 @@ class Sealer:
         ct = AESGCM(key).encrypt(nonce, encode_value(dict(fields)), _aad(case_id, version, topic))
         return {"v": 1, "ct": base64.b64encode(nonce + ct).decode(), "n": counts}
 
-    def open(self, case_id: UUID, version: int, topic: str, blob: Mapping[str, Any],
-             names: tuple[str, ...]) -> dict[str, Any] | None:
+    def open(
+        self,
+        case_id: UUID,
+        version: int,
+        topic: str,
+        blob: Mapping[str, Any],
+        names: tuple[str, ...],
+    ) -> dict[str, Any] | None:
         """The sealed fields, or None when they are erased (key destroyed)."""
         if blob.get("erased") or "ct" not in blob:
             return None
@@ -83,16 +89,25 @@ class Sealer:
             return None
         raw = base64.b64decode(blob["ct"])
         try:
-            plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
-                                        _aad(case_id, version, topic))
+            plain = AESGCM(key).decrypt(
+                raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(case_id, version, topic)
+            )
         except InvalidTag:
-            raise ValueError(f"sealed fields of case {case_id} version {version} do not open "
-                             "under its data key (altered in the store)") from None
+            raise ValueError(
+                f"sealed fields of case {case_id} version {version} do not open "
+                "under its data key (altered in the store)"
+            ) from None
         fields: dict[str, Any] = decode_value(plain)
         return {n: fields.get(n, ERASED.get(n)) for n in names}
 
-    def open_or_erased(self, case_id: UUID, version: int, topic: str,
-                       blob: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    def open_or_erased(
+        self,
+        case_id: UUID,
+        version: int,
+        topic: str,
+        blob: Mapping[str, Any],
+        names: tuple[str, ...],
+    ) -> dict[str, Any]:
         opened = self.open(case_id, version, topic, blob, names)
         if opened is None:
             return {n: ERASED.get(n) for n in names}
@@ -133,8 +148,12 @@ class SealingMapper(Mapper[UUID]):
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
-        return StoredEvent(originator_id=originator_id, originator_version=version,
-                           topic=topic, state=self.transcoder.encode(state))
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=version,
+            topic=topic,
+            state=self.transcoder.encode(state),
+        )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
@@ -142,6 +161,9 @@ class SealingMapper(Mapper[UUID]):
         blob = state.pop(SEALED_KEY, None)
         if blob is not None:
             names = SEALED_FIELDS.get(stored_event.topic, ())
-            state.update(self.sealer.open_or_erased(
-                event.originator_id, event.originator_version, stored_event.topic, blob, names))
+            state.update(
+                self.sealer.open_or_erased(
+                    event.originator_id, event.originator_version, stored_event.topic, blob, names
+                )
+            )
         return event

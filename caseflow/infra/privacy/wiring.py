@@ -29,7 +29,8 @@ def check_master_keys(keys: DataKeyStore, master: MasterKeys) -> None:
             f"CASEFLOW_MASTER_KEY_FILE / CASEFLOW_MASTER_KEY: the configured master key "
             f"({master.primary_id}) is not the one the stored data keys are wrapped under "
             f"({', '.join(missing)}); set that key, or name it in "
-            "CASEFLOW_PREVIOUS_MASTER_KEY_FILES while `caseflow privacy rotate-key` runs")
+            "CASEFLOW_PREVIOUS_MASTER_KEY_FILES while `caseflow privacy rotate-key` runs"
+        )
 
 
 def install_sealing(app: Any, settings: Settings, clock: Callable[[], datetime]) -> Sealer:
@@ -51,8 +52,9 @@ def _sealed_by_name() -> dict[str, tuple[str, tuple[str, ...]]]:
     return {names[topic]: (topic, fields) for topic, fields in SEALED_FIELDS.items()}
 
 
-def open_payload(sealer: Sealer | None, aggregate_id: UUID, version: int, name: str,
-                 payload: Mapping[str, Any]) -> dict[str, Any]:
+def open_payload(
+    sealer: Sealer | None, aggregate_id: UUID, version: int, name: str, payload: Mapping[str, Any]
+) -> dict[str, Any]:
     """An audit payload with its sealed fields opened (or erased), for roles that see them."""
     blob = payload.get(SEALED_KEY)
     if blob is None:

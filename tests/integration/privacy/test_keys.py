@@ -33,8 +33,13 @@ def _key() -> bytes:
 
 
 def _with(settings: Settings, key: bytes, **more: object) -> Settings:
-    return settings.model_copy(update={"master_key": SecretStr(base64.b64encode(key).decode()),
-                                       "master_key_file": None, **more})
+    return settings.model_copy(
+        update={
+            "master_key": SecretStr(base64.b64encode(key).decode()),
+            "master_key_file": None,
+            **more,
+        }
+    )
 
 
 def _petitioners(container, case_id) -> tuple:
@@ -62,8 +67,9 @@ def test_a_wrong_master_key_stops_the_start_naming_the_setting(backend_settings)
         c.close()
 
 
-@pytest.mark.parametrize("value, says", [("not base64!", "not base64"),
-                                         (base64.b64encode(b"short").decode(), "5 bytes")])
+@pytest.mark.parametrize(
+    "value, says", [("not base64!", "not base64"), (base64.b64encode(b"short").decode(), "5 bytes")]
+)
 def test_a_malformed_master_key_is_refused_naming_the_setting(tmp_path, value, says):
     settings = Settings(data_dir=tmp_path, master_key=SecretStr(value))
     with pytest.raises(MasterKeyError, match=f"CASEFLOW_MASTER_KEY: .*{says}"):
@@ -71,8 +77,9 @@ def test_a_malformed_master_key_is_refused_naming_the_setting(tmp_path, value, s
 
 
 def test_postgres_without_a_master_key_refuses_to_start(fresh_postgres_url, tmp_path):
-    settings = Settings(data_dir=tmp_path, database_url=fresh_postgres_url, master_key=None,
-                        master_key_file=None)
+    settings = Settings(
+        data_dir=tmp_path, database_url=fresh_postgres_url, master_key=None, master_key_file=None
+    )
     with pytest.raises(MasterKeyError, match="CASEFLOW_MASTER_KEY_FILE .* is not set"):
         bootstrap(settings)
 
@@ -94,14 +101,19 @@ def test_the_embedded_store_makes_a_development_key_once(tmp_path):
 
 
 def test_the_cli_reports_a_wrong_key_as_an_error_not_a_traceback(tmp_path):
-    c = bootstrap(Settings(data_dir=tmp_path, master_key=SecretStr(
-        base64.b64encode(_key()).decode())))
+    c = bootstrap(
+        Settings(data_dir=tmp_path, master_key=SecretStr(base64.b64encode(_key()).decode()))
+    )
     drive(c.app, 1)
     c.close()
-    env = {**os.environ, "CASEFLOW_DATA_DIR": str(tmp_path),
-           "CASEFLOW_MASTER_KEY": base64.b64encode(_key()).decode()}
-    run = subprocess.run(caseflow_cmd("projections", "status"), env=env,
-                         capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "CASEFLOW_DATA_DIR": str(tmp_path),
+        "CASEFLOW_MASTER_KEY": base64.b64encode(_key()).decode(),
+    }
+    run = subprocess.run(
+        caseflow_cmd("projections", "status"), env=env, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith("error: CASEFLOW_MASTER_KEY") and "Traceback" not in run.stderr
 
@@ -137,8 +149,11 @@ def test_rotation_rewraps_every_key_while_reads_and_writes_go_on(backend_setting
                 failures.append(repr(e))
             i += 1
 
-    threads = [threading.Thread(target=read), threading.Thread(target=read),
-               threading.Thread(target=write)]
+    threads = [
+        threading.Thread(target=read),
+        threading.Thread(target=read),
+        threading.Thread(target=write),
+    ]
     for t in threads:
         t.start()
     try:
@@ -192,10 +207,16 @@ def test_rotation_over_the_cli_leaves_no_old_key(tmp_path):
     c = bootstrap(Settings(data_dir=data, master_key=None, master_key_file=old))
     drive(c.app, 2)
     c.close()
-    env = {**os.environ, "CASEFLOW_DATA_DIR": str(data), "CASEFLOW_MASTER_KEY": "",
-           "CASEFLOW_MASTER_KEY_FILE": str(new), "CASEFLOW_PREVIOUS_MASTER_KEY_FILES": str(old)}
-    run = subprocess.run(caseflow_cmd("privacy", "rotate-key"), env=env,
-                         capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "CASEFLOW_DATA_DIR": str(data),
+        "CASEFLOW_MASTER_KEY": "",
+        "CASEFLOW_MASTER_KEY_FILE": str(new),
+        "CASEFLOW_PREVIOUS_MASTER_KEY_FILES": str(old),
+    }
+    run = subprocess.run(
+        caseflow_cmd("privacy", "rotate-key"), env=env, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     assert "rewrapped 2 data key(s)" in run.stdout
     assert Path(old).exists()  # a key file is never deleted by Caseflow

@@ -60,8 +60,13 @@ def test_the_wave1_fixture_is_sealed_and_still_verifies(tmp_path, monkeypatch):
     before = _petitions(c)
     leaders = {e.data.get("name") for e in c.log.read(0, 100_000) if e.name.startswith("leader.")}
     # (the seed's synthetic names are drawn from one pool: a leader may share one)
-    names = [x for p in before.values() for q in p[0] for x in (q.name, q.id_number, q.phone)
-             if x and x not in leaders]
+    names = [
+        x
+        for p in before.values()
+        for q in p[0]
+        for x in (q.name, q.id_number, q.phone)
+        if x and x not in leaders
+    ]
     raw = _raw(settings)
     assert all(_in(n, raw) for n in names) and len(pending(c.log)) > len(before) == 150
     c.close()
@@ -92,7 +97,8 @@ def _old_store(settings: Settings) -> dict:
     try:
         drive(c.app, 4)
         Integrity(settings, chain_store(c.app.recorder)).checkpoint(
-            load_signing_key(settings.audit_signing_key_file))
+            load_signing_key(settings.audit_signing_key_file)
+        )
         return _petitions(c)
     finally:
         c.close()
@@ -100,8 +106,9 @@ def _old_store(settings: Settings) -> dict:
 
 def _signed(settings: Settings, tmp_path: Path) -> Settings:
     signing, public = write_key_pair(tmp_path / "keys")
-    return settings.model_copy(update={"audit_signing_key_file": signing,
-                                       "audit_public_key_file": public})
+    return settings.model_copy(
+        update={"audit_signing_key_file": signing, "audit_public_key_file": public}
+    )
 
 
 def test_a_chain_sealed_store_is_resealed_with_a_signed_record(backend_settings, tmp_path):
@@ -122,14 +129,16 @@ def test_a_chain_sealed_store_is_resealed_with_a_signed_record(backend_settings,
         c.close()
     assert PII_MARK.encode() not in _raw(settings)
     record = orjson.loads(done.record.read_bytes())
-    message = (f"{RECORD_PREFIX}\n{record['first_position']}\n{record['old_head']}\n"
-               f"{record['new_head']}\n{record['events_sealed']}\n{record['time']}\n").encode()
+    message = (
+        f"{RECORD_PREFIX}\n{record['first_position']}\n{record['old_head']}\n"
+        f"{record['new_head']}\n{record['events_sealed']}\n{record['time']}\n"
+    ).encode()
     load_public_key(settings.audit_public_key_file).verify(
-        base64.b64decode(record["signature"]), message)  # raises if not signed by the key
+        base64.b64decode(record["signature"]), message
+    )  # raises if not signed by the key
 
 
-def test_without_the_signing_key_signed_checkpoints_are_not_superseded(backend_settings,
-                                                                       tmp_path):
+def test_without_the_signing_key_signed_checkpoints_are_not_superseded(backend_settings, tmp_path):
     settings = _signed(backend_settings, tmp_path)
     _old_store(settings)
     unsigned = settings.model_copy(update={"audit_signing_key_file": None})
