@@ -29,6 +29,12 @@ def erase_case(
         raise RuleViolation(
             "The personal data of this case has been erased already.", "erased.once"
         )
+    if sealer.keys.get(case_id) is None:  # stored before sealing: plain text, no key to destroy
+        raise RuleViolation(
+            f"Case {case_id} was stored before personal data was sealed: run `caseflow privacy "
+            "encrypt-existing` first (nothing was erased).",
+            "erased.unsealed",
+        )
     if not reason.strip():  # checked before the key goes
         raise RuleViolation(
             "An erasure needs its reason (a request, the retention rule).", "erased.reason"

@@ -225,3 +225,38 @@ def test_rotation_over_the_cli_leaves_no_old_key(tmp_path):
         assert all(PII_MARK in _petitioners(c, k)[0].name for k in _cases(c))
     finally:
         c.close()
+
+
+def test_a_case_stored_before_sealing_is_not_erased_but_named(tmp_path):
+    from eventsourcing.persistence import Mapper
+
+    from caseflow.domain.errors import RuleViolation
+
+    c = bootstrap(Settings(data_dir=tmp_path))
+    c.app.mapper = c.app.events.mapper = Mapper(c.app.mapper.transcoder)  # as before sealing
+    drive(c.app, 1)
+    case = _cases(c)[0]
+    c.close()
+    c = bootstrap(Settings(data_dir=tmp_path))
+    try:
+        with pytest.raises(RuleViolation, match="encrypt-existing"):
+            erase_case(c, case, "asked")
+        assert c.app.case(case).erased_at is None  # no erasure recorded that did not happen
+    finally:
+        c.close()
+
+
+def test_the_retention_command_needs_its_setting_and_lists_what_is_due(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from caseflow.infra.cli import build
+
+    c = bootstrap(Settings(data_dir=tmp_path))
+    drive(c.app, 3)
+    c.close()
+    monkeypatch.setenv("CASEFLOW_DATA_DIR", str(tmp_path))
+    run = CliRunner().invoke(build(), ["privacy", "retention", "--dry-run"])
+    assert run.exit_code == 2 and "CASEFLOW_RETENTION_YEARS" in run.output
+    monkeypatch.setenv("CASEFLOW_RETENTION_YEARS", "1")
+    run = CliRunner().invoke(build(), ["privacy", "retention", "--dry-run"])
+    assert run.exit_code == 0 and "0 case(s) closed before" in run.output  # closed today
