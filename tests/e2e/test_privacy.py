@@ -207,3 +207,80 @@ def test_an_unknown_case_is_a_clear_cli_error(live_api, monkeypatch):
     monkeypatch.setenv("CASEFLOW_DATA_DIR", str(live_api.container.settings.data_dir))
     run = CliRunner().invoke(build(), ["privacy", "erase", str(uuid4()), "--reason", "x"])
     assert run.exit_code == 2 and "no case with id" in run.output.lower(), run.output
+
+
+def test_master_key_rotation_while_requests_run(backend_settings, tmp_path):
+    """The API runs with the new master key and the old one named as previous; `caseflow
+    privacy rotate-key` (another process) rewraps every data key while requests read the
+    petitions: every read answers 200 with the petition whole."""
+    import subprocess
+    import threading
+
+    from caseflow.infra.auth import Principal
+    from caseflow.infra.bootstrap import bootstrap
+    from caseflow.infra.http import create_app
+    from caseflow.infra.privacy.masterkey import write_key_file
+    from caseflow.services.authz import Role
+    from tests.e2e.server import live
+    from tests.integration.stream.conftest import cli_env
+    from tests.processes import caseflow_cmd
+    from tests.unit.stream.scenario import PII_MARK, drive
+
+    old, new = tmp_path / "old.key", tmp_path / "new.key"
+    write_key_file(old)
+    write_key_file(new)
+    before = backend_settings.model_copy(update={"master_key": None, "master_key_file": old})
+    c = bootstrap(before)
+    drive(c.app, 8)
+    c.close()
+    both = before.model_copy(update={"master_key_file": new, "previous_master_key_files": str(old)})
+    container = bootstrap(both)
+    cases = [
+        str(e.aggregate_id) for e in container.log.read(0, 100_000) if e.name == "case.received"
+    ]
+    app = create_app(container, tokens={"sup": Principal("sup-1", Role.SUPERVISOR)}, keepalive=0.3)
+    answers: list[tuple[int, bool]] = []
+    stop = threading.Event()
+    try:
+        with live(app) as url:
+            head = {"min_position": container.log.head()}
+
+            def read() -> None:
+                import httpx
+
+                with httpx.Client(
+                    base_url=url, headers={"Authorization": "Bearer sup"}, timeout=30
+                ) as h:
+                    while not stop.is_set():
+                        for case in cases:
+                            r = h.get(f"/cases/{case}", params=head)
+                            names = [
+                                p["name"]
+                                for p in (r.json().get("petition") or {}).get("petitioners", [])
+                            ]
+                            answers.append((r.status_code, any(PII_MARK in n for n in names)))
+
+            readers = [threading.Thread(target=read) for _ in range(3)]
+            for t in readers:
+                t.start()
+            env = {
+                **cli_env(both),
+                "CASEFLOW_MASTER_KEY": "",
+                "CASEFLOW_MASTER_KEY_FILE": str(new),
+                "CASEFLOW_PREVIOUS_MASTER_KEY_FILES": str(old),
+            }
+            run = subprocess.run(
+                caseflow_cmd("privacy", "rotate-key"),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            stop.set()
+            for t in readers:
+                t.join()
+    finally:
+        container.close()
+    assert run.returncode == 0, run.stderr
+    assert "rewrapped 8 data key(s)" in run.stdout
+    assert len(answers) > len(cases) and set(answers) == {(200, True)}

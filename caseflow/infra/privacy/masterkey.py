@@ -126,12 +126,21 @@ def read_key_file(path: Path, setting: str) -> bytes:
 
 
 def write_key_file(path: Path, key: bytes | None = None) -> str:
-    """Create a new key file (owner-only, refusing to overwrite); the new key's id."""
+    """Create a new key file (owner-only, refusing to overwrite); the new key's id. Written
+    whole under a temporary name and linked into place, so a process starting beside this one
+    never reads a half-written key (FileExistsError if the file exists)."""
     key = key or new_key()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(base64.b64encode(key) + b"\n")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(base64.b64encode(key) + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)  # atomic, and never replaces an existing key
+    finally:
+        tmp.unlink(missing_ok=True)
     return key_id(key)
 
 
