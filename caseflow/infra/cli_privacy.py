@@ -149,6 +149,9 @@ def encrypt_existing_command() -> None:
 @privacy_app.command("new-key")
 def new_key_command(
     path: Annotated[Path, typer.Argument(help="File to create (owner-only; never overwritten)")],
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="An existing file is kept and is no error")
+    ] = False,
 ) -> None:
     """Write a new random master key (AES-256, base64) for CASEFLOW_MASTER_KEY_FILE."""
     from caseflow.infra.privacy.masterkey import write_key_file
@@ -156,5 +159,8 @@ def new_key_command(
     try:
         kid = write_key_file(path)
     except FileExistsError:
+        if if_missing:
+            typer.echo(f"{path} exists: kept")
+            return
         raise _fail(f"{path} exists: a key file is never overwritten") from None
     typer.echo(f"wrote master key {kid} to {path}")

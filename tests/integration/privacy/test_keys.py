@@ -260,3 +260,18 @@ def test_the_retention_command_needs_its_setting_and_lists_what_is_due(tmp_path,
     monkeypatch.setenv("CASEFLOW_RETENTION_YEARS", "1")
     run = CliRunner().invoke(build(), ["privacy", "retention", "--dry-run"])
     assert run.exit_code == 0 and "0 case(s) closed before" in run.output  # closed today
+
+
+def test_new_key_writes_a_key_once_and_if_missing_keeps_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from caseflow.infra.cli import build
+
+    path = tmp_path / "secrets" / "master.key"
+    first = CliRunner().invoke(build(), ["privacy", "new-key", str(path)])
+    assert first.exit_code == 0 and path.stat().st_mode & 0o777 == 0o600
+    key = path.read_bytes()
+    again = CliRunner().invoke(build(), ["privacy", "new-key", str(path)])
+    assert again.exit_code == 2 and "never overwritten" in again.output
+    kept = CliRunner().invoke(build(), ["privacy", "new-key", "--if-missing", str(path)])
+    assert kept.exit_code == 0 and path.read_bytes() == key
