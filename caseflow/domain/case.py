@@ -14,6 +14,7 @@ from uuid import UUID
 from caseflow.domain.base import Entity, RemembersKeys, event_name
 from caseflow.domain.case_rules import DECIDED, NON_ACCEPT, CaseDecisions, S
 from caseflow.domain.clocks import ClockFacts, ClockState, case_clocks
+from caseflow.domain.errors import InvalidInput, RuleViolation
 from caseflow.domain.policy import Policy
 from caseflow.domain.values import (
     Category,
@@ -233,8 +234,29 @@ class Case(CaseDecisions, Entity):
             case.status = STATUS_AFTER[type(self)]
             case.closed_at = self.meta.occurred_at
 
+    class Erased(Event):
+        """The case's personal data was destroyed (crypto-shredding): its data key is gone, so
+        the sealed fields of its events read as erased from now on. No personal data in it."""
+
+        reason: str
+        ordered = False
+
+        def apply(self, case: Case) -> None:
+            case.erased_at = self.meta.occurred_at
+
+    def erase(self, *, reason: str, meta: Meta) -> None:
+        """Record that the personal data was destroyed (at any stage; once)."""
+        if self.erased_at is not None:
+            raise RuleViolation("The personal data of this case has been erased already.",
+                                "erased.once")
+        if not reason.strip():
+            raise InvalidInput("An erasure needs its reason (a request, the retention rule).",
+                               "erased.reason")
+        self.trigger_event(self.Erased, reason=reason.strip(), meta=meta)
+
     def __init__(self) -> None:
         self.idempotency_keys = {}
+        self.erased_at: datetime | None = None
         self.status = STATUS_AFTER[Case.Received]
         self.previous_status: Status | None = None
         self.screened_at: datetime | None = None

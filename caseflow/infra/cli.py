@@ -16,6 +16,7 @@ COMMAND_MODULES: list[str] = [
     "caseflow.infra.cli_dev",
     "caseflow.infra.cli_audit",
     "caseflow.infra.cli_tokens",
+    "caseflow.infra.cli_privacy",
 ]
 
 
@@ -43,4 +44,10 @@ def build() -> typer.Typer:
 
 
 def main() -> None:
-    build()()
+    from caseflow.infra.privacy.masterkey import MasterKeyError
+
+    try:
+        build()()
+    except MasterKeyError as e:  # a wrong or missing master key: say which setting, no trace
+        typer.echo(f"error: {e}", err=True)
+        raise SystemExit(2) from None

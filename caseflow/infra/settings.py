@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from caseflow.domain.policy import Policy
@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         default=0, ge=0, description="the worker signs a checkpoint after this many events; 0: off")
     audit_checkpoint_interval: float = Field(
         default=0, ge=0, description="... and every this many seconds; 0: off")
+    # privacy (docs/privacy.md): personal fields sealed with per-case data keys, which a master
+    # key wraps; without one, the embedded store (or CASEFLOW_DEV) generates <data_dir>/master.key
+    master_key: SecretStr | None = None
+    master_key_file: Path | None = None
+    previous_master_key_files: str = ""
+    retention_years: int = Field(default=0, ge=0)
     # tests
     require_services: bool = False
 

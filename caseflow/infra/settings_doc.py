@@ -58,6 +58,16 @@ MEANING = {
     "review_due_days": "days to decide a review",
     "recheck_window_days": "days a petitioner has to ask for a re-check (复核)",
     "recheck_due_days": "days to decide a re-check",
+    "master_key": "the master key (base64 of 32 random bytes) that wraps every case's data "
+                  "key; or CASEFLOW_MASTER_KEY_FILE. Unset: PostgreSQL refuses to start, the "
+                  "embedded store (or CASEFLOW_DEV) uses a generated `<data_dir>/master.key`",
+    "master_key_file": "a file holding the master key (`caseflow privacy new-key FILE` "
+                       "writes one)",
+    "previous_master_key_files": "earlier master key files, comma-separated, that stored data "
+                                 "keys may still be wrapped under while `caseflow privacy "
+                                 "rotate-key` runs",
+    "retention_years": "`caseflow privacy retention` erases the personal data of cases closed "
+                       "more than this many years ago; 0: never",
     "require_services": "tests: fail instead of skipping when PostgreSQL or Kafka is missing",
 }
 

@@ -67,6 +67,7 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "case.supervised": _supervised,
     "case.closed": lambda d: (
         "Closed" + (" (petitioner waived)" if d.get("waived") else "")),
+    "case.erased": lambda d: "Personal data erased (data key destroyed)",
     "org.registered": lambda d: f"Org registered: {d['name']} ({_v(d['level'])})",
     "leader.registered": lambda d: (
         f"Leader registered: {d['name']}, {d.get('title', '')} ({_v(d.get('level'))})"),

@@ -183,6 +183,10 @@ class CaseflowApp(DirectoryCommands):
             lambda c, meta: c.close(reason=reason, waived=waived, meta=meta, policy=self.policy),
         )
 
+    def erase(self, ctx: Context, case_id: UUID, *, reason: str) -> CommandResult:
+        """Record that the case's personal data was destroyed (the caller destroyed its key)."""
+        return self._update(ctx, Case, case_id, lambda c, meta: c.erase(reason=reason, meta=meta))
+
     # ------------------------------------------------------------------ lookups
 
     def case(self, case_id: UUID) -> Case:

@@ -18,7 +18,9 @@ PERSONAL_FIELDS = frozenset({"petitioners", "representatives", "request",
                              # an accusation's accused (检举控告: never shown beyond caseworkers)
                              "accused_org_id", "accused_leader_id",
                              # the petitioner's query code, even hashed, is theirs alone
-                             "query_code_hash"})
+                             "query_code_hash",
+                             # the sealed (encrypted) form of the fields above, as stored
+                             "sealed"})
 # Fields typed in someone's own words (the petitioner's grounds, staff's notes and replies that
 # quote them, a meeting place): possibly personal, so withheld from analysts and the stream
 # unless a deployment publishes them field by field (`CASEFLOW_PUBLISH_FREE_TEXT`).
@@ -35,6 +37,7 @@ FREE_TEXT: Mapping[str, frozenset[str]] = {
     "case.rechecked": frozenset({"reply"}),
     "case.supervised": frozenset({"instruction"}),
     "case.closed": frozenset({"reason"}),
+    "case.erased": frozenset({"reason"}),
 }
 FREE_TEXT_NAMES = frozenset(f"{event}.{name}" for event, names in FREE_TEXT.items()
                             for name in names)
@@ -87,8 +90,11 @@ def public_payload(event: LoggedEvent, disclosure: Disclosure = WITHHOLD_ALL) ->
     """The event's data without personal fields, plus who/when/why metadata. orjson-serialisable."""
     data = public_data(event.name, event.data, disclosure)
     if event.name == "case.received":
-        data["petitioner_count"] = len(event.data.get("petitioners", ()))
-        data["representative_count"] = len(event.data.get("representatives", ()))
+        counts = (event.data.get("sealed") or {}).get("n", {})  # stored sealed: counts beside
+        data["petitioner_count"] = len(event.data.get("petitioners", ())) or counts.get(
+            "petitioners", 0)
+        data["representative_count"] = len(event.data.get("representatives", ())) or counts.get(
+            "representatives", 0)
     meta = event.meta
     return {
         "aggregate_id": event.aggregate_id,

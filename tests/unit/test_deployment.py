@@ -31,8 +31,9 @@ def caseflow_services() -> dict[str, dict]:
 
 
 def test_compose_runs_the_stores_the_api_the_worker_and_the_token_writer():
-    assert set(compose()["services"]) == {"postgres", "kafka", "tokens", "api", "worker"}
-    assert set(caseflow_services()) == {"tokens", "api", "worker"}
+    assert set(compose()["services"]) == {"postgres", "kafka", "tokens", "masterkey", "api",
+                                          "worker"}
+    assert set(caseflow_services()) == {"tokens", "masterkey", "api", "worker"}
 
 
 def _takes(args: list[str]) -> bool:

@@ -55,6 +55,8 @@ class Petition(BaseModel):
     petitioners: list[dict[str, Any]]
     representatives: list[str]
     request: str
+    erased: bool = Field(default=False, description="The personal data was erased (its data key "
+                         "destroyed): the fields above are empty for good")
 
 
 class CaseDetail(CaseRow):

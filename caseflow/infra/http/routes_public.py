@@ -118,6 +118,8 @@ async def _find(request: Request, code: str) -> tuple[Case, list[Any]]:
     case, events = await anyio.to_thread.run_sync(_load, api, case_id)
     if not querycodes.matches(getattr(events[0], "query_code_hash", None), code_hash):
         raise _wrong_code(api)
+    if case.erased_at is not None:  # erased (crypto-shredded): the code opens nothing any more
+        raise _wrong_code(api)
     return case, events
 
 

@@ -27,6 +27,7 @@ from caseflow.infra.http.queries_models import AuditPage, CaseDetail, CasePage, 
 from caseflow.infra.http.routes_integrity import with_chainhashes
 from caseflow.infra.http.state import Api
 from caseflow.infra.http.types import Day, Line, Position, Time
+from caseflow.infra.privacy.wiring import open_payload
 from caseflow.projections.queries import AuditQuery
 from caseflow.services import authz
 from caseflow.services.authz import Action
@@ -61,8 +62,11 @@ def wait_for_views(api: Api, min_position: int | None, *names: str) -> None:
 
 def _audit_rows(api: Api, who: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = with_chainhashes(api, rows)
-    if authz.sees_personal_data(who.role):
-        return rows
+    if authz.sees_personal_data(who.role):  # sealed personal fields opened on the way out
+        sealer = api.container.sealer
+        return [r if not r.get("payload") or "sealed" not in r["payload"] else
+                {**r, "payload": open_payload(sealer, r["aggregate_id"], r["version"], r["event"],
+                                              r["payload"])} for r in rows]
     return [{**r, "payload": authz.event_for_role(who.role, r["event"], r.get("payload") or {},
                                                   api.disclosure)} for r in rows]
 
@@ -161,9 +165,11 @@ def _petition(api: Api, case_id: UUID) -> dict[str, Any] | None:
     received = next(iter(api.app.events.get(case_id, lte=1)), None)
     if not isinstance(received, Case.Received):
         return None
+    sealer = api.container.sealer
     return {"petitioners": [asdict(p) for p in received.petitioners],
             "representatives": list(received.representatives),
-            "request": received.request or ""}
+            "request": received.request or "",
+            "erased": sealer.erased(case_id)}
 
 
 def _as_of(value: str | None) -> tuple[datetime | None, int | None]:

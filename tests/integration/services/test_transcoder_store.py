@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from caseflow.domain.case import Case
 from caseflow.domain.values import Category, Meta, Petitioner, Rating, Stage
 from caseflow.infra.bootstrap import Container, bootstrap
+from caseflow.infra.privacy.wiring import open_payload
 from tests.exact import assert_exact
 from tests.integration.services.story import Story
 
@@ -99,7 +100,9 @@ def test_the_event_log_decodes_the_same_values(container: Container, story: Stor
                             headcount=6, representatives=("测试-王五",)).id
     [received] = [e for e in container.log.read(0, 100) if e.aggregate_id == case_id]
     first = story.app.history(case_id)[0]
-    assert_exact(received.data["petitioners"], first.petitioners)
+    assert "petitioners" not in received.data  # sealed in the log (docs/privacy.md) ...
+    opened = open_payload(container.sealer, case_id, 1, received.name, received.data)
+    assert_exact(opened["petitioners"], first.petitioners)  # ... and exact once opened
     assert_exact(received.data["received_at"], first.received_at)
     assert_exact(received.meta, first.meta)
     assert_exact(received.recorded_at, first.timestamp)

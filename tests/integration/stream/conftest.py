@@ -123,6 +123,10 @@ def cli_env(settings: Settings) -> dict[str, str]:
     })
     if settings.database_url:
         env["CASEFLOW_DATABASE_URL"] = settings.database_url
+    if settings.master_key is not None:  # the store's personal fields are sealed under it
+        env["CASEFLOW_MASTER_KEY"] = settings.master_key.get_secret_value()
+    if settings.master_key_file is not None:
+        env["CASEFLOW_MASTER_KEY_FILE"] = str(settings.master_key_file)
     return env
 
 

@@ -182,3 +182,18 @@ def test_only_one_relay_instance_publishes_at_a_time(stream_container):
     records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic,
                          at_least=c.log.head())
     assert len(records) == c.log.head()  # nobody published anything twice
+
+
+def test_an_erased_case_streams_its_erasure_and_nothing_personal(stream_container):
+    c = stream_container
+    drive(c.app, 3)  # the third case is erased (docs/privacy.md)
+    relay_everything(c)
+    events = c.log.read(0, 100_000)
+    erased = next(e.aggregate_id for e in events if e.name == "case.erased")
+    records = [r for r in read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic,
+                                     at_least=len(events)) if r.key == str(erased).encode()]
+    types = [header(r, "ce_type").decode() for r in records]
+    assert types[0] == "caseflow.case.received.v1" and "caseflow.case.erased.v1" in types
+    assert not [r for r in records if PII_MARK.encode() in r.value]
+    received = orjson.loads(records[0].value)
+    assert received["petitioner_count"] == 1 and "sealed" not in received

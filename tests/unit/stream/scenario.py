@@ -133,6 +133,8 @@ def not_accepted(app: CaseflowApp, d: Directory, case: UUID, i: int, now: dateti
                    reason="A labour arbitration matter.", route_channel=LegalChannel.ARBITRATION,
                    notified_at=now)
     app.close_case(HANDLER, case, reason="Not accepted here.")
+    if kind == 2:  # the petitioner asked for their data to be erased (docs/privacy.md)
+        app.erase(HANDLER, case, reason="The petitioner's request.")
 
 
 COURSES = (full_course, short_course, not_accepted, short_course)
