@@ -33,6 +33,7 @@ bench: $(STAMP)
 # projections/, default settings elsewhere). CI runs this before the tests (.ci/run).
 lint: $(STAMP)
 	$(BIN)/ruff check caseflow tests bench
+	$(BIN)/ruff format --check caseflow tests bench
 	$(BIN)/mypy
 
 # Re-resolve both lock files from pyproject.toml (newest versions its bounds allow; pass

@@ -10,8 +10,9 @@ import bench
 
 
 def main(argv: list[str]) -> int:
-    names = argv or sorted(m.name for m in pkgutil.iter_modules(bench.__path__)
-                           if not m.name.startswith("_"))
+    names = argv or sorted(
+        m.name for m in pkgutil.iter_modules(bench.__path__) if not m.name.startswith("_")
+    )
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         print(f"\n=== bench.{name}", flush=True)

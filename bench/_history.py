@@ -78,8 +78,9 @@ class Generator:
         self.cases: list[Any] = []
 
     def ctx(self, at: datetime, role: str = "handler", actor: str | None = None) -> Context:
-        return Context(actor=Actor(actor or f"{role}-{self.rng.randrange(40):02d}", role),
-                       occurred_at=at)
+        return Context(
+            actor=Actor(actor or f"{role}-{self.rng.randrange(40):02d}", role), occurred_at=at
+        )
 
     def later(self, at: datetime, step: str, case_id: Any, **info: Any) -> None:
         self.seq += 1
@@ -120,22 +121,27 @@ class Generator:
         province = app.register_org(ctx, name="Province Bureau", level=OrgLevel.PROVINCE).id
         self.orgs.append((province, None, "province"))
         for c in range(4):
-            city = app.register_org(ctx, name=f"City {c}", level=OrgLevel.CITY,
-                                    parent_id=province).id
+            city = app.register_org(
+                ctx, name=f"City {c}", level=OrgLevel.CITY, parent_id=province
+            ).id
             self.orgs.append((city, province, "city"))
             for k in range(4):
-                county = app.register_org(ctx, name=f"County {c}.{k}", level=OrgLevel.COUNTY,
-                                          parent_id=city).id
+                county = app.register_org(
+                    ctx, name=f"County {c}.{k}", level=OrgLevel.COUNTY, parent_id=city
+                ).id
                 self.orgs.append((county, city, "county"))
                 for t in range(5):
-                    town = app.register_org(ctx, name=f"Township {c}.{k}.{t}",
-                                            level=OrgLevel.TOWNSHIP, parent_id=county).id
+                    town = app.register_org(
+                        ctx, name=f"Township {c}.{k}.{t}", level=OrgLevel.TOWNSHIP, parent_id=county
+                    ).id
                     self.orgs.append((town, county, "township"))
         for org_id, _, _level in self.orgs:
             self.leaders[org_id] = [
-                app.register_leader(ctx, name=f"Leader {org_id.hex[:4]}-{i}",
-                                    title="Deputy Head", org_id=org_id).id
-                for i in range(2)]
+                app.register_leader(
+                    ctx, name=f"Leader {org_id.hex[:4]}-{i}", title="Deputy Head", org_id=org_id
+                ).id
+                for i in range(2)
+            ]
         self.grassroots = [o for o in self.orgs if o[2] in ("county", "township")]
         self.parent = {o[0]: o[1] for o in self.orgs}
 
@@ -149,37 +155,76 @@ class Generator:
         prior = rng.choice(self.cases[-5000:]) if self.cases and rng.random() < 0.06 else None
         n = rng.randrange(1_000_000)
         result = self.app.receive(
-            self.ctx(at, "registrar"), channel=rng.choice(list(Channel)), received_at=at,
+            self.ctx(at, "registrar"),
+            channel=rng.choice(list(Channel)),
+            received_at=at,
             receiving_org_id=org[0],
-            petitioners=(Petitioner(f"Petitioner {n:06d} (synthetic)", f"TEST-{n:06d}",
-                                    f"000-{n:06d}", f"{n} Example Road"),),
+            petitioners=(
+                Petitioner(
+                    f"Petitioner {n:06d} (synthetic)",
+                    f"TEST-{n:06d}",
+                    f"000-{n:06d}",
+                    f"{n} Example Road",
+                ),
+            ),
             headcount=headcount,
             representatives=tuple(f"Rep {i}" for i in range(3 if collective else 0)),
-            subject=rng.choice(("Wage arrears", "Land requisition", "Minimum living allowance",
-                                "Housing demolition", "Retiree benefits", "Road construction")),
-            request="Please resolve (synthetic).", region=f"R{org[0].hex[:3]}",
+            subject=rng.choice(
+                (
+                    "Wage arrears",
+                    "Land requisition",
+                    "Minimum living allowance",
+                    "Housing demolition",
+                    "Retiree benefits",
+                    "Road construction",
+                )
+            ),
+            request="Please resolve (synthetic).",
+            region=f"R{org[0].hex[:3]}",
             category=rng.choice(list(Category)) if rng.random() < 0.5 else None,
             prior_case_id=prior,
         )
         self.cases.append(result.id)
-        self.later(at + timedelta(days=rng.randint(0, 18), hours=rng.randint(1, 8)), "screen",
-                   result.id, org=org[0])
+        self.later(
+            at + timedelta(days=rng.randint(0, 18), hours=rng.randint(1, 8)),
+            "screen",
+            result.id,
+            org=org[0],
+        )
 
     def screen(self, at: datetime, case_id: Any, org: Any) -> None:
         rng, r = self.rng, self.rng.random()
-        decision = (Decision.ACCEPT if r < 0.74 else Decision.FORWARD if r < 0.84
-                    else Decision.REJECT if r < 0.95 else Decision.ROUTE)
+        decision = (
+            Decision.ACCEPT
+            if r < 0.74
+            else Decision.FORWARD
+            if r < 0.84
+            else Decision.REJECT
+            if r < 0.95
+            else Decision.ROUTE
+        )
         try:
             self.app.screen(
-                self.ctx(at), case_id, decision=decision, category=rng.choice(list(Category)),
+                self.ctx(at),
+                case_id,
+                decision=decision,
+                category=rng.choice(list(Category)),
                 to_org_id=self.parent.get(org) or org if decision is Decision.FORWARD else None,
                 reason="Outside our remit (synthetic)" if decision is Decision.REJECT else "",
                 route_channel=LegalChannel.LITIGATION if decision is Decision.ROUTE else None,
-                notified_at=at)
+                notified_at=at,
+            )
         except DomainError:  # a repeat of a final matter must be rejected
-            self.app.screen(self.ctx(at), case_id, decision=Decision.REJECT, category=None,
-                            to_org_id=None, reason="Repeat of a final matter", route_channel=None,
-                            notified_at=at)
+            self.app.screen(
+                self.ctx(at),
+                case_id,
+                decision=Decision.REJECT,
+                category=None,
+                to_org_id=None,
+                reason="Repeat of a final matter",
+                route_channel=None,
+                notified_at=at,
+            )
             decision = Decision.REJECT
         if decision is Decision.ACCEPT:
             self.later(at + timedelta(days=rng.randint(0, 3), hours=2), "assign", case_id, org=org)
@@ -189,8 +234,14 @@ class Generator:
     def assign(self, at: datetime, case_id: Any, org: Any) -> None:
         rng = self.rng
         leader = rng.choice(self.leaders[org])
-        self.app.assign(self.ctx(at, "leader"), case_id, unit_id=org, leader_id=leader,
-                        handler_id=f"handler-{rng.randrange(40):02d}", instructions="Handle.")
+        self.app.assign(
+            self.ctx(at, "leader"),
+            case_id,
+            unit_id=org,
+            leader_id=leader,
+            handler_id=f"handler-{rng.randrange(40):02d}",
+            instructions="Handle.",
+        )
         due = at + timedelta(days=rng.randint(5, 75))
         if rng.random() < 0.1:
             self.later(at + timedelta(days=rng.randint(20, 55)), "extend", case_id)
@@ -202,39 +253,67 @@ class Generator:
 
     def visit(self, at: datetime, case_id: Any, leader: Any, mode: VisitMode | None = None) -> None:
         rng = self.rng
-        self.app.visit(self.ctx(at, "leader"), case_id, leader_id=leader,
-                       mode=mode or rng.choice((VisitMode.RECEPTION, VisitMode.APPOINTMENT,
-                                                VisitMode.DOWNWARD, VisitMode.JOINT)),
-                       visited_on=(at + timedelta(hours=8)).date(), location="Reception hall",
-                       visitors=rng.randint(1, 6), resolved_on_site=rng.random() < 0.1)
+        self.app.visit(
+            self.ctx(at, "leader"),
+            case_id,
+            leader_id=leader,
+            mode=mode
+            or rng.choice(
+                (VisitMode.RECEPTION, VisitMode.APPOINTMENT, VisitMode.DOWNWARD, VisitMode.JOINT)
+            ),
+            visited_on=(at + timedelta(hours=8)).date(),
+            location="Reception hall",
+            visitors=rng.randint(1, 6),
+            resolved_on_site=rng.random() < 0.1,
+        )
 
     def extend(self, at: datetime, case_id: Any) -> None:
-        self.app.extend(self.ctx(at, "leader"), case_id, days=self.rng.choice((15, 30)),
-                        reason="Complex matter", approved_by="leader-approver")
+        self.app.extend(
+            self.ctx(at, "leader"),
+            case_id,
+            days=self.rng.choice((15, 30)),
+            reason="Complex matter",
+            approved_by="leader-approver",
+        )
 
     def supervise(self, at: datetime, case_id: Any, cleared: bool = False) -> None:
         rng = self.rng
-        self.app.supervise(self.ctx(at, "supervisor"), case_id,
-                           level=rng.choice(list(SupervisionLevel)), instruction="Expedite.",
-                           due_at=None if cleared else at + timedelta(days=rng.randint(10, 40)),
-                           cleared=cleared)
+        self.app.supervise(
+            self.ctx(at, "supervisor"),
+            case_id,
+            level=rng.choice(list(SupervisionLevel)),
+            instruction="Expedite.",
+            due_at=None if cleared else at + timedelta(days=rng.randint(10, 40)),
+            cleared=cleared,
+        )
         if not cleared and rng.random() < 0.6:
             self.later(at + timedelta(days=rng.randint(5, 30)), "supervise", case_id, cleared=True)
 
     def resolve(self, at: datetime, case_id: Any, leader: Any) -> None:
         rng = self.rng
-        self.app.resolve(self.ctx(at), case_id, outcome=rng.choice(list(Outcome)),
-                         reply="Written reply (synthetic).", served_at=at)
+        self.app.resolve(
+            self.ctx(at),
+            case_id,
+            outcome=rng.choice(list(Outcome)),
+            reply="Written reply (synthetic).",
+            served_at=at,
+        )
         self.after_decision(at, case_id, "review", leader)
 
-    def after_decision(self, at: datetime, case_id: Any, next_step: str | None,
-                       leader: Any) -> None:
+    def after_decision(
+        self, at: datetime, case_id: Any, next_step: str | None, leader: Any
+    ) -> None:
         rng = self.rng
         if rng.random() < 0.7:
             self.later(at + timedelta(days=rng.randint(1, 20)), "evaluate", case_id)
         if leader is not None and rng.random() < 0.15:
-            self.later(at + timedelta(days=rng.randint(3, 25)), "visit", case_id, leader=leader,
-                       mode=VisitMode.RETURN)
+            self.later(
+                at + timedelta(days=rng.randint(3, 25)),
+                "visit",
+                case_id,
+                leader=leader,
+                mode=VisitMode.RETURN,
+            )
         r = rng.random()
         if next_step and r < 0.10:
             self.later(at + timedelta(days=rng.randint(2, 28)), f"request_{next_step}", case_id)
@@ -244,8 +323,7 @@ class Generator:
             self.later(at + timedelta(days=rng.randint(32, 60)), "close", case_id, waived=False)
 
     def evaluate(self, at: datetime, case_id: Any) -> None:
-        self.app.evaluate(self.ctx(at, "registrar"), case_id,
-                          rating=self.rng.choice(list(Rating)))
+        self.app.evaluate(self.ctx(at, "registrar"), case_id, rating=self.rng.choice(list(Rating)))
 
     def request_review(self, at: datetime, case_id: Any) -> None:
         self.app.request_review(self.ctx(at, "registrar"), case_id, reason="Disagree.")
@@ -257,13 +335,17 @@ class Generator:
 
     def decide(self, at: datetime, case_id: Any, kind: str) -> None:
         command = self.app.review if kind == "review" else self.app.recheck
-        command(self.ctx(at, "supervisor"), case_id, outcome=self.rng.choice(list(ReviewOutcome)),
-                reply="Decision (synthetic).", served_at=at)
+        command(
+            self.ctx(at, "supervisor"),
+            case_id,
+            outcome=self.rng.choice(list(ReviewOutcome)),
+            reply="Decision (synthetic).",
+            served_at=at,
+        )
         if kind == "review":
             self.after_decision(at, case_id, "recheck", None)
         elif self.rng.random() < 0.8:
-            self.later(at + timedelta(days=self.rng.randint(1, 10)), "close", case_id,
-                       waived=False)
+            self.later(at + timedelta(days=self.rng.randint(1, 10)), "close", case_id, waived=False)
 
     def close(self, at: datetime, case_id: Any, waived: bool) -> None:
         self.app.close_case(self.ctx(at), case_id, reason="Concluded (synthetic).", waived=waived)

@@ -36,7 +36,8 @@ class Connection:
         self.writer.write(
             b"POST %s HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer %s\r\n"
             b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-            % (path.encode(), TOKEN.encode(), len(body), body))
+            % (path.encode(), TOKEN.encode(), len(body), body)
+        )
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
         length = 0
@@ -52,20 +53,36 @@ class Flow:
 
     def __init__(self, org: str, leader: str):
         received = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
-        self.register = json.dumps({
-            "channel": "letter", "received_at": received, "receiving_org_id": org,
-            "petitioners": [{"name": "Bench Person", "id_number": "TEST-0000"}],
-            "subject": "Wage arrears", "request": "Pay the wages", "region": "Bench"}).encode()
+        self.register = json.dumps(
+            {
+                "channel": "letter",
+                "received_at": received,
+                "receiving_org_id": org,
+                "petitioners": [{"name": "Bench Person", "id_number": "TEST-0000"}],
+                "subject": "Wage arrears",
+                "request": "Pay the wages",
+                "region": "Bench",
+            }
+        ).encode()
         self.screen = b'{"decision": "accept", "category": "appeal"}'
         self.assign = json.dumps({"unit_id": org, "leader_id": leader}).encode()
         self.resolve = b'{"outcome": "explained", "reply": "Explained in writing"}'
 
-    async def run(self, pool: asyncio.Queue, record: list[float], due: float | None = None,
-                  errors: list[int] | None = None) -> None:
+    async def run(
+        self,
+        pool: asyncio.Queue,
+        record: list[float],
+        due: float | None = None,
+        errors: list[int] | None = None,
+    ) -> None:
         ready = due if due is not None else time.perf_counter()
         case = None
-        for path, body in (("/cases", self.register), ("screening", self.screen),
-                           ("assignment", self.assign), ("resolution", self.resolve)):
+        for path, body in (
+            ("/cases", self.register),
+            ("screening", self.screen),
+            ("assignment", self.assign),
+            ("resolution", self.resolve),
+        ):
             conn = await pool.get()
             try:
                 url = path if case is None else f"/cases/{case}/{path}"
@@ -101,8 +118,12 @@ async def _saturate(port: int, flow: Flow, seconds: float) -> dict[str, Any]:
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     elapsed = time.perf_counter() - started
-    return {"requests": len(record), "rate": len(record) / elapsed, "errors": len(errors),
-            **_quantiles(record)}
+    return {
+        "requests": len(record),
+        "rate": len(record) / elapsed,
+        "errors": len(errors),
+        **_quantiles(record),
+    }
 
 
 async def _fixed_rate(port: int, flow: Flow, rate: float, seconds: float) -> dict[str, Any]:
@@ -119,8 +140,12 @@ async def _fixed_rate(port: int, flow: Flow, rate: float, seconds: float) -> dic
         tasks.append(asyncio.create_task(flow.run(pool, record, due=due, errors=errors)))
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - start
-    return {"requests": len(record), "rate": len(record) / elapsed, "errors": len(errors),
-            **_quantiles(record)}
+    return {
+        "requests": len(record),
+        "rate": len(record) / elapsed,
+        "errors": len(errors),
+        **_quantiles(record),
+    }
 
 
 def _quantiles(seconds: list[float]) -> dict[str, float]:
@@ -130,8 +155,7 @@ def _quantiles(seconds: list[float]) -> dict[str, float]:
     return {"p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
 
 
-def _generate(port: int, org: str, leader: str, mode: str, seconds: float,
-              out: Any) -> None:
+def _generate(port: int, org: str, leader: str, mode: str, seconds: float, out: Any) -> None:
     """Entry point of the load-generator process."""
     flow = Flow(org, leader)
 
@@ -172,8 +196,9 @@ def _tree(pid: int) -> list[int]:
     return [pid, *(p for child in children for p in _tree(int(child)))]
 
 
-def load(port: int, org: str, leader: str, mode: str, seconds: float,
-         server_pid: int | None = None) -> dict:
+def load(
+    port: int, org: str, leader: str, mode: str, seconds: float, server_pid: int | None = None
+) -> dict:
     """Run the generator in a separate process and return its figures (with the server's CPU
     milliseconds per request when its pid is given: a figure the machine's load moves little)."""
     cpu = _cpu_seconds(server_pid) if server_pid else None

@@ -97,25 +97,32 @@ def _prepare_store(data_dir: Path) -> tuple[str, str]:
 
 
 def _caseflow(verb: list[str], data_dir: Path, port: int, org: str) -> subprocess.Popen:
-    env = {**os.environ, "CASEFLOW_DATA_DIR": str(data_dir), "CASEFLOW_PORT": str(port),
-           "CASEFLOW_TOKENS": f"{TOKEN}=bench-handler:handler:{org}"}
+    env = {
+        **os.environ,
+        "CASEFLOW_DATA_DIR": str(data_dir),
+        "CASEFLOW_PORT": str(port),
+        "CASEFLOW_TOKENS": f"{TOKEN}=bench-handler:handler:{org}",
+    }
     env.pop("CASEFLOW_DATABASE_URL", None)
     env.pop("CASEFLOW_KAFKA_BOOTSTRAP", None)
     cli = Path(sys.executable).parent / "caseflow"
-    return subprocess.Popen([str(cli), *verb], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [str(cli), *verb], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
-def _measure_caseflow(name: str, results: dict, *, worker: bool = False,
-                      processes: int = 1) -> None:
+def _measure_caseflow(
+    name: str, results: dict, *, worker: bool = False, processes: int = 1
+) -> None:
     """`caseflow serve` on a fresh SQLite store; with `worker`, the projections run in a
     `caseflow worker` process instead of in the API process (DESIGN §6's deployment)."""
     with tempfile.TemporaryDirectory(prefix="caseflow-bench-") as tmp:
         data_dir = Path(tmp) / "var"
         org, leader = _prepare_store(data_dir)
         port = _free_port()
-        verb = ["serve", "--no-access-log", "--workers", str(processes)] \
-            + (["--no-projections"] if worker else [])
+        verb = ["serve", "--no-access-log", "--workers", str(processes)] + (
+            ["--no-projections"] if worker else []
+        )
         procs = [_caseflow(verb, data_dir, port, org)]
         if worker:
             procs.append(_caseflow(["worker"], data_dir, port, org))
@@ -123,8 +130,9 @@ def _measure_caseflow(name: str, results: dict, *, worker: bool = False,
             _wait_up(port, procs[0])
             pid = procs[0].pid
             results[f"{name} saturation"] = _median_of_runs(port, org, leader, pid)
-            results[f"{name} at 200 req/s"] = load(port, org, leader, "rate", SECONDS,
-                                                   server_pid=pid)
+            results[f"{name} at 200 req/s"] = load(
+                port, org, leader, "rate", SECONDS, server_pid=pid
+            )
         finally:
             for proc in procs:
                 _stop(proc)
@@ -133,17 +141,37 @@ def _measure_caseflow(name: str, results: dict, *, worker: bool = False,
 def _median_of_runs(port: int, org: str, leader: str, pid: int) -> dict:
     """`REPEATS` saturation runs against one server: the run with the median rate, plus every
     run's rate (`runs`)."""
-    runs = sorted((load(port, org, leader, "saturate", SECONDS, server_pid=pid)
-                   for _ in range(max(1, REPEATS))), key=lambda r: r["rate"])
+    runs = sorted(
+        (
+            load(port, org, leader, "saturate", SECONDS, server_pid=pid)
+            for _ in range(max(1, REPEATS))
+        ),
+        key=lambda r: r["rate"],
+    )
     return {**runs[len(runs) // 2], "runs": [round(r["rate"]) for r in runs]}
 
 
 def _serve_noop(port: int, processes: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.http:noop_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
-         "--workers", str(processes)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.http:noop_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--workers",
+            str(processes),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -155,10 +183,12 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _line(name: str, r: dict) -> str:
-    return (f"  {name:<24} {r['rate']:7.0f} req/s   p50 {r['p50_ms']:7.2f} ms   "
-            f"p99 {r['p99_ms']:7.2f} ms   server CPU {r.get('cpu_ms', float('nan')):5.2f} ms/req"
-            f"   ({r['requests']} requests, {r['errors']} errors)"
-            + (f"   runs {r['runs']} req/s, median shown" if "runs" in r else ""))
+    return (
+        f"  {name:<24} {r['rate']:7.0f} req/s   p50 {r['p50_ms']:7.2f} ms   "
+        f"p99 {r['p99_ms']:7.2f} ms   server CPU {r.get('cpu_ms', float('nan')):5.2f} ms/req"
+        f"   ({r['requests']} requests, {r['errors']} errors)"
+        + (f"   runs {r['runs']} req/s, median shown" if "runs" in r else "")
+    )
 
 
 def _measure_noop(name: str, results: dict, processes: int) -> None:
@@ -168,8 +198,9 @@ def _measure_noop(name: str, results: dict, processes: int) -> None:
         _wait_up(port, noop)
         fake = str(UUID(int=1))
         results[f"{name} saturation"] = _median_of_runs(port, fake, fake, noop.pid)
-        results[f"{name} at 200 req/s"] = load(port, fake, fake, "rate", SECONDS,
-                                               server_pid=noop.pid)
+        results[f"{name} at 200 req/s"] = load(
+            port, fake, fake, "rate", SECONDS, server_pid=noop.pid
+        )
     finally:
         _stop(noop)
 
@@ -182,26 +213,34 @@ def main() -> None:
     _measure_caseflow("caseflow x2", results, processes=2)
     _measure_caseflow("api + worker", results, worker=True)
 
-    print(f"flows of register+screen+assign+resolve; {CONCURRENCY} concurrent flows at "
-          f"saturation ({REPEATS} runs, median), {RATE} req/s open loop; {SECONDS:g} s each; "
-          "SQLite")
+    print(
+        f"flows of register+screen+assign+resolve; {CONCURRENCY} concurrent flows at "
+        f"saturation ({REPEATS} runs, median), {RATE} req/s open loop; {SECONDS:g} s each; "
+        "SQLite"
+    )
     for name, r in results.items():
         print(_line(name, r))
     sat, ceiling = results["caseflow saturation"], results["noop saturation"]
     sat2, ceiling2 = results["caseflow x2 saturation"], results["noop x2 saturation"]
     fixed, fixed2 = results["caseflow at 200 req/s"], results["caseflow x2 at 200 req/s"]
     split = results["api + worker saturation"]
-    print(f"  API-process CPU per command: {sat['cpu_ms']:.2f} ms with projections in-process, "
-          f"{split['cpu_ms']:.2f} ms with a worker (no-op {ceiling['cpu_ms']:.2f} ms): "
-          f"{1000 / sat['cpu_ms']:.0f} / {1000 / split['cpu_ms']:.0f} commands/s per free core")
-    print(f"  saturation vs no-op ceiling: {sat['rate'] / ceiling['rate']:.2f}x in one process, "
-          f"{sat2['rate'] / ceiling2['rate']:.2f}x in two; two processes vs one: "
-          f"{sat2['rate'] / sat['rate']:.2f}x")
+    print(
+        f"  API-process CPU per command: {sat['cpu_ms']:.2f} ms with projections in-process, "
+        f"{split['cpu_ms']:.2f} ms with a worker (no-op {ceiling['cpu_ms']:.2f} ms): "
+        f"{1000 / sat['cpu_ms']:.0f} / {1000 / split['cpu_ms']:.0f} commands/s per free core"
+    )
+    print(
+        f"  saturation vs no-op ceiling: {sat['rate'] / ceiling['rate']:.2f}x in one process, "
+        f"{sat2['rate'] / ceiling2['rate']:.2f}x in two; two processes vs one: "
+        f"{sat2['rate'] / sat['rate']:.2f}x"
+    )
     best = max(sat["rate"], sat2["rate"])
-    print(f"  goal ≥ 1000 commands/s: {'met' if best >= 1000 else 'NOT met'} "
-          f"(one process {sat['rate']:.0f}, --workers 2 {sat2['rate']:.0f})   "
-          f"goal p99 ≤ 50 ms at 200 req/s: "
-          f"{'met' if max(fixed['p99_ms'], fixed2['p99_ms']) <= 50 else 'NOT met'}")
+    print(
+        f"  goal ≥ 1000 commands/s: {'met' if best >= 1000 else 'NOT met'} "
+        f"(one process {sat['rate']:.0f}, --workers 2 {sat2['rate']:.0f})   "
+        f"goal p99 ≤ 50 ms at 200 req/s: "
+        f"{'met' if max(fixed['p99_ms'], fixed2['p99_ms']) <= 50 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -84,10 +84,13 @@ def _drive(container: Any, seconds: float, rate: float) -> tuple[list[float], li
 
 def _report(label: str, latencies: list[float], lags: list[float]) -> None:
     p99_lag, p99_cmd = _percentile(lags, 99), _percentile(latencies, 99)
-    print(f"{label}: {len(lags)} commands; commit -> visible in case_status: "
-          f"p50 {statistics.median(lags) * 1000:.1f} ms, p99 {p99_lag * 1000:.1f} ms "
-          f"(goal <= 200), max {max(lags) * 1000:.1f} ms; command latency p99 "
-          f"{p99_cmd * 1000:.1f} ms; lag/command ratio {p99_lag / p99_cmd:.2f}", flush=True)
+    print(
+        f"{label}: {len(lags)} commands; commit -> visible in case_status: "
+        f"p50 {statistics.median(lags) * 1000:.1f} ms, p99 {p99_lag * 1000:.1f} ms "
+        f"(goal <= 200), max {max(lags) * 1000:.1f} ms; command latency p99 "
+        f"{p99_cmd * 1000:.1f} ms; lag/command ratio {p99_lag / p99_cmd:.2f}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -102,8 +105,10 @@ def main() -> None:
         container = bootstrap(settings)
         start_background(container, container.views.runners())  # as `serve` does
         try:
-            _report(f"in-process runners (serve), {rate:.0f} commands/s",
-                    *_drive(container, seconds, rate))
+            _report(
+                f"in-process runners (serve), {rate:.0f} commands/s",
+                *_drive(container, seconds, rate),
+            )
         finally:
             container.close()
 
@@ -111,12 +116,14 @@ def main() -> None:
         container = bootstrap(Settings(data_dir=data_dir))
         env = {**os.environ, "CASEFLOW_DATA_DIR": str(data_dir)}
         caseflow = str(Path(sys.executable).with_name("caseflow"))
-        worker = subprocess.Popen([caseflow, "worker"],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen(
+            [caseflow, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             time.sleep(3)  # let the worker start and take its locks
-            _report(f"separate worker process, {rate:.0f} commands/s",
-                    *_drive(container, seconds, rate))
+            _report(
+                f"separate worker process, {rate:.0f} commands/s", *_drive(container, seconds, rate)
+            )
         finally:
             worker.terminate()
             worker.wait(10)

@@ -26,8 +26,13 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def _queries(rng: random.Random, orgs: list[Any], leaders: list[Any], units: list[Any],
-             parents: dict[Any, Any]) -> list:
+def _queries(
+    rng: random.Random,
+    orgs: list[Any],
+    leaders: list[Any],
+    units: list[Any],
+    parents: dict[Any, Any],
+) -> list:
     from caseflow.projections.queries import CaseQuery
 
     def some_day() -> date:
@@ -45,8 +50,9 @@ def _queries(rng: random.Random, orgs: list[Any], leaders: list[Any], units: lis
         return CaseQuery(within_org=org, not_accusing_orgs=line(org), **filters)
 
     makers = [
-        lambda: scoped(rng.choice(orgs),
-                       status=rng.choice(("assigned", "registered", "resolved", "closed"))),
+        lambda: scoped(
+            rng.choice(orgs), status=rng.choice(("assigned", "registered", "resolved", "closed"))
+        ),
         lambda: CaseQuery(leader_id=rng.choice(leaders)),
         lambda: CaseQuery(unit_id=rng.choice(units), overdue=True),
         lambda: scoped(rng.choice(orgs), overdue=True),
@@ -54,8 +60,9 @@ def _queries(rng: random.Random, orgs: list[Any], leaders: list[Any], units: lis
         lambda: scoped(rng.choice(orgs), decision=rng.choice(("forward", "reject"))),
         lambda: scoped(rng.choice(orgs), repeat=True, supervised=rng.choice((True, None))),
         lambda: CaseQuery(received_from=(d := some_day()), received_to=d + timedelta(days=7)),
-        lambda: CaseQuery(category=rng.choice(("appeal", "suggestion")), org_id=rng.choice(units),
-                          status="closed"),
+        lambda: CaseQuery(
+            category=rng.choice(("appeal", "suggestion")), org_id=rng.choice(units), status="closed"
+        ),
         lambda: CaseQuery(status="assigned", offset=rng.choice((0, 50, 200))),
     ]
     return [rng.choice(makers)() for _ in range(QUERIES)]
@@ -82,13 +89,21 @@ def main() -> None:
         now = datetime(2026, 8, 1, 2, tzinfo=UTC)
         with views.queries.reading() as conn:
             total = conn.execute("SELECT COUNT(*) FROM case_status").fetchone()[0]
-            units = [r[0] for r in conn.execute("SELECT DISTINCT unit_id FROM case_status "
-                                                 "WHERE unit_id IS NOT NULL").fetchall()]
+            units = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT unit_id FROM case_status WHERE unit_id IS NOT NULL"
+                ).fetchall()
+            ]
             tree = conn.execute("SELECT org_id, parent_id FROM orgs").fetchall()
             orgs = [r[0] for r in tree]
             leaders = [r[0] for r in conn.execute("SELECT leader_id FROM leaders").fetchall()]
-            ids = [r[0] for r in conn.execute(
-                "SELECT case_id FROM case_status ORDER BY random() LIMIT 600").fetchall()]
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT case_id FROM case_status ORDER BY random() LIMIT 600"
+                ).fetchall()
+            ]
         from uuid import UUID
 
         units, orgs, leaders, ids = ([UUID(x) for x in xs] for xs in (units, orgs, leaders, ids))
@@ -111,16 +126,22 @@ def main() -> None:
             lookups.append(time.perf_counter() - started)
         p99, base = _percentile(times, 99), _percentile(lookups, 99)
         short = "" if total >= 200_000 else " (fewer than the 200,000 asked for)"
-        print(f"{total:,} cases{short}; {len(queries)} filtered, paged status queries (limit 50, "
-              f"with total; median total {statistics.median(sizes):,.0f} rows): p50 "
-              f"{statistics.median(times) * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms (goal <= 20), "
-              f"max {max(times) * 1000:.2f} ms")
+        print(
+            f"{total:,} cases{short}; {len(queries)} filtered, paged status queries (limit 50, "
+            f"with total; median total {statistics.median(sizes):,.0f} rows): p50 "
+            f"{statistics.median(times) * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms (goal <= 20), "
+            f"max {max(times) * 1000:.2f} ms"
+        )
         # The CPU time of the querying thread (SQLite runs in it): what the queries cost
         # whatever else the machine runs, which wall-clock time on a busy machine does not show.
-        print(f"  CPU time of the query thread: p50 {statistics.median(cpu) * 1000:.2f} ms, "
-              f"p99 {_percentile(cpu, 99) * 1000:.2f} ms")
-        print(f"case by id (baseline): p99 {base * 1000:.2f} ms; ratio p99 list / p99 by id "
-              f"{p99 / base:.1f}")
+        print(
+            f"  CPU time of the query thread: p50 {statistics.median(cpu) * 1000:.2f} ms, "
+            f"p99 {_percentile(cpu, 99) * 1000:.2f} ms"
+        )
+        print(
+            f"case by id (baseline): p99 {base * 1000:.2f} ms; ratio p99 list / p99 by id "
+            f"{p99 / base:.1f}"
+        )
         slow = sorted(zip(times, queries, strict=True), key=lambda x: -x[0])[:3]
         for t, q in slow:
             fields = {k: v for k, v in vars(q).items() if v not in (None, 0, 50)}

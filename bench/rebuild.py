@@ -66,8 +66,9 @@ def _without(tricks: tuple[str, ...]) -> None:
         rebuild._young_gc_only = contextlib.nullcontext  # type: ignore[assignment]
 
 
-def _read(data_dir: Path, paused: bool, url: str | None, tricks_off: tuple[str, ...],
-          out: Any) -> None:
+def _read(
+    data_dir: Path, paused: bool, url: str | None, tricks_off: tuple[str, ...], out: Any
+) -> None:
     from caseflow.infra.bootstrap import bootstrap
 
     _without(tricks_off)
@@ -78,8 +79,14 @@ def _read(data_dir: Path, paused: bool, url: str | None, tricks_off: tuple[str, 
     started, cpu, position, n = time.perf_counter(), time.process_time(), 0, 0
     while batch := log.read(position, 5000):
         position, n = batch[-1].position, n + len(batch)
-    out.put({"events": n, "seconds": time.perf_counter() - started,
-             "cpu": time.process_time() - cpu, "rss": _rss_mb()})
+    out.put(
+        {
+            "events": n,
+            "seconds": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu,
+            "rss": _rss_mb(),
+        }
+    )
     container.close()
 
 
@@ -114,17 +121,38 @@ def _floor(data_dir: Path, n: int, out: Any) -> None:
         while len(rows) < n:
             rows += con.execute(
                 "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events"
-                " WHERE rowid > ? ORDER BY rowid LIMIT 5000", (rows[-1][0] if rows else 0,)
+                " WHERE rowid > ? ORDER BY rowid LIMIT 5000",
+                (rows[-1][0] if rows else 0,),
             ).fetchall()
         return rows[:n]
 
     def one_row_each(rows: list[tuple[Any, ...]], parsed: list[Any]) -> None:
         mem = sqlite3.connect(":memory:")
-        mem.execute("CREATE TABLE t (position INTEGER PRIMARY KEY, a, b, c, d, e, f, g, h, i, j,"
-                    " k, payload)")
-        mem.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(r[0], r[1], r[3], r[2], r[3], d["timestamp"]["$dt"], "", "", "", "",
-                          "", "", orjson.dumps(d)) for r, d in zip(rows, parsed, strict=True)])
+        mem.execute(
+            "CREATE TABLE t (position INTEGER PRIMARY KEY, a, b, c, d, e, f, g, h, i, j,"
+            " k, payload)"
+        )
+        mem.executemany(
+            "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r[0],
+                    r[1],
+                    r[3],
+                    r[2],
+                    r[3],
+                    d["timestamp"]["$dt"],
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    orjson.dumps(d),
+                )
+                for r, d in zip(rows, parsed, strict=True)
+            ],
+        )
         mem.commit()
         mem.close()
 
@@ -141,8 +169,9 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _rebuild(data_dir: Path, jobs: int, url: str | None, tricks_off: tuple[str, ...],
-             out: Any) -> None:
+def _rebuild(
+    data_dir: Path, jobs: int, url: str | None, tricks_off: tuple[str, ...], out: Any
+) -> None:
     from caseflow.infra.bootstrap import bootstrap
 
     _without(tricks_off)
@@ -152,10 +181,16 @@ def _rebuild(data_dir: Path, jobs: int, url: str | None, tricks_off: tuple[str, 
     result = views.rebuild(jobs=jobs, batch_size=5000)
     seconds = time.perf_counter() - started
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    out.put({"events": result.events, "seconds": seconds,
-             "cpu": time.process_time() - cpu + _children_cpu() - children_cpu,
-             "rss": max(_rss_mb(), children), "switched": result.switched,
-             "failed": {k: str(v) for k, v in result.failed.items()}})
+    out.put(
+        {
+            "events": result.events,
+            "seconds": seconds,
+            "cpu": time.process_time() - cpu + _children_cpu() - children_cpu,
+            "rss": max(_rss_mb(), children),
+            "switched": result.switched,
+            "failed": {k: str(v) for k, v in result.failed.items()},
+        }
+    )
     container.close()
 
 
@@ -170,8 +205,7 @@ def _load_postgres(data_dir: Path, url: str, events: int) -> str:
 
     name = f"caseflow_bench_{events}"
     with psycopg.connect(url, autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                             (name,)).fetchone():
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             admin.execute(f"CREATE DATABASE {name}")
     target = url.rsplit("/", 1)[0] + "/" + name
     container = bootstrap(_settings(data_dir / "pg", target))
@@ -185,14 +219,22 @@ def _load_postgres(data_dir: Path, url: str, events: int) -> str:
         if have != want:
             print(f"  copying {want:,} events into PostgreSQL ({name}) …", flush=True)
             pg.execute(f"TRUNCATE {table}")
-            with pg.cursor() as cur, cur.copy(
+            with (
+                pg.cursor() as cur,
+                cur.copy(
                     f"COPY {table} (notification_id, originator_id, originator_version, topic, "
-                    "state) FROM STDIN") as copy:
-                for row in source.execute("SELECT rowid, originator_id, originator_version, "
-                                          "topic, state FROM stored_events ORDER BY rowid"):
+                    "state) FROM STDIN"
+                ) as copy,
+            ):
+                for row in source.execute(
+                    "SELECT rowid, originator_id, originator_version, "
+                    "topic, state FROM stored_events ORDER BY rowid"
+                ):
                     copy.write_row((row[0], row[1], row[2], row[3], row[4]))
-            pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'notification_id'), "
-                       f"(SELECT max(notification_id) FROM {table}))")
+            pg.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'notification_id'), "
+                f"(SELECT max(notification_id) FROM {table}))"
+            )
             pg.execute(f"ANALYZE {table}")
         source.close()
     return target
@@ -225,8 +267,11 @@ def _target(label: str, data_dir: Path, url: str | None) -> dict[str, Any]:
                 _fresh_views(data_dir)
             runs[jobs].append(_in_process(_rebuild, data_dir, jobs, url, ()))
             r = runs[jobs][-1]
-            print(f"  {label} rebuild --jobs {jobs}: {_rate(r):,.0f} events/s, "
-                  f"{r['cpu'] / r['events'] * 1e6:.1f} µs CPU per event", flush=True)
+            print(
+                f"  {label} rebuild --jobs {jobs}: {_rate(r):,.0f} events/s, "
+                f"{r['cpu'] / r['events'] * 1e6:.1f} µs CPU per event",
+                flush=True,
+            )
             if r["failed"]:
                 print(f"  FAILED: {r['failed']}")
     print()
@@ -235,18 +280,24 @@ def _target(label: str, data_dir: Path, url: str | None) -> dict[str, Any]:
         rate = statistics.median(_rate(r) for r in runs_)
         cpu = statistics.median(r["cpu"] / r["events"] for r in runs_) * 1e6
         read_rate = max(read_rate, rate)
-        print(f"{label}: bare read+decode, collector {'paused' if paused else 'on'}, median "
-              f"of {len(runs_)}: {rate:,.0f} events/s, {cpu:.1f} µs CPU per event")
+        print(
+            f"{label}: bare read+decode, collector {'paused' if paused else 'on'}, median "
+            f"of {len(runs_)}: {rate:,.0f} events/s, {cpu:.1f} µs CPU per event"
+        )
     rates = {}
     for jobs, runs_ in runs.items():
         rates[jobs] = statistics.median(_rate(r) for r in runs_)
         cpu = statistics.median(r["cpu"] / r["events"] for r in runs_) * 1e6
-        print(f"{label}: rebuild all views, {jobs} process(es), median of {len(runs_)}: "
-              f"{rates[jobs]:,.0f} events/s, {cpu:.1f} µs CPU per event, ratio to the bare "
-              f"read {rates[jobs] / read_rate:.2f}, peak RSS "
-              f"{max(r['rss'] for r in runs_):.0f} MB")
-    print(f"{label}: two processes against one: {rates[2] / rates[1]:.2f}x (goal on "
-          f"PostgreSQL >= 1.7)")
+        print(
+            f"{label}: rebuild all views, {jobs} process(es), median of {len(runs_)}: "
+            f"{rates[jobs]:,.0f} events/s, {cpu:.1f} µs CPU per event, ratio to the bare "
+            f"read {rates[jobs] / read_rate:.2f}, peak RSS "
+            f"{max(r['rss'] for r in runs_):.0f} MB"
+        )
+    print(
+        f"{label}: two processes against one: {rates[2] / rates[1]:.2f}x (goal on "
+        f"PostgreSQL >= 1.7)"
+    )
     return {"reads": reads, "runs": runs}
 
 
@@ -287,10 +338,12 @@ def main() -> None:
     print()
     n = min(FLOOR_EVENTS, events)
     f = _in_process(_floor, data_dir, n)
-    print(f"floor per event (first {n:,} events, best of 3): SQL fetch "
-          f"{f['fetch']:.1f} µs + JSON parse {f['parse']:.1f} µs + value revival "
-          f"{f['revive']:.1f} µs; one 13-column row per event into SQLite {f['row']:.1f} µs. "
-          f"100,000 events/s leaves 10 µs per event per CPU for the read and all five views.")
+    print(
+        f"floor per event (first {n:,} events, best of 3): SQL fetch "
+        f"{f['fetch']:.1f} µs + JSON parse {f['parse']:.1f} µs + value revival "
+        f"{f['revive']:.1f} µs; one 13-column row per event into SQLite {f['row']:.1f} µs. "
+        f"100,000 events/s leaves 10 µs per event per CPU for the read and all five views."
+    )
     print(f"machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

@@ -48,7 +48,8 @@ def _topic() -> str:
 
 def _bootstrap() -> str | None:
     return os.environ.get("CASEFLOW_TEST_KAFKA_BOOTSTRAP") or os.environ.get(
-        "CASEFLOW_KAFKA_BOOTSTRAP")
+        "CASEFLOW_KAFKA_BOOTSTRAP"
+    )
 
 
 # ---------------------------------------------------------------- throughput
@@ -81,13 +82,13 @@ def bare_rate(bootstrap: str, records: list, *, tuned: bool) -> float:
     options = {"enable_idempotence": True, "acks": "all"}
     if tuned:
         c = ProducerConfig(bootstrap=bootstrap)
-        options.update(linger_ms=c.linger_ms, batch_size=c.batch_size,
-                       max_request_size=c.max_request_size)
+        options.update(
+            linger_ms=c.linger_ms, batch_size=c.batch_size, max_request_size=c.max_request_size
+        )
     producer = KafkaProducer(bootstrap_servers=bootstrap, client_id="bench-bare", **options)
     producer.send(topic, b"warm-up").get(30)  # connection and metadata outside the clock
     started = time.perf_counter()
-    futures = [producer.send(topic, value=r.value, key=r.key, headers=r.headers)
-               for r in records]
+    futures = [producer.send(topic, value=r.value, key=r.key, headers=r.headers) for r in records]
     producer.flush()
     elapsed = time.perf_counter() - started
     assert all(f.succeeded() for f in futures)
@@ -112,13 +113,17 @@ def throughput(bootstrap: str, events: int, rounds: int, work: Path) -> None:
     app.close()
     r, b, t = (statistics.median(x) for x in (relay, bare, tuned))
     runs = lambda xs: ", ".join(f"{x:,.0f}" for x in xs)  # noqa: E731
-    print(f"records: {len(records):,} events, {size:.0f} B payload on average, "
-          f"relay batch {BATCH_SIZE}, {rounds} rounds (medians)")
+    print(
+        f"records: {len(records):,} events, {size:.0f} B payload on average, "
+        f"relay batch {BATCH_SIZE}, {rounds} rounds (medians)"
+    )
     print(f"relay (log -> Kafka, acked, position recorded): {r:>9,.0f} events/s   [{runs(relay)}]")
     print(f"bare KafkaProducer, library defaults:           {b:>9,.0f} events/s   [{runs(bare)}]")
     print(f"bare KafkaProducer, relay's producer settings:  {t:>9,.0f} events/s   [{runs(tuned)}]")
-    print(f"ratio relay / best bare: {r / max(b, t):.2f}  (goal >= 0.5)   "
-          f"absolute goal 20,000 events/s: {'met' if r >= 20_000 else 'NOT met'}")
+    print(
+        f"ratio relay / best bare: {r / max(b, t):.2f}  (goal >= 0.5)   "
+        f"absolute goal 20,000 events/s: {'met' if r >= 20_000 else 'NOT met'}"
+    )
 
 
 # ------------------------------------------------------------------- latency
@@ -130,16 +135,30 @@ def latency(bootstrap: str, work: Path, commands: int = 400, rate: float = 80.0)
     from caseflow.services.app import Actor, Context
 
     topic = _topic()
-    settings = Settings(data_dir=Path(tempfile.mkdtemp(dir=work)), kafka_bootstrap=bootstrap,
-                        kafka_topic=topic)
+    settings = Settings(
+        data_dir=Path(tempfile.mkdtemp(dir=work)), kafka_bootstrap=bootstrap, kafka_topic=topic
+    )
     Producer(ProducerConfig(bootstrap=bootstrap)).ensure_topic(topic, settings.kafka_partitions)
     container = build(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")}
-    env.update(CASEFLOW_DATA_DIR=str(settings.data_dir), CASEFLOW_KAFKA_BOOTSTRAP=bootstrap,
-               CASEFLOW_KAFKA_TOPIC=topic)
+    env.update(
+        CASEFLOW_DATA_DIR=str(settings.data_dir),
+        CASEFLOW_KAFKA_BOOTSTRAP=bootstrap,
+        CASEFLOW_KAFKA_TOPIC=topic,
+    )
     relay = subprocess.Popen(
-        [sys.executable, "-c", "from caseflow.infra.cli import main; main()", "relay",
-         "--status-every", "3600"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-c",
+            "from caseflow.infra.cli import main; main()",
+            "relay",
+            "--status-every",
+            "3600",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     arrived: dict[bytes, float] = {}
     stop = threading.Event()
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, fetch_max_wait_ms=100)
@@ -173,10 +192,17 @@ def latency(bootstrap: str, work: Path, commands: int = 400, rate: float = 80.0)
         for i in range(commands):
             time.sleep(max(0.0, start + i / rate - time.monotonic()))
             result = app.receive(
-                ctx, channel=Channel.ONLINE,
-                received_at=app.clock() - timedelta(minutes=1), receiving_org_id=org,
-                petitioners=(Petitioner(f"Bench Petitioner {i} (synthetic)"),), headcount=1,
-                representatives=(), subject="wage arrears", request="synthetic", region="Bench")
+                ctx,
+                channel=Channel.ONLINE,
+                received_at=app.clock() - timedelta(minutes=1),
+                receiving_org_id=org,
+                petitioners=(Petitioner(f"Bench Petitioner {i} (synthetic)"),),
+                headcount=1,
+                representatives=(),
+                subject="wage arrears",
+                request="synthetic",
+                region="Bench",
+            )
             committed[str(event_id(result.id, result.version)).encode()] = time.monotonic()
         deadline = time.monotonic() + 30
         while not committed.keys() <= arrived.keys() and time.monotonic() < deadline:
@@ -191,16 +217,20 @@ def latency(bootstrap: str, work: Path, commands: int = 400, rate: float = 80.0)
     lost = len(committed.keys() - arrived.keys())
     ms = sorted((arrived[k] - t) * 1000 for k, t in committed.items() if k in arrived)
     p = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
-    print(f"latency command commit -> consumer ({commands} commands at {rate:.0f}/s, "
-          f"relay in its own process): p50 {p(0.50):.0f} ms, p99 {p(0.99):.0f} ms, "
-          f"max {ms[-1]:.0f} ms{f', {lost} NOT ARRIVED' if lost else ''}   (goal p99 <= 1000 ms)")
+    print(
+        f"latency command commit -> consumer ({commands} commands at {rate:.0f}/s, "
+        f"relay in its own process): p50 {p(0.50):.0f} ms, p99 {p(0.99):.0f} ms, "
+        f"max {ms[-1]:.0f} ms{f', {lost} NOT ARRIVED' if lost else ''}   (goal p99 <= 1000 ms)"
+    )
 
 
 def main() -> None:
     bootstrap = _bootstrap()
     if not bootstrap:
-        print("skipped: no Kafka broker (scripts/services.sh start; "
-              'eval "$(scripts/services.sh env)")')
+        print(
+            "skipped: no Kafka broker (scripts/services.sh start; "
+            'eval "$(scripts/services.sh env)")'
+        )
         return
     events = int(os.environ.get("BENCH_RELAY_EVENTS", "20000"))
     rounds = int(os.environ.get("BENCH_RELAY_ROUNDS", "3"))

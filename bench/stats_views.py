@@ -72,8 +72,9 @@ def rebuild_rate(log: EventLog, projections: list) -> Rates:
     try:
         store.setup(projections)
         rates = Rates()
-        result = rebuild(projections, store, log, batch_size=BATCH,
-                         progress=lambda p: rates.sample(p.events))
+        result = rebuild(
+            projections, store, log, batch_size=BATCH, progress=lambda p: rates.sample(p.events)
+        )
         assert sorted(result.switched) == sorted(p.name for p in projections), result
         return rates
     finally:
@@ -97,8 +98,10 @@ def main() -> None:
             ("leader_stats + kpis", [LeaderStats(policy), Kpis(policy)]),
         ):
             rates = rebuild_rate(log, projections)
-            print(f"rebuild {label}: {rates.median:,.0f} events/CPU-s "
-                  f"(ratio to bare read {rates.median / base.median:.2f})")
+            print(
+                f"rebuild {label}: {rates.median:,.0f} events/CPU-s "
+                f"(ratio to bare read {rates.median / base.median:.2f})"
+            )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process: {peak:,.0f} MB")
     finally:

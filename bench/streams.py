@@ -90,8 +90,11 @@ def _report(what: str, took: dict[str, list[float]]) -> None:
     for path, times in took.items():
         ms = sorted(t * 1000 for t in times)
         p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-        print(f"{what:<38} {path:<14} p50 {statistics.median(ms):7.1f} ms  p99 {p99:7.1f} ms"
-              f"  max {ms[-1]:7.1f} ms  ({len(ms)} asks)", flush=True)
+        print(
+            f"{what:<38} {path:<14} p50 {statistics.median(ms):7.1f} ms  p99 {p99:7.1f} ms"
+            f"  max {ms[-1]:7.1f} ms  ({len(ms)} asks)",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -102,26 +105,45 @@ def main() -> None:
         print(f"log of {head} events written in {time.monotonic() - t0:.0f} s", flush=True)
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "CASEFLOW_DATA_DIR": str(data_dir), "CASEFLOW_PORT": str(port),
-               "CASEFLOW_TOKENS": f"{TOKEN}=bench:analyst",
-               "CASEFLOW_MAX_STREAMS": str(STREAMS)}
+        env = {
+            **os.environ,
+            "CASEFLOW_DATA_DIR": str(data_dir),
+            "CASEFLOW_PORT": str(port),
+            "CASEFLOW_TOKENS": f"{TOKEN}=bench:analyst",
+            "CASEFLOW_MAX_STREAMS": str(STREAMS),
+        }
         env.pop("CASEFLOW_DATABASE_URL", None)
         # `python -c` looks in its working directory first: the tree to serve.
         server = subprocess.Popen(
-            [sys.executable, "-c", "from caseflow.infra.cli import main; main()", "serve",
-             "--no-projections", "--no-access-log"], cwd=os.environ.get("BENCH_CASEFLOW_SRC"),
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-c",
+                "from caseflow.infra.cli import main; main()",
+                "serve",
+                "--no-projections",
+                "--no-access-log",
+            ],
+            cwd=os.environ.get("BENCH_CASEFLOW_SRC"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             _wait_up(port, server)
             _report("no stream open", _health(url, SECONDS))
             clients = subprocess.Popen(
                 [sys.executable, "-c", CLIENTS, url, TOKEN, str(STREAMS), str(SECONDS + 2)],
-                stdout=subprocess.PIPE, text=True)
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             time.sleep(1)  # let them connect
             _report(f"{STREAMS} streams reading from position 0", _health(url, SECONDS))
             received, open_streams = clients.communicate(timeout=60)[0].split()
-            print(f"  the streams received {int(received):,} events ({open_streams} of "
-                  f"{STREAMS} got any; a full catch-up is {head * STREAMS:,})", flush=True)
+            print(
+                f"  the streams received {int(received):,} events ({open_streams} of "
+                f"{STREAMS} got any; a full catch-up is {head * STREAMS:,})",
+                flush=True,
+            )
         finally:
             server.terminate()
             server.wait(30)

@@ -37,8 +37,10 @@ def lifecycle() -> list[tuple[int, str, bytes]]:
     with tempfile.TemporaryDirectory() as d:
         run_ours(Path(d), 1, "OFF")
         conn = sqlite3.connect(Path(d) / "events.sqlite3")
-        rows = conn.execute("SELECT originator_id, originator_version, topic, state "
-                            "FROM stored_events ORDER BY rowid").fetchall()
+        rows = conn.execute(
+            "SELECT originator_id, originator_version, topic, state "
+            "FROM stored_events ORDER BY rowid"
+        ).fetchall()
         conn.close()
     case = rows[-1][0]  # the last event is the case's closure
     return [(v, t, s) for o, v, t, s in rows if o == case]
@@ -73,9 +75,11 @@ def bare_read(path: Path) -> int:
     conn = sqlite3.connect(path)
     after, n = 0, 0
     while True:
-        rows = conn.execute("SELECT rowid, originator_id, originator_version, topic, state "
-                            "FROM stored_events WHERE rowid > ? ORDER BY rowid LIMIT 5000",
-                            (after,)).fetchall()
+        rows = conn.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            "FROM stored_events WHERE rowid > ? ORDER BY rowid LIMIT 5000",
+            (after,),
+        ).fetchall()
         if not rows:
             break
         n += len(rows)
@@ -96,23 +100,31 @@ def main() -> None:
         write(settings)
         path = Path(d) / "events.sqlite3"
         container = bootstrap(settings)  # opened outside the timing, as a consumer's is
-        sides = {"bare rows": lambda: bare_read(path),
-                 "EventLog.read": lambda: decoded_read(container.log),
-                 "verify": lambda: verify(settings)}
+        sides = {
+            "bare rows": lambda: bare_read(path),
+            "EventLog.read": lambda: decoded_read(container.log),
+            "verify": lambda: verify(settings),
+        }
         rates: dict[str, list[float]] = {name: [] for name in sides}
         names = list(sides)
         for r in range(ROUNDS):
-            for name in names[r % 3:] + names[:r % 3]:
+            for name in names[r % 3 :] + names[: r % 3]:
                 started = time.perf_counter()
                 n = sides[name]()
                 rates[name].append(n / (time.perf_counter() - started))
         container.close()
         med = {name: statistics.median(v) for name, v in rates.items()}
         ratios = {name: med["verify"] / med[name] for name in ("bare rows", "EventLog.read")}
-        print(f"{EVENTS:,} events, {ROUNDS} rounds (medians): "
-              + ", ".join(f"{name} {rate:,.0f}" for name, rate in med.items()) + " events/s; "
-              + ", ".join(f"verify / {name} {x:.2f} ({'meets' if x >= GOAL else 'BELOW'} goal "
-                          f"{GOAL})" for name, x in ratios.items()), flush=True)
+        print(
+            f"{EVENTS:,} events, {ROUNDS} rounds (medians): "
+            + ", ".join(f"{name} {rate:,.0f}" for name, rate in med.items())
+            + " events/s; "
+            + ", ".join(
+                f"verify / {name} {x:.2f} ({'meets' if x >= GOAL else 'BELOW'} goal {GOAL})"
+                for name, x in ratios.items()
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ def assert_exact(a: Any, b: Any, path: str = "$") -> None:
     assert type(a) is type(b), f"{path}: {type(a).__name__} != {type(b).__name__}"
     if isinstance(a, datetime):
         # fold only matters where it changes the offset (an ambiguous wall time in a zone)
-        assert a == b and a.tzinfo == b.tzinfo and a.utcoffset() == b.utcoffset(), \
+        assert a == b and a.tzinfo == b.tzinfo and a.utcoffset() == b.utcoffset(), (
             f"{path}: {a!r} != {b!r}"
+        )
         assert a.isoformat() == b.isoformat(), f"{path}: {a.isoformat()} != {b.isoformat()}"
     elif isinstance(a, Decimal):
         assert str(a) == str(b), f"{path}: {a} != {b}"

@@ -57,8 +57,10 @@ class SeedSummary:
         return self.events / self.seconds if self.seconds else 0.0
 
     def __str__(self) -> str:
-        return (f"{self.cases} cases, {self.events} events ({self.orgs} orgs, {self.leaders} "
-                f"leaders) in {self.seconds:.1f}s = {self.events_per_second:,.0f} events/s")
+        return (
+            f"{self.cases} cases, {self.events} events ({self.orgs} orgs, {self.leaders} "
+            f"leaders) in {self.seconds:.1f}s = {self.events_per_second:,.0f} events/s"
+        )
 
 
 @dataclass(slots=True)
@@ -74,8 +76,13 @@ class Filed:
     representatives: tuple[str, ...]
 
 
-def seed(app: CaseflowApp, cases: int = 500, seed: int = 1, progress: Progress | None = None,
-         months: int = DEFAULT_MONTHS) -> SeedSummary:
+def seed(
+    app: CaseflowApp,
+    cases: int = 500,
+    seed: int = 1,
+    progress: Progress | None = None,
+    months: int = DEFAULT_MONTHS,
+) -> SeedSummary:
     """Generate `cases` petitions through `app` over the past `months`; same seed, same data."""
     return Seeder(app, cases, seed, months, progress).run()
 
@@ -92,8 +99,9 @@ def seed_if_empty(container: HasApp, cases: int = 300, seed: int = 1) -> SeedSum
 
 
 class Seeder:
-    def __init__(self, app: CaseflowApp, cases: int, seed: int, months: int,
-                 progress: Progress | None):
+    def __init__(
+        self, app: CaseflowApp, cases: int, seed: int, months: int, progress: Progress | None
+    ):
         if cases < 0 or months < 1:
             raise ValueError("cases must be >= 0 and months >= 1")
         self.app, self.total, self.seed, self.progress = app, cases, seed, progress
@@ -111,15 +119,23 @@ class Seeder:
         tree = Tree(self.app, self.rng, self.seed, self.start - timedelta(days=30))
         province = tree.build()
         if tree.replayed:
-            raise ValueError(f"This store was seeded with seed {self.seed} already; "
-                             "choose another seed to add more petitions.")
+            raise ValueError(
+                f"This store was seeded with seed {self.seed} already; "
+                "choose another seed to add more petitions."
+            )
         self.orgs_by_level = {lv: [o for o in tree.orgs if o.level is lv] for lv in OrgLevel}
         self.province = province
         sessions = tree.sessions(self.start.date(), self.horizon.date())
         self._run_lives(self._arrivals(sessions))
         events = (self.app.recorder.max_notification_id() or 0) - head
-        return SeedSummary(self.total, events, len(tree.orgs), len(tree.leaders),
-                           time.perf_counter() - began, dict(self.counts))
+        return SeedSummary(
+            self.total,
+            events,
+            len(tree.orgs),
+            len(tree.leaders),
+            time.perf_counter() - began,
+            dict(self.counts),
+        )
 
     # ------------------------------------------------------------------ planning
 
@@ -139,7 +155,8 @@ class Seeder:
                 session = rng.choices(sessions, cum_weights=session_w)[0]
                 org = session.org
                 at = datetime.combine(session.on, datetime.min.time(), self.tz) + timedelta(
-                    minutes=rng.randint(8 * 60 + 30, 16 * 60 + 30))
+                    minutes=rng.randint(8 * 60 + 30, 16 * 60 + 30)
+                )
                 at = min(at, self.horizon - timedelta(hours=1))
             else:
                 org = rng.choice(self.orgs_by_level[rng.choices(levels, level_w)[0]])
@@ -180,9 +197,14 @@ class Seeder:
         prior = self._prior(arrival) if self.rng.random() < REPEAT_ODDS else None
         if prior is not None:
             arrival.subject = prior.subject  # the same matter, screened as such
-            return dict(petitioners=prior.petitioners, headcount=prior.headcount,
-                        representatives=prior.representatives, subject=prior.subject.subject,
-                        request=prior.subject.request, prior_case_id=prior.id)
+            return dict(
+                petitioners=prior.petitioners,
+                headcount=prior.headcount,
+                representatives=prior.representatives,
+                subject=prior.subject.subject,
+                request=prior.subject.request,
+                prior_case_id=prior.id,
+            )
         rng, subject = self.rng, arrival.subject
         if rng.random() < subject.collective_odds:
             reps = rng.randint(1, 5)
@@ -191,13 +213,27 @@ class Seeder:
             representatives = tuple(p.name for p in people)
         else:
             people, headcount, representatives = (self._person(),), rng.choice((1, 1, 1, 2)), ()
-        return dict(petitioners=people, headcount=headcount, representatives=representatives,
-                    subject=subject.subject, request=subject.request)
+        return dict(
+            petitioners=people,
+            headcount=headcount,
+            representatives=representatives,
+            subject=subject.subject,
+            request=subject.request,
+        )
 
     def remember(self, case_id: UUID, arrival: Arrival, fields: dict[str, Any]) -> None:
         subject = arrival.subject
-        self.filed.append(Filed(case_id, arrival.at, arrival.org, subject, fields["petitioners"],
-                                fields["headcount"], fields["representatives"]))
+        self.filed.append(
+            Filed(
+                case_id,
+                arrival.at,
+                arrival.org,
+                subject,
+                fields["petitioners"],
+                fields["headcount"],
+                fields["representatives"],
+            )
+        )
         self.filed_at.append(arrival.at)
 
     def prior_state(self, case_id: UUID) -> tuple[bool, Status]:
@@ -220,8 +256,12 @@ class Seeder:
         self._persons += 1
         n, rng = self._persons, self.rng
         born = date(1940, 1, 1) + timedelta(days=rng.randrange(365 * 62))
-        return Petitioner(person_name(n), id_number(n, born), phone(n),
-                          address(self.rng.choice(("县城", "镇上", "村里")), n))
+        return Petitioner(
+            person_name(n),
+            id_number(n, born),
+            phone(n),
+            address(self.rng.choice(("县城", "镇上", "村里")), n),
+        )
 
 
 def _cumulative(weights: Iterator[float] | Any) -> Iterator[float]:

@@ -14,8 +14,12 @@ from caseflow.services.app import Actor, CaseflowApp, Context
 
 # Days between reception sessions, a little more often than the default quota asks
 # (province half-yearly, city quarterly, county monthly, township weekly).
-CADENCE_DAYS = {OrgLevel.PROVINCE: 120, OrgLevel.CITY: 60, OrgLevel.COUNTY: 21,
-                OrgLevel.TOWNSHIP: 7}
+CADENCE_DAYS = {
+    OrgLevel.PROVINCE: 120,
+    OrgLevel.CITY: 60,
+    OrgLevel.COUNTY: 21,
+    OrgLevel.TOWNSHIP: 7,
+}
 # How many petitioners a session draws, relative to a township reception day.
 PULL = {OrgLevel.PROVINCE: 8.0, OrgLevel.CITY: 5.0, OrgLevel.COUNTY: 3.0, OrgLevel.TOWNSHIP: 1.0}
 DOWNWARD_PULL = 40.0  # a leader's down-visit day at a county draws crowds (436 batches, once)
@@ -99,8 +103,9 @@ class Tree:
                     county = self.rng.choice(leader.org.below(OrgLevel.COUNTY))
                     visit_day = day + timedelta(days=self.rng.randint(3, 20))
                     if visit_day <= end:
-                        out.append(Session(leader, visit_day, VisitMode.DOWNWARD, county,
-                                           DOWNWARD_PULL))
+                        out.append(
+                            Session(leader, visit_day, VisitMode.DOWNWARD, county, DOWNWARD_PULL)
+                        )
                 day += timedelta(days=step + self.rng.randint(-2, 2))
         return out
 
@@ -108,13 +113,19 @@ class Tree:
 
     def _ctx(self, kind: str, n: int) -> Context:
         key = f"seed-{self.seed}-{kind}-{n}"
-        return Context(actor=Actor("seed-operator", "operator"), correlation_id=key,
-                       idempotency_key=key, request_hash=key, occurred_at=self.at)
+        return Context(
+            actor=Actor("seed-operator", "operator"),
+            correlation_id=key,
+            idempotency_key=key,
+            request_hash=key,
+            occurred_at=self.at,
+        )
 
     def _org(self, name: str, level: OrgLevel, parent: OrgNode | None) -> OrgNode:
         n = len(self.orgs)
-        result = self.app.register_org(self._ctx("org", n), name=name, level=level,
-                                       parent_id=parent.id if parent else None)
+        result = self.app.register_org(
+            self._ctx("org", n), name=name, level=level, parent_id=parent.id if parent else None
+        )
         self.replayed |= result.replayed
         node = OrgNode(result.id, name, level, parent, f"{level.value[:2]}{n:03d}")
         if parent:
@@ -124,8 +135,12 @@ class Tree:
         for title in titles[: self.rng.randint(1, len(titles))]:
             self._names += 1
             leader_name = person_name(self._names * 7 + 3)
-            ref = self.app.register_leader(self._ctx("leader", len(self.leaders)),
-                                           name=leader_name, title=title, org_id=node.id)
+            ref = self.app.register_leader(
+                self._ctx("leader", len(self.leaders)),
+                name=leader_name,
+                title=title,
+                org_id=node.id,
+            )
             leader = LeaderRef(ref.id, leader_name, title, node)
             node.leaders.append(leader)
             self.leaders.append(leader)

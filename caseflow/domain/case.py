@@ -110,7 +110,10 @@ class Case(CaseDecisions, Entity):
                 case.accepted_at = at
             elif self.decision is Decision.FORWARD:
                 case.forwarded_to, case.forwarded_at, case.forward_screened_at = (
-                    self.to_org_id, at, None)
+                    self.to_org_id,
+                    at,
+                    None,
+                )
                 if self.to_org_id is not None:  # always, for a forward (`screen` checks)
                     case.forwarded_through += (self.to_org_id,)
             case.repeat_of_final = self.repeat_of_final
@@ -247,11 +250,13 @@ class Case(CaseDecisions, Entity):
     def erase(self, *, reason: str, meta: Meta) -> None:
         """Record that the personal data was destroyed (at any stage; once)."""
         if self.erased_at is not None:
-            raise RuleViolation("The personal data of this case has been erased already.",
-                                "erased.once")
+            raise RuleViolation(
+                "The personal data of this case has been erased already.", "erased.once"
+            )
         if not reason.strip():
-            raise InvalidInput("An erasure needs its reason (a request, the retention rule).",
-                               "erased.reason")
+            raise InvalidInput(
+                "An erasure needs its reason (a request, the retention rule).", "erased.reason"
+            )
         self.trigger_event(self.Erased, reason=reason.strip(), meta=meta)
 
     def __init__(self) -> None:

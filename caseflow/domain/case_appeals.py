@@ -34,54 +34,104 @@ class AppealDecisions(CaseState):
                 "Satisfaction is evaluated after a written reply or decision has been served.",
                 "evaluated.after_decision",
             )
-        served = {Stage.RESOLUTION: self.resolved_at, Stage.REVIEW: self.reviewed_at,
-                  Stage.RECHECK: self.rechecked_at}[stage]
+        served = {
+            Stage.RESOLUTION: self.resolved_at,
+            Stage.REVIEW: self.reviewed_at,
+            Stage.RECHECK: self.rechecked_at,
+        }[stage]
         if served is None:
-            raise RuleViolation(f"The {stage} stage has no decision served to evaluate.",
-                                "evaluated.stage_decided")
+            raise RuleViolation(
+                f"The {stage} stage has no decision served to evaluate.", "evaluated.stage_decided"
+            )
         if stage in self.evaluated:
             raise RuleViolation(
                 f"The {stage} stage has been evaluated already: once per stage.",
                 "evaluated.once_per_stage",
             )
-        _on_or_after(meta.occurred_at, served, "An evaluation",
-                     f"the {stage} decision was served", "evaluated.order")
+        _on_or_after(
+            meta.occurred_at,
+            served,
+            "An evaluation",
+            f"the {stage} decision was served",
+            "evaluated.order",
+        )
         self.trigger_event(self.Evaluated, stage=stage, rating=rating, meta=meta)
 
-
-    def request_review(self, *, to_org_id: UUID | None, above: tuple[UUID, ...], reason: str,
-                       meta: Meta, policy: Policy) -> None:
+    def request_review(
+        self,
+        *,
+        to_org_id: UUID | None,
+        above: tuple[UUID, ...],
+        reason: str,
+        meta: Meta,
+        policy: Policy,
+    ) -> None:
         """`above`: the ancestors of the unit that handled the case, nearest first."""
         self._require({S.RESOLVED}, "review_requested", "after the written reply, once")
-        _on_or_after(meta.occurred_at, self.resolved_at, "A review request",
-                     "the reply it answers was served", "review_requested.order")
+        _on_or_after(
+            meta.occurred_at,
+            self.resolved_at,
+            "A review request",
+            "the reply it answers was served",
+            "review_requested.order",
+        )
         self._within_window(meta.occurred_at, "review_window", "review", policy)
-        target = _higher_body(to_org_id, above, "A review", "the unit that handled the case",
-                              "review_requested")
+        target = _higher_body(
+            to_org_id, above, "A review", "the unit that handled the case", "review_requested"
+        )
         self.trigger_event(self.ReviewRequested, to_org_id=target, reason=reason, meta=meta)
 
     def review(
         self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta
     ) -> None:
-        self._serve(self.Reviewed, S.REVIEW_REQUESTED, "reviewed", "after a review request",
-                    _member(ReviewOutcome, outcome, "reviewed.outcome"), reply, served_at, meta)
+        self._serve(
+            self.Reviewed,
+            S.REVIEW_REQUESTED,
+            "reviewed",
+            "after a review request",
+            _member(ReviewOutcome, outcome, "reviewed.outcome"),
+            reply,
+            served_at,
+            meta,
+        )
 
-    def request_recheck(self, *, to_org_id: UUID | None, above: tuple[UUID, ...], reason: str,
-                        meta: Meta, policy: Policy) -> None:
+    def request_recheck(
+        self,
+        *,
+        to_org_id: UUID | None,
+        above: tuple[UUID, ...],
+        reason: str,
+        meta: Meta,
+        policy: Policy,
+    ) -> None:
         """`above`: the ancestors of the review body, nearest first."""
         self._require({S.REVIEWED}, "recheck_requested", "after the review decision, once")
-        _on_or_after(meta.occurred_at, self.reviewed_at, "A re-check request",
-                     "the review decision it answers was served", "recheck_requested.order")
+        _on_or_after(
+            meta.occurred_at,
+            self.reviewed_at,
+            "A re-check request",
+            "the review decision it answers was served",
+            "recheck_requested.order",
+        )
         self._within_window(meta.occurred_at, "recheck_window", "re-check", policy)
-        target = _higher_body(to_org_id, above, "A re-check", "the review body",
-                              "recheck_requested")
+        target = _higher_body(
+            to_org_id, above, "A re-check", "the review body", "recheck_requested"
+        )
         self.trigger_event(self.RecheckRequested, to_org_id=target, reason=reason, meta=meta)
 
     def recheck(
         self, *, outcome: ReviewOutcome, reply: str, served_at: datetime, meta: Meta
     ) -> None:
-        self._serve(self.Rechecked, S.RECHECK_REQUESTED, "rechecked", "after a re-check request",
-                    _member(ReviewOutcome, outcome, "rechecked.outcome"), reply, served_at, meta)
+        self._serve(
+            self.Rechecked,
+            S.RECHECK_REQUESTED,
+            "rechecked",
+            "after a re-check request",
+            _member(ReviewOutcome, outcome, "rechecked.outcome"),
+            reply,
+            served_at,
+            meta,
+        )
 
     def close(self, *, reason: str, waived: bool, meta: Meta, policy: Policy) -> None:
         if self.status in (S.FORWARDED, S.REJECTED, S.ROUTED, S.RECHECKED):
@@ -96,8 +146,13 @@ class AppealDecisions(CaseState):
                 "screening, a decision whose request window lapsed or was waived, or the re-check.",
                 "closed.when",
             )
-        _on_or_after(meta.occurred_at, self.last_step_at, "Closure",
-                     "the last step it closes", "closed.order")
+        _on_or_after(
+            meta.occurred_at,
+            self.last_step_at,
+            "Closure",
+            "the last step it closes",
+            "closed.order",
+        )
         self.trigger_event(self.Closed, reason=reason, waived=waived, meta=meta)
 
     # ----------------------------------------------------------------- helpers
@@ -132,15 +187,20 @@ class AppealDecisions(CaseState):
             )
 
 
-def _higher_body(to_org_id: UUID | None, above: tuple[UUID, ...], what: str, below: str,
-                 event: str) -> UUID:
+def _higher_body(
+    to_org_id: UUID | None, above: tuple[UUID, ...], what: str, below: str, event: str
+) -> UUID:
     """The body a request goes to: the one named, if it is above `below`; else the nearest."""
     if to_org_id is None:
         if not above:
-            raise RuleViolation(f"{what} goes to a body above {below}, and it has none: "
-                                "name the body (to_org_id).", f"{event}.superior")
+            raise RuleViolation(
+                f"{what} goes to a body above {below}, and it has none: name the body (to_org_id).",
+                f"{event}.superior",
+            )
         return above[0]
     if to_org_id not in above:
-        raise RuleViolation(f"{what} goes to a body above {below}; org {to_org_id} is not "
-                            "above it.", f"{event}.higher_body")
+        raise RuleViolation(
+            f"{what} goes to a body above {below}; org {to_org_id} is not above it.",
+            f"{event}.higher_body",
+        )
     return to_org_id

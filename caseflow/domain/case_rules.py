@@ -43,10 +43,8 @@ AFTER_RESOLUTION = {
 }
 
 
-
 class CaseDecisions(AppealDecisions):
     """Command methods of `Case`; `self` is always a Case."""
-
 
     @classmethod
     def receive(
@@ -85,7 +83,8 @@ class CaseDecisions(AppealDecisions):
             raise InvalidInput(
                 f"{len(representatives)} representatives cannot speak for a headcount of "
                 f"{headcount}.",
-                "received.representatives_headcount", "representatives",
+                "received.representatives_headcount",
+                "representatives",
             )
         if len(representatives) > policy.max_representatives:
             raise RuleViolation(
@@ -98,7 +97,8 @@ class CaseDecisions(AppealDecisions):
         if (accused_org_id or accused_leader_id) and category not in (None, Category.ACCUSATION):
             raise InvalidInput(
                 "Only an accusation (检举控告) names the accused; this petition's category is "
-                f"{category}.", "received.accused",
+                f"{category}.",
+                "received.accused",
             )
         return cls._create(
             cls.Received,
@@ -134,15 +134,27 @@ class CaseDecisions(AppealDecisions):
         meta: Meta,
         to_org_line: tuple[UUID, ...] = (),
     ) -> None:
-        self._require({S.REGISTERED, S.FORWARDED}, "screened",
-                      "right after the petition is registered, and by the body it was "
-                      "forwarded to")
+        self._require(
+            {S.REGISTERED, S.FORWARDED},
+            "screened",
+            "right after the petition is registered, and by the body it was forwarded to",
+        )
         if self.status is S.FORWARDED:
-            _on_or_after(meta.occurred_at, self.forwarded_at, "Screening",
-                         "the petition was forwarded", "screened.order")
+            _on_or_after(
+                meta.occurred_at,
+                self.forwarded_at,
+                "Screening",
+                "the petition was forwarded",
+                "screened.order",
+            )
         else:
-            _on_or_after(meta.occurred_at, self.received_at, "Screening",
-                         "the petition was received", "screened.order")
+            _on_or_after(
+                meta.occurred_at,
+                self.received_at,
+                "Screening",
+                "the petition was received",
+                "screened.order",
+            )
         decision = _member(Decision, decision, "screened.decision")
         category = _member(Category, category, "screened.category")
         route_channel = _member(LegalChannel, route_channel, "screened.route_channel")
@@ -163,8 +175,10 @@ class CaseDecisions(AppealDecisions):
         if decision is Decision.FORWARD:
             deciding = self.forwarded_to if self.status is S.FORWARDED else self.receiving_org_id
             if to_org_id == deciding:
-                raise RuleViolation("A petition is forwarded to another body than the one "
-                                    "deciding on it.", "screened.forward_to_self")
+                raise RuleViolation(
+                    "A petition is forwarded to another body than the one deciding on it.",
+                    "screened.forward_to_self",
+                )
             line = to_org_line or ((to_org_id,) if to_org_id else ())
             self._not_to_the_accused(line, "screened.to_accused")
         if decision is Decision.REJECT and not reason.strip():
@@ -206,11 +220,21 @@ class CaseDecisions(AppealDecisions):
                 "assigned.accused_leader",
             )
         if self.assigned_at is None:
-            _on_or_after(meta.occurred_at, self.accepted_at, "Assignment",
-                         "the petition was accepted", "assigned.order")
+            _on_or_after(
+                meta.occurred_at,
+                self.accepted_at,
+                "Assignment",
+                "the petition was accepted",
+                "assigned.order",
+            )
         else:
-            _on_or_after(meta.occurred_at, self.assigned_at, "A re-assignment",
-                         "the assignment it replaces", "assigned.order")
+            _on_or_after(
+                meta.occurred_at,
+                self.assigned_at,
+                "A re-assignment",
+                "the assignment it replaces",
+                "assigned.order",
+            )
         self.trigger_event(
             self.Assigned,
             unit_id=unit_id,
@@ -265,8 +289,13 @@ class CaseDecisions(AppealDecisions):
         self, *, days: int, reason: str, approved_by: str, meta: Meta, policy: Policy
     ) -> None:
         self._require({S.ASSIGNED}, "extended", "while the case is assigned and unresolved")
-        _on_or_after(meta.occurred_at, self.assigned_at, "An extension's approval",
-                     "the case was assigned", "extended.order")
+        _on_or_after(
+            meta.occurred_at,
+            self.assigned_at,
+            "An extension's approval",
+            "the case was assigned",
+            "extended.order",
+        )
         if days < 1:
             raise InvalidInput("An extension is at least one day.", "extended.days")
         total = self.extension_days + days
@@ -283,8 +312,16 @@ class CaseDecisions(AppealDecisions):
         )
 
     def resolve(self, *, outcome: Outcome, reply: str, served_at: datetime, meta: Meta) -> None:
-        self._serve(self.Resolved, S.ASSIGNED, "resolved", "after the case is assigned",
-                    _member(Outcome, outcome, "resolved.outcome"), reply, served_at, meta)
+        self._serve(
+            self.Resolved,
+            S.ASSIGNED,
+            "resolved",
+            "after the case is assigned",
+            _member(Outcome, outcome, "resolved.outcome"),
+            reply,
+            served_at,
+            meta,
+        )
 
     def supervise(
         self,
@@ -307,12 +344,21 @@ class CaseDecisions(AppealDecisions):
         if due_at is not None:
             _aware(due_at, "due_at")
         if cleared:
-            _on_or_after(meta.occurred_at, self.supervision_opened_at, "Clearing oversight",
-                         "it was opened", "supervised.order")
+            _on_or_after(
+                meta.occurred_at,
+                self.supervision_opened_at,
+                "Clearing oversight",
+                "it was opened",
+                "supervised.order",
+            )
         else:
-            _on_or_after(meta.occurred_at, self.supervision_cleared_at or self.received_at,
-                         "Opening oversight", "the petition was received (or oversight was "
-                         "last cleared)", "supervised.order")
+            _on_or_after(
+                meta.occurred_at,
+                self.supervision_cleared_at or self.received_at,
+                "Opening oversight",
+                "the petition was received (or oversight was last cleared)",
+                "supervised.order",
+            )
         self.trigger_event(
             self.Supervised,
             level=level,
@@ -324,14 +370,25 @@ class CaseDecisions(AppealDecisions):
 
     # ----------------------------------------------------------------- helpers
 
-    def _serve(self, event: type, required: Status, name: str, when: str, outcome: object,
-               reply: str, served_at: datetime, meta: Meta) -> None:
+    def _serve(
+        self,
+        event: type,
+        required: Status,
+        name: str,
+        when: str,
+        outcome: object,
+        reply: str,
+        served_at: datetime,
+        meta: Meta,
+    ) -> None:
         """A decision served on the petitioner in writing: resolution, review or re-check."""
         self._require({required}, name, when)
         _aware(served_at, "served_at")
-        follows = {S.ASSIGNED: (self.assigned_at, "the case was assigned"),
-                   S.REVIEW_REQUESTED: (self.review_requested_at, "the review was requested"),
-                   S.RECHECK_REQUESTED: (self.recheck_requested_at, "the re-check was requested")}
+        follows = {
+            S.ASSIGNED: (self.assigned_at, "the case was assigned"),
+            S.REVIEW_REQUESTED: (self.review_requested_at, "the review was requested"),
+            S.RECHECK_REQUESTED: (self.recheck_requested_at, "the re-check was requested"),
+        }
         earlier, step = follows[required]
         _on_or_after(served_at, earlier, "A decision", step, f"{name}.order")
         self.trigger_event(event, outcome=outcome, reply=reply, served_at=served_at, meta=meta)

@@ -59,8 +59,17 @@ if TYPE_CHECKING:
         Supervised: type[Any]
         Closed: type[Any]
 
-        def _serve(self, event: type, required: Status, name: str, when: str,
-                   outcome: object, reply: str, served_at: datetime, meta: Meta) -> None: ...
+        def _serve(
+            self,
+            event: type,
+            required: Status,
+            name: str,
+            when: str,
+            outcome: object,
+            reply: str,
+            served_at: datetime,
+            meta: Meta,
+        ) -> None: ...
 
         def _require(self, allowed: set[Status], event: str, when: str) -> None: ...
 

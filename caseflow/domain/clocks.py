@@ -116,7 +116,14 @@ def clock(
     today = policy.local_date(now)
     if done_on is not None:
         return ClockState(
-            name, owner, started_on, due_on, done_on, "done", None, False,
+            name,
+            owner,
+            started_on,
+            due_on,
+            done_on,
+            "done",
+            None,
+            False,
             on_time(done_on, due_on, policy),
         )
     if closed is not None:

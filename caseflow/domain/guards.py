@@ -39,8 +39,9 @@ def member(kind: type[E], value: E | str | None, rule: str) -> E | None:
         raise InvalidInput(f"{value!r} is not one of: {allowed}.", rule) from None
 
 
-def on_or_after(moment: datetime, earlier: datetime | None, what: str, step: str,
-                rule: str) -> None:
+def on_or_after(
+    moment: datetime, earlier: datetime | None, what: str, step: str, rule: str
+) -> None:
     """Business times keep the order of the steps: a step is never dated before the step it
     follows (entered after the fact or not). `earlier` None: that step has no time to keep."""
     if earlier is not None and moment < earlier:

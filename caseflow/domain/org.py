@@ -181,9 +181,7 @@ class Leader(Entity):
         self.trigger_event(self.Moved, to_org_id=to.id, level=to.level, on=on, meta=meta)
 
     def rename(self, *, name: str, title: str, meta: Meta) -> None:
-        self.trigger_event(
-            self.Renamed, name=_name(name, "leader"), title=title.strip(), meta=meta
-        )
+        self.trigger_event(self.Renamed, name=_name(name, "leader"), title=title.strip(), meta=meta)
 
 
 def _name(name: str, kind: str) -> str:

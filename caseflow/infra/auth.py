@@ -140,8 +140,9 @@ def dev_tokens(data_dir: Path, org_id: UUID | None) -> dict[str, Principal]:
         saved = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         saved = {}
-    tokens = {r.value: saved.get(r.value) or f"dev-{r.value}-{secrets.token_urlsafe(18)}"
-              for r in Role}
+    tokens = {
+        r.value: saved.get(r.value) or f"dev-{r.value}-{secrets.token_urlsafe(18)}" for r in Role
+    }
     if tokens != saved:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(tokens, indent=2) + "\n", encoding="utf-8")
@@ -157,8 +158,9 @@ def dev_env(tokens: Mapping[str, Principal], base_url: str, org_id: UUID | None)
     return "\n".join(lines) + "\n"
 
 
-def dev_banner(tokens: Mapping[str, Principal], base_url: str, org_id: UUID | None,
-               env_path: Path) -> str:
+def dev_banner(
+    tokens: Mapping[str, Principal], base_url: str, org_id: UUID | None, env_path: Path
+) -> str:
     """What `caseflow serve` prints in development mode: tokens and a first request."""
     scope = f"bound to org {org_id} (the demo tree's root)" if org_id else "not bound to an org"
     some = next(t for t, p in tokens.items() if p.role is Role.SUPERVISOR)

@@ -22,5 +22,9 @@ def start_background(container: Container, runners: list[Runner]) -> list[Runner
     """Start `runners` (from `background_runners`); the projection runners among them run
     together."""
     s = container.settings
-    return start_all(runners, container.views.runners(), gather=s.projection_gather,
-                     gather_below=s.projection_gather_below)
+    return start_all(
+        runners,
+        container.views.runners(),
+        gather=s.projection_gather,
+        gather_below=s.projection_gather_below,
+    )

@@ -15,12 +15,12 @@ def statements(events_table: str, *, postgres: bool) -> dict[str, str]:
     if postgres:
         return {
             "create": f"CREATE TABLE IF NOT EXISTS {table} (claim_id uuid PRIMARY KEY, "
-                      "originator_id uuid NOT NULL)",
+            "originator_id uuid NOT NULL)",
             "insert": f"INSERT INTO {table} (claim_id, originator_id) VALUES (%s, %s) "
-                      "ON CONFLICT DO NOTHING RETURNING claim_id",
+            "ON CONFLICT DO NOTHING RETURNING claim_id",
         }
     return {
         "create": f"CREATE TABLE IF NOT EXISTS {table} (claim_id TEXT PRIMARY KEY, "
-                  "originator_id TEXT NOT NULL) WITHOUT ROWID",
+        "originator_id TEXT NOT NULL) WITHOUT ROWID",
         "insert": f"INSERT INTO {table} (claim_id, originator_id) VALUES (?, ?)",
     }

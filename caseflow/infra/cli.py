@@ -29,13 +29,21 @@ def _version(asked: bool) -> None:
 
 
 def build() -> typer.Typer:
-    app = typer.Typer(no_args_is_help=True, add_completion=False,
-                      help="Caseflow: event-sourced petition casework.")
+    app = typer.Typer(
+        no_args_is_help=True,
+        add_completion=False,
+        help="Caseflow: event-sourced petition casework.",
+    )
 
     @app.callback()
-    def _options(version: Annotated[bool, typer.Option(
-            "--version", callback=_version, is_eager=True,
-            help="Print the version and exit")] = False) -> None:
+    def _options(
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version", callback=_version, is_eager=True, help="Print the version and exit"
+            ),
+        ] = False,
+    ) -> None:
         """Caseflow: event-sourced petition casework."""
 
     for name in COMMAND_MODULES:

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-audit_app = typer.Typer(no_args_is_help=True,
-                        help="The hash-chained log: verify it, sign checkpoints, seal old stores.")
+audit_app = typer.Typer(
+    no_args_is_help=True, help="The hash-chained log: verify it, sign checkpoints, seal old stores."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,11 +37,15 @@ def _integrity() -> Any:
 
 @audit_app.command("verify")
 def verify_command(
-    all_breaks: Annotated[bool, typer.Option("--all", help="Every break, not only the first")]
-    = False,
-    from_checkpoint: Annotated[bool, typer.Option(
-        "--from-checkpoint", help="Start at the newest signed checkpoint, not at position 0")]
-    = False,
+    all_breaks: Annotated[
+        bool, typer.Option("--all", help="Every break, not only the first")
+    ] = False,
+    from_checkpoint: Annotated[
+        bool,
+        typer.Option(
+            "--from-checkpoint", help="Start at the newest signed checkpoint, not at position 0"
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Check every link of the chain and every signed checkpoint. Exit 0 intact, 1 broken."""
@@ -49,16 +54,26 @@ def verify_command(
 
     integrity = _integrity()
     try:
-        report = _with_progress(lambda progress: integrity.verify(
-            from_last_checkpoint=from_checkpoint, progress=progress), quiet=as_json)
+        report = _with_progress(
+            lambda progress: integrity.verify(
+                from_last_checkpoint=from_checkpoint, progress=progress
+            ),
+            quiet=as_json,
+        )
     except (StoreUnreadable, KeyProblem) as e:
         raise _fail(str(e)) from None
     findings = report.findings if all_breaks else report.findings[:1]
     if as_json:
-        out = {"intact": report.intact, "start": report.start, "head": report.head,
-               "events": report.events, "checkpoints_checked": report.checkpoints_checked,
-               "breaks": len(report.findings) + report.more_findings,
-               "findings": [f.as_dict() for f in findings], "notes": report.notes}
+        out = {
+            "intact": report.intact,
+            "start": report.start,
+            "head": report.head,
+            "events": report.events,
+            "checkpoints_checked": report.checkpoints_checked,
+            "breaks": len(report.findings) + report.more_findings,
+            "findings": [f.as_dict() for f in findings],
+            "notes": report.notes,
+        }
         typer.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
     else:
         _print(report, findings)
@@ -68,8 +83,9 @@ def verify_command(
 def _with_progress(run: Any, *, quiet: bool) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(),
-                  disable=quiet, transient=True) as bar:
+    with Progress(
+        TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), disable=quiet, transient=True
+    ) as bar:
         task = bar.add_task("verify", total=None)
         return run(lambda at, upto: bar.update(task, completed=at, total=upto))
 
@@ -81,8 +97,10 @@ def _print(report: Any, findings: list[Any]) -> None:
     console = Console()
     for note in report.notes:
         console.print(f"[yellow]note:[/] {note}")
-    summary = (f"{report.events} events up to position {report.head} (from {report.start}), "
-               f"{report.checkpoints_checked} signed checkpoints checked")
+    summary = (
+        f"{report.events} events up to position {report.head} (from {report.start}), "
+        f"{report.checkpoints_checked} signed checkpoints checked"
+    )
     if report.intact:
         console.print(f"[green]intact[/]: {summary}")
         return
@@ -90,8 +108,13 @@ def _print(report: Any, findings: list[Any]) -> None:
     console.print(f"[red]BROKEN[/]: {total} break(s); {summary}")
     table = Table("position", "what", "aggregate", "version", "detail")
     for f in findings:
-        table.add_row(str(f.position), f.kind, f.aggregate_id or "-",
-                      "-" if f.version is None else str(f.version), f.detail)
+        table.add_row(
+            str(f.position),
+            f.kind,
+            f.aggregate_id or "-",
+            "-" if f.version is None else str(f.version),
+            f.detail,
+        )
     console.print(table)
     if len(findings) < total:
         console.print(f"{total - len(findings)} more: `caseflow audit verify --all`")
@@ -113,10 +136,15 @@ def checkpoint_command() -> None:
     except ChainBroken as e:
         raise _fail(str(e), 1) from None
     except DeliveryFailed as e:
-        raise _fail(f"checkpoint written to {integrity.dir.path} but not to "
-                    f"{integrity.settings.audit_checkpoint_topic}: {e}", 1) from None
-    typer.echo(f"checkpoint at position {cp.position}: {cp.chainhash.hex()} "
-               f"(key {cp.key_id}) in {integrity.dir.path}")
+        raise _fail(
+            f"checkpoint written to {integrity.dir.path} but not to "
+            f"{integrity.settings.audit_checkpoint_topic}: {e}",
+            1,
+        ) from None
+    typer.echo(
+        f"checkpoint at position {cp.position}: {cp.chainhash.hex()} "
+        f"(key {cp.key_id}) in {integrity.dir.path}"
+    )
 
 
 @audit_app.command("seal")
@@ -134,8 +162,10 @@ def seal_command() -> None:
         events_head, head = chain_store(container.app.recorder).heads()
     finally:
         container.close()
-    typer.echo(f"chain head at position {head.position} of {events_head}"
-               + (f" ({n} events newly chained)" if n else ""))
+    typer.echo(
+        f"chain head at position {head.position} of {events_head}"
+        + (f" ({n} events newly chained)" if n else "")
+    )
 
 
 @audit_app.command("keygen")
@@ -150,4 +180,6 @@ def keygen_command(
         signing, public = write_key_pair(directory)
     except FileExistsError:
         raise _fail(f"{directory / 'audit-signing.pem'} exists; not overwritten") from None
-    typer.echo(f"CASEFLOW_AUDIT_SIGNING_KEY_FILE={signing}\nCASEFLOW_AUDIT_PUBLIC_KEY_FILE={public}")
+    typer.echo(
+        f"CASEFLOW_AUDIT_SIGNING_KEY_FILE={signing}\nCASEFLOW_AUDIT_PUBLIC_KEY_FILE={public}"
+    )

@@ -17,12 +17,18 @@ def register(app: typer.Typer) -> None:
 def seed_command(
     cases: Annotated[int, typer.Option("--cases", min=0, help="How many petitions")] = 500,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same petitions and ids")] = 1,
-    months: Annotated[int, typer.Option("--months", min=1, max=60,
-                                        help="Petitions arrive over this many past months")] = 8,
-    durable: Annotated[bool, typer.Option(
-        "--durable/--fast",
-        help="--fast (default) skips SQLite's wait for the disk on every commit while seeding: "
-             "a demo store can be regenerated. No effect on PostgreSQL.")] = False,
+    months: Annotated[
+        int,
+        typer.Option("--months", min=1, max=60, help="Petitions arrive over this many past months"),
+    ] = 8,
+    durable: Annotated[
+        bool,
+        typer.Option(
+            "--durable/--fast",
+            help="--fast (default) skips SQLite's wait for the disk on every commit while seeding: "
+            "a demo store can be regenerated. No effect on PostgreSQL.",
+        ),
+    ] = False,
 ) -> None:
     """Register an org tree with leaders and let N petitions live out their lives (screening,
     assignment, visits, extensions, resolution, reviews, re-checks, repeats, closure)."""
@@ -43,12 +49,23 @@ def seed_command(
     try:
         if not durable:
             set_synchronous(container.app.recorder, "OFF")
-        columns = (TextColumn("[bold]seeding"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("cases"), TimeElapsedColumn(), TimeRemainingColumn())
+        columns = (
+            TextColumn("[bold]seeding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("cases"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, transient=False) as bar:
             task = bar.add_task("seed", total=cases)
-            summary = run_seed(container.app, cases=cases, seed=seed, months=months,
-                               progress=lambda done, _total: bar.update(task, completed=done))
+            summary = run_seed(
+                container.app,
+                cases=cases,
+                seed=seed,
+                months=months,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None

@@ -21,8 +21,9 @@ def register(app: typer.Typer) -> None:
 def token_command(
     role: Annotated[Role, typer.Option("--role", help="The token's role")],
     org: Annotated[UUID | None, typer.Option("--org", help="The org it is bound to")] = None,
-    subject: Annotated[str | None, typer.Option(
-        "--subject", help="Who it speaks for (a leader: their leader id)")] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="Who it speaks for (a leader: their leader id)")
+    ] = None,
 ) -> None:
     """Mint a token (development mode only), print it and append it to the dev tokens file."""
     from caseflow.infra.auth import TokenConfigError

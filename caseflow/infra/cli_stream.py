@@ -20,10 +20,16 @@ log = logging.getLogger(__name__)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("relay", help="Publish the event log to Kafka (CloudEvents, key = aggregate id). "
-                              "One instance publishes at a time; others stand by.")(relay)
-    app.command("consume", help="Example analytics consumer: counts cases and leader receptions "
-                                "from the stream, de-duplicating on ce_id.")(consume)
+    app.command(
+        "relay",
+        help="Publish the event log to Kafka (CloudEvents, key = aggregate id). "
+        "One instance publishes at a time; others stand by.",
+    )(relay)
+    app.command(
+        "consume",
+        help="Example analytics consumer: counts cases and leader receptions "
+        "from the stream, de-duplicating on ce_id.",
+    )(consume)
 
 
 def _settings_with_kafka() -> Settings:
@@ -38,8 +44,9 @@ def _logging(level: int) -> None:
     from caseflow.infra import logs
     from caseflow.infra.settings import Settings
 
-    logs.configure(Settings().log_format == "json", level,
-                   "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(
+        Settings().log_format == "json", level, "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("kafka").setLevel(logging.ERROR)  # its INFO/WARNING chatter is per connection
 
 
@@ -59,13 +66,18 @@ def _status_line(s: ConsumerStatus, published: int) -> str:
 
 
 def relay(
-    batch_size: Annotated[int | None, typer.Option(
-        "--batch-size", min=1, help="Events per batch (default CASEFLOW_PROJECTION_BATCH_SIZE)")
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-size", min=1, help="Events per batch (default CASEFLOW_PROJECTION_BATCH_SIZE)"
+        ),
     ] = None,
-    once: Annotated[bool, typer.Option(
-        "--once", help="Publish up to the current head, then exit")] = False,
-    status_every: Annotated[float, typer.Option(
-        "--status-every", min=0.1, help="Seconds between status lines")] = 10.0,
+    once: Annotated[
+        bool, typer.Option("--once", help="Publish up to the current head, then exit")
+    ] = False,
+    status_every: Annotated[
+        float, typer.Option("--status-every", min=0.1, help="Seconds between status lines")
+    ] = 10.0,
 ) -> None:
     from caseflow.infra.relay import relay_runner
 
@@ -106,17 +118,22 @@ def _relay_once(runner: Runner, stop: threading.Event) -> None:
 
 def consume(
     group: Annotated[str, typer.Option(help="Kafka consumer group")] = "caseflow-analytics",
-    output: Annotated[Path | None, typer.Option(
-        help="Write the counts to this JSON file")] = None,
-    state: Annotated[Path | None, typer.Option(
-        help="De-duplication and counts (SQLite); default <data_dir>/analytics-<group>.sqlite3")
+    output: Annotated[Path | None, typer.Option(help="Write the counts to this JSON file")] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="De-duplication and counts (SQLite); default <data_dir>/analytics-<group>.sqlite3"
+        ),
     ] = None,
-    print_every: Annotated[float, typer.Option(
-        min=0, help="Seconds between summary lines (0: never)")] = 10.0,
-    idle_exit: Annotated[float | None, typer.Option(
-        min=0.1, help="Exit after this many seconds without a record")] = None,
-    session_timeout_ms: Annotated[int, typer.Option(
-        min=1000, help="How soon a dead member's partitions move to another")] = 10_000,
+    print_every: Annotated[
+        float, typer.Option(min=0, help="Seconds between summary lines (0: never)")
+    ] = 10.0,
+    idle_exit: Annotated[
+        float | None, typer.Option(min=0.1, help="Exit after this many seconds without a record")
+    ] = None,
+    session_timeout_ms: Annotated[
+        int, typer.Option(min=1000, help="How soon a dead member's partitions move to another")
+    ] = 10_000,
     heartbeat_ms: Annotated[int, typer.Option(min=100)] = 1_000,
     name: Annotated[str, typer.Option(help="This member's name (default host-pid)")] = "",
 ) -> None:
@@ -126,14 +143,22 @@ def consume(
     _logging(logging.WARNING)
     settings = _settings_with_kafka()
     assert settings.kafka_bootstrap is not None  # (_settings_with_kafka refuses to go on)
-    config = ConsumerConfig(bootstrap=settings.kafka_bootstrap, topic=settings.kafka_topic,
-                            group=group, name=name, session_timeout_ms=session_timeout_ms,
-                            heartbeat_interval_ms=heartbeat_ms)
-    store = AnalyticsStore(state or Path(settings.data_dir) / f"analytics-{group}.sqlite3",
-                           timezone=settings.timezone, consumer=name)
-    consumer = AnalyticsConsumer(config, store, output=output,
-                                 report=lambda line: typer.echo(line))
+    config = ConsumerConfig(
+        bootstrap=settings.kafka_bootstrap,
+        topic=settings.kafka_topic,
+        group=group,
+        name=name,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=heartbeat_ms,
+    )
+    store = AnalyticsStore(
+        state or Path(settings.data_dir) / f"analytics-{group}.sqlite3",
+        timezone=settings.timezone,
+        consumer=name,
+    )
+    consumer = AnalyticsConsumer(config, store, output=output, report=lambda line: typer.echo(line))
     stop = _stop_on_signals()
+
     def stop_when_asked() -> None:
         stop.wait()
         consumer.stop()

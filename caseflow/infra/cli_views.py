@@ -37,8 +37,11 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] =
     finally:
         container.close()
     if as_json:
-        typer.echo(orjson.dumps([dataclasses.asdict(s) for s in statuses],
-                                option=orjson.OPT_INDENT_2).decode())
+        typer.echo(
+            orjson.dumps(
+                [dataclasses.asdict(s) for s in statuses], option=orjson.OPT_INDENT_2
+            ).decode()
+        )
         raise typer.Exit(1 if any(s.state == "failed" for s in statuses) else 0)
     from rich.console import Console
     from rich.table import Table
@@ -54,15 +57,26 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] =
             notes.append(f"last error: {s.last_error}")
         if s.rebuild:
             r = s.rebuild
-            notes.append(f"rebuild g{r['generation']} {r['state']} at {r['position']} "
-                         f"(lag {r['lag_events']})" + (f": {r['error']}" if r.get("error") else ""))
+            notes.append(
+                f"rebuild g{r['generation']} {r['state']} at {r['position']} "
+                f"(lag {r['lag_events']})" + (f": {r['error']}" if r.get("error") else "")
+            )
         if s.extra.get("rebuild_due"):
             notes.append("schema changed: rebuild due")
         lag_s = "-" if s.lag_seconds is None else f"{s.lag_seconds:.1f}"
         style = "red" if s.state == "failed" else None
         gen = "-" if s.generation is None else str(s.generation)  # the relay has none
-        table.add_row(s.name, s.state, gen, str(s.position), str(s.head),
-                      str(s.lag_events), lag_s, "; ".join(notes), style=style)
+        table.add_row(
+            s.name,
+            s.state,
+            gen,
+            str(s.position),
+            str(s.head),
+            str(s.lag_events),
+            lag_s,
+            "; ".join(notes),
+            style=style,
+        )
     Console().print(table)
     if any(s.state == "failed" for s in statuses):
         raise typer.Exit(1)
@@ -71,17 +85,28 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] =
 @projections_app.command("rebuild")
 def rebuild(
     names: Annotated[list[str] | None, typer.Argument(help="Projections (default: all)")] = None,
-    restart: Annotated[bool, typer.Option(
-        help="Discard an unfinished rebuild and start from position 0")] = False,
+    restart: Annotated[
+        bool, typer.Option(help="Discard an unfinished rebuild and start from position 0")
+    ] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Events per read")] = 5000,
-    commit_every: Annotated[int | None, typer.Option(
-        min=1, max=1_000_000,
-        help="Most events per commit of each view (default 200,000; a view also commits "
-             "whenever it holds 50,000 changed rows)")
+    commit_every: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=1_000_000,
+            help="Most events per commit of each view (default 200,000; a view also commits "
+            "whenever it holds 50,000 changed rows)",
+        ),
     ] = None,
-    jobs: Annotated[int | None, typer.Option(
-        min=1, max=16, help="Processes to spread the projections over (default: 2 on a "
-                            "machine with 2 CPUs or more, each reading the log itself)")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=16,
+            help="Processes to spread the projections over (default: 2 on a "
+            "machine with 2 CPUs or more, each reading the log itself)",
+        ),
+    ] = None,
 ) -> None:
     """Rebuild views from the log into new tables while the old ones serve; switch when caught
     up. Interrupted (Ctrl-C, crash), the next run resumes where it stopped."""
@@ -99,8 +124,10 @@ def rebuild(
 
     unknown = [n for n in names or () if n not in registry.names()]
     if unknown:
-        typer.echo(f"unknown projection(s): {', '.join(unknown)}; known: "
-                   f"{', '.join(registry.names())}", err=True)
+        typer.echo(
+            f"unknown projection(s): {', '.join(unknown)}; known: {', '.join(registry.names())}",
+            err=True,
+        )
         raise typer.Exit(2)
     container = _container()
     views = container.views
@@ -110,9 +137,15 @@ def rebuild(
         if restart:
             for name in names or registry.names():
                 views.store.discard_rebuild(name)
-        columns = (TextColumn("[bold]rebuild"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]:>9,.0f} events/s"), TimeElapsedColumn(),
-                   TextColumn("ETA"), TimeRemainingColumn())
+        columns = (
+            TextColumn("[bold]rebuild"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>9,.0f} events/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns) as bar:
             task = bar.add_task("rebuild", total=None, rate=0.0)
             first: list[int] = []
@@ -121,12 +154,18 @@ def rebuild(
                 if not first:
                     first.append(p.position - p.events)
                 base = first[0]
-                bar.update(task, completed=p.position - base, total=max(1, p.head - base),
-                           rate=p.rate)
+                bar.update(
+                    task, completed=p.position - base, total=max(1, p.head - base), rate=p.rate
+                )
 
-            result = views.rebuild(names or None, progress=progress, stop=stop,
-                                   batch_size=batch_size, commit_every=commit_every,
-                                   jobs=jobs or min(2, os.cpu_count() or 1))
+            result = views.rebuild(
+                names or None,
+                progress=progress,
+                stop=stop,
+                batch_size=batch_size,
+                commit_every=commit_every,
+                jobs=jobs or min(2, os.cpu_count() or 1),
+            )
     except RebuildBusy as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(3) from None
@@ -177,8 +216,14 @@ def worker(
         while not stop.wait(status_every):
             for r in runners:
                 s = r.status()
-                log.info("%s %s position=%s lag=%s%s", s.name, s.state, s.position,
-                         s.lag_events, f" error={s.error}" if s.error else "")
+                log.info(
+                    "%s %s position=%s lag=%s%s",
+                    s.name,
+                    s.state,
+                    s.position,
+                    s.lag_events,
+                    f" error={s.error}" if s.error else "",
+                )
     finally:
         for r in runners:
             r.stop()

@@ -18,8 +18,9 @@ from caseflow.services.authz import Role
 MINTED_FILE = "dev-tokens.txt"
 
 
-def mint(data_dir: Path, role: Role, org_id: UUID | None,
-         subject: str | None = None) -> tuple[str, Principal]:
+def mint(
+    data_dir: Path, role: Role, org_id: UUID | None, subject: str | None = None
+) -> tuple[str, Principal]:
     """A new random token for `role` in `org_id`, appended to the minted-tokens file."""
     token = f"dev-{role.value}-{secrets.token_urlsafe(18)}"
     subject = subject or f"dev-{role.value}-{str(org_id)[:8] if org_id else 'any'}"

@@ -26,8 +26,9 @@ __all__ = ["EVENT_ID_NAMESPACE", "EventLog", "event_id"]
 class EventLog:
     """`EventSource` over an application recorder (SQLite or PostgreSQL)."""
 
-    def __init__(self, recorder: ApplicationRecorder, transcoder: Transcoder,
-                 poll_interval: float = 0.05):
+    def __init__(
+        self, recorder: ApplicationRecorder, transcoder: Transcoder, poll_interval: float = 0.05
+    ):
         self.recorder, self.transcoder, self.poll_interval = recorder, transcoder, poll_interval
         self._names = names_by_topic()
         self._versioned = versioned_by_topic()
@@ -40,32 +41,46 @@ class EventLog:
         out: list[LoggedEvent] = []
         append = out.append
         with collector_paused():
-            for position, originator_id, version, topic, state, link in self._records(after,
-                                                                                      limit):
+            for position, originator_id, version, topic, state, link in self._records(after, limit):
                 data = decode(state)
                 if topic in versioned:
                     upcast(versioned[topic], data)
                 recorded_at = data.pop("timestamp")
                 meta = data.pop("meta")
                 data.pop("originator_topic", None)
-                append(LoggedEvent(position, None, originator_id, version,
-                                   names.get(topic, topic), recorded_at, meta, data,
-                                   None if link is None else bytes(link)))
+                append(
+                    LoggedEvent(
+                        position,
+                        None,
+                        originator_id,
+                        version,
+                        names.get(topic, topic),
+                        recorded_at,
+                        meta,
+                        data,
+                        None if link is None else bytes(link),
+                    )
+                )
         return out
 
     def _records(self, after: int, limit: int) -> list[tuple[int, UUID, int, str, bytes, Any]]:
         """(position, aggregate id, version, topic, state, chain hash) of the next `limit`
         events: the library's notifications, and their chain links in one more query. (An own
         query joining the two measured no faster: 0.97x, `python -m bench shortcuts`.)"""
-        notes = self.recorder.select_notifications(start=after, limit=limit,
-                                                   inclusive_of_start=False)
+        notes = self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
         if not notes:
             return []
         links = self._chain_links(after, notes[-1].id)
         # (the recorders store.py configures give aggregate ids as UUIDs)
-        return cast(list[tuple[int, UUID, int, str, bytes, Any]],
-                    [(n.id, n.originator_id, n.originator_version, n.topic, n.state,
-                      links.get(n.id)) for n in notes])
+        return cast(
+            list[tuple[int, UUID, int, str, bytes, Any]],
+            [
+                (n.id, n.originator_id, n.originator_version, n.topic, n.state, links.get(n.id))
+                for n in notes
+            ],
+        )
 
     def _chain_links(self, after: int, upto: int) -> dict[int, Any]:
         """position → chain hash of the links in (after, upto]; none for a store in memory."""
@@ -78,8 +93,7 @@ class EventLog:
                 return {r[0]: r[1] for r in c.fetchall()}
         from psycopg.rows import tuple_row
 
-        with recorder.datastore.get_connection() as conn, \
-                conn.cursor(row_factory=tuple_row) as cur:
+        with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
             cur.execute(self._links, (after, upto), prepare=True)
             return dict(cur.fetchall())
 
@@ -113,5 +127,7 @@ def _links_sql(recorder: Any) -> str | None:
         return None
     else:
         table, p = f"{recorder.datastore.schema}.{recorder.events_table_name}", "%s"
-    return (f"SELECT position, chainhash FROM {table}{TABLE_SUFFIX} "
-            f"WHERE position > {p} AND position <= {p}")
+    return (
+        f"SELECT position, chainhash FROM {table}{TABLE_SUFFIX} "
+        f"WHERE position > {p} AND position <= {p}"
+    )

@@ -102,17 +102,26 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
 
     # ------------------------------------------------------------------ reading
 
-    def select_events(self, originator_id: UUID | str, *, gt: int | None = None,
-                      lte: int | None = None, desc: bool = False,
-                      limit: int | None = None) -> Sequence[StoredEvent]:
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
         pool = self.datastore.pool
         # (in memory there is one database per connection: the pool's must be used)
         if pool.is_sqlite_memory_mode or self._closed or not self.own_readers:
             return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
-        sql = (f"SELECT originator_id, originator_version, topic, state "
-               f"FROM {self.events_table_name} WHERE originator_id=?")
-        params: list[Any] = [originator_id.hex if isinstance(originator_id, UUID)
-                             else originator_id]
+        sql = (
+            f"SELECT originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} WHERE originator_id=?"
+        )
+        params: list[Any] = [
+            originator_id.hex if isinstance(originator_id, UUID) else originator_id
+        ]
         if gt is not None:
             sql += " AND originator_version>?"
             params.append(gt)
@@ -128,17 +137,26 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
         except sqlite3.Error as e:
             raise PersistenceError(e) from e
         convert = self.convert_originator_id
-        return [StoredEvent(originator_id=convert(o), originator_version=v, topic=t, state=s)
-                for o, v, t, s in rows]
+        return [
+            StoredEvent(originator_id=convert(o), originator_version=v, topic=t, state=s)
+            for o, v, t, s in rows
+        ]
 
     def _reader(self) -> sqlite3.Connection:
         reader = getattr(self._local, "reader", None)
         if reader is None:
             pool = self.datastore.pool
             # check_same_thread=False only so that close_readers() may close it.
-            reader = _Reader(sqlite3.connect(pool.db_name, uri=True, isolation_level=None,
-                                             check_same_thread=False, cached_statements=64,
-                                             timeout=pool.lock_timeout or 5))
+            reader = _Reader(
+                sqlite3.connect(
+                    pool.db_name,
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    cached_statements=64,
+                    timeout=pool.lock_timeout or 5,
+                )
+            )
             with self._mutex:
                 self._readers.add(reader)
             self._local.reader = reader
@@ -154,8 +172,9 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
 
     # ------------------------------------------------------------------ writing
 
-    def insert_events(self, stored_events: Sequence[StoredEvent],
-                      **kwargs: Any) -> Sequence[int] | None:
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         """Insert and commit (with whatever else is waiting); the new notification ids."""
         mine = _Insert(stored_events, kwargs)
         with self._mutex:
@@ -243,8 +262,9 @@ class GroupCommitRecorder(SQLiteApplicationRecorder):
                 self._last_link = links[-1]
         except BaseException as e:  # the whole group failed (lock timeout, disk full, …)
             self._last_link = None
-            failure = e if isinstance(e, PersistenceError | KeyboardInterrupt) else \
-                PersistenceError(e)
+            failure = (
+                e if isinstance(e, PersistenceError | KeyboardInterrupt) else PersistenceError(e)
+            )
             for item in group:
                 if item.error is None:
                     item.ids, item.error = None, failure

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 import orjson
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id",
-                                                                         default=None)
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
 class _WithRequestId(logging.Filter):
@@ -26,10 +25,13 @@ class JsonLines(logging.Formatter):
     traceback (as text) when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-                "level": record.levelname, "logger": record.name,
-                "message": record.getMessage(),
-                "request_id": getattr(record, "request_id", None)}
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(line).decode()

@@ -68,8 +68,12 @@ class JwtVerifier:
         self._client: PyJWKClient | None = None
         self._file_keys: list[PyJWK] = []
         if settings.oidc_jwks_url:
-            self._client = PyJWKClient(settings.oidc_jwks_url, lifespan=settings.oidc_jwks_cache,
-                                       timeout=5, cooldown_duration=30)
+            self._client = PyJWKClient(
+                settings.oidc_jwks_url,
+                lifespan=settings.oidc_jwks_cache,
+                timeout=5,
+                cooldown_duration=30,
+            )
         else:
             keys = _read_jwks(Path(str(settings.oidc_jwks_file)))
             self._file_keys = [k for k in keys if k.public_key_use in ("sig", None)]
@@ -82,9 +86,14 @@ class JwtVerifier:
         key = self._key(header.get("kid"))
         try:
             claims = jwt.decode(
-                token, key, algorithms=self.algorithms, audience=self.s.oidc_audience,
-                issuer=self.s.oidc_issuer, leeway=self.s.oidc_leeway,
-                options={"require": ["exp", "iss", "aud"]})
+                token,
+                key,
+                algorithms=self.algorithms,
+                audience=self.s.oidc_audience,
+                issuer=self.s.oidc_issuer,
+                leeway=self.s.oidc_leeway,
+                options={"require": ["exp", "iss", "aud"]},
+            )
         except jwt.MissingRequiredClaimError as e:
             detail = f"The token lacks the '{e.claim}' claim."
             raise SignInRefused("missing_claim", detail) from None
@@ -112,22 +121,28 @@ class JwtVerifier:
         s = self.s
         subject = _claim(claims, s.oidc_subject_claim)
         if not isinstance(subject, str) or not subject.strip() or len(subject) > 200:
-            raise SignInRefused("missing_claim", f"The token has no usable "
-                                                 f"'{s.oidc_subject_claim}' claim.")
+            raise SignInRefused(
+                "missing_claim", f"The token has no usable '{s.oidc_subject_claim}' claim."
+            )
         role = _role(_claim(claims, s.oidc_role_claim), self.roles)
         if role is None:
             roles = ", ".join(sorted(self.roles))
-            raise SignInRefused("unknown_role", f"The token's '{s.oidc_role_claim}' claim names "
-                                                f"no Caseflow role (one of {roles}).")
+            raise SignInRefused(
+                "unknown_role",
+                f"The token's '{s.oidc_role_claim}' claim names no Caseflow role (one of {roles}).",
+            )
         org = _claim(claims, s.oidc_org_claim)
         try:
             org_id = UUID(org) if isinstance(org, str) else None
         except ValueError:
-            raise SignInRefused("bad_org", f"The token's '{s.oidc_org_claim}' claim is not "
-                                           f"an org id (a UUID).") from None
+            raise SignInRefused(
+                "bad_org", f"The token's '{s.oidc_org_claim}' claim is not an org id (a UUID)."
+            ) from None
         if org_id is None and (org is not None or role in ORG_SCOPED):
-            raise SignInRefused("bad_org", f"The {role.value} role needs an org id in the "
-                                           f"'{s.oidc_org_claim}' claim.")
+            raise SignInRefused(
+                "bad_org",
+                f"The {role.value} role needs an org id in the '{s.oidc_org_claim}' claim.",
+            )
         return Principal(subject.strip(), role, org_id)
 
 
@@ -156,12 +171,14 @@ def _role(value: Any, known: Mapping[str, Role]) -> Role | None:
 
 def _reason(e: jwt.PyJWTError) -> str:
     # Order matters: InvalidSignatureError is a DecodeError.
-    for kind, reason in ((jwt.ExpiredSignatureError, "expired"),
-                         (jwt.ImmatureSignatureError, "not_yet_valid"),
-                         (jwt.InvalidIssuerError, "wrong_issuer"),
-                         (jwt.InvalidAudienceError, "wrong_audience"),
-                         (jwt.InvalidSignatureError, "bad_signature"),
-                         (jwt.InvalidAlgorithmError, "algorithm_not_allowed")):
+    for kind, reason in (
+        (jwt.ExpiredSignatureError, "expired"),
+        (jwt.ImmatureSignatureError, "not_yet_valid"),
+        (jwt.InvalidIssuerError, "wrong_issuer"),
+        (jwt.InvalidAudienceError, "wrong_audience"),
+        (jwt.InvalidSignatureError, "bad_signature"),
+        (jwt.InvalidAlgorithmError, "algorithm_not_allowed"),
+    ):
         if isinstance(e, kind):
             return reason
     return "malformed"
@@ -173,8 +190,9 @@ def _read_jwks(path: Path) -> PyJWKSet:
     except OSError as e:
         raise TokenConfigError(f"CASEFLOW_OIDC_JWKS_FILE {path}: {e.strerror}") from None
     except (ValueError, jwt.PyJWTError) as e:
-        raise TokenConfigError(f"CASEFLOW_OIDC_JWKS_FILE {path}: not a usable JWK set ({e})"
-                               ) from None
+        raise TokenConfigError(
+            f"CASEFLOW_OIDC_JWKS_FILE {path}: not a usable JWK set ({e})"
+        ) from None
 
 
 def load_verifier(settings: Settings) -> JwtVerifier | None:

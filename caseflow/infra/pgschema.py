@@ -48,8 +48,9 @@ class LegacyStoreConflict(RuntimeError):
     guess."""
 
 
-def rename_legacy(conn: Any, schema: str, events_table: str,
-                  legacy: str = LEGACY_EVENTS_TABLE) -> list[str]:
+def rename_legacy(
+    conn: Any, schema: str, events_table: str, legacy: str = LEGACY_EVENTS_TABLE
+) -> list[str]:
     """Rename a store written under `legacy` (the events table and every table, index and
     sequence named after it: the chain, `..._pkey`, `..._notification_id_seq`/`_idx`) to
     `events_table`, in one transaction. An empty `events_table` beside it (created by a tool
@@ -63,7 +64,8 @@ def rename_legacy(conn: Any, schema: str, events_table: str,
             "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n "
             "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r','p','i','S') "
             "AND left(c.relname, length(%s)) = %s ORDER BY c.relkind DESC, c.relname",
-            (schema, legacy, legacy)).fetchall()
+            (schema, legacy, legacy),
+        ).fetchall()
         names = {row[0]: row[1] for row in found}
         if legacy not in names:
             return []
@@ -73,24 +75,34 @@ def rename_legacy(conn: Any, schema: str, events_table: str,
             if cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(new)).fetchone()[0]:
                 raise LegacyStoreConflict(
                     f"both {schema}.{legacy} (written before the application had its name) and "
-                    f"{schema}.{events_table} hold events; keep one (README, Operating it)")
-            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(
-                sql.Identifier(schema, events_table + chain.TABLE_SUFFIX), new))
+                    f"{schema}.{events_table} hold events; keep one (README, Operating it)"
+                )
+            cur.execute(
+                sql.SQL("DROP TABLE IF EXISTS {}, {}").format(
+                    sql.Identifier(schema, events_table + chain.TABLE_SUFFIX), new
+                )
+            )
         # Tables first, then their indexes and sequences: renaming a table leaves their names.
         for old, kind in sorted(names.items(), key=lambda item: item[1] not in "rp"):
-            cur.execute(sql.SQL("ALTER {} {} RENAME TO {}").format(
-                sql.SQL(_ALTER[kind]), sql.Identifier(schema, old),
-                sql.Identifier(events_table + old[len(legacy):])))
+            cur.execute(
+                sql.SQL("ALTER {} {} RENAME TO {}").format(
+                    sql.SQL(_ALTER[kind]),
+                    sql.Identifier(schema, old),
+                    sql.Identifier(events_table + old[len(legacy) :]),
+                )
+            )
     return sorted(names)
 
 
 class SchemaLockedRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.chain_sql = chain.statements(f"{self.datastore.schema}.{self.events_table_name}",
-                                          postgres=True)
-        self.claims_sql = claims.statements(f"{self.datastore.schema}.{self.events_table_name}",
-                                            postgres=True)
+        self.chain_sql = chain.statements(
+            f"{self.datastore.schema}.{self.events_table_name}", postgres=True
+        )
+        self.claims_sql = claims.statements(
+            f"{self.datastore.schema}.{self.events_table_name}", postgres=True
+        )
 
     def create_table(self) -> None:
         with self.datastore.get_connection() as conn:
@@ -98,8 +110,12 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
             try:
                 renamed = rename_legacy(conn, self.datastore.schema, self.events_table_name)
                 if renamed:
-                    log.warning("renamed the event store written as %s to %s: %s",
-                                LEGACY_EVENTS_TABLE, self.events_table_name, ", ".join(renamed))
+                    log.warning(
+                        "renamed the event store written as %s to %s: %s",
+                        LEGACY_EVENTS_TABLE,
+                        self.events_table_name,
+                        ", ".join(renamed),
+                    )
                 super().create_table()
                 conn.execute(self.chain_sql["create"])
                 conn.execute(self.claims_sql["create"])
@@ -110,8 +126,9 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
         seal_if_new(self)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def insert_events(self, stored_events: Sequence[StoredEvent],
-                      **kwargs: Any) -> Sequence[int] | None:
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         """Insert the events and their chain links in one transaction; their positions."""
         if not stored_events:
             return []
@@ -125,10 +142,12 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
                     self._notify_channel(head)
                     head.execute(self.chain_sql["head"], prepare=True)
                     if claim is not None:
-                        claimed.execute(self.claims_sql["insert"],
-                                        (claim.id, claim.originator_id), prepare=True)
+                        claimed.execute(
+                            self.claims_sql["insert"], (claim.id, claim.originator_id), prepare=True
+                        )
                     PostgresAggregateRecorder._insert_stored_events(  # no second lock
-                        self, curs, stored_events)
+                        self, curs, stored_events
+                    )
                     try:
                         # Sync now, so that a version conflict raises IntegrityError here.
                         pipeline.sync()
@@ -141,9 +160,11 @@ class SchemaLockedRecorder(PostgresApplicationRecorder):
                     if exc is None:
                         assert ids is not None  # an application recorder returns positions
                         links = chain.extend(chain.head_of(head.fetchone()), ids, stored_events)
-                        curs.execute(self.chain_sql["insert"],
-                                     [list(col) for col in zip(*links, strict=True)],
-                                     prepare=True)
+                        curs.execute(
+                            self.chain_sql["insert"],
+                            [list(col) for col in zip(*links, strict=True)],
+                            prepare=True,
+                        )
             if exc:
                 raise exc
         return ids

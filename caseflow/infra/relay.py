@@ -40,8 +40,13 @@ class KafkaNotConfigured(RuntimeError):
     """The relay needs `CASEFLOW_KAFKA_BOOTSTRAP`."""
 
 
-def build_relay(settings: Settings, store: ViewStore, *, client_id: str = "caseflow-relay",
-                producer: Producer | None = None) -> KafkaRelay:
+def build_relay(
+    settings: Settings,
+    store: ViewStore,
+    *,
+    client_id: str = "caseflow-relay",
+    producer: Producer | None = None,
+) -> KafkaRelay:
     """The relay for `settings.kafka_topic`, keeping its position in `store`."""
     if not settings.kafka_bootstrap:
         raise KafkaNotConfigured("set CASEFLOW_KAFKA_BOOTSTRAP (host:port[,host:port]) to relay")
@@ -49,11 +54,18 @@ def build_relay(settings: Settings, store: ViewStore, *, client_id: str = "casef
     if kafka_log.level == logging.NOTSET:
         # kafka-python logs every connection at INFO; the relay reports what matters itself.
         kafka_log.setLevel(logging.WARNING)
-    producer = producer or Producer(ProducerConfig(bootstrap=settings.kafka_bootstrap,
-                                                   client_id=client_id))
-    return KafkaRelay(producer, store, topic=settings.kafka_topic, source=settings.event_source,
-                      partitions=settings.kafka_partitions, disclosure=settings.disclosure(),
-                      schema_base=settings.public_url)
+    producer = producer or Producer(
+        ProducerConfig(bootstrap=settings.kafka_bootstrap, client_id=client_id)
+    )
+    return KafkaRelay(
+        producer,
+        store,
+        topic=settings.kafka_topic,
+        source=settings.event_source,
+        partitions=settings.kafka_partitions,
+        disclosure=settings.disclosure(),
+        schema_base=settings.public_url,
+    )
 
 
 def view_store(container: Wiring) -> ViewStore:
@@ -61,15 +73,21 @@ def view_store(container: Wiring) -> ViewStore:
     return container.views.store
 
 
-def relay_runner(container: Wiring, *, batch_size: int | None = None,
-                 producer: Producer | None = None) -> Runner:
+def relay_runner(
+    container: Wiring, *, batch_size: int | None = None, producer: Producer | None = None
+) -> Runner:
     """A runner (not started) that relays the container's event log to Kafka."""
     store = view_store(container)
     relay = build_relay(container.settings, store, producer=producer)
     views = container.views
-    runner = Runner(relay, container.log, lock=store.lock(relay.name), wait=views.waiter,
-                    batch_size=batch_size or container.settings.projection_batch_size,
-                    max_backoff=MAX_BACKOFF)
+    runner = Runner(
+        relay,
+        container.log,
+        lock=store.lock(relay.name),
+        wait=views.waiter,
+        batch_size=batch_size or container.settings.projection_batch_size,
+        max_backoff=MAX_BACKOFF,
+    )
     views.attach(runner)  # position, lag and errors in /admin/projections, /health, /metrics
     return runner
 

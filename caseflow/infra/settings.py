@@ -15,8 +15,9 @@ from caseflow.services.public import Disclosure
 
 # Signing algorithms a bearer JWT may use: asymmetric only, so no shared secret exists to leak
 # and a public key can never be used as an HMAC secret.
-ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-                        "ES256", "ES384", "ES512", "EdDSA"})
+ASYMMETRIC = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
 
 
 def role_map(text: str) -> dict[str, Role]:
@@ -28,8 +29,9 @@ def role_map(text: str) -> dict[str, Role]:
         name, sep, role = (part.strip() for part in pair.partition("="))
         if not sep or not name or role not in Role.__members__.values():
             roles = ", ".join(r.value for r in Role)
-            raise ValueError(f"CASEFLOW_OIDC_ROLE_MAP: {pair!r} is not idp-name=role "
-                             f"(role one of {roles})")
+            raise ValueError(
+                f"CASEFLOW_OIDC_ROLE_MAP: {pair!r} is not idp-name=role (role one of {roles})"
+            )
         mapping[name] = Role(role)
     return mapping
 
@@ -111,17 +113,23 @@ class Settings(BaseSettings):
     recheck_due_days: int = 30
     # integrity (docs/integrity.md): signed checkpoints of the hash chain, kept outside the database
     audit_signing_key_file: Path | None = Field(
-        default=None, description="Ed25519 private key (PEM); only the process that signs")
+        default=None, description="Ed25519 private key (PEM); only the process that signs"
+    )
     audit_public_key_file: Path | None = Field(
-        default=None, description="Ed25519 public key (PEM) that checks the checkpoints")
+        default=None, description="Ed25519 public key (PEM) that checks the checkpoints"
+    )
     audit_checkpoint_dir: Path | None = Field(
-        default=None, description="where checkpoints are appended; default <data_dir>/checkpoints")
+        default=None, description="where checkpoints are appended; default <data_dir>/checkpoints"
+    )
     audit_checkpoint_topic: str | None = Field(
-        default=None, description="Kafka topic that also receives every checkpoint")
+        default=None, description="Kafka topic that also receives every checkpoint"
+    )
     audit_checkpoint_every: int = Field(
-        default=0, ge=0, description="the worker signs a checkpoint after this many events; 0: off")
+        default=0, ge=0, description="the worker signs a checkpoint after this many events; 0: off"
+    )
     audit_checkpoint_interval: float = Field(
-        default=0, ge=0, description="... and every this many seconds; 0: off")
+        default=0, ge=0, description="... and every this many seconds; 0: off"
+    )
     # privacy (docs/privacy.md): personal fields sealed with per-case data keys, which a master
     # key wraps; without one, the embedded store (or CASEFLOW_DEV) generates <data_dir>/master.key
     master_key: SecretStr | None = None
@@ -151,8 +159,10 @@ class Settings(BaseSettings):
         names = [a.strip() for a in value.split(",") if a.strip()]
         wrong = [a for a in names if a not in ASYMMETRIC]
         if wrong or not names:
-            raise ValueError(f"CASEFLOW_OIDC_ALGORITHMS: {', '.join(wrong) or 'none given'} "
-                             f"not accepted (asymmetric only: {', '.join(sorted(ASYMMETRIC))})")
+            raise ValueError(
+                f"CASEFLOW_OIDC_ALGORITHMS: {', '.join(wrong) or 'none given'} "
+                f"not accepted (asymmetric only: {', '.join(sorted(ASYMMETRIC))})"
+            )
         return value
 
     @model_validator(mode="after")
@@ -162,8 +172,10 @@ class Settings(BaseSettings):
         if not self.oidc_audience:
             raise ValueError("CASEFLOW_OIDC_AUDIENCE is required with CASEFLOW_OIDC_ISSUER")
         if bool(self.oidc_jwks_url) == bool(self.oidc_jwks_file):
-            raise ValueError("with CASEFLOW_OIDC_ISSUER, set one of CASEFLOW_OIDC_JWKS_URL and "
-                             "CASEFLOW_OIDC_JWKS_FILE")
+            raise ValueError(
+                "with CASEFLOW_OIDC_ISSUER, set one of CASEFLOW_OIDC_JWKS_URL and "
+                "CASEFLOW_OIDC_JWKS_FILE"
+            )
         if self.oidc_jwks_url and not self.oidc_jwks_url.startswith(("https://", "http://")):
             raise ValueError("CASEFLOW_OIDC_JWKS_URL must be an http(s) URL")
         return self

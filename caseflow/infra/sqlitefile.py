@@ -18,8 +18,9 @@ TIMEOUT = 30.0
 
 def sqlite_connect(path: Path | str, cache_mb: int | None = None) -> sqlite3.Connection:
     """A connection in driver autocommit mode (we say BEGIN IMMEDIATE / COMMIT), WAL journal."""
-    conn = sqlite3.connect(str(path), timeout=TIMEOUT, isolation_level=None,
-                           check_same_thread=False)
+    conn = sqlite3.connect(
+        str(path), timeout=TIMEOUT, isolation_level=None, check_same_thread=False
+    )
     _use_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; never corrupt in WAL
     if cache_mb is not None:

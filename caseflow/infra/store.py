@@ -20,8 +20,7 @@ def postgres_env(url: str) -> dict[str, str]:
     u = urlparse(url)
     if u.scheme not in ("postgres", "postgresql", "postgresql+psycopg") or not u.path.strip("/"):
         msg = (
-            "CASEFLOW_DATABASE_URL must look like postgresql://user:pass@host:port/db, "
-            f"not {url!r}"
+            f"CASEFLOW_DATABASE_URL must look like postgresql://user:pass@host:port/db, not {url!r}"
         )
         raise ValueError(msg)
     return {
@@ -73,8 +72,9 @@ def position_lookup(recorder: ApplicationRecorder):
                 c.execute(sql, (aggregate_id.hex, version))
                 return c.fetchone()[0]
     else:
-        sql = (f"SELECT notification_id FROM {table} "
-               "WHERE originator_id=%s AND originator_version=%s")
+        sql = (
+            f"SELECT notification_id FROM {table} WHERE originator_id=%s AND originator_version=%s"
+        )
 
         def position_of(aggregate_id: UUID, version: int) -> int:
             with datastore.transaction(commit=False) as c:

@@ -107,7 +107,7 @@ def _untag(o: Any) -> Any:
     t = type(o)
     if t is dict:
         if len(o) == 1:
-            (k, v), = o.items()
+            ((k, v),) = o.items()
             revive = _REVIVERS.get(k)
             if revive is not None:
                 return revive(v)

@@ -39,7 +39,8 @@ class ProjectionConsumer:
                 self._cursor, failure = record.active, record.failure
             else:
                 assert record.building is not None and record.building.generation == self.pinned, (
-                    f"{self.projection.name}: generation {self.pinned} is not being rebuilt")
+                    f"{self.projection.name}: generation {self.pinned} is not being rebuilt"
+                )
                 self._cursor, failure = record.building, record.building_failure
             self._failed_at = failure.position if failure else None
         return self._cursor
@@ -106,8 +107,12 @@ class ProjectionConsumer:
         record = self.store.record(self.projection.name)
         current = record.active if self.pinned is None else record.building
         mine = self._cursor
-        return (current is None or mine is None or current.generation != mine.generation
-                or current.position != mine.position)
+        return (
+            current is None
+            or mine is None
+            or current.generation != mine.generation
+            or current.position != mine.position
+        )
 
     def _isolate(self, events: Sequence[LoggedEvent]) -> None:
         for event in events:
@@ -122,10 +127,17 @@ class ProjectionConsumer:
         # Every event passed alone: the batch failed for a reason that did not recur.
 
     def _fail(self, event: LoggedEvent, exc: Exception) -> None:
-        log.error("projection %s stopped at poison event %s: %s: %s", self.name,
-                  describe(event), type(exc).__name__, exc, exc_info=exc)
-        failure = Failure(event.position, describe(event), f"{type(exc).__name__}: {exc}",
-                          datetime.now(UTC))
+        log.error(
+            "projection %s stopped at poison event %s: %s: %s",
+            self.name,
+            describe(event),
+            type(exc).__name__,
+            exc,
+            exc_info=exc,
+        )
+        failure = Failure(
+            event.position, describe(event), f"{type(exc).__name__}: {exc}", datetime.now(UTC)
+        )
         self.store.record_failure(self.projection.name, self.cursor().generation, failure)
         self._failed_at = event.position
         raise PoisonEvent(self.name, event, exc) from exc

@@ -56,13 +56,36 @@ from caseflow.projections.periods import PeriodCounters
 from caseflow.projections.source import LoggedEvent
 
 COLUMNS = (
-    "received", "repeat", "screened", "screened_on_time", "resolved", "resolved_on_time",
-    "evaluated", "satisfied", "basically_satisfied", "dissatisfied", "first_time",
+    "received",
+    "repeat",
+    "screened",
+    "screened_on_time",
+    "resolved",
+    "resolved_on_time",
+    "evaluated",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "first_time",
 )
-(RECEIVED, REPEAT, SCREENED, SCREENED_ON_TIME, RESOLVED, RESOLVED_ON_TIME, EVALUATED,
- SATISFIED, BASICALLY_SATISFIED, DISSATISFIED, FIRST_TIME) = range(len(COLUMNS))
-RATING_COLUMN = {"satisfied": SATISFIED, "basically_satisfied": BASICALLY_SATISFIED,
-                 "dissatisfied": DISSATISFIED}
+(
+    RECEIVED,
+    REPEAT,
+    SCREENED,
+    SCREENED_ON_TIME,
+    RESOLVED,
+    RESOLVED_ON_TIME,
+    EVALUATED,
+    SATISFIED,
+    BASICALLY_SATISFIED,
+    DISSATISFIED,
+    FIRST_TIME,
+) = range(len(COLUMNS))
+RATING_COLUMN = {
+    "satisfied": SATISFIED,
+    "basically_satisfied": BASICALLY_SATISFIED,
+    "dissatisfied": DISSATISFIED,
+}
 
 # Counted at query time, beside the stored COLUMNS (they depend on today).
 OVERDUE = "screening_overdue"
@@ -75,8 +98,17 @@ RATES = {
     "repeat_petition": (("repeat",), ("received",)),
     "first_time_resolution": (("first_time",), ("resolved",)),
 }
-CASE_EVENTS = frozenset({"case.received", "case.screened", "case.assigned", "case.extended",
-                         "case.resolved", "case.evaluated", "case.review_requested"})
+CASE_EVENTS = frozenset(
+    {
+        "case.received",
+        "case.screened",
+        "case.assigned",
+        "case.extended",
+        "case.resolved",
+        "case.evaluated",
+        "case.review_requested",
+    }
+)
 
 
 # What the projection remembers about one case (a row of `kpis_cases`): receiving org and day,
@@ -120,22 +152,46 @@ def _counter(name: str) -> Column:
 
 KPIS, ORGS, CASES, UNSCREENED = "kpis", "kpis_orgs", "kpis_cases", "kpis_unscreened"
 TABLES = (
-    Table(KPIS, (Column("org_id", "uuid"), Column("period", "text"), *map(_counter, COLUMNS)),
-          key=("org_id", "period"), indexes=(("period",),)),
-    Table(ORGS, (Column("org_id", "uuid"), Column("parent_id", "uuid"), Column("level", "text"),
-                 Column("name", "text")),
-          key=("org_id",), indexes=(("parent_id",),)),
-    Table(CASES, (Column("case_id", "uuid"), Column("org_id", "uuid"),
-                  Column("received_on", "date"),
-                  Column("accepted_on", "date"), Column("extension_days", "int", 0),
-                  Column("unit_id", "uuid"), Column("resolved_on", "date"),
-                  Column("review_requested", "bool", False), Column("repeated", "bool", False),
-                  Column("first_time", "bool", False)),
-          key=("case_id",)),
+    Table(
+        KPIS,
+        (Column("org_id", "uuid"), Column("period", "text"), *map(_counter, COLUMNS)),
+        key=("org_id", "period"),
+        indexes=(("period",),),
+    ),
+    Table(
+        ORGS,
+        (
+            Column("org_id", "uuid"),
+            Column("parent_id", "uuid"),
+            Column("level", "text"),
+            Column("name", "text"),
+        ),
+        key=("org_id",),
+        indexes=(("parent_id",),),
+    ),
+    Table(
+        CASES,
+        (
+            Column("case_id", "uuid"),
+            Column("org_id", "uuid"),
+            Column("received_on", "date"),
+            Column("accepted_on", "date"),
+            Column("extension_days", "int", 0),
+            Column("unit_id", "uuid"),
+            Column("resolved_on", "date"),
+            Column("review_requested", "bool", False),
+            Column("repeated", "bool", False),
+            Column("first_time", "bool", False),
+        ),
+        key=("case_id",),
+    ),
     # Cases registered and not screened yet, with the last day to screen them in.
-    Table(UNSCREENED, (Column("case_id", "uuid"), Column("org_id", "uuid"),
-                       Column("due_on", "date")),
-          key=("case_id",), indexes=(("due_on",),)),
+    Table(
+        UNSCREENED,
+        (Column("case_id", "uuid"), Column("org_id", "uuid"), Column("due_on", "date")),
+        key=("case_id",),
+        indexes=(("due_on",),),
+    ),
 )
 
 
@@ -170,21 +226,37 @@ class Kpis(Projection):
         policy = self.policy
         for e in events:
             if e.name == "case.received":
-                rows.put(UNSCREENED, {
-                    "case_id": e.aggregate_id, "org_id": e.data["receiving_org_id"],
-                    "due_on": clocks.due_on("screening", e.data["received_at"], policy)})
+                rows.put(
+                    UNSCREENED,
+                    {
+                        "case_id": e.aggregate_id,
+                        "org_id": e.data["receiving_org_id"],
+                        "due_on": clocks.due_on("screening", e.data["received_at"], policy),
+                    },
+                )
             elif e.name == "case.screened" and str(e.data["decision"]) == "forward":
                 # the body it went to owes its own decision, 15 days from the forward
-                rows.put(UNSCREENED, {
-                    "case_id": e.aggregate_id, "org_id": e.data["to_org_id"],
-                    "due_on": clocks.due_on("forwarded_screening", e.meta.occurred_at,
-                                            policy)})
+                rows.put(
+                    UNSCREENED,
+                    {
+                        "case_id": e.aggregate_id,
+                        "org_id": e.data["to_org_id"],
+                        "due_on": clocks.due_on("forwarded_screening", e.meta.occurred_at, policy),
+                    },
+                )
             elif e.name == "case.screened":
                 rows.delete(UNSCREENED, (e.aggregate_id,))
             elif e.name == "org.registered":
                 d = e.data
-                rows.put(ORGS, {"org_id": e.aggregate_id, "parent_id": d["parent_id"],
-                                "level": str(d["level"]), "name": d["name"]})
+                rows.put(
+                    ORGS,
+                    {
+                        "org_id": e.aggregate_id,
+                        "parent_id": d["parent_id"],
+                        "level": str(d["level"]),
+                        "name": d["name"],
+                    },
+                )
             elif e.name == "org.renamed":
                 org = rows.get(ORGS, (e.aggregate_id,))
                 if org is not None:
@@ -208,12 +280,22 @@ class Kpis(Projection):
                 changed[e.aggregate_id] = state
         return out
 
-    def _received(self, e: LoggedEvent, d: dict[str, Any], cases: dict[Any, Any],
-                  out: Changes) -> None:
+    def _received(
+        self, e: LoggedEvent, d: dict[str, Any], cases: dict[Any, Any], out: Changes
+    ) -> None:
         org_id, day = d["receiving_org_id"], self.policy.local_date(d["received_at"])
-        state = {"case_id": e.aggregate_id, "org_id": org_id, "received_on": day,
-                 "accepted_on": None, "extension_days": 0, "unit_id": None, "resolved_on": None,
-                 "review_requested": False, "repeated": False, "first_time": False}
+        state = {
+            "case_id": e.aggregate_id,
+            "org_id": org_id,
+            "received_on": day,
+            "accepted_on": None,
+            "extension_days": 0,
+            "unit_id": None,
+            "resolved_on": None,
+            "review_requested": False,
+            "repeated": False,
+            "first_time": False,
+        }
         cases[e.aggregate_id] = out.cases[e.aggregate_id] = state
         row = out.counters.row(org_id, day)
         row[RECEIVED] += 1
@@ -235,8 +317,9 @@ class Kpis(Projection):
         # After a forward `received_on` is the forward's day and the receiving body's clock
         # (`forwarded_screening`) runs; the case row does not say which, and both clocks have
         # the screening limit by law (clocks.LIMITS), so the screening clock judges both.
-        if clocks.on_time(screened_on, clocks.due_on("screening", state["received_on"], policy),
-                          policy):
+        if clocks.on_time(
+            screened_on, clocks.due_on("screening", state["received_on"], policy), policy
+        ):
             row[SCREENED_ON_TIME] += 1
         if d["decision"] == "forward":
             # 转送: the body it goes to decides on acceptance within 15 days of this day, and
@@ -267,8 +350,9 @@ class Kpis(Projection):
         row = out.counters.row(unit, day)
         row[RESOLVED] += 1
         accepted = state["accepted_on"]
-        if accepted is not None and clocks.on_time(day, clocks.due_on(
-                "handling", accepted, policy, state["extension_days"]), policy):
+        if accepted is not None and clocks.on_time(
+            day, clocks.due_on("handling", accepted, policy, state["extension_days"]), policy
+        ):
             row[RESOLVED_ON_TIME] += 1
         if not (state["review_requested"] or state["repeated"]):
             state["first_time"] = True
@@ -282,8 +366,9 @@ class Kpis(Projection):
             row[RATING_COLUMN[d["rating"]]] += 1
         return False
 
-    def _review_requested(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow,
-                          out: Changes) -> bool:
+    def _review_requested(
+        self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes
+    ) -> bool:
         state["review_requested"] = True
         self._take_back_first_time(state, out)
         return True
@@ -295,7 +380,10 @@ class Kpis(Projection):
             out.counters.bump(state["unit_id"], state["resolved_on"], FIRST_TIME, -1)
 
     _handlers = {
-        "case.screened": _screened, "case.assigned": _assigned, "case.extended": _extended,
-        "case.resolved": _resolved, "case.evaluated": _evaluated,
+        "case.screened": _screened,
+        "case.assigned": _assigned,
+        "case.extended": _extended,
+        "case.resolved": _resolved,
+        "case.evaluated": _evaluated,
         "case.review_requested": _review_requested,
     }

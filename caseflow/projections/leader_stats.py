@@ -53,15 +53,37 @@ from caseflow.projections.periods import PeriodCounters
 from caseflow.projections.source import LoggedEvent
 
 COLUMNS = (
-    "reception_days", "batches", "person_times", "resolved_on_site", "owned", "owned_resolved",
-    "owned_on_time", "satisfied", "basically_satisfied", "dissatisfied",
+    "reception_days",
+    "batches",
+    "person_times",
+    "resolved_on_site",
+    "owned",
+    "owned_resolved",
+    "owned_on_time",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
 )
-(RECEPTION_DAYS, BATCHES, PERSON_TIMES, ON_SITE, OWNED, OWNED_RESOLVED, OWNED_ON_TIME,
- SATISFIED, BASICALLY_SATISFIED, DISSATISFIED) = range(len(COLUMNS))
-RATING_COLUMN = {"satisfied": SATISFIED, "basically_satisfied": BASICALLY_SATISFIED,
-                 "dissatisfied": DISSATISFIED}
-CASE_EVENTS = frozenset({"case.screened", "case.assigned", "case.extended", "case.resolved",
-                         "case.evaluated"})
+(
+    RECEPTION_DAYS,
+    BATCHES,
+    PERSON_TIMES,
+    ON_SITE,
+    OWNED,
+    OWNED_RESOLVED,
+    OWNED_ON_TIME,
+    SATISFIED,
+    BASICALLY_SATISFIED,
+    DISSATISFIED,
+) = range(len(COLUMNS))
+RATING_COLUMN = {
+    "satisfied": SATISFIED,
+    "basically_satisfied": BASICALLY_SATISFIED,
+    "dissatisfied": DISSATISFIED,
+}
+CASE_EVENTS = frozenset(
+    {"case.screened", "case.assigned", "case.extended", "case.resolved", "case.evaluated"}
+)
 
 
 # What the projection remembers about one accepted case (a row of `leader_stats_cases`): the
@@ -97,25 +119,60 @@ def _counter(name: str) -> Column:
 
 
 STATS, LEADERS, ORGS, CASES, DAYS = (
-    "leader_stats", "leader_stats_leaders", "leader_stats_orgs", "leader_stats_cases",
-    "leader_stats_days")
+    "leader_stats",
+    "leader_stats_leaders",
+    "leader_stats_orgs",
+    "leader_stats_cases",
+    "leader_stats_days",
+)
 TABLES = (
-    Table(STATS, (Column("leader_id", "uuid"), Column("period", "text"),
-                  *map(_counter, COLUMNS)),
-          key=("leader_id", "period"), indexes=(("period",),)),
-    Table(LEADERS, (Column("leader_id", "uuid"), Column("org_id", "uuid"), Column("level", "text"),
-                    Column("name", "text"), Column("title", "text"),
-                    Column("registered_on", "date")),
-          key=("leader_id",), indexes=(("org_id",), ("level",))),
-    Table(ORGS, (Column("org_id", "uuid"), Column("parent_id", "uuid"), Column("level", "text"),
-                 Column("name", "text")),
-          key=("org_id",), indexes=(("parent_id",),)),
-    Table(CASES, (Column("case_id", "uuid"), Column("accepted_on", "date"),
-                  Column("extension_days", "int", 0), Column("leader_id", "uuid"),
-                  Column("owned_on", "date"), Column("resolved_on", "date")),
-          key=("case_id",)),
-    Table(DAYS, (Column("leader_id", "uuid"), Column("day", "date"), Column("visits", "int", 0)),
-          key=("leader_id", "day")),
+    Table(
+        STATS,
+        (Column("leader_id", "uuid"), Column("period", "text"), *map(_counter, COLUMNS)),
+        key=("leader_id", "period"),
+        indexes=(("period",),),
+    ),
+    Table(
+        LEADERS,
+        (
+            Column("leader_id", "uuid"),
+            Column("org_id", "uuid"),
+            Column("level", "text"),
+            Column("name", "text"),
+            Column("title", "text"),
+            Column("registered_on", "date"),
+        ),
+        key=("leader_id",),
+        indexes=(("org_id",), ("level",)),
+    ),
+    Table(
+        ORGS,
+        (
+            Column("org_id", "uuid"),
+            Column("parent_id", "uuid"),
+            Column("level", "text"),
+            Column("name", "text"),
+        ),
+        key=("org_id",),
+        indexes=(("parent_id",),),
+    ),
+    Table(
+        CASES,
+        (
+            Column("case_id", "uuid"),
+            Column("accepted_on", "date"),
+            Column("extension_days", "int", 0),
+            Column("leader_id", "uuid"),
+            Column("owned_on", "date"),
+            Column("resolved_on", "date"),
+        ),
+        key=("case_id",),
+    ),
+    Table(
+        DAYS,
+        (Column("leader_id", "uuid"), Column("day", "date"), Column("visits", "int", 0)),
+        key=("leader_id", "day"),
+    ),
     leader_terms.TERMS_TABLE,
     leader_terms.POSTINGS_TABLE,
 )
@@ -148,8 +205,12 @@ class LeaderStats(Projection):
         write(self.fold(events, cases, known), rows)
         leader_terms.apply(events, rows, self.policy)
 
-    def fold(self, events: Sequence[LoggedEvent], cases: dict[UUID, CaseRow],
-             known_days: set[tuple[UUID, date]]) -> Changes:
+    def fold(
+        self,
+        events: Sequence[LoggedEvent],
+        cases: dict[UUID, CaseRow],
+        known_days: set[tuple[UUID, date]],
+    ) -> Changes:
         """`cases` and `known_days` are the stored state from `wanted` (mutated in place)."""
         out = Changes()
         handlers, changed = self._handlers, out.cases
@@ -178,13 +239,18 @@ class LeaderStats(Projection):
             row[RECEPTION_DAYS] += 1
         out.days[leader, day] = out.days.get((leader, day), 0) + 1
 
-    def _screened(self, e: LoggedEvent, d: dict[str, Any], cases: dict[Any, Any],
-                  out: Changes) -> None:
+    def _screened(
+        self, e: LoggedEvent, d: dict[str, Any], cases: dict[Any, Any], out: Changes
+    ) -> None:
         if d["decision"] == "accept":
             cases[e.aggregate_id] = out.cases[e.aggregate_id] = {
-                "case_id": e.aggregate_id, "extension_days": 0, "leader_id": None,
-                "owned_on": None, "resolved_on": None,
-                "accepted_on": self.policy.local_date(e.meta.occurred_at)}
+                "case_id": e.aggregate_id,
+                "extension_days": 0,
+                "leader_id": None,
+                "owned_on": None,
+                "resolved_on": None,
+                "accepted_on": self.policy.local_date(e.meta.occurred_at),
+            }
 
     def _assigned(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
         leader, previous = d["leader_id"], state["leader_id"]
@@ -209,19 +275,25 @@ class LeaderStats(Projection):
         state["resolved_on"] = day = policy.local_date(d["served_at"])
         row = out.counters.row(leader, day)
         row[OWNED_RESOLVED] += 1
-        if clocks.on_time(day, clocks.due_on("handling", state["accepted_on"], policy,
-                                             state["extension_days"]), policy):
+        if clocks.on_time(
+            day,
+            clocks.due_on("handling", state["accepted_on"], policy, state["extension_days"]),
+            policy,
+        ):
             row[OWNED_ON_TIME] += 1
         return True
 
     def _evaluated(self, e: LoggedEvent, d: dict[str, Any], state: CaseRow, out: Changes) -> bool:
         if d["stage"] == "resolution" and state["resolved_on"] is not None:
-            out.counters.bump(state["leader_id"], state["resolved_on"],
-                              RATING_COLUMN[d["rating"]])
+            out.counters.bump(state["leader_id"], state["resolved_on"], RATING_COLUMN[d["rating"]])
         return False
 
-    _handlers = {"case.assigned": _assigned, "case.extended": _extended,
-                 "case.resolved": _resolved, "case.evaluated": _evaluated}
+    _handlers = {
+        "case.assigned": _assigned,
+        "case.extended": _extended,
+        "case.resolved": _resolved,
+        "case.evaluated": _evaluated,
+    }
 
 
 def write(changes: Changes, rows: Rows) -> None:

@@ -21,24 +21,44 @@ from caseflow.projections.source import LoggedEvent
 
 LEADERS, ORGS = "leader_stats_leaders", "leader_stats_orgs"
 TERMS, POSTINGS = "leader_stats_terms", "leader_stats_postings"
-TERMS_TABLE = Table(TERMS, (Column("leader_id", "uuid"), Column("postings", "json"),
-                            Column("left_on", "date")), key=("leader_id",))
+TERMS_TABLE = Table(
+    TERMS,
+    (Column("leader_id", "uuid"), Column("postings", "json"), Column("left_on", "date")),
+    key=("leader_id",),
+)
 # The term again, one row per posting with its last day (`until`, None while held): an index for
 # "who held office in these orgs during a period" (the lists' org and level filters).
-POSTINGS_TABLE = Table(POSTINGS, (Column("leader_id", "uuid"), Column("start", "date"),
-                                  Column("org_id", "uuid"), Column("level", "text"),
-                                  Column("until", "date")),
-                       key=("leader_id", "start"), indexes=(("org_id",),))
-EVENTS = frozenset({"leader.registered", "leader.moved", "leader.left_office", "leader.renamed",
-                    "org.registered", "org.renamed"})
+POSTINGS_TABLE = Table(
+    POSTINGS,
+    (
+        Column("leader_id", "uuid"),
+        Column("start", "date"),
+        Column("org_id", "uuid"),
+        Column("level", "text"),
+        Column("until", "date"),
+    ),
+    key=("leader_id", "start"),
+    indexes=(("org_id",),),
+)
+EVENTS = frozenset(
+    {
+        "leader.registered",
+        "leader.moved",
+        "leader.left_office",
+        "leader.renamed",
+        "org.registered",
+        "org.renamed",
+    }
+)
 
 
 def term_of(leader: Mapping[str, Any], term: Mapping[str, Any] | None) -> Term:
     """A leader's term from their `leader_stats_leaders` row and `leader_stats_terms` row."""
     if term is None:
         return Term((Posting(leader["registered_on"], leader["org_id"], str(leader["level"])),))
-    postings = tuple(Posting(_day(p["start"]), UUID(str(p["org_id"])), p["level"])
-                     for p in term["postings"])
+    postings = tuple(
+        Posting(_day(p["start"]), UUID(str(p["org_id"])), p["level"]) for p in term["postings"]
+    )
     return Term(postings, _day(term["left_on"]) if term["left_on"] is not None else None)
 
 
@@ -55,12 +75,26 @@ def apply(events: Iterable[LoggedEvent], rows: Rows, policy: Policy) -> None:
 
 def _registered(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> None:
     day = policy.local_date(e.meta.occurred_at)
-    rows.put(LEADERS, {"leader_id": e.aggregate_id, "org_id": d["org_id"],
-                       "level": str(d["level"]), "name": d["name"], "title": d["title"],
-                       "registered_on": day})
+    rows.put(
+        LEADERS,
+        {
+            "leader_id": e.aggregate_id,
+            "org_id": d["org_id"],
+            "level": str(d["level"]),
+            "name": d["name"],
+            "title": d["title"],
+            "registered_on": day,
+        },
+    )
     start = took_office(d.get("in_office_from"), e.meta.occurred_at, policy)
-    _put_term(rows, {"leader_id": e.aggregate_id, "left_on": None, "postings": [
-        _posting(start, d["org_id"], d["level"])]})
+    _put_term(
+        rows,
+        {
+            "leader_id": e.aggregate_id,
+            "left_on": None,
+            "postings": [_posting(start, d["org_id"], d["level"])],
+        },
+    )
 
 
 def _moved(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> None:
@@ -85,8 +119,15 @@ def _renamed(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> N
 
 
 def _org_registered(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> None:
-    rows.put(ORGS, {"org_id": e.aggregate_id, "parent_id": d["parent_id"],
-                    "level": str(d["level"]), "name": d["name"]})
+    rows.put(
+        ORGS,
+        {
+            "org_id": e.aggregate_id,
+            "parent_id": d["parent_id"],
+            "level": str(d["level"]),
+            "name": d["name"],
+        },
+    )
 
 
 def _org_renamed(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) -> None:
@@ -95,9 +136,14 @@ def _org_renamed(e: LoggedEvent, d: dict[str, Any], rows: Rows, policy: Policy) 
         rows.put(ORGS, {**org, "name": d["name"]})
 
 
-_HANDLERS = {"leader.registered": _registered, "leader.moved": _moved,
-             "leader.left_office": _left_office, "leader.renamed": _renamed,
-             "org.registered": _org_registered, "org.renamed": _org_renamed}
+_HANDLERS = {
+    "leader.registered": _registered,
+    "leader.moved": _moved,
+    "leader.left_office": _left_office,
+    "leader.renamed": _renamed,
+    "org.registered": _org_registered,
+    "org.renamed": _org_renamed,
+}
 
 
 def _term(rows: Rows, leader_id: UUID) -> tuple[dict[str, Any] | None, dict[str, Any]]:
@@ -106,8 +152,11 @@ def _term(rows: Rows, leader_id: UUID) -> tuple[dict[str, Any] | None, dict[str,
     term = rows.get(TERMS, (leader_id,))
     if leader is None or term is not None:
         return leader, dict(term or {})
-    return leader, {"leader_id": leader_id, "left_on": None, "postings": [
-        _posting(leader["registered_on"], leader["org_id"], leader["level"])]}
+    return leader, {
+        "leader_id": leader_id,
+        "left_on": None,
+        "postings": [_posting(leader["registered_on"], leader["org_id"], leader["level"])],
+    }
 
 
 def _put_term(rows: Rows, term: dict[str, Any]) -> None:
@@ -116,10 +165,21 @@ def _put_term(rows: Rows, term: dict[str, Any]) -> None:
     postings = term["postings"]
     for i, p in enumerate(postings):
         following = postings[i + 1] if i + 1 < len(postings) else None
-        until = (_day(following["start"]) - timedelta(days=1) if following is not None
-                 else term["left_on"])
-        rows.put(POSTINGS, {"leader_id": term["leader_id"], "start": _day(p["start"]),
-                            "org_id": UUID(p["org_id"]), "level": p["level"], "until": until})
+        until = (
+            _day(following["start"]) - timedelta(days=1)
+            if following is not None
+            else term["left_on"]
+        )
+        rows.put(
+            POSTINGS,
+            {
+                "leader_id": term["leader_id"],
+                "start": _day(p["start"]),
+                "org_id": UUID(p["org_id"]),
+                "level": p["level"],
+                "until": until,
+            },
+        )
 
 
 def _posting(start: date, org_id: UUID, level: Any) -> dict[str, str]:

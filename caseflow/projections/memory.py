@@ -108,8 +108,12 @@ class MemoryViewStore:
                 self.gens[(p.name, 1)] = self._new("active", p)
 
     def _new(self, state: str, p: Projection) -> dict[str, Any]:
-        return {"state": state, "cursor": Cursor(0, 0, None), "failure": None,
-                "data": {t.name: {} for t in p.tables}}
+        return {
+            "state": state,
+            "cursor": Cursor(0, 0, None),
+            "failure": None,
+            "data": {t.name: {} for t in p.tables},
+        }
 
     def _find(self, name: str, state: str) -> tuple[int, dict[str, Any]] | None:
         for (n, g), gen in self.gens.items():
@@ -128,9 +132,13 @@ class MemoryViewStore:
                 return Cursor(found[0], c.position, c.recorded_at)
 
             return ProjectionRecord(
-                name, self.projections[name].schema_version, cursor(active),
-                cursor(building) if building else None, active[1]["failure"],
-                building[1]["failure"] if building else None)
+                name,
+                self.projections[name].schema_version,
+                cursor(active),
+                cursor(building) if building else None,
+                active[1]["failure"],
+                building[1]["failure"] if building else None,
+            )
 
     def data(self, name: str, generation: int | None = None) -> dict[str, dict[Key, Row]]:
         """The rows of a generation (the active one by default)."""
@@ -143,12 +151,16 @@ class MemoryViewStore:
         return data
 
     @contextmanager
-    def batch(self, projection: Projection, generation: int,
-              expected_position: int) -> Iterator[MemoryRows]:
+    def batch(
+        self, projection: Projection, generation: int, expected_position: int
+    ) -> Iterator[MemoryRows]:
         with self._mutex:
             gen = self.gens.get((projection.name, generation))
-            if gen is None or gen["state"] not in ("active", "building") \
-                    or gen["cursor"].position != expected_position:
+            if (
+                gen is None
+                or gen["state"] not in ("active", "building")
+                or gen["cursor"].position != expected_position
+            ):
                 raise PositionMoved(f"{projection.name} g{generation}")
             rows = MemoryRows(projection.tables, copy.deepcopy(gen["data"]))
             yield rows
@@ -189,8 +201,9 @@ class MemoryViewStore:
         with self._mutex:
             return self.positions.setdefault(name, PositionRecord(name, 0, None))
 
-    def advance_consumer(self, name: str, expected_position: int, position: int,
-                         recorded_at: datetime | None) -> None:
+    def advance_consumer(
+        self, name: str, expected_position: int, position: int, recorded_at: datetime | None
+    ) -> None:
         with self._mutex:
             current = self.consumer_position(name)
             if current.position != expected_position:
@@ -198,8 +211,9 @@ class MemoryViewStore:
             if self.fail_next_commit is not None:
                 exc, self.fail_next_commit = self.fail_next_commit, None
                 raise exc
-            self.positions[name] = replace(current, position=position, recorded_at=recorded_at,
-                                           error=None)
+            self.positions[name] = replace(
+                current, position=position, recorded_at=recorded_at, error=None
+            )
 
     def record_consumer_error(self, name: str, error: str | None) -> None:
         with self._mutex:
@@ -207,8 +221,9 @@ class MemoryViewStore:
             if error is None:
                 self.positions[name] = replace(current, error=None)
             else:
-                self.positions[name] = replace(current, error=error, last_error=error,
-                                               last_error_at=datetime.now(UTC))
+                self.positions[name] = replace(
+                    current, error=error, last_error=error, last_error_at=datetime.now(UTC)
+                )
 
     def lock(self, name: str) -> _Lock:
         return _Lock(f"{id(self)}:{name}")

@@ -81,8 +81,13 @@ def keys_of(day: date) -> tuple[str, str, str, str, str]:
 
     Cached: replay asks for the same few hundred days over and over.
     """
-    return (key_of(WEEK, day), key_of(MONTH, day), key_of(QUARTER, day),
-            key_of(HALF_YEAR, day), key_of(YEAR, day))
+    return (
+        key_of(WEEK, day),
+        key_of(MONTH, day),
+        key_of(QUARTER, day),
+        key_of(HALF_YEAR, day),
+        key_of(YEAR, day),
+    )
 
 
 def period_of(kind: str, day: date) -> Period:
@@ -147,8 +152,9 @@ def quota_periods(quota_kind: str, requested: Period) -> tuple[Period, ...]:
     anchor, so the answer is that half-year's standing.
     """
     if quota_kind not in _RANK:
-        raise ValueError(f"Unknown quota period {quota_kind!r}; expected one of "
-                         f"{', '.join(KINDS)}.")
+        raise ValueError(
+            f"Unknown quota period {quota_kind!r}; expected one of {', '.join(KINDS)}."
+        )
     if is_coarser(quota_kind, requested.kind):
         return (period_of(quota_kind, requested.anchor),)
     out, current = [], period_of(quota_kind, requested.start)

@@ -9,9 +9,14 @@ from caseflow.domain.policy import Policy
 from caseflow.projections.base import Column, Projection, Rows, Table
 from caseflow.projections.source import LoggedEvent
 
-QUERY_CODES = Table("query_codes", (
-    Column("code_hash", "text"), Column("case_id", "uuid"),
-), key=("code_hash",))
+QUERY_CODES = Table(
+    "query_codes",
+    (
+        Column("code_hash", "text"),
+        Column("case_id", "uuid"),
+    ),
+    key=("code_hash",),
+)
 
 
 class QueryCodes(Projection):

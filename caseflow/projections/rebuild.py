@@ -101,8 +101,9 @@ def _young_gc_only() -> Iterator[None]:
         yield
 
 
-def resumable(projections: list[Projection], store: ViewStore) -> tuple[list[Projection],
-                                                                        list[str]]:
+def resumable(
+    projections: list[Projection], store: ViewStore
+) -> tuple[list[Projection], list[str]]:
     """What a rebuild of `projections` has left to do, and what it can skip. When some of them
     have an unfinished shadow, this is a resumed run: the others switched in the run it resumes
     and are not rebuilt again (unless their schema changed since), so that repeated
@@ -110,8 +111,12 @@ def resumable(projections: list[Projection], store: ViewStore) -> tuple[list[Pro
     records = {p.name: store.record(p.name) for p in projections}
     if not any(r.building is not None for r in records.values()):
         return list(projections), []
-    todo = [p for p in projections if records[p.name].building is not None
-            or records[p.name].schema_version != p.schema_version]
+    todo = [
+        p
+        for p in projections
+        if records[p.name].building is not None
+        or records[p.name].schema_version != p.schema_version
+    ]
     return todo, [p.name for p in projections if p not in todo]
 
 
@@ -136,8 +141,7 @@ class Window:
     read by read through the ordinary consumer, which isolates a poison event as live
     processing does."""
 
-    def __init__(self, consumer: ProjectionConsumer, store: ViewStore, every: int,
-                 max_rows: int):
+    def __init__(self, consumer: ProjectionConsumer, store: ViewStore, every: int, max_rows: int):
         self.consumer, self.store, self.every, self.max_rows = consumer, store, every, max_rows
         self.projection = consumer.projection
         self.name = consumer.name
@@ -166,7 +170,8 @@ class Window:
             self._stack = ExitStack()
             cursor = self.consumer.cursor()
             self._unit = self._stack.enter_context(
-                self.store.batch(self.projection, cursor.generation, cursor.position))
+                self.store.batch(self.projection, cursor.generation, cursor.position)
+            )
         wanted = self.consumer.wanted(events)
         try:
             if wanted:
@@ -217,20 +222,29 @@ class Window:
         self.fed = self.consumer.position()
 
 
-def _run(projections: list[Projection], store: ViewStore, source: EventSource,
-         batch_size: int, every: int, max_rows: int,
-         progress: Callable[[Progress], None] | None,
-         stop: threading.Event | None) -> RebuildResult:
+def _run(
+    projections: list[Projection],
+    store: ViewStore,
+    source: EventSource,
+    batch_size: int,
+    every: int,
+    max_rows: int,
+    progress: Callable[[Progress], None] | None,
+    stop: threading.Event | None,
+) -> RebuildResult:
     """Follow the log into the new generations until the head, then switch: the one
     `Follower`, in its until-the-head mode, with each shadow as a `Window` consumer."""
     result = RebuildResult()
-    windows = [Window(ProjectionConsumer(p, store, store.begin_rebuild(p).generation),
-                      store, every, max_rows) for p in projections]
+    windows = [
+        Window(
+            ProjectionConsumer(p, store, store.begin_rebuild(p).generation), store, every, max_rows
+        )
+        for p in projections
+    ]
     for window in windows:
         # A failure left by an earlier attempt is retried: clear it so status shows progress.
         store.record_failure(window.projection.name, window.generation, None)
-    state = Progress(min((w.fed for w in windows), default=0), source.head(), 0,
-                     time.monotonic())
+    state = Progress(min((w.fed for w in windows), default=0), source.head(), 0, time.monotonic())
     if not windows:
         return result
     # Until the head there is never a wait: a read that finds nothing ends the run.

@@ -70,14 +70,27 @@ class Compliance:
     def as_dict(self, detail: bool = True) -> dict[str, Any]:
         """JSON-ready (dates as ISO text); without `detail`, no list of quota periods."""
         out: dict[str, Any] = {
-            "quota": self.quota, "status": self.status, "compliant": self.compliant,
-            "required_days": REQUIRED_DAYS, "judged": self.judged, "met": self.met,
-            "missed": self.missed, "pending": self.pending}
+            "quota": self.quota,
+            "status": self.status,
+            "compliant": self.compliant,
+            "required_days": REQUIRED_DAYS,
+            "judged": self.judged,
+            "met": self.met,
+            "missed": self.missed,
+            "pending": self.pending,
+        }
         if detail:
             out["periods"] = [
-                {"key": p.key, "start": p.start.isoformat(), "end": p.end.isoformat(),
-                 "reception_days": p.reception_days, "status": p.status, "level": p.level}
-                for p in self.periods]
+                {
+                    "key": p.key,
+                    "start": p.start.isoformat(),
+                    "end": p.end.isoformat(),
+                    "reception_days": p.reception_days,
+                    "status": p.status,
+                    "level": p.level,
+                }
+                for p in self.periods
+            ]
         return out
 
 
@@ -128,15 +141,19 @@ def _length(p: Period) -> int:
     return (p.end - p.start).days + 1
 
 
-def judge(slots: tuple[Slot, ...], reception_days: Mapping[str, int], today: date,
-          current_level: str, policy: Policy) -> Compliance:
+def judge(
+    slots: tuple[Slot, ...],
+    reception_days: Mapping[str, int],
+    today: date,
+    current_level: str,
+    policy: Policy,
+) -> Compliance:
     """Compliance over `slots` (from `plan`), given the reception days in office of each quota
     period by key; `current_level` names the quota reported (the level held at the requested
     period's end)."""
     kind = quota_kind(current_level, policy)
     if not slots:
-        return Compliance(kind, "not_applicable" if kind is None else "not_due", None, 0, 0, 0,
-                          ())
+        return Compliance(kind, "not_applicable" if kind is None else "not_due", None, 0, 0, 0, ())
     out = []
     for s in slots:
         days = reception_days.get(s.period.key, 0)
@@ -151,8 +168,9 @@ def judge(slots: tuple[Slot, ...], reception_days: Mapping[str, int], today: dat
         status, compliant = "compliant", True
     else:
         status, compliant = "not_due", None
-    return Compliance(kind, status, compliant, count["met"], count["missed"], count["pending"],
-                      tuple(out))
+    return Compliance(
+        kind, status, compliant, count["met"], count["missed"], count["pending"], tuple(out)
+    )
 
 
 def _status(s: Slot, days: int, today: date) -> str:

@@ -121,8 +121,14 @@ class Runner:
         return done
 
     def status(self) -> ConsumerStatus:
-        status = status_of(self.name, self.state, self.consumer.position(), self.source,
-                           error=self.error, failed=self.failed)
+        status = status_of(
+            self.name,
+            self.state,
+            self.consumer.position(),
+            self.source,
+            error=self.error,
+            failed=self.failed,
+        )
         status.last_error, status.extra["errors"] = self.last_error, self.errors
         return status
 
@@ -151,8 +157,7 @@ class Runner:
     def _transient(self, exc: BaseException) -> None:
         self.errors += 1
         self.error = f"{type(exc).__name__}: {exc}"
-        log.warning("%s: %s; retrying in %.1fs", self.name, self.error, self._backoff,
-                    exc_info=exc)
+        log.warning("%s: %s; retrying in %.1fs", self.name, self.error, self._backoff, exc_info=exc)
         self._note(self.error)
         self._retry_at = time.monotonic() + self._backoff
         self._backoff = min(self._backoff * 2, self.max_backoff)
@@ -198,8 +203,14 @@ class Follower:
     per consumer each), at the cost of that much added view lag.
     """
 
-    def __init__(self, runners: list[Runner], *, gather: float = 0.0, gather_below: int = 0,
-                 retry: bool = True):
+    def __init__(
+        self,
+        runners: list[Runner],
+        *,
+        gather: float = 0.0,
+        gather_below: int = 0,
+        retry: bool = True,
+    ):
         if not runners:
             raise ValueError("a follower needs at least one runner")
         first = runners[0]
@@ -241,9 +252,13 @@ class Follower:
         if self.alive() and threading.current_thread() is not self._thread:
             self._left[runner.name].wait(timeout)
 
-    def run(self, *, until_head: bool = False,
-            reached: Callable[[Runner], bool] | None = None,
-            stop: threading.Event | None = None) -> bool:
+    def run(
+        self,
+        *,
+        until_head: bool = False,
+        reached: Callable[[Runner], bool] | None = None,
+        stop: threading.Event | None = None,
+    ) -> bool:
         """The loop (blocks; `start()` runs it in a thread). Live: until every runner is
         stopped. `until_head`: each runner that reaches the head of the log (as read at the
         start, re-read whenever the furthest read gets there) is handed to `reached`, and leaves
@@ -258,8 +273,11 @@ class Follower:
                 if stop is not None and stop.is_set():
                     return False
                 if target is not None:
-                    live = [r for r in live if not (r.consumer.position() >= target
-                                                    and self._reached(r, reached))]
+                    live = [
+                        r
+                        for r in live
+                        if not (r.consumer.position() >= target and self._reached(r, reached))
+                    ]
                     if not live:
                         return True
                 ready = self._ready(live)
@@ -378,8 +396,12 @@ class Follower:
 RunnerGroup = Follower  # the name it had while it drove only the live projections
 
 
-def start_all(runners: list[Runner], together: list[Runner] | None = None,
-              gather: float = 0.0, gather_below: int = 0) -> list[Runner]:
+def start_all(
+    runners: list[Runner],
+    together: list[Runner] | None = None,
+    gather: float = 0.0,
+    gather_below: int = 0,
+) -> list[Runner]:
     """Start `runners`: those also in `together` under one `Follower`, the rest each under a
     follower of its own. Stop each with `runner.stop()` as usual."""
     grouped = [r for r in runners if together is not None and r in together]
@@ -415,8 +437,15 @@ class OnePass:
         return self._read[key]
 
 
-def status_of(name: str, state: str, position: int, source: EventSource, *,
-              error: str | None = None, failed: PoisonEvent | None = None) -> ConsumerStatus:
+def status_of(
+    name: str,
+    state: str,
+    position: int,
+    source: EventSource,
+    *,
+    error: str | None = None,
+    failed: PoisonEvent | None = None,
+) -> ConsumerStatus:
     """Position, head and lag: in events, in seconds between the recorded times of the head and
     of the position, and how long the oldest event not yet handled has waited (`/health`)."""
     head = source.head()
@@ -431,12 +460,23 @@ def status_of(name: str, state: str, position: int, source: EventSource, *,
         if newest and at:
             lag_seconds = max(0.0, (newest[0].recorded_at - at[0].recorded_at).total_seconds())
         elif newest and position == 0:
-            lag_seconds = (newest[0].recorded_at - following[0].recorded_at).total_seconds() \
-                if following else None
+            lag_seconds = (
+                (newest[0].recorded_at - following[0].recorded_at).total_seconds()
+                if following
+                else None
+            )
         if following:
             waiting = max(0.0, (datetime.now(UTC) - following[0].recorded_at).total_seconds())
-    status = ConsumerStatus(name, state, position, head, max(0, head - position), lag_seconds,
-                            error=error, waiting_seconds=waiting)
+    status = ConsumerStatus(
+        name,
+        state,
+        position,
+        head,
+        max(0, head - position),
+        lag_seconds,
+        error=error,
+        waiting_seconds=waiting,
+    )
     if failed is not None:
         status.failed_position = failed.event.position
         e = failed.event
@@ -444,8 +484,9 @@ def status_of(name: str, state: str, position: int, source: EventSource, *,
     return status
 
 
-def wait_for(position: Callable[[], int], target: int, timeout: float,
-             interval: float = 0.01) -> bool:
+def wait_for(
+    position: Callable[[], int], target: int, timeout: float, interval: float = 0.01
+) -> bool:
     """Read-your-writes: block until `position() >= target` or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while True:

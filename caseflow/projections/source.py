@@ -28,12 +28,30 @@ class LoggedEvent:
     never ask for it and a uuid5 costs as much as decoding the event.
     """
 
-    __slots__ = ("position", "_id", "aggregate_id", "version", "name", "recorded_at", "meta",
-                 "data", "chainhash")
+    __slots__ = (
+        "position",
+        "_id",
+        "aggregate_id",
+        "version",
+        "name",
+        "recorded_at",
+        "meta",
+        "data",
+        "chainhash",
+    )
 
-    def __init__(self, position: int, id: UUID | None, aggregate_id: UUID, version: int,
-                 name: str, recorded_at: datetime, meta: Meta, data: dict[str, Any],
-                 chainhash: bytes | None = None):
+    def __init__(
+        self,
+        position: int,
+        id: UUID | None,
+        aggregate_id: UUID,
+        version: int,
+        name: str,
+        recorded_at: datetime,
+        meta: Meta,
+        data: dict[str, Any],
+        chainhash: bytes | None = None,
+    ):
         self.position = position  # global position in the log (1, 2, …)
         self._id = id
         self.aggregate_id = aggregate_id
@@ -59,8 +77,16 @@ class LoggedEvent:
         return d.get("received_at") or d.get("served_at") or self.meta.occurred_at
 
     def _fields(self) -> tuple[Any, ...]:
-        return (self.position, self.id, self.aggregate_id, self.version, self.name,
-                self.recorded_at, self.meta, self.data)
+        return (
+            self.position,
+            self.id,
+            self.aggregate_id,
+            self.version,
+            self.name,
+            self.recorded_at,
+            self.meta,
+            self.data,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LoggedEvent):
@@ -70,8 +96,10 @@ class LoggedEvent:
     __hash__ = None  # type: ignore[assignment]  # holds a dict, like the dataclass it replaced
 
     def __repr__(self) -> str:
-        return (f"LoggedEvent(position={self.position}, name={self.name!r}, "
-                f"aggregate_id={self.aggregate_id}, version={self.version})")
+        return (
+            f"LoggedEvent(position={self.position}, name={self.name!r}, "
+            f"aggregate_id={self.aggregate_id}, version={self.version})"
+        )
 
 
 def in_utc(values: dict[str, Any]) -> dict[str, Any]:

@@ -109,8 +109,9 @@ class ViewStore(Protocol):
     def consumer_position(self, name: str) -> PositionRecord:
         """A consumer's position row (created at 0 for a name not seen before)."""
 
-    def advance_consumer(self, name: str, expected_position: int, position: int,
-                         recorded_at: datetime | None) -> None:
+    def advance_consumer(
+        self, name: str, expected_position: int, position: int, recorded_at: datetime | None
+    ) -> None:
         """Move a consumer's position from `expected_position` to `position` (one transaction;
         `PositionMoved` when it is not at `expected_position`) and clear its error."""
 

@@ -20,16 +20,25 @@ from caseflow.projections.memory import MemoryRows
 from caseflow.projections.source import LoggedEvent, in_utc
 
 
-def case_as_of(events: Sequence[LoggedEvent], policy: Policy, *, at: datetime | None = None,
-               version: int | None = None, by: str = "recorded") -> dict[str, Any]:
+def case_as_of(
+    events: Sequence[LoggedEvent],
+    policy: Policy,
+    *,
+    at: datetime | None = None,
+    version: int | None = None,
+    by: str = "recorded",
+) -> dict[str, Any]:
     """The case_status row (plus evaluated clocks) after the chosen prefix of `events` (one
     case's events, oldest first). LookupError when no event qualifies."""
+
     def when(e: LoggedEvent) -> datetime:
         return e.occurred_at if by == "business" else e.recorded_at
 
-    chosen = [e for e in events
-              if (version is None or e.version <= version)
-              and (at is None or when(e) <= at)]
+    chosen = [
+        e
+        for e in events
+        if (version is None or e.version <= version) and (at is None or when(e) <= at)
+    ]
     if not chosen:
         raise LookupError("the case had no events by then")
     projection = CaseStatus(policy)

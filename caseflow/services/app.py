@@ -144,8 +144,9 @@ class CaseflowApp(DirectoryCommands):
 
         def decide(case: Case, meta: Meta) -> None:
             above = self._ancestors(case.unit_id or case.receiving_org_id)
-            case.request_review(to_org_id=to_org_id, above=above, reason=reason, meta=meta,
-                                policy=self.policy)
+            case.request_review(
+                to_org_id=to_org_id, above=above, reason=reason, meta=meta, policy=self.policy
+            )
 
         return self._update(ctx, Case, case_id, decide)
 
@@ -161,8 +162,9 @@ class CaseflowApp(DirectoryCommands):
 
         def decide(case: Case, meta: Meta) -> None:
             above = self._ancestors(case.review_org_id) if case.review_org_id else ()
-            case.request_recheck(to_org_id=to_org_id, above=above, reason=reason, meta=meta,
-                                 policy=self.policy)
+            case.request_recheck(
+                to_org_id=to_org_id, above=above, reason=reason, meta=meta, policy=self.policy
+            )
 
         return self._update(ctx, Case, case_id, decide)
 

@@ -126,8 +126,9 @@ def sees_personal_data(role: str) -> bool:
     return role in SEES_PERSONAL_DATA
 
 
-def event_for_role(role: str, name: str, payload: Mapping[str, Any],
-                   disclosure: Disclosure) -> dict[str, Any]:
+def event_for_role(
+    role: str, name: str, payload: Mapping[str, Any], disclosure: Disclosure
+) -> dict[str, Any]:
     """An event payload as the role may see it: whole, or without personal data and the free
     text the deployment does not publish."""
     return dict(payload) if sees_personal_data(role) else public_data(name, payload, disclosure)
@@ -191,8 +192,11 @@ def is_accused(actor: Actor, case: Case, tree: OrgTree) -> bool:
     under it)? They never see the accusation (回避), whatever their role."""
     if case.accused_leader_id is not None and as_leader(actor) == case.accused_leader_id:
         return True
-    return (case.accused_org_id is not None and actor.org_id is not None
-            and tree.within(case.accused_org_id, actor.org_id))
+    return (
+        case.accused_org_id is not None
+        and actor.org_id is not None
+        and tree.within(case.accused_org_id, actor.org_id)
+    )
 
 
 def sees_case(actor: Actor, case: Case, tree: OrgTree) -> bool:
@@ -207,10 +211,15 @@ def require_case(actor: Actor, action: Action, case: Case, tree: OrgTree) -> Non
     require(actor, action)
     if not sees_case(actor, case, tree):
         raise NotFound("case", case.id)
-    if action is Action.SCREEN and case.awaiting_forwarded_decision \
-            and not in_scope(actor, (case.forwarded_to,), tree):
-        raise Forbidden("A forwarded petition is screened by the body it was forwarded to "
-                        f"({case.forwarded_to}) or a body above it.")
+    if (
+        action is Action.SCREEN
+        and case.awaiting_forwarded_decision
+        and not in_scope(actor, (case.forwarded_to,), tree)
+    ):
+        raise Forbidden(
+            "A forwarded petition is screened by the body it was forwarded to "
+            f"({case.forwarded_to}) or a body above it."
+        )
 
 
 def require_tasking(actor: Actor, unit_id: UUID, leader_org: UUID, tree: OrgTree) -> None:
@@ -220,8 +229,10 @@ def require_tasking(actor: Actor, unit_id: UUID, leader_org: UUID, tree: OrgTree
         return
     for what, org in (("unit", unit_id), ("leader", leader_org)):
         if not in_scope(actor, (org,), tree):
-            raise Forbidden(f"The {what} is outside your org ({actor.org_id}) and those below "
-                            "it: an office assigns only to its own units and leaders.")
+            raise Forbidden(
+                f"The {what} is outside your org ({actor.org_id}) and those below "
+                "it: an office assigns only to its own units and leaders."
+            )
 
 
 def require_visit(actor: Actor, case: Case, leader_org: UUID, tree: OrgTree) -> None:
@@ -230,8 +241,10 @@ def require_visit(actor: Actor, case: Case, leader_org: UUID, tree: OrgTree) -> 
         return
     if case.unit_id is not None and tree.within(case.unit_id, leader_org):
         return
-    raise Forbidden(f"The leader's org is outside your own ({actor.org_id}) and the case's "
-                    "unit: record visits of your own leaders.")
+    raise Forbidden(
+        f"The leader's org is outside your own ({actor.org_id}) and the case's "
+        "unit: record visits of your own leaders."
+    )
 
 
 def require_org(actor: Actor, action: Action, org_id: UUID, tree: OrgTree) -> None:
@@ -242,4 +255,3 @@ def require_org(actor: Actor, action: Action, org_id: UUID, tree: OrgTree) -> No
         raise Forbidden(
             f"The org {org_id} is outside your own ({actor.org_id}) and those below it."
         )
-

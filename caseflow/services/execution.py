@@ -291,4 +291,3 @@ class CommandExecution(Application[UUID]):
             )
         position = self.position_of(agg.id, version) if self.position_of else 0
         return CommandResult(agg.id, version, position, replayed=True)
-

@@ -14,13 +14,20 @@ from caseflow.projections.source import LoggedEvent
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 # Fields that identify or speak for petitioners; never leave the service boundary in public.
-PERSONAL_FIELDS = frozenset({"petitioners", "representatives", "request",
-                             # an accusation's accused (检举控告: never shown beyond caseworkers)
-                             "accused_org_id", "accused_leader_id",
-                             # the petitioner's query code, even hashed, is theirs alone
-                             "query_code_hash",
-                             # the sealed (encrypted) form of the fields above, as stored
-                             "sealed"})
+PERSONAL_FIELDS = frozenset(
+    {
+        "petitioners",
+        "representatives",
+        "request",
+        # an accusation's accused (检举控告: never shown beyond caseworkers)
+        "accused_org_id",
+        "accused_leader_id",
+        # the petitioner's query code, even hashed, is theirs alone
+        "query_code_hash",
+        # the sealed (encrypted) form of the fields above, as stored
+        "sealed",
+    }
+)
 # Fields typed in someone's own words (the petitioner's grounds, staff's notes and replies that
 # quote them, a meeting place): possibly personal, so withheld from analysts and the stream
 # unless a deployment publishes them field by field (`CASEFLOW_PUBLISH_FREE_TEXT`).
@@ -39,8 +46,9 @@ FREE_TEXT: Mapping[str, frozenset[str]] = {
     "case.closed": frozenset({"reason"}),
     "case.erased": frozenset({"reason"}),
 }
-FREE_TEXT_NAMES = frozenset(f"{event}.{name}" for event, names in FREE_TEXT.items()
-                            for name in names)
+FREE_TEXT_NAMES = frozenset(
+    f"{event}.{name}" for event, names in FREE_TEXT.items() for name in names
+)
 # The case_status row's free-text columns, by the event field they come from.
 ROW_FREE_TEXT = {"subject": "case.received.subject"}
 
@@ -56,10 +64,14 @@ class Disclosure:
     def __post_init__(self) -> None:
         unknown = self.published - FREE_TEXT_NAMES
         if unknown:
-            raise ValueError(f"not a free-text field: {', '.join(sorted(unknown))} "
-                             f"(known: {', '.join(sorted(FREE_TEXT_NAMES))})")
-        withheld = {event: frozenset(n for n in names if f"{event}.{n}" not in self.published)
-                    for event, names in FREE_TEXT.items()}
+            raise ValueError(
+                f"not a free-text field: {', '.join(sorted(unknown))} "
+                f"(known: {', '.join(sorted(FREE_TEXT_NAMES))})"
+            )
+        withheld = {
+            event: frozenset(n for n in names if f"{event}.{n}" not in self.published)
+            for event, names in FREE_TEXT.items()
+        }
         object.__setattr__(self, "_withheld", withheld)
 
     @classmethod
@@ -72,9 +84,12 @@ class Disclosure:
 
     def row(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """A case_status row (or a state folded like one) as analysts may see it."""
-        return {k: v for k, v in row.items()
-                if k not in PERSONAL_FIELDS
-                and (k not in ROW_FREE_TEXT or ROW_FREE_TEXT[k] in self.published)}
+        return {
+            k: v
+            for k, v in row.items()
+            if k not in PERSONAL_FIELDS
+            and (k not in ROW_FREE_TEXT or ROW_FREE_TEXT[k] in self.published)
+        }
 
 
 WITHHOLD_ALL = Disclosure()
@@ -92,9 +107,11 @@ def public_payload(event: LoggedEvent, disclosure: Disclosure = WITHHOLD_ALL) ->
     if event.name == "case.received":
         counts = (event.data.get("sealed") or {}).get("n", {})  # stored sealed: counts beside
         data["petitioner_count"] = len(event.data.get("petitioners", ())) or counts.get(
-            "petitioners", 0)
+            "petitioners", 0
+        )
         data["representative_count"] = len(event.data.get("representatives", ())) or counts.get(
-            "representatives", 0)
+            "representatives", 0
+        )
     meta = event.meta
     return {
         "aggregate_id": event.aggregate_id,
@@ -130,12 +147,19 @@ def attributes(event: LoggedEvent, source: str) -> dict[str, str]:
     return attrs
 
 
-def structured(event: LoggedEvent, source: str, disclosure: Disclosure = WITHHOLD_ALL,
-               schema_base: str | None = None) -> dict[str, Any]:
+def structured(
+    event: LoggedEvent,
+    source: str,
+    disclosure: Disclosure = WITHHOLD_ALL,
+    schema_base: str | None = None,
+) -> dict[str, Any]:
     """CloudEvents structured-mode JSON object, as served by `GET /events` and the SSE stream;
     with `schema_base` (the API's URL), `dataschema` names where the payload's schema is."""
-    envelope: dict[str, Any] = {**attributes(event, source), "datacontenttype": CONTENT_TYPE,
-                "data": public_payload(event, disclosure)}
+    envelope: dict[str, Any] = {
+        **attributes(event, source),
+        "datacontenttype": CONTENT_TYPE,
+        "data": public_payload(event, disclosure),
+    }
     if schema_base is not None:
         envelope["dataschema"] = schema_url(schema_base, envelope["type"])
     return envelope

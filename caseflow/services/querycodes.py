@@ -18,7 +18,7 @@ _SEPARATORS = re.compile(r"[\s\-]")
 def new_code() -> str:
     """A fresh code, e.g. `K3QZ7-...`: 26 base32 characters in groups of five."""
     raw = base64.b32encode(secrets.token_bytes(17)).decode("ascii")[:_LENGTH]
-    return "-".join(raw[i:i + 5] for i in range(0, _LENGTH, 5))
+    return "-".join(raw[i : i + 5] for i in range(0, _LENGTH, 5))
 
 
 def normalize(text: str) -> str | None:

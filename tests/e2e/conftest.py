@@ -40,9 +40,11 @@ class Live:
 def live_api(backend_settings: Settings) -> Iterator[Live]:
     settings = backend_settings.model_copy(update={"max_body_bytes": 200_000})
     container = bootstrap(settings)
-    tokens = {"operator": Principal("op-1", Role.OPERATOR),
-              "supervisor": Principal("sup-1", Role.SUPERVISOR),
-              "analyst": Principal("analyst-1", Role.ANALYST)}
+    tokens = {
+        "operator": Principal("op-1", Role.OPERATOR),
+        "supervisor": Principal("sup-1", Role.SUPERVISOR),
+        "analyst": Principal("analyst-1", Role.ANALYST),
+    }
     app = create_app(container, tokens=tokens, keepalive=0.3)
     try:
         with live(app) as url:

@@ -23,8 +23,15 @@ def free_port() -> int:
 def live(app: FastAPI, startup_timeout: float = 30.0) -> Iterator[str]:
     """Serve `app` on 127.0.0.1:<free port> and yield its base URL; shut down afterwards."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, lifespan="on", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
     thread.start()

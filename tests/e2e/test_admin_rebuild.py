@@ -42,8 +42,9 @@ def test_two_rebuild_requests_at_once_one_202_that_runs_one_409(live_api, monkey
             answered.set()
             assert not errors and sorted(answers) == [202, 409], (round_, answers)
             deadline = time.monotonic() + 30
-            while (run := c.get("/admin/projections/directory/rebuild").json())["state"] \
-                    == "running" and time.monotonic() < deadline:
+            while (run := c.get("/admin/projections/directory/rebuild").json())[
+                "state"
+            ] == "running" and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert run["state"] == "finished", run
             assert views.status("directory").generation == before + 1

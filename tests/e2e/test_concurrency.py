@@ -28,10 +28,16 @@ def _world(live) -> dict:
     live.grant("leader", Principal("leader-1", Role.LEADER, UUID(province)))
     live.grant("registrar", Principal("reg-1", Role.REGISTRAR, UUID(province)))
     with live.client("registrar") as reg:
-        r = reg.post("/cases", json={
-            "channel": "visit", "receiving_org_id": province, "subject": "Demolition",
-            "received_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
-            "petitioners": [{"name": PII["name"]}]})
+        r = reg.post(
+            "/cases",
+            json={
+                "channel": "visit",
+                "receiving_org_id": province,
+                "subject": "Demolition",
+                "received_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+                "petitioners": [{"name": PII["name"]}],
+            },
+        )
         assert r.status_code == 201, r.text
     return {"case": r.json()["id"], "leader": leader}
 
@@ -66,14 +72,16 @@ def test_parallel_conditional_commands_one_winner_per_version(live_api):
     w = _world(live_api)
     path = f"/cases/{w['case']}/visits"
     for version in range(1, ROUNDS + 1):
-        answers = _race(live_api, CONTENDERS, path, _visit(w["leader"]),
-                        {"If-Match": f'"{version}"'})
+        answers = _race(
+            live_api, CONTENDERS, path, _visit(w["leader"]), {"If-Match": f'"{version}"'}
+        )
         statuses = Counter(r.status_code for r in answers)
         assert statuses == {200: 1, 409: CONTENDERS - 1}, [r.text for r in answers]
         winner = next(r for r in answers if r.status_code == 200).json()
         assert winner["version"] == version + 1
-        assert all(r.json()["current_version"] == version + 1
-                   for r in answers if r.status_code == 409)
+        assert all(
+            r.json()["current_version"] == version + 1 for r in answers if r.status_code == 409
+        )
     versions = [e.version for e in _case_events(live_api, w["case"])]
     assert versions == list(range(1, ROUNDS + 2))
 
@@ -90,8 +98,13 @@ def test_parallel_unconditional_commands_all_land_in_order(live_api):
 def test_parallel_retries_of_one_request_append_once(live_api):
     w = _world(live_api)
     head = live_api.container.log.head()
-    answers = _race(live_api, CONTENDERS, f"/cases/{w['case']}/visits", _visit(w["leader"]),
-                    {"Idempotency-Key": "visit-2026-001"})
+    answers = _race(
+        live_api,
+        CONTENDERS,
+        f"/cases/{w['case']}/visits",
+        _visit(w["leader"]),
+        {"Idempotency-Key": "visit-2026-001"},
+    )
     assert [r.status_code for r in answers] == [200] * CONTENDERS
     assert len({r.text for r in answers}) == 1
     assert live_api.container.log.head() == head + 1

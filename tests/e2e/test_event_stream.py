@@ -36,15 +36,17 @@ def _frames(lines, count: int, timeout: float = 10.0) -> list[dict]:
 
 def _orgs(live, n: int) -> list[int]:
     ctx = Context(actor=Actor("setup", "operator"))
-    return [live.container.app.register_org(ctx, name=f"Org {i}",
-                                            level=OrgLevel.PROVINCE).position
-            for i in range(n)]
+    return [
+        live.container.app.register_org(ctx, name=f"Org {i}", level=OrgLevel.PROVINCE).position
+        for i in range(n)
+    ]
 
 
 def _stream(live, **headers):
     client = live.client("analyst")
-    return client, client.stream("GET", "/events/stream", headers=headers,
-                                 timeout=httpx.Timeout(10, read=10))
+    return client, client.stream(
+        "GET", "/events/stream", headers=headers, timeout=httpx.Timeout(10, read=10)
+    )
 
 
 @pytest.fixture
@@ -132,10 +134,15 @@ def test_the_stream_carries_no_personal_data(live_api):
     (org_position,) = _orgs(live_api, 1)
     org = live_api.container.log.read(org_position - 1, 1)[0].aggregate_id
     live_api.grant("registrar", Principal("reg", Role.REGISTRAR, UUID(str(org))))
-    body = {"channel": "letter", "received_at": "2026-01-05T09:00:00+08:00",
-            "receiving_org_id": str(org), "subject": "Land compensation",
-            "petitioners": [{k: PII[k] for k in ("name", "id_number", "phone", "address")}],
-            "representatives": [PII["representative"]], "request": PII["request"]}
+    body = {
+        "channel": "letter",
+        "received_at": "2026-01-05T09:00:00+08:00",
+        "receiving_org_id": str(org),
+        "subject": "Land compensation",
+        "petitioners": [{k: PII[k] for k in ("name", "id_number", "phone", "address")}],
+        "representatives": [PII["representative"]],
+        "request": PII["request"],
+    }
     with live_api.client("registrar") as c:
         assert c.post("/cases", json=body).status_code == 201
     client, stream = _stream(live_api)

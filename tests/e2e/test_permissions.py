@@ -95,26 +95,54 @@ class Fixture:
         app, ctx, w = self.app, self.ctx, self.world
         p = PII
         received = app.receive(
-            ctx, channel=Channel.VISIT, received_at=self.now - timedelta(hours=1),
-            receiving_org_id=w.county, headcount=2, region="Test County",
+            ctx,
+            channel=Channel.VISIT,
+            received_at=self.now - timedelta(hours=1),
+            receiving_org_id=w.county,
+            headcount=2,
+            region="Test County",
             petitioners=(Petitioner(p["name"], p["id_number"], p["phone"], p["address"]),),
-            representatives=(p["representative"],), subject="Land requisition compensation",
-            request=p["request"], query_code_hash=querycodes.digest(code) if code else None)
+            representatives=(p["representative"],),
+            subject="Land requisition compensation",
+            request=p["request"],
+            query_code_hash=querycodes.digest(code) if code else None,
+        )
         if code:  # the public lookup reads the query_codes view
             assert self.views.wait_for(received.position, timeout=10, names=("query_codes",))
         case = received.id
         steps: list[Callable[[], object]] = [
-            lambda: app.screen(ctx, case, decision=Decision.ACCEPT, category=Category.APPEAL,
-                               to_org_id=None, reason="", route_channel=None, notified_at=None),
-            lambda: app.assign(ctx, case, unit_id=w.county, leader_id=w.leader,
-                               handler_id="handler-1", instructions=""),
+            lambda: app.screen(
+                ctx,
+                case,
+                decision=Decision.ACCEPT,
+                category=Category.APPEAL,
+                to_org_id=None,
+                reason="",
+                route_channel=None,
+                notified_at=None,
+            ),
+            lambda: app.assign(
+                ctx,
+                case,
+                unit_id=w.county,
+                leader_id=w.leader,
+                handler_id="handler-1",
+                instructions="",
+            ),
             lambda: app.resolve(ctx, case, outcome=Outcome.EXPLAINED, reply="Explained"),
             lambda: app.request_review(ctx, case, reason="Disagree"),
             lambda: app.review(ctx, case, outcome=ReviewOutcome.UPHELD, reply="Upheld"),
             lambda: app.request_recheck(ctx, case, reason="Still disagree"),
         ]
-        order = ["registered", "accepted", "assigned", "resolved", "review_requested",
-                 "reviewed", "recheck_requested"]
+        order = [
+            "registered",
+            "accepted",
+            "assigned",
+            "resolved",
+            "review_requested",
+            "reviewed",
+            "recheck_requested",
+        ]
         for step in steps[: order.index(state)]:
             step()
         return case
@@ -123,16 +151,29 @@ class Fixture:
         """(method, path, body) of a call to `route` that succeeds for a permitted role."""
         w, today = self.world, self.now.astimezone(TZ).date().isoformat()
         method, template = route.split(" ")
-        states = {"screening": "registered", "assignment": "accepted", "visits": "registered",
-                  "extensions": "assigned", "resolution": "assigned", "evaluations": "resolved",
-                  "review-requests": "resolved", "review-decisions": "review_requested",
-                  "recheck-requests": "reviewed", "recheck-decisions": "recheck_requested",
-                  "supervision": "registered", "closure": "resolved"}
+        states = {
+            "screening": "registered",
+            "assignment": "accepted",
+            "visits": "registered",
+            "extensions": "assigned",
+            "resolution": "assigned",
+            "evaluations": "resolved",
+            "review-requests": "resolved",
+            "review-decisions": "review_requested",
+            "recheck-requests": "reviewed",
+            "recheck-decisions": "recheck_requested",
+            "supervision": "registered",
+            "closure": "resolved",
+        }
         bodies = {
             "screening": {"decision": "accept", "category": "appeal"},
             "assignment": {"unit_id": str(w.county), "leader_id": str(w.leader)},
-            "visits": {"leader_id": str(w.leader), "mode": "reception", "visited_on": today,
-                       "visitors": 2},
+            "visits": {
+                "leader_id": str(w.leader),
+                "mode": "reception",
+                "visited_on": today,
+                "visitors": 2,
+            },
             "extensions": {"days": 5, "reason": "Survey", "approved_by": "Director"},
             "resolution": {"outcome": "supported", "reply": "Paid"},
             "evaluations": {"rating": "satisfied"},
@@ -140,16 +181,22 @@ class Fixture:
             "review-decisions": {"outcome": "revised", "reply": "More"},
             "recheck-requests": {"reason": "Still too little"},
             "recheck-decisions": {"outcome": "upheld", "reply": "Final"},
-            "supervision": {"level": "listed", "instruction": "Hurry",
-                            "due_at": (self.now + timedelta(days=7)).isoformat()},
+            "supervision": {
+                "level": "listed",
+                "instruction": "Hurry",
+                "due_at": (self.now + timedelta(days=7)).isoformat(),
+            },
             "closure": {"reason": "Petitioner content", "waived": True},
         }
         if "{code}" in template:
             code = querycodes.new_code()
             rating = template.endswith("/evaluation")
             self.case("resolved" if rating else "registered", code)
-            return method, template.replace("{code}", code), bodies["evaluations"] if rating \
-                else None
+            return (
+                method,
+                template.replace("{code}", code),
+                bodies["evaluations"] if rating else None,
+            )
         if "{case_id}" in template:
             kind = template.rsplit("/", 1)[-1]
             case = self.case(states.get(kind, "registered"))
@@ -157,11 +204,18 @@ class Fixture:
         if method == "POST" and template.startswith("/leaders/{leader_id}/"):
             # a leader of its own, in office for a month: a departure or move happens once
             leader = self.app.register_leader(
-                self.ctx, name="Leader Zhou", title="Head", org_id=w.county,
-                in_office_from=self.now.astimezone(TZ).date() - timedelta(days=30)).id
+                self.ctx,
+                name="Leader Zhou",
+                title="Head",
+                org_id=w.county,
+                in_office_from=self.now.astimezone(TZ).date() - timedelta(days=30),
+            ).id
             kind = template.rsplit("/", 1)[-1]
-            body = {"departure": {}, "move": {"to_org_id": str(w.city)},
-                    "rename": {"name": "Leader Zhou Jr."}}[kind]
+            body = {
+                "departure": {},
+                "move": {"to_org_id": str(w.city)},
+                "rename": {"name": "Leader Zhou Jr."},
+            }[kind]
             return method, template.replace("{leader_id}", str(leader)), body
         fixed = {
             "POST /orgs/{org_id}/rename": {"name": "Test County (renamed)"},
@@ -169,10 +223,13 @@ class Fixture:
             "POST /leaders": {"name": "Leader Sun", "title": "Head", "org_id": str(w.county)},
             "POST /cases": _case_body(w, self.now),
         }
-        path = (template.replace("{leader_id}", str(w.leader)).replace("{org_id}", str(w.county))
-                .replace("{slug}", "not-found")
-                .replace("/schemas/{name}", "/schemas/caseflow.case.received.v1.json")
-                .replace("{name}", "directory"))
+        path = (
+            template.replace("{leader_id}", str(w.leader))
+            .replace("{org_id}", str(w.county))
+            .replace("{slug}", "not-found")
+            .replace("/schemas/{name}", "/schemas/caseflow.case.received.v1.json")
+            .replace("{name}", "directory")
+        )
         if template == "/audit":
             path = "/audit?actor=setup"
         return method, path, fixed.get(route)

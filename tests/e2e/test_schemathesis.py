@@ -36,18 +36,27 @@ from tests.e2e.test_permissions import EXPECTED
 from tests.unit.http.world import World, build_world
 
 EXAMPLES = int(os.environ.get("CASEFLOW_SCHEMATHESIS_EXAMPLES", "6"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 # The caller per operation: one whose role may perform it, so that input reaches validation
 # and the domain rules (other roles are refused with 403 before the body matters).
 CALLER = {
-    "POST /orgs": "operator", "POST /leaders": "operator", "POST /cases": "registrar",
+    "POST /orgs": "operator",
+    "POST /leaders": "operator",
+    "POST /cases": "registrar",
     "POST /cases/{case_id}/screening": "registrar",
     "POST /cases/{case_id}/evaluations": "registrar",
     "POST /cases/{case_id}/review-requests": "registrar",
     "POST /cases/{case_id}/recheck-requests": "registrar",
-    "POST /cases/{case_id}/assignment": "handler", "POST /cases/{case_id}/visits": "handler",
-    "POST /cases/{case_id}/extensions": "handler", "POST /cases/{case_id}/resolution": "handler",
+    "POST /cases/{case_id}/assignment": "handler",
+    "POST /cases/{case_id}/visits": "handler",
+    "POST /cases/{case_id}/extensions": "handler",
+    "POST /cases/{case_id}/resolution": "handler",
     "POST /admin/projections/{name}/rebuild": "operator",
 }
 ID_FIELDS = {"receiving_org_id", "unit_id", "org_id", "parent_id", "to_org_id"}
@@ -94,8 +103,9 @@ def _database(request: pytest.FixtureRequest) -> Iterator[str | None]:
         yield urlunsplit(urlsplit(server)._replace(path="/" + name))
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                         .format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -106,14 +116,26 @@ def api(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Api]:
 
 
 def _serve(tmp_path_factory, database_url: str | None) -> Iterator[Api]:
-    container = bootstrap(Settings(data_dir=tmp_path_factory.mktemp("fuzz") / "var",
-                                   database_url=database_url, max_body_bytes=100_000))
+    container = bootstrap(
+        Settings(
+            data_dir=tmp_path_factory.mktemp("fuzz") / "var",
+            database_url=database_url,
+            max_body_bytes=100_000,
+        )
+    )
     world = build_world(container)
     root = world.province
-    tokens = {name: Principal(name, role, root if role in
-                              (Role.REGISTRAR, Role.HANDLER, Role.LEADER) else None)
-              for name, role in (("registrar", Role.REGISTRAR), ("handler", Role.HANDLER),
-                                 ("supervisor", Role.SUPERVISOR), ("operator", Role.OPERATOR))}
+    tokens = {
+        name: Principal(
+            name, role, root if role in (Role.REGISTRAR, Role.HANDLER, Role.LEADER) else None
+        )
+        for name, role in (
+            ("registrar", Role.REGISTRAR),
+            ("handler", Role.HANDLER),
+            ("supervisor", Role.SUPERVISOR),
+            ("operator", Role.OPERATOR),
+        )
+    }
     app = create_app(container, tokens=tokens, keepalive=0.2)
     try:
         with live(app) as url:
@@ -133,8 +155,13 @@ def api_schema(api: Api):
     return schemathesis.openapi.from_url(f"{api.url}/openapi.json")
 
 
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 OPERATIONS = sorted(EXPECTED)
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 
@@ -157,8 +184,9 @@ def test_no_5xx_and_every_answer_matches_the_schema(api_schema, api: Api, label,
     @FUZZ
     def run(case):  # noqa: ANN001, ANN202
         api.ground(case)
-        case.call_and_validate(base_url=api.url, headers=api.headers(label), checks=CHECKS,
-                               timeout=30)
+        case.call_and_validate(
+            base_url=api.url, headers=api.headers(label), checks=CHECKS, timeout=30
+        )
 
     run()
 
@@ -172,8 +200,10 @@ def _stream_cases(operation, api: Api, mode) -> None:  # noqa: ANN001
         headers = {**(case.headers or {}), **api.headers(operation.label)}
         headers = {k: str(v) for k, v in headers.items()}
         try:
-            with httpx.Client(base_url=api.url, timeout=10) as c, \
-                    c.stream("GET", "/events/stream", params=case.query, headers=headers) as r:
+            with (
+                httpx.Client(base_url=api.url, timeout=10) as c,
+                c.stream("GET", "/events/stream", params=case.query, headers=headers) as r,
+            ):
                 assert r.status_code < 500
                 media = r.headers["content-type"]
                 if r.status_code == 200:
@@ -197,8 +227,11 @@ def test_stateful_sequences_of_commands(api_schema, api: Api):
             calls.append(case.operation.label)
 
         def get_call_kwargs(self, case):  # noqa: ANN001, ANN202
-            return {"base_url": api.url, "headers": api.headers(case.operation.label),
-                    "timeout": 30}
+            return {
+                "base_url": api.url,
+                "headers": api.headers(case.operation.label),
+                "timeout": 30,
+            }
 
         def validate_response(self, response, case, **kwargs):  # noqa: ANN001, ANN202
             try:
@@ -207,13 +240,21 @@ def test_stateful_sequences_of_commands(api_schema, api: Api):
                 # Shown with the test's failure: a replay against the changed server state can
                 # end in hypothesis' FlakyStrategyDefinition, which hides the original failure.
                 body = case.body if isinstance(case.body, dict | list | str | bytes) else ""
-                print(f"{case.method} {case.formatted_path} {case.query or ''} {body!r:.300}"
-                      f" -> {response.status_code} {response.text:.500}\n{exc!r:.1500}")
+                print(
+                    f"{case.method} {case.formatted_path} {case.query or ''} {body!r:.300}"
+                    f" -> {response.status_code} {response.text:.500}\n{exc!r:.1500}"
+                )
                 raise
 
-    Machine.run(settings=settings(max_examples=max(EXAMPLES, 5), stateful_step_count=6,
-                                  deadline=None, derandomize=True,
-                                  suppress_health_check=list(HealthCheck)))
+    Machine.run(
+        settings=settings(
+            max_examples=max(EXAMPLES, 5),
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
     assert len(set(calls)) > 1  # sequences, not single calls
 
 

@@ -22,14 +22,20 @@ def backend_settings(tmp_path):  # streams read the log only: SQLite is enough h
     return Settings(data_dir=tmp_path / "var")
 
 
-def _open_streams(url: str, token: str, count: int, started: threading.Barrier | None,
-                  stop: threading.Event) -> list[threading.Thread]:
+def _open_streams(
+    url: str, token: str, count: int, started: threading.Barrier | None, stop: threading.Event
+) -> list[threading.Thread]:
     """`count` clients that each open a stream, read its first line, and hold it open."""
 
     def hold() -> None:
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"},
-                          timeout=httpx.Timeout(10, read=30)) as c, \
-                c.stream("GET", "/events/stream") as r:
+        with (
+            httpx.Client(
+                base_url=url,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=httpx.Timeout(10, read=30),
+            ) as c,
+            c.stream("GET", "/events/stream") as r,
+        ):
             lines = r.iter_lines()
             next(lines)
             if started is not None:
@@ -49,11 +55,19 @@ def _open_streams(url: str, token: str, count: int, started: threading.Barrier |
 
 def test_a_server_with_open_streams_stops_within_2_seconds_and_logs_no_error(tmp_path):
     port, out = free_port(), tmp_path / "serve.log"
-    env = {**os.environ, "CASEFLOW_DATA_DIR": str(tmp_path / "var"),
-           "CASEFLOW_PORT": str(port), "CASEFLOW_TOKENS": "feed=analyst-1:analyst"}
+    env = {
+        **os.environ,
+        "CASEFLOW_DATA_DIR": str(tmp_path / "var"),
+        "CASEFLOW_PORT": str(port),
+        "CASEFLOW_TOKENS": "feed=analyst-1:analyst",
+    }
     env.pop("CASEFLOW_DATABASE_URL", None)
-    server = subprocess.Popen(caseflow_cmd("serve", "--no-projections", "--no-access-log"),
-                              env=env, stdout=out.open("w"), stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        caseflow_cmd("serve", "--no-projections", "--no-access-log"),
+        env=env,
+        stdout=out.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -100,4 +114,3 @@ def test_streams_beyond_the_cap_are_503_with_retry_after_while_health_answers(li
     finally:
         stop.set()
         live_api.container.settings.max_streams = 100
-

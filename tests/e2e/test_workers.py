@@ -38,11 +38,18 @@ def served(backend_settings, tmp_path):
         leader = c.app.register_leader(ctx, name="Head", title="Head", org_id=org).id
     finally:
         c.close()
-    env = {**cli_env(backend_settings), "CASEFLOW_PORT": str(port := free_port()),
-           "CASEFLOW_TOKENS": f"{HANDLER}=desk:handler:{org},{SUPERVISOR}=sup:supervisor"}
+    env = {
+        **cli_env(backend_settings),
+        "CASEFLOW_PORT": str(port := free_port()),
+        "CASEFLOW_TOKENS": f"{HANDLER}=desk:handler:{org},{SUPERVISOR}=sup:supervisor",
+    }
     log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(caseflow_cmd("serve", "--workers", "2", "--no-access-log"),
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        caseflow_cmd("serve", "--workers", "2", "--no-access-log"),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -52,8 +59,11 @@ def served(backend_settings, tmp_path):
             # then the one that is up takes every connection.
             started = (tmp_path / "serve.log").read_text().count("Application startup complete")
             try:
-                if started == 2 and len(spawned_children(server.pid)) == 2 \
-                        and httpx.get(base + "/health", timeout=2).status_code == 200:
+                if (
+                    started == 2
+                    and len(spawned_children(server.pid)) == 2
+                    and httpx.get(base + "/health", timeout=2).status_code == 200
+                ):
                     break
             except httpx.HTTPError:
                 pass
@@ -76,17 +86,27 @@ def _lifecycle(base: str, org: str, leader: str) -> list[dict]:
     answers = []
     received = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     for _ in range(CASES_PER_CLIENT):
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {HANDLER}"},
-                          timeout=30) as client:
-            r = client.post("/cases", json={
-                "channel": "letter", "receiving_org_id": org, "received_at": received,
-                "subject": "Wage arrears", "petitioners": [{"name": "Workers Test"}]})
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {HANDLER}"}, timeout=30
+        ) as client:
+            r = client.post(
+                "/cases",
+                json={
+                    "channel": "letter",
+                    "receiving_org_id": org,
+                    "received_at": received,
+                    "subject": "Wage arrears",
+                    "petitioners": [{"name": "Workers Test"}],
+                },
+            )
             assert r.status_code == 201, r.text
             case = r.json()["id"]
             answers.append(r.json())
-            for path, body in (("screening", {"decision": "accept", "category": "appeal"}),
-                               ("assignment", {"unit_id": org, "leader_id": leader}),
-                               ("resolution", {"outcome": "explained", "reply": "Explained"})):
+            for path, body in (
+                ("screening", {"decision": "accept", "category": "appeal"}),
+                ("assignment", {"unit_id": org, "leader_id": leader}),
+                ("resolution", {"outcome": "explained", "reply": "Explained"}),
+            ):
                 r = client.post(f"/cases/{case}/{path}", json=body)
                 assert r.status_code == 200, r.text
                 answers.append(r.json())
@@ -97,14 +117,17 @@ def _answered_requests(pid: int) -> bool:
     """Whether worker `pid` has counted a request: prometheus_client's multiprocess mode
     writes each process's counters to `counter_<pid>.db` in the shared directory."""
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    shared = next(v.partition(b"=")[2] for v in environ
-                  if v.startswith(b"PROMETHEUS_MULTIPROC_DIR="))
+    shared = next(
+        v.partition(b"=")[2] for v in environ if v.startswith(b"PROMETHEUS_MULTIPROC_DIR=")
+    )
     return (Path(shared.decode()) / f"counter_{pid}.db").exists()
 
 
 def _requests_counted(metrics: str, route: str) -> float:
-    pattern = rf'caseflow_http_requests_total{{method="POST",route="{re.escape(route)}",' \
-              r'status="2\d\d"} ([0-9.e+]+)'
+    pattern = (
+        rf'caseflow_http_requests_total{{method="POST",route="{re.escape(route)}",'
+        r'status="2\d\d"} ([0-9.e+]+)'
+    )
     return sum(float(v) for v in re.findall(pattern, metrics))
 
 
@@ -114,8 +137,11 @@ def test_two_processes_share_the_work_and_the_views_count_each_event_once(served
     ops = {"Authorization": f"Bearer {SUPERVISOR}"}
 
     with ThreadPoolExecutor(CLIENTS) as pool:
-        answers = [a for batch in pool.map(lambda _: _lifecycle(base, org, leader),
-                                           range(CLIENTS)) for a in batch]
+        answers = [
+            a
+            for batch in pool.map(lambda _: _lifecycle(base, org, leader), range(CLIENTS))
+            for a in batch
+        ]
 
     cases = CLIENTS * CASES_PER_CLIENT
     positions = sorted(a["position"] for a in answers)
@@ -128,14 +154,16 @@ def test_two_processes_share_the_work_and_the_views_count_each_event_once(served
         # Read-your-writes through whichever process answers: several times, fresh connections.
         for _ in range(4):
             with httpx.Client(base_url=base, headers=ops, timeout=30) as fresh:
-                page = fresh.get("/cases", params={"min_position": head, "status": "resolved",
-                                                   "limit": 200}).json()
+                page = fresh.get(
+                    "/cases", params={"min_position": head, "status": "resolved", "limit": 200}
+                ).json()
                 assert page["total"] == cases, page
         kpis = client.get("/statistics/kpis", params={"min_position": head}).json()["items"]
         counts = kpis[0]["own"]["counts"]
         assert (counts["received"], counts["screened"], counts["resolved"]) == (cases,) * 3, kpis
-        audit = client.get("/audit", params={"actor": "desk", "limit": 500,
-                                             "min_position": head}).json()
+        audit = client.get(
+            "/audit", params={"actor": "desk", "limit": 500, "min_position": head}
+        ).json()
         # One audit row per event: a projection that ran in both processes would double them.
         assert sorted(row["position"] for row in audit["items"]) == positions
         status = {v["name"]: v for v in client.get("/admin/projections").json()}

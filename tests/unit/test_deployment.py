@@ -26,13 +26,22 @@ def compose() -> dict:
 
 
 def caseflow_services() -> dict[str, dict]:
-    return {name: s for name, s in compose()["services"].items()
-            if s.get("command", [""])[0] == "caseflow"}
+    return {
+        name: s
+        for name, s in compose()["services"].items()
+        if s.get("command", [""])[0] == "caseflow"
+    }
 
 
 def test_compose_runs_the_stores_the_api_the_worker_and_the_token_writer():
-    assert set(compose()["services"]) == {"postgres", "kafka", "tokens", "masterkey", "api",
-                                          "worker"}
+    assert set(compose()["services"]) == {
+        "postgres",
+        "kafka",
+        "tokens",
+        "masterkey",
+        "api",
+        "worker",
+    }
     assert set(caseflow_services()) == {"tokens", "masterkey", "api", "worker"}
 
 
@@ -62,8 +71,9 @@ def test_the_api_reads_the_tokens_file_the_tokens_service_writes_first():
     api = services["api"]
     assert api["environment"]["CASEFLOW_TOKENS_FILE"] == written
     assert api["depends_on"]["tokens"]["condition"] == "service_completed_successfully"
-    shared = {v.split(":")[0] for v in services["tokens"]["volumes"]} & \
-        {v.split(":")[0] for v in api["volumes"]}
+    shared = {v.split(":")[0] for v in services["tokens"]["volumes"]} & {
+        v.split(":")[0] for v in api["volumes"]
+    }
     assert shared and shared <= set(compose()["volumes"])
     mount = next(v.split(":")[1] for v in api["volumes"] if v.split(":")[0] in shared)
     assert written.startswith(mount + "/")
@@ -73,24 +83,39 @@ def test_the_api_reads_the_tokens_file_the_tokens_service_writes_first():
 
 def test_the_image_installs_dependencies_before_copying_the_code():
     lines = (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
-    first_install = next(i for i, x in enumerate(lines)
-                         if re.search(r"pip install --require-hashes -r requirements\.lock", x))
+    first_install = next(
+        i
+        for i, x in enumerate(lines)
+        if re.search(r"pip install --require-hashes -r requirements\.lock", x)
+    )
     copy_code = next(i for i, x in enumerate(lines) if x.startswith("COPY caseflow"))
     assert first_install < copy_code
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_run_installs_no_development_tools():
-    planned = subprocess.run(["make", "-n", "-B", "run"], cwd=ROOT, capture_output=True,
-                             text=True, timeout=60, check=True).stdout
+    planned = subprocess.run(
+        ["make", "-n", "-B", "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert "pip install" in planned and "caseflow serve" in planned
     assert "[dev]" not in planned and "requirements-dev.lock" not in planned
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_installs_exactly_the_locked_versions():
-    planned = subprocess.run(["make", "-n", "-B", ".venv/.installed"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+    planned = subprocess.run(
+        ["make", "-n", "-B", ".venv/.installed"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     installs = [x for x in planned.splitlines() if "pip install" in x and "--upgrade pip" not in x]
     assert installs, planned
     for line in installs:  # every install is from a lock, or of Caseflow alone without resolving
@@ -103,12 +128,18 @@ def test_the_lock_pins_every_dependency_within_its_bounds():
     from packaging.requirements import Requirement
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    for lock, wanted in (("requirements.lock", project["dependencies"]),
-                         ("requirements-dev.lock", project["dependencies"]
-                          + project["optional-dependencies"]["dev"])):
+    for lock, wanted in (
+        ("requirements.lock", project["dependencies"]),
+        (
+            "requirements-dev.lock",
+            project["dependencies"] + project["optional-dependencies"]["dev"],
+        ),
+    ):
         text = (ROOT / lock).read_text(encoding="utf-8")
-        pinned = {canonical(m.group(1)): m.group(2)
-                  for m in re.finditer(r"^([A-Za-z0-9._-]+)==([^\s;]+)", text, re.MULTILINE)}
+        pinned = {
+            canonical(m.group(1)): m.group(2)
+            for m in re.finditer(r"^([A-Za-z0-9._-]+)==([^\s;]+)", text, re.MULTILINE)
+        }
         assert "--hash=sha256:" in text
         for spec in wanted:
             req = Requirement(spec)
@@ -116,8 +147,9 @@ def test_the_lock_pins_every_dependency_within_its_bounds():
                 continue
             version = pinned.get(canonical(req.name))
             assert version is not None, f"{lock} does not pin {req.name}"
-            assert req.specifier.contains(version, prereleases=True), \
+            assert req.specifier.contains(version, prereleases=True), (
                 f"{lock} pins {req.name}=={version}, outside {req.specifier}: run `make lock`"
+            )
 
 
 def canonical(name: str) -> str:
@@ -135,8 +167,9 @@ def test_a_server_with_no_way_to_authenticate_anyone_says_so(tmp_path, caplog):
         pass
     assert any("no bearer tokens" in r.getMessage() for r in caplog.records)
     caplog.clear()
-    app = create_app(settings=Settings(data_dir=tmp_path / "var", tokens="t=op-1:operator"),
-                     background=False)
+    app = create_app(
+        settings=Settings(data_dir=tmp_path / "var", tokens="t=op-1:operator"), background=False
+    )
     with caplog.at_level(logging.WARNING, logger="caseflow.http"), TestClient(app):
         pass
     assert not any("no bearer tokens" in r.getMessage() for r in caplog.records)
@@ -160,5 +193,5 @@ def test_ci_runs_the_linters_and_mypy_before_the_tests():
     lint_at = ci.index('begin "lint"')
     assert lint_at < ci.index("make lint", lint_at) < ci.index('begin "make test"')
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    lint = makefile[makefile.index("\nlint:"):].split("\n\n")[0]
+    lint = makefile[makefile.index("\nlint:") :].split("\n\n")[0]
     assert "ruff check" in lint and "mypy" in lint

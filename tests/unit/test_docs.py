@@ -18,18 +18,25 @@ def test_the_readme_configuration_table_is_the_generated_one():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert readme == rewrite(readme), (
         "the README's settings table is stale: "
-        "python -m caseflow.infra.settings_doc --write README.md")
-    table = readme[readme.index(BEGIN):readme.index(END)]
+        "python -m caseflow.infra.settings_doc --write README.md"
+    )
+    table = readme[readme.index(BEGIN) : readme.index(END)]
     for name in Settings.model_fields:
         assert f"`CASEFLOW_{name.upper()}`" in table
     assert "(undescribed)" not in table
 
 
 def test_every_caseflow_variable_the_docs_name_is_a_setting():
-    named = {v for doc in DOCS for v in re.findall(r"CASEFLOW_[A-Z0-9_]*[A-Z0-9]",
-                                                  doc.read_text(encoding="utf-8"))}
-    unknown = {v for v in named - NOT_SETTINGS
-               if v[len("CASEFLOW_"):].lower() not in Settings.model_fields}
+    named = {
+        v
+        for doc in DOCS
+        for v in re.findall(r"CASEFLOW_[A-Z0-9_]*[A-Z0-9]", doc.read_text(encoding="utf-8"))
+    }
+    unknown = {
+        v
+        for v in named - NOT_SETTINGS
+        if v[len("CASEFLOW_") :].lower() not in Settings.model_fields
+    }
     assert unknown == set()
 
 

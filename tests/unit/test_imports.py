@@ -95,8 +95,9 @@ def test_the_checker_finds_a_circle_hidden_in_a_function(tmp_path):
     (pkg / "__init__.py").write_text("")
     (pkg / "a.py").write_text("from pkg.b import thing\n")
     (pkg / "b.py").write_text("def thing():\n    from pkg import a\n    return a\n")
-    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                              "    from . import d\n")
+    (pkg / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import d\n"
+    )
     (pkg / "d.py").write_text("from .c import x\n")
     assert cycles(graph(pkg)) == [["pkg.a", "pkg.b"], ["pkg.c", "pkg.d"]]
 
@@ -106,8 +107,12 @@ def test_the_package_has_no_import_cycle():
 
 
 LAYERS = {  # a layer → the layers it must not import
-    "caseflow.domain": ("caseflow.services", "caseflow.projections", "caseflow.infra",
-                        "caseflow.demo"),
+    "caseflow.domain": (
+        "caseflow.services",
+        "caseflow.projections",
+        "caseflow.infra",
+        "caseflow.demo",
+    ),
     "caseflow.services": ("caseflow.infra", "caseflow.demo"),
     "caseflow.projections": ("caseflow.infra", "caseflow.demo"),
 }
@@ -121,8 +126,10 @@ def test_layers_import_inward_only():
     wrong = sorted(
         (module, target)
         for module, targets in graph().items()
-        for layer, forbidden in LAYERS.items() if _within(module, layer)
-        for target in targets if any(_within(target, f) for f in forbidden)
+        for layer, forbidden in LAYERS.items()
+        if _within(module, layer)
+        for target in targets
+        if any(_within(target, f) for f in forbidden)
     )
     assert wrong == []
 
@@ -131,8 +138,14 @@ def test_only_entry_points_import_the_composition_root():
     """`bootstrap` is imported by the API, the CLI, the worker's background and the tests; no
     adapter it builds imports it back."""
     importers = sorted(m for m, targets in graph().items() if "caseflow.infra.bootstrap" in targets)
-    adapters = ("caseflow.infra.views", "caseflow.infra.relay", "caseflow.infra.store",
-                "caseflow.infra.eventlog", "caseflow.infra.kafka", "caseflow.infra.integrity")
+    adapters = (
+        "caseflow.infra.views",
+        "caseflow.infra.relay",
+        "caseflow.infra.store",
+        "caseflow.infra.eventlog",
+        "caseflow.infra.kafka",
+        "caseflow.infra.integrity",
+    )
     assert not [m for m in importers if any(_within(m, a) for a in adapters)]
 
 
@@ -142,16 +155,20 @@ def private_reaches(root: Path) -> list[str]:
     found = []
     for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
-                    and not node.attr.startswith("__") and node.attr not in public
-                    and not (isinstance(node.value, ast.Name)
-                             and node.value.id in ("self", "cls"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and node.attr not in public
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+            ):
                 found.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
     return found
 
 
 def test_the_http_adapter_calls_public_names_only(tmp_path):
-    (tmp_path / "route.py").write_text("def f(app, self):\n    self._ok()\n"
-                                       "    return app._peek(1)\n")
+    (tmp_path / "route.py").write_text(
+        "def f(app, self):\n    self._ok()\n    return app._peek(1)\n"
+    )
     assert private_reaches(tmp_path) == ["route.py:3 app._peek"]
     assert private_reaches(ROOT / "infra" / "http") == []

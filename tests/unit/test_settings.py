@@ -20,11 +20,14 @@ def test_only_asymmetric_jwt_algorithms_are_accepted(algorithms):
         Settings(oidc_algorithms=algorithms)
 
 
-@pytest.mark.parametrize("over, named", [
-    ({}, "CASEFLOW_OIDC_AUDIENCE"),
-    ({"oidc_audience": "caseflow"}, "CASEFLOW_OIDC_JWKS_URL"),
-    ({"oidc_audience": "caseflow", "oidc_jwks_url": "file:///etc/keys"}, "http"),
-])
+@pytest.mark.parametrize(
+    "over, named",
+    [
+        ({}, "CASEFLOW_OIDC_AUDIENCE"),
+        ({"oidc_audience": "caseflow"}, "CASEFLOW_OIDC_JWKS_URL"),
+        ({"oidc_audience": "caseflow", "oidc_jwks_url": "file:///etc/keys"}, "http"),
+    ],
+)
 def test_an_incomplete_identity_provider_setting_is_refused_naming_what_is_missing(over, named):
     with pytest.raises(ValidationError, match=named):
         Settings(oidc_issuer="https://idp.test", **over)
@@ -34,7 +37,10 @@ def test_a_missing_jwks_file_is_a_clear_error(tmp_path):
     from caseflow.infra.auth import TokenConfigError
     from caseflow.infra.oidc import load_verifier
 
-    settings = Settings(oidc_issuer="https://idp.test", oidc_audience="caseflow",
-                        oidc_jwks_file=tmp_path / "absent.json")
+    settings = Settings(
+        oidc_issuer="https://idp.test",
+        oidc_audience="caseflow",
+        oidc_jwks_file=tmp_path / "absent.json",
+    )
     with pytest.raises(TokenConfigError, match="CASEFLOW_OIDC_JWKS_FILE"):
         load_verifier(settings)

@@ -29,12 +29,16 @@ def round_trip(value):
     return decode_value(encode_value(value))
 
 
-@pytest.mark.parametrize("value", [
-    datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=UTC),
-    datetime(2026, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))),
-    datetime(2026, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
-    datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=SHANGHAI),
-], ids=["utc", "fixed-offset", "negative-offset", "named-zone"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=8))),
+        datetime(2026, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
+        datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=SHANGHAI),
+    ],
+    ids=["utc", "fixed-offset", "negative-offset", "named-zone"],
+)
 def test_aware_datetimes_round_trip_with_their_zone(value: datetime) -> None:
     assert_exact(round_trip(value), value)
 
@@ -77,9 +81,10 @@ def test_tuples_stay_tuples_and_lists_stay_lists() -> None:
 
 
 def test_nested_value_objects_round_trip() -> None:
-    value = (Petitioner("测试-张三", "000000TEST00000001", "100-0000-0001", "测试路1号"),
-             Meta("u-1", "registrar", "c-1", None, datetime(2026, 3, 1, tzinfo=SHANGHAI),
-                  "k-1", "h-1"))
+    value = (
+        Petitioner("测试-张三", "000000TEST00000001", "100-0000-0001", "测试路1号"),
+        Meta("u-1", "registrar", "c-1", None, datetime(2026, 3, 1, tzinfo=SHANGHAI), "k-1", "h-1"),
+    )
     assert_exact(round_trip(value), value)
 
 
@@ -106,15 +111,29 @@ def test_the_transcoder_class_uses_the_same_encoding() -> None:
 
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=8),
-    st.floats(allow_nan=False, allow_infinity=False), st.uuids(), st.dates(),
-    st.datetimes(timezones=st.sampled_from([UTC, SHANGHAI, timezone(timedelta(hours=-5))]),
-                 allow_imaginary=False),
-    st.decimals(allow_nan=False, places=4), st.sampled_from(list(Category)),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**53), 2**53),
+    st.text(max_size=8),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.uuids(),
+    st.dates(),
+    st.datetimes(
+        timezones=st.sampled_from([UTC, SHANGHAI, timezone(timedelta(hours=-5))]),
+        allow_imaginary=False,
+    ),
+    st.decimals(allow_nan=False, places=4),
+    st.sampled_from(list(Category)),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.lists(inner, max_size=4).map(tuple),
-    st.dictionaries(st.text(max_size=4), inner, max_size=4)), max_leaves=20)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=4).map(tuple),
+        st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
 
 
 @given(values)

@@ -91,8 +91,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = container is None
-        c = container if container is not None else await anyio.to_thread.run_sync(
-            bootstrap, settings)
+        c = (
+            container
+            if container is not None
+            else await anyio.to_thread.run_sync(bootstrap, settings)
+        )
         runners: list[Any] = []
         tail = LogTail(c.log)
         api: Api | None = None
@@ -102,16 +105,27 @@ def create_app(
             book = WithMinted(loaded, Path(c.settings.data_dir)) if c.settings.dev else loaded
             jwt = load_verifier(c.settings)
             if not len(book) and jwt is None:
-                log.warning("no bearer tokens are configured: requests that need one will be "
-                            "refused (401). Set CASEFLOW_TOKENS_FILE (`caseflow tokens init "
-                            "FILE` writes one), CASEFLOW_TOKENS, CASEFLOW_OIDC_ISSUER, or "
-                            "CASEFLOW_DEV=1 to try it.")
-            api = Api(container=c, tokens=book, orgs=OrgTree(_parent_of(c)), metrics=metrics,
-                      tail=tail, commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
-                      views=c.views, read_wait=read_wait, keepalive=keepalive,
-                      disclosure=c.settings.disclosure(), jwt=jwt,
-                      public_limits=PublicLimits.of(c.settings),
-                      stream_threads=anyio.CapacityLimiter(STREAM_THREADS))
+                log.warning(
+                    "no bearer tokens are configured: requests that need one will be "
+                    "refused (401). Set CASEFLOW_TOKENS_FILE (`caseflow tokens init "
+                    "FILE` writes one), CASEFLOW_TOKENS, CASEFLOW_OIDC_ISSUER, or "
+                    "CASEFLOW_DEV=1 to try it."
+                )
+            api = Api(
+                container=c,
+                tokens=book,
+                orgs=OrgTree(_parent_of(c)),
+                metrics=metrics,
+                tail=tail,
+                commands=CommandExecutor(16 if c.settings.uses_postgres else 8),
+                views=c.views,
+                read_wait=read_wait,
+                keepalive=keepalive,
+                disclosure=c.settings.disclosure(),
+                jwt=jwt,
+                public_limits=PublicLimits.of(c.settings),
+                stream_threads=anyio.CapacityLimiter(STREAM_THREADS),
+            )
             metrics.watch_positions(_positions(api))
             routes_integrity.watch(api)
             app.state.api = api
@@ -137,19 +151,33 @@ def create_app(
     # Swagger UI (/docs) and ReDoc (/redoc) from the files fastapi-offline ships: no CDN, so
     # they work on a closed network.
     app = FastAPIOffline(
-        title="Caseflow", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-        default_response_class=OrjsonResponse, docs_url="/docs", redoc_url="/redoc",
+        title="Caseflow",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=OrjsonResponse,
+        docs_url="/docs",
+        redoc_url="/redoc",
         telemetry=None if settings.otel else {"tracing": False, "metrics": False, "logs": False},
     )
     problems.install(app)
     document_security(app)
     routes_public.hide_codes_in_logs()
     document_problems(app)
-    for module in (routes_commands, routes_directory, routes_queries, routes_stats,
-                   routes_events, routes_ops, routes_public, routes_integrity, routes_docs):
+    for module in (
+        routes_commands,
+        routes_directory,
+        routes_queries,
+        routes_stats,
+        routes_events,
+        routes_ops,
+        routes_public,
+        routes_integrity,
+        routes_docs,
+    ):
         _mount(app, module.router)
     # Last added runs first: the request id is set before the guard may refuse the request, and
-# the guard sees the request before metrics time it.
+    # the guard sees the request before metrics time it.
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
@@ -219,7 +247,10 @@ def worker_app() -> FastAPI:
 
     settings = Settings()
     logs.configure(settings.log_format == "json")  # a fresh process: as its parent
-    return create_app(settings=settings,
-                      background=os.environ.get(WORKER_BACKGROUND, "1") == "1",
-                      announce=False, metrics_dir=os.environ.get(METRICS_DIR) or None,
-                      settle_heap=True)
+    return create_app(
+        settings=settings,
+        background=os.environ.get(WORKER_BACKGROUND, "1") == "1",
+        announce=False,
+        metrics_dir=os.environ.get(METRICS_DIR) or None,
+        settle_heap=True,
+    )

@@ -33,8 +33,9 @@ class Body(BaseModel):
 
     def fields(self) -> dict[str, Any]:
         """Keyword arguments for the service command."""
-        return {name: getattr(self, name) for name in type(self).model_fields
-                if name != self.at_field}
+        return {
+            name: getattr(self, name) for name in type(self).model_fields if name != self.at_field
+        }
 
     def occurred_at(self) -> datetime | None:
         """The business time sent, if any (the service defaults it to now)."""
@@ -42,9 +43,12 @@ class Body(BaseModel):
 
 
 def _at(what: str) -> Any:
-    return Field(None, description=f"When {what} (business time, RFC 3339 with an offset); "
-                                   "defaults to now. Never in the future, never before the "
-                                   "step it follows.")
+    return Field(
+        None,
+        description=f"When {what} (business time, RFC 3339 with an offset); "
+        "defaults to now. Never in the future, never before the "
+        "step it follows.",
+    )
 
 
 class CommandOut(BaseModel):
@@ -55,8 +59,10 @@ class CommandOut(BaseModel):
 
 class CaseCreatedOut(CommandOut):
     query_code: str | None = Field(
-        None, description="The petitioner's query code (查询码) for GET /public/cases/{code}: "
-                          "shown this once and stored only as a digest; null on a replay")
+        None,
+        description="The petitioner's query code (查询码) for GET /public/cases/{code}: "
+        "shown this once and stored only as a digest; null on a replay",
+    )
 
 
 # ------------------------------------------------------------------ orgs, leaders
@@ -73,8 +79,10 @@ class LeaderIn(Body):
     title: Line = ""
     org_id: UUID
     in_office_from: Day | None = Field(
-        None, description="The day the leader took office (local date; default today, never in "
-        "the future)")
+        None,
+        description="The day the leader took office (local date; default today, never in "
+        "the future)",
+    )
 
 
 # ----------------------------------------------------------------------- cases
@@ -92,8 +100,9 @@ class CaseIn(Body):
     received_at: Time
     receiving_org_id: UUID
     petitioners: list[PetitionerIn] = Field(min_length=1, max_length=500)
-    headcount: int | None = Field(None, ge=1, le=100_000,
-                                  description="People present; defaults to the petitioners named")
+    headcount: int | None = Field(
+        None, ge=1, le=100_000, description="People present; defaults to the petitioners named"
+    )
     representatives: list[Name] = Field(default_factory=list, max_length=100)
     subject: Name
     request: Text = Field("", description="The petitioner's request in their words (personal)")
@@ -101,11 +110,15 @@ class CaseIn(Body):
     category: Category | None = None
     prior_case_id: UUID | None = Field(None, description="An earlier case on the same matter")
     accused_org_id: UUID | None = Field(
-        None, description="An accusation's accused org (personal data: never published; the "
-                          "case is never assigned or forwarded there, and its staff cannot see it)")
+        None,
+        description="An accusation's accused org (personal data: never published; the "
+        "case is never assigned or forwarded there, and its staff cannot see it)",
+    )
     accused_leader_id: UUID | None = Field(
-        None, description="An accusation's accused leader (personal data: never published; "
-                          "never owns the case, cannot see it)")
+        None,
+        description="An accusation's accused leader (personal data: never published; "
+        "never owns the case, cannot see it)",
+    )
 
     def fields(self) -> dict[str, Any]:
         out = super().fields()
@@ -169,8 +182,11 @@ class ReviewDecisionIn(DecisionIn):
 
 class EvaluationIn(Body):
     rating: Rating
-    stage: Stage | None = Field(None, description="The stage rated (resolution, review, "
-                                "recheck); defaults to the latest decided stage")
+    stage: Stage | None = Field(
+        None,
+        description="The stage rated (resolution, review, "
+        "recheck); defaults to the latest decided stage",
+    )
     evaluated_at: Time | None = _at("the petitioner evaluated; not before the decision")
     at_field = "evaluated_at"
 
@@ -178,8 +194,11 @@ class EvaluationIn(Body):
 class RequestIn(Body):
     """A petitioner's request for review (复查) or re-check (复核)."""
 
-    to_org_id: UUID | None = Field(None, description="A body above the one that decided "
-                                   "(an ancestor in the org tree); defaults to its parent")
+    to_org_id: UUID | None = Field(
+        None,
+        description="A body above the one that decided "
+        "(an ancestor in the org tree); defaults to its parent",
+    )
     reason: Text = ""
     requested_at: Time | None = _at("the petitioner asked; judged against the 30-day window")
     at_field = "requested_at"

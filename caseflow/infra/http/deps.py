@@ -32,20 +32,42 @@ from caseflow.services import authz
 from caseflow.services.app import CommandResult, Context
 from caseflow.services.authz import Action
 
-OPEN_PATHS = frozenset({"/health", "/health/live", "/health/ready", "/metrics", "/problems",
-                        "/problems/{slug}", "/schemas", "/schemas/{name}"})
+OPEN_PATHS = frozenset(
+    {
+        "/health",
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/problems",
+        "/problems/{slug}",
+        "/schemas",
+        "/schemas/{name}",
+    }
+)
 PUBLIC_PREFIX = "/public/"  # a petitioner's routes: the query code is the credential
 COMMAND_HEADERS = [
-    {"name": "If-Match", "in": "header", "required": False,
-     "description": 'Perform only if the aggregate is at this version, e.g. "3"',
-     "schema": {"type": "string", "maxLength": 100}},
-    {"name": "Idempotency-Key", "in": "header", "required": False,
-     "description": "A retry with the same key and body returns the first answer, records "
-                    "nothing (1-200 visible ASCII characters)",
-     "schema": {"type": "string", "maxLength": 200}},
-    {"name": "X-Request-Id", "in": "header", "required": False,
-     "description": "Recorded as the event's correlation id (1-200 visible ASCII characters)",
-     "schema": {"type": "string", "maxLength": 200}},
+    {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": 'Perform only if the aggregate is at this version, e.g. "3"',
+        "schema": {"type": "string", "maxLength": 100},
+    },
+    {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "A retry with the same key and body returns the first answer, records "
+        "nothing (1-200 visible ASCII characters)",
+        "schema": {"type": "string", "maxLength": 200},
+    },
+    {
+        "name": "X-Request-Id",
+        "in": "header",
+        "required": False,
+        "description": "Recorded as the event's correlation id (1-200 visible ASCII characters)",
+        "schema": {"type": "string", "maxLength": 200},
+    },
 ]
 _ETAG = re.compile(r'^\s*(W/)?"?(\d{1,15})"?\s*$')
 CREATES = frozenset({Action.RECEIVE, Action.REGISTER_ORG, Action.REGISTER_LEADER})
@@ -63,8 +85,9 @@ async def authenticate(request: Request) -> Principal:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise _refused(request, "missing", 401, "Send a bearer token: Authorization: Bearer "
-                                                "<token>.")
+        raise _refused(
+            request, "missing", 401, "Send a bearer token: Authorization: Bearer <token>."
+        )
     api = api_of(request)
     found = api.tokens.lookup(token)
     if found is None and api.jwt is not None and token.count(".") == 2:
@@ -81,11 +104,18 @@ async def authenticate(request: Request) -> Principal:
 def _refused(request: Request, reason: str, status: int, detail: str) -> Problem:
     """The problem for a refused sign-in, with its RFC 6750 challenge; the refusal is logged."""
     client = request.client.host if request.client else "-"
-    log.warning("sign-in refused: %s (%s %s from %s)", reason, request.method,
-                request.url.path, client)
+    log.warning(
+        "sign-in refused: %s (%s %s from %s)", reason, request.method, request.url.path, client
+    )
     if status == 503:  # the identity provider's keys could not be fetched
-        return Problem(503, "sign-in-unavailable", "Sign-in unavailable", detail,
-                       headers={"Retry-After": "30"}, reason=reason)
+        return Problem(
+            503,
+            "sign-in-unavailable",
+            "Sign-in unavailable",
+            detail,
+            headers={"Retry-After": "30"},
+            reason=reason,
+        )
     challenge = 'Bearer realm="caseflow"'
     if reason != "missing":  # RFC 6750 3.1: no error code when no credentials were sent
         code = "insufficient_scope" if status == 403 else "invalid_token"
@@ -93,8 +123,9 @@ def _refused(request: Request, reason: str, status: int, detail: str) -> Problem
     headers = {"WWW-Authenticate": challenge}
     if status == 403:  # signed in, but the token's role claim names no role of ours
         return Problem(403, "forbidden", "Forbidden", detail, headers=headers, reason=reason)
-    return Problem(401, "unauthenticated", "Unauthenticated", detail, headers=headers,
-                   reason=reason)
+    return Problem(
+        401, "unauthenticated", "Unauthenticated", detail, headers=headers, reason=reason
+    )
 
 
 def check_case(api: Api, who: Principal, case_id: UUID) -> None:
@@ -123,11 +154,15 @@ def document_security(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = build()
-            spec.setdefault("components", {})["securitySchemes"] = {"bearer": {
-                "type": "http", "scheme": "bearer",
-                "description": "A token from CASEFLOW_TOKENS or the tokens file "
-                               "(development mode prints one per role), or a JWT from the "
-                               "identity provider (CASEFLOW_OIDC_*)"}}
+            spec.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from CASEFLOW_TOKENS or the tokens file "
+                    "(development mode prints one per role), or a JWT from the "
+                    "identity provider (CASEFLOW_OIDC_*)",
+                }
+            }
             for path, operations in spec["paths"].items():
                 if path not in OPEN_PATHS and not path.startswith(PUBLIC_PREFIX):
                     for operation in operations.values():
@@ -143,9 +178,13 @@ def _if_match(value: str | None, create: bool) -> int | None:
         return None
     if create:
         # RFC 9110 §13.1.1: a new record has no current version, so no tag (nor "*") matches.
-        raise Problem(412, "precondition-failed", "Precondition failed",
-                      "If-Match cannot hold for a record that does not exist yet: send it only "
-                      "with commands on an existing case.")
+        raise Problem(
+            412,
+            "precondition-failed",
+            "Precondition failed",
+            "If-Match cannot hold for a record that does not exist yet: send it only "
+            "with commands on an existing case.",
+        )
     if value.strip() == "*":
         return None
     m = _ETAG.match(value) if len(value) <= 100 else None
@@ -153,9 +192,13 @@ def _if_match(value: str | None, create: bool) -> int | None:
         raise invalid("header.If-Match", 'expected the version, e.g. If-Match: "3"')
     if m.group(1):
         # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
-        raise Problem(412, "precondition-failed", "Precondition failed",
-                      f"A weak tag ({value.strip()[:30]}) never matches If-Match: send the "
-                      'version as a strong tag, e.g. If-Match: "3".')
+        raise Problem(
+            412,
+            "precondition-failed",
+            "Precondition failed",
+            f"A weak tag ({value.strip()[:30]}) never matches If-Match: send the "
+            'version as a strong tag, e.g. If-Match: "3".',
+        )
     return int(m.group(2))
 
 
@@ -168,8 +211,15 @@ def _token_header(name: str, value: str | None) -> str | None:
 class Command:
     """Everything a command endpoint needs besides its body: who, the adapters, the headers."""
 
-    def __init__(self, request: Request, who: Principal, if_match: str | None,
-                 idempotency_key: str | None, request_id: str | None, create: bool = False):
+    def __init__(
+        self,
+        request: Request,
+        who: Principal,
+        if_match: str | None,
+        idempotency_key: str | None,
+        request_id: str | None,
+        create: bool = False,
+    ):
         self.request, self.who, self.api = request, who, api_of(request)
         self.app = self.api.app
         self.expected_version = _if_match(if_match, create)
@@ -179,8 +229,12 @@ class Command:
         # that the event's correlation id is the one in the logs and the response header.
         self.request_id = logs.request_id.get() or request_id or uuid4().hex
 
-    def context(self, body: BaseModel, action: Action | None = None,
-                check: Callable[[Case], None] | None = None) -> Context:
+    def context(
+        self,
+        body: BaseModel,
+        action: Action | None = None,
+        check: Callable[[Case], None] | None = None,
+    ) -> Context:
         """The service Context; the request hash covers caller, route, path and body. With
         `action`, the caller is checked against the case as the command loads it (its scope,
         and whether the case accuses them), then by `check` (what the body asks of others)."""
@@ -188,8 +242,13 @@ class Command:
         if self.key:
             route = getattr(self.request.scope.get("route"), "path", self.request.url.path)
             params = sorted((k, str(v)) for k, v in self.request.path_params.items())
-            what = [self.who.subject, self.request.method, route, params,
-                    body.model_dump(mode="json")]
+            what = [
+                self.who.subject,
+                self.request.method,
+                route,
+                params,
+                body.model_dump(mode="json"),
+            ]
             canonical = orjson.dumps(what, option=orjson.OPT_SORT_KEYS)
             request_hash = hashlib.sha256(canonical).hexdigest()
         authorize = None
@@ -202,15 +261,31 @@ class Command:
                     check(case)
 
         occurred_at = body.occurred_at() if hasattr(body, "occurred_at") else None
-        return Context(actor=self.who.actor, correlation_id=self.request_id,
-                       idempotency_key=self.key, request_hash=request_hash,
-                       expected_version=self.expected_version, occurred_at=occurred_at,
-                       authorize=authorize)
+        return Context(
+            actor=self.who.actor,
+            correlation_id=self.request_id,
+            idempotency_key=self.key,
+            request_hash=request_hash,
+            expected_version=self.expected_version,
+            occurred_at=occurred_at,
+            authorize=authorize,
+        )
 
-    def respond(self, result: CommandResult, status: int = 200, location: str | None = None,
-                extra: dict[str, Any] | None = None) -> Response:
-        body = orjson.dumps({"id": str(result.id), "version": result.version,
-                             "position": result.position, **(extra or {})})
+    def respond(
+        self,
+        result: CommandResult,
+        status: int = 200,
+        location: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Response:
+        body = orjson.dumps(
+            {
+                "id": str(result.id),
+                "version": result.version,
+                "position": result.position,
+                **(extra or {}),
+            }
+        )
         headers = {"ETag": f'"{result.version}"', "Caseflow-Position": str(result.position)}
         if location:
             headers["Location"] = location
@@ -226,8 +301,14 @@ def command(action: Action) -> Callable[..., Any]:
         who = await authenticate(request)
         authz.require(who.actor, action)
         h = request.headers
-        return Command(request, who, h.get("if-match"), h.get("idempotency-key"),
-                       h.get("x-request-id"), create=action in CREATES)
+        return Command(
+            request,
+            who,
+            h.get("if-match"),
+            h.get("idempotency-key"),
+            h.get("x-request-id"),
+            create=action in CREATES,
+        )
 
     build.__name__ = f"command_{action.name.lower()}"
     return build

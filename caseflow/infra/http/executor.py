@@ -37,8 +37,10 @@ class CommandExecutor:
         self._workers = workers
         self._limiter: anyio.CapacityLimiter | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._threads = [threading.Thread(target=self._work, name=f"caseflow-command_{i}",
-                                          daemon=True) for i in range(workers)]
+        self._threads = [
+            threading.Thread(target=self._work, name=f"caseflow-command_{i}", daemon=True)
+            for i in range(workers)
+        ]
         self._started = False
         self._lock = threading.Lock()
         self._closed = False

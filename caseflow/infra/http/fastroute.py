@@ -37,15 +37,32 @@ class CommandRoute(APIRoute):
 
 def _fast_handler(route: APIRoute, slow: Handler) -> Handler | None:
     d = route.dependant
-    if (d.query_params or d.header_params or d.cookie_params or len(d.body_params) != 1
-            or len(d.dependencies) != 1 or route.body_field is None
-            or d.request_param_name or d.response_param_name
-            or d.background_tasks_param_name or d.security_scopes_param_name):
+    if (
+        d.query_params
+        or d.header_params
+        or d.cookie_params
+        or len(d.body_params) != 1
+        or len(d.dependencies) != 1
+        or route.body_field is None
+        or d.request_param_name
+        or d.response_param_name
+        or d.background_tasks_param_name
+        or d.security_scopes_param_name
+    ):
         return None
     dep = d.dependencies[0]
-    if (dep.dependencies or dep.path_params or dep.query_params or dep.header_params
-            or dep.cookie_params or dep.body_params or not dep.request_param_name
-            or dep.name is None or dep.call is None or d.call is None):
+    if (
+        dep.dependencies
+        or dep.path_params
+        or dep.query_params
+        or dep.header_params
+        or dep.cookie_params
+        or dep.body_params
+        or not dep.request_param_name
+        or dep.name is None
+        or dep.call is None
+        or d.call is None
+    ):
         return None
     endpoint, build, dep_name = d.call, dep.call, dep.name
     body_field, body_name = route.body_field, d.body_params[0].name
@@ -53,8 +70,11 @@ def _fast_handler(route: APIRoute, slow: Handler) -> Handler | None:
 
     async def handle(request: Request) -> Response:
         content_type = request.headers.get("content-type", "")
-        if content_type.partition(";")[0].strip().lower() != "application/json" \
-                or request.app.dependency_overrides or not ENABLED:
+        if (
+            content_type.partition(";")[0].strip().lower() != "application/json"
+            or request.app.dependency_overrides
+            or not ENABLED
+        ):
             return await slow(request)
         raw = await request.body()
         try:
@@ -69,8 +89,9 @@ def _fast_handler(route: APIRoute, slow: Handler) -> Handler | None:
             return await slow(request)
         values[body_name] = body
         for name, field in path_params:
-            value, errors = field.validate(request.path_params.get(name), values,
-                                           loc=("path", name))
+            value, errors = field.validate(
+                request.path_params.get(name), values, loc=("path", name)
+            )
             if errors:
                 return await slow(request)
             values[name] = value

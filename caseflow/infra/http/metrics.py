@@ -48,43 +48,61 @@ class _Positions(Collector):
         except Exception:  # a scrape must not fail because the store is briefly unreachable
             log.warning("could not read positions for /metrics", exc_info=True)
             return
-        yield GaugeMetricFamily("caseflow_event_log_head", "Position of the newest event",
-                                value=head)
+        yield GaugeMetricFamily(
+            "caseflow_event_log_head", "Position of the newest event", value=head
+        )
         views = [s for s in statuses if not s.name.startswith(RELAY)]
         relays = [s for s in statuses if s.name.startswith(RELAY)]
         yield from _lags("projection", "a projection", views, head)
         yield from _lags("relay", "the Kafka relay", relays, head)
-        failed = GaugeMetricFamily("caseflow_projection_failed", "1 while a projection is "
-                                   "stopped at a poison event", labels=["projection"])
+        failed = GaugeMetricFamily(
+            "caseflow_projection_failed",
+            "1 while a projection is stopped at a poison event",
+            labels=["projection"],
+        )
         for s in views:
             failed.add_metric([s.name], 1 if s.state == "failed" else 0)
         yield failed
-        errors = CounterMetricFamily("caseflow_relay_send_errors", "Relay rounds that failed "
-                                     "to publish (broker down, refused), since this process "
-                                     "started", labels=["relay"])
-        failing = GaugeMetricFamily("caseflow_relay_error", "1 while the relay is retrying "
-                                    "after an error (broker down, refused), as its running "
-                                    "instance recorded", labels=["relay"])
+        errors = CounterMetricFamily(
+            "caseflow_relay_send_errors",
+            "Relay rounds that failed "
+            "to publish (broker down, refused), since this process "
+            "started",
+            labels=["relay"],
+        )
+        failing = GaugeMetricFamily(
+            "caseflow_relay_error",
+            "1 while the relay is retrying "
+            "after an error (broker down, refused), as its running "
+            "instance recorded",
+            labels=["relay"],
+        )
         for s in relays:
-            errors.add_metric([s.name[len(RELAY):]], s.extra.get("errors", 0))
-            failing.add_metric([s.name[len(RELAY):]], 1 if s.error else 0)
+            errors.add_metric([s.name[len(RELAY) :]], s.extra.get("errors", 0))
+            failing.add_metric([s.name[len(RELAY) :]], 1 if s.error else 0)
         yield errors
         yield failing
 
 
-def _lags(kind: str, what: str, statuses: Sequence[ConsumerStatus],
-          head: int) -> Iterable[Metric]:
-    position = GaugeMetricFamily(f"caseflow_{kind}_position",
-                                 f"Last event position {what} has processed", labels=[kind])
-    lag = GaugeMetricFamily(f"caseflow_{kind}_lag_events",
-                            f"Events {what} has yet to process", labels=[kind])
-    seconds = GaugeMetricFamily(f"caseflow_{kind}_lag_seconds", f"Recorded time of the newest "
-                                f"event minus that of the last {what} processed", labels=[kind])
-    waiting = GaugeMetricFamily(f"caseflow_{kind}_waiting_seconds", f"How long the oldest "
-                                f"event {what} has not handled has waited (0: caught up)",
-                                labels=[kind])
+def _lags(kind: str, what: str, statuses: Sequence[ConsumerStatus], head: int) -> Iterable[Metric]:
+    position = GaugeMetricFamily(
+        f"caseflow_{kind}_position", f"Last event position {what} has processed", labels=[kind]
+    )
+    lag = GaugeMetricFamily(
+        f"caseflow_{kind}_lag_events", f"Events {what} has yet to process", labels=[kind]
+    )
+    seconds = GaugeMetricFamily(
+        f"caseflow_{kind}_lag_seconds",
+        f"Recorded time of the newest event minus that of the last {what} processed",
+        labels=[kind],
+    )
+    waiting = GaugeMetricFamily(
+        f"caseflow_{kind}_waiting_seconds",
+        f"How long the oldest event {what} has not handled has waited (0: caught up)",
+        labels=[kind],
+    )
     for s in sorted(statuses, key=lambda s: s.name):
-        label = s.name[len(RELAY):] if kind == "relay" else s.name
+        label = s.name[len(RELAY) :] if kind == "relay" else s.name
         position.add_metric([label], s.position)
         lag.add_metric([label], max(head - s.position, 0))
         if s.lag_seconds is not None:
@@ -101,16 +119,30 @@ class Metrics:
     def __init__(self, shared_dir: str | None = None) -> None:
         self.registry = CollectorRegistry()
         self.shared_dir = shared_dir
-        self.requests = Counter("caseflow_http_requests", "HTTP requests answered",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("caseflow_http_request_duration_seconds",
-                                 "Time to answer an HTTP request", ["method", "route"],
-                                 buckets=BUCKETS, registry=self.registry)
-        self.streams = Gauge("caseflow_http_event_streams", "Open /events/stream connections",
-                             registry=self.registry, multiprocess_mode="livesum")
+        self.requests = Counter(
+            "caseflow_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "caseflow_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self.streams = Gauge(
+            "caseflow_http_event_streams",
+            "Open /events/stream connections",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
         self.public_lookup_failures = Counter(
-            "caseflow_public_lookup_failures", "Lookups by a query code that matched no case",
-            registry=self.registry)
+            "caseflow_public_lookup_failures",
+            "Lookups by a query code that matched no case",
+            registry=self.registry,
+        )
         # The process's CPU, memory and file descriptors, and the collector's work (of the
         # process that answers the scrape, under --workers).
         self._scraped: list[Collector] = [PROCESS_COLLECTOR, GC_COLLECTOR]
@@ -124,8 +156,10 @@ class Metrics:
         key = (method, route, status)
         series = self._series.get(key)
         if series is None:
-            series = self._series[key] = (self.requests.labels(method, route, str(status)),
-                                          self.latency.labels(method, route))
+            series = self._series[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
         series[0].inc()
         series[1].observe(seconds)
 
@@ -156,7 +190,7 @@ class Metrics:
         open-stream count would be summed until the server stops. Its files go when it is gone."""
         assert self.shared_dir is not None
         for path in glob.glob(os.path.join(self.shared_dir, "gauge_livesum_*.db")):
-            pid = int(os.path.basename(path)[len("gauge_livesum_"):-len(".db")])
+            pid = int(os.path.basename(path)[len("gauge_livesum_") : -len(".db")])
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:

@@ -19,8 +19,9 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 def _is_json(content_type: str) -> bool:
     media = content_type.partition(";")[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/")
-                                           and media.endswith("+json"))
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 class RequestGuard:
@@ -39,8 +40,15 @@ class RequestGuard:
         try:
             length = int(declared) if declared is not None else None
         except ValueError:
-            return await self._reject(scope, receive, send, 400, "bad-request", "Bad request",
-                                      "Content-Length is not a number.")
+            return await self._reject(
+                scope,
+                receive,
+                send,
+                400,
+                "bad-request",
+                "Bad request",
+                "Content-Length is not a number.",
+            )
         if length is not None and length > self.limit:
             return await self._too_large(scope, receive, send)
         has_body = (length or 0) > 0 or chunked
@@ -48,8 +56,14 @@ class RequestGuard:
         if has_body and not _is_json(content_type):
             # A body without a content type is not taken as JSON either: say what to send.
             return await self._reject(
-                scope, receive, send, 415, "unsupported-media-type", "Unsupported media type",
-                f"Send JSON (Content-Type: application/json), not {content_type[:100]!r}.")
+                scope,
+                receive,
+                send,
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                f"Send JSON (Content-Type: application/json), not {content_type[:100]!r}.",
+            )
         received = 0
 
         async def counted() -> Message:
@@ -68,13 +82,23 @@ class RequestGuard:
         return f"The request body is larger than the limit of {self.limit} bytes."
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._reject(scope, receive, send, 413, "content-too-large", "Content too large",
-                           self._limit_text())
+        await self._reject(
+            scope, receive, send, 413, "content-too-large", "Content too large", self._limit_text()
+        )
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send, status: int, slug: str,
-                      title: str, detail: str) -> None:
-        response = problem_response(status, slug, title, detail, instance=scope.get("path"),
-                                    headers={"Connection": "close"})
+    async def _reject(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str,
+    ) -> None:
+        response = problem_response(
+            status, slug, title, detail, instance=scope.get("path"), headers={"Connection": "close"}
+        )
         await response(scope, receive, send)
 
 
@@ -101,8 +125,7 @@ class MetricsMiddleware:
             route = scope.get("route")
             # Unmatched paths share one label so that scanners cannot explode the series count.
             template = getattr(route, "path", None) or "<unmatched>"
-            self.metrics.observe(scope["method"], template, status,
-                                 time.perf_counter() - started)
+            self.metrics.observe(scope["method"], template, status, time.perf_counter() - started)
 
 
 REQUEST_ID = b"x-request-id"

@@ -64,12 +64,17 @@ def document_problems(app: FastAPI) -> None:
 Responses = dict[int | str, dict[str, Any]]
 
 _AUTH: Responses = {
-    401: _problem("No bearer token, an unknown one, or a JWT refused (`reason` says why: "
-                  "expired, wrong_issuer, wrong_audience, bad_signature, …)"),
-    403: _problem("The caller's role or org may not do this, or a JWT's role claim names no "
-                  "role (`reason`: unknown_role)"),
-    503: _problem("JWT sign-in: the identity provider's keys could not be fetched; retry after "
-                  "Retry-After"),
+    401: _problem(
+        "No bearer token, an unknown one, or a JWT refused (`reason` says why: "
+        "expired, wrong_issuer, wrong_audience, bad_signature, …)"
+    ),
+    403: _problem(
+        "The caller's role or org may not do this, or a JWT's role claim names no "
+        "role (`reason`: unknown_role)"
+    ),
+    503: _problem(
+        "JWT sign-in: the identity provider's keys could not be fetched; retry after Retry-After"
+    ),
 }
 _INPUT: Responses = {422: _problem("Invalid input; `errors` names each field")}
 _BODY: Responses = {
@@ -79,7 +84,9 @@ _BODY: Responses = {
 }
 
 CREATE_ERRORS: Responses = {
-    **_AUTH, **_INPUT, **_BODY,
+    **_AUTH,
+    **_INPUT,
+    **_BODY,
     404: _problem("A referenced org, leader or case does not exist"),
     409: _problem("Refused by a rule, or a concurrent write got there first"),
     412: _problem("If-Match was sent: a new record has no version to match"),
@@ -87,14 +94,19 @@ CREATE_ERRORS: Responses = {
 COMMAND_ERRORS: Responses = {
     **CREATE_ERRORS,
     404: _problem("No such case (or a referenced org / leader does not exist)"),
-    409: _problem("Refused by a rule (`rule` names it) or If-Match did not match "
-                  "(`current_version` says what it is)"),
+    409: _problem(
+        "Refused by a rule (`rule` names it) or If-Match did not match "
+        "(`current_version` says what it is)"
+    ),
     412: _problem("If-Match named a weak tag, which never matches"),
 }
 QUERY_ERRORS: Responses = {
-    **_AUTH, **_INPUT,
-    503: _problem("The views did not reach min_position in time, or (JWT sign-in) the "
-                  "identity provider's keys could not be fetched; retry after Retry-After"),
+    **_AUTH,
+    **_INPUT,
+    503: _problem(
+        "The views did not reach min_position in time, or (JWT sign-in) the "
+        "identity provider's keys could not be fetched; retry after Retry-After"
+    ),
 }
 ITEM_ERRORS: Responses = {**QUERY_ERRORS, 404: _problem("No such item")}
 
@@ -105,6 +117,7 @@ PUBLIC_ERRORS: Responses = {
     429: _problem("Too many lookups from this address or for this code; see Retry-After"),
 }
 PUBLIC_COMMAND_ERRORS: Responses = {
-    **PUBLIC_ERRORS, **_BODY,
+    **PUBLIC_ERRORS,
+    **_BODY,
     409: _problem("Not allowed now (`rule` says why): nothing decided yet, or rated already"),
 }

@@ -38,36 +38,59 @@ class ProblemModel(BaseModel):
     rule: str | None = Field(None, description="The domain rule that refused the command")
     current_version: int | None = Field(None, description="On a version conflict")
     errors: list[FieldError] | None = Field(None, description="On invalid input, per field")
-    reason: str | None = Field(None, description="Why a sign-in was refused: missing, "
-                               "unknown_token, expired, wrong_issuer, wrong_audience, "
-                               "bad_signature, unknown_role, …")
+    reason: str | None = Field(
+        None,
+        description="Why a sign-in was refused: missing, "
+        "unknown_token, expired, wrong_issuer, wrong_audience, "
+        "bad_signature, unknown_role, …",
+    )
 
 
 class Problem(Exception):
     """An error response the HTTP layer decides on itself (auth, headers, limits)."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str,
-                 headers: dict[str, str] | None = None, **extra: Any):
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ):
         super().__init__(detail)
         self.status, self.slug, self.title, self.detail = status, slug, title, detail
         self.headers, self.extra = headers or {}, extra
 
 
-def problem_response(status: int, slug: str, title: str, detail: str, *,
-                     instance: str | None = None, headers: dict[str, str] | None = None,
-                     **extra: Any) -> Response:
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
     body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
-    return Response(orjson.dumps(body), status_code=status, headers=headers,
-                    media_type=PROBLEM_JSON)
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
 
 
 def invalid(field: str, message: str) -> Problem:
     """A 422 naming one field, for checks the models cannot express."""
-    return Problem(422, "invalid-input", "Invalid input", f"{field}: {message}",
-                   errors=[{"field": field, "message": message}])
+    return Problem(
+        422,
+        "invalid-input",
+        "Invalid input",
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message}],
+    )
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -85,21 +108,35 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, e: Problem) -> Response:
-        return problem_response(e.status, e.slug, e.title, e.detail, instance=request.url.path,
-                                headers=e.headers, **e.extra)
+        return problem_response(
+            e.status,
+            e.slug,
+            e.title,
+            e.detail,
+            instance=request.url.path,
+            headers=e.headers,
+            **e.extra,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, e: RequestValidationError) -> Response:
         if any(err.get("type") == "json_invalid" for err in e.errors()):
             # Not JSON at all: a malformed request (400), not a JSON value that fails the schema.
-            return problem_response(400, "malformed-json", "Malformed JSON",
-                                    "The request body is not valid JSON.",
-                                    instance=request.url.path)
-        errors = [{"field": _location(err.get("loc", ())), "message": _safe(err.get("msg", ""))}
-                  for err in e.errors()]
+            return problem_response(
+                400,
+                "malformed-json",
+                "Malformed JSON",
+                "The request body is not valid JSON.",
+                instance=request.url.path,
+            )
+        errors = [
+            {"field": _location(err.get("loc", ())), "message": _safe(err.get("msg", ""))}
+            for err in e.errors()
+        ]
         detail = "; ".join(f"{x['field']}: {x['message']}" for x in errors[:5]) or "invalid input"
-        return problem_response(422, "invalid-input", "Invalid input", detail,
-                                instance=request.url.path, errors=errors)
+        return problem_response(
+            422, "invalid-input", "Invalid input", detail, instance=request.url.path, errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, e: StarletteHTTPException) -> Response:
@@ -115,9 +152,14 @@ def install(app: FastAPI) -> None:
             if allowed:
                 headers["Allow"] = ", ".join(allowed)
                 detail = f"{request.method} is not allowed here; use {', '.join(allowed)}."
-        return problem_response(e.status_code, f"http-{e.status_code}",
-                                titles.get(e.status_code, "HTTP error"), _safe(detail),
-                                instance=request.url.path, headers=headers)
+        return problem_response(
+            e.status_code,
+            f"http-{e.status_code}",
+            titles.get(e.status_code, "HTTP error"),
+            _safe(detail),
+            instance=request.url.path,
+            headers=headers,
+        )
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, e: NotFound) -> Response:
@@ -130,31 +172,58 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, e: Conflict) -> Response:
         headers = {"ETag": f'"{e.current_version}"'} if e.current_version is not None else None
-        return problem_response(409, "version-conflict", "Version conflict", str(e),
-                                instance=request.url.path, headers=headers,
-                                current_version=e.current_version)
+        return problem_response(
+            409,
+            "version-conflict",
+            "Version conflict",
+            str(e),
+            instance=request.url.path,
+            headers=headers,
+            current_version=e.current_version,
+        )
 
     @app.exception_handler(IdempotencyKeyReused)
     async def _key_reused(request: Request, e: IdempotencyKeyReused) -> Response:
-        return problem_response(422, "idempotency-key-reused", "Idempotency-Key reused", str(e),
-                                instance=request.url.path,
-                                errors=[{"field": "header.Idempotency-Key", "message": str(e)}])
+        return problem_response(
+            422,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+            str(e),
+            instance=request.url.path,
+            errors=[{"field": "header.Idempotency-Key", "message": str(e)}],
+        )
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, e: DomainError) -> Response:
         if isinstance(e, InvalidInput):
             return problem_response(
-                422, "invalid-input", "Invalid input", str(e), instance=request.url.path,
-                rule=e.rule, errors=[{"field": f"body.{e.field}", "message": str(e)}])
-        return problem_response(409, "rule-violation", "Not allowed by the rules", str(e),
-                                instance=request.url.path, rule=e.rule)
+                422,
+                "invalid-input",
+                "Invalid input",
+                str(e),
+                instance=request.url.path,
+                rule=e.rule,
+                errors=[{"field": f"body.{e.field}", "message": str(e)}],
+            )
+        return problem_response(
+            409,
+            "rule-violation",
+            "Not allowed by the rules",
+            str(e),
+            instance=request.url.path,
+            rule=e.rule,
+        )
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, e: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, "internal", "Internal error",
-                                "Something went wrong on our side; it has been logged.",
-                                instance=request.url.path)
+        return problem_response(
+            500,
+            "internal",
+            "Internal error",
+            "Something went wrong on our side; it has been logged.",
+            instance=request.url.path,
+        )
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -36,12 +36,15 @@ class CaseRow(Open):
     receiving_org_id: UUID | None = None
     unit_id: UUID | None = None
     forwarded_to_org_id: UUID | None = Field(
-        None, description="The body it was forwarded to (转送), deciding on acceptance")
+        None, description="The body it was forwarded to (转送), deciding on acceptance"
+    )
     forwarded_at: datetime | None = None
     leader_id: UUID | None = None
     handler_id: str | None = None
-    subject: str | None = Field(None, description="Free text: absent for analysts unless "
-                                                  "published (CASEFLOW_PUBLISH_FREE_TEXT)")
+    subject: str | None = Field(
+        None,
+        description="Free text: absent for analysts unless published (CASEFLOW_PUBLISH_FREE_TEXT)",
+    )
     received_at: datetime | None = None
     next_due_on: date | None = None
     overdue: bool | None = None
@@ -55,8 +58,11 @@ class Petition(BaseModel):
     petitioners: list[dict[str, Any]]
     representatives: list[str]
     request: str
-    erased: bool = Field(default=False, description="The personal data was erased (its data key "
-                         "destroyed): the fields above are empty for good")
+    erased: bool = Field(
+        default=False,
+        description="The personal data was erased (its data key "
+        "destroyed): the fields above are empty for good",
+    )
 
 
 class CaseDetail(CaseRow):
@@ -68,7 +74,8 @@ class CasePage(BaseModel):
     items: list[CaseRow]
     total: int | None = None
     total_capped: bool = Field(
-        False, description="True when `total` is a lower bound (the list counts to 10,000)")
+        False, description="True when `total` is a lower bound (the list counts to 10,000)"
+    )
     next: str | None = Field(None, description="Pass as `after` for the next page")
 
 
@@ -87,8 +94,10 @@ class AuditRow(Open):
     summary: str | None = None
     payload: dict[str, Any] = Field(description="Without personal data for analysts/operators")
     chainhash: str | None = Field(
-        default=None, description="The event's link in the log's hash chain (hex; null: not "
-                                  "chained). See GET /cases/{id}/integrity and docs/integrity.md")
+        default=None,
+        description="The event's link in the log's hash chain (hex; null: not "
+        "chained). See GET /cases/{id}/integrity and docs/integrity.md",
+    )
 
 
 class AuditPage(BaseModel):
@@ -102,5 +111,6 @@ class History(BaseModel):
     as_of: str | None = Field(None, description="The version or time asked for")
     state: dict[str, Any] = Field(description="The case as it stood (then)")
     events: list[AuditRow]
-    next: str | None = Field(None, description="Pass as `after_position` for the next page of "
-                                                "events")
+    next: str | None = Field(
+        None, description="Pass as `after_position` for the next page of events"
+    )

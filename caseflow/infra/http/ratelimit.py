@@ -18,8 +18,14 @@ class RateLimit:
     """At most `limit` hits per key in any `window` seconds. Memory is bounded: past `max_keys`
     keys, the least recently hit key is forgotten."""
 
-    def __init__(self, limit: int, window: float, *, max_keys: int = 50_000,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        max_keys: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.limit, self.window, self.max_keys, self.clock = limit, window, max_keys, clock
         self._hits: OrderedDict[str, deque[float]] = OrderedDict()
 
@@ -51,5 +57,7 @@ class PublicLimits:
     @classmethod
     def of(cls, settings: Settings) -> PublicLimits:
         window = settings.public_rate_window
-        return cls(RateLimit(settings.public_rate_per_address, window),
-                   RateLimit(settings.public_rate_per_code, window))
+        return cls(
+            RateLimit(settings.public_rate_per_address, window),
+            RateLimit(settings.public_rate_per_code, window),
+        )

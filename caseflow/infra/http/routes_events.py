@@ -47,8 +47,13 @@ class _BatchResponse(JSONResponse):
     media_type = BATCH_JSON
 
 
-@router.get("/events", response_model=list[CloudEvent], response_class=_BatchResponse,
-            responses=QUERY_ERRORS, summary="A page of the public event feed")
+@router.get(
+    "/events",
+    response_model=list[CloudEvent],
+    response_class=_BatchResponse,
+    responses=QUERY_ERRORS,
+    summary="A page of the public event feed",
+)
 def events(
     request: Request,
     _who: Annotated[Principal, Depends(permit(Action.READ_FEED))],
@@ -69,21 +74,35 @@ def events(
     return Response(body, media_type=BATCH_JSON, headers=headers)
 
 
-@router.get("/events/stream", responses={
-    **QUERY_ERRORS,
-    200: {"description": "Server-sent events: `id` = position, `event` = CloudEvents type, "
-                         "`data` = the CloudEvent (structured JSON)",
-          "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-    503: _problem("This process has as many streams open as it serves "
-                  "(CASEFLOW_MAX_STREAMS); retry after Retry-After")},
-    response_class=Response, summary="The public event feed as server-sent events")
+@router.get(
+    "/events/stream",
+    responses={
+        **QUERY_ERRORS,
+        200: {
+            "description": "Server-sent events: `id` = position, `event` = CloudEvents type, "
+            "`data` = the CloudEvent (structured JSON)",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        503: _problem(
+            "This process has as many streams open as it serves "
+            "(CASEFLOW_MAX_STREAMS); retry after Retry-After"
+        ),
+    },
+    response_class=Response,
+    summary="The public event feed as server-sent events",
+)
 async def stream(
     request: Request,
     _who: Annotated[Principal, Depends(permit(Action.READ_FEED))],
     after: Annotated[Position, Query(description="Start after this position")] = 0,
-    last_event_id: Annotated[str | None, Header(
-        alias="Last-Event-ID", max_length=20,
-        description="Resume after this position (sent by EventSource on reconnect)")] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            max_length=20,
+            description="Resume after this position (sent by EventSource on reconnect)",
+        ),
+    ] = None,
 ) -> EventStream:
     """Every event after `after` (or `Last-Event-ID`, which wins), then new ones as they are
     recorded. A `: keep-alive` comment is sent every 15 seconds."""
@@ -93,10 +112,14 @@ async def stream(
         after = int(last_event_id)
     api = api_of(request)
     if api.open_streams >= api.settings.max_streams:
-        raise Problem(503, "too-many-streams", "Too many event streams",
-                      f"This server has {api.settings.max_streams} event streams open, its "
-                      "limit; retry later, or page through GET /events.",
-                      headers={"Retry-After": str(STREAM_RETRY_AFTER)})
+        raise Problem(
+            503,
+            "too-many-streams",
+            "Too many event streams",
+            f"This server has {api.settings.max_streams} event streams open, its "
+            "limit; retry later, or page through GET /events.",
+            headers={"Retry-After": str(STREAM_RETRY_AFTER)},
+        )
     # Fail before streaming if the store is down (on the streams' threads, like their reads).
     await anyio.to_thread.run_sync(api.log.head, limiter=api.stream_threads)
     api.open_streams += 1  # one event loop per process: no lock needed
@@ -106,7 +129,14 @@ async def stream(
         api.open_streams -= 1
         api.metrics.streams.dec()
 
-    frames = public_events(api.log, api.tail, after, api.settings.event_source, api.keepalive,
-                           api.disclosure, limiter=api.stream_threads,
-                           schema_base=api.settings.public_url or str(request.base_url))
+    frames = public_events(
+        api.log,
+        api.tail,
+        after,
+        api.settings.event_source,
+        api.keepalive,
+        api.disclosure,
+        limiter=api.stream_threads,
+        schema_base=api.settings.public_url or str(request.base_url),
+    )
     return EventStream(frames, on_close=closed, keepalive=api.keepalive)

@@ -55,7 +55,8 @@ class CaseIntegrity(BaseModel):
     case_id: UUID
     events: list[CaseLink]
     checkpoint: CheckpointOut | None = Field(
-        description="the oldest signed checkpoint at or after the case's last event")
+        description="the oldest signed checkpoint at or after the case's last event"
+    )
 
 
 def integrity_of(api: Api) -> Integrity:
@@ -68,27 +69,48 @@ def integrity_of(api: Api) -> Integrity:
 def _checkpoint(cp: Checkpoint | None) -> dict[str, Any] | None:
     if cp is None:
         return None
-    return {"position": cp.position, "chainhash": cp.chainhash.hex(), "time": cp.time,
-            "key_id": cp.key_id, "signature": base64.b64encode(cp.signature).decode()}
+    return {
+        "position": cp.position,
+        "chainhash": cp.chainhash.hex(),
+        "time": cp.time,
+        "key_id": cp.key_id,
+        "signature": base64.b64encode(cp.signature).decode(),
+    }
 
 
-@router.get("/admin/integrity", response_model=IntegrityStatus, responses=QUERY_ERRORS,
-            summary="The chain's head, the last verification and the last signed checkpoint")
+@router.get(
+    "/admin/integrity",
+    response_model=IntegrityStatus,
+    responses=QUERY_ERRORS,
+    summary="The chain's head, the last verification and the last signed checkpoint",
+)
 def status(
     request: Request, _who: Annotated[Principal, Depends(permit(Action.READ_INTEGRITY))]
 ) -> Response:
     integrity = integrity_of(api_of(request))
     events_head, head = integrity.heads()
-    return json_response({"head": {"events_head": events_head, "position": head.position,
-                           "chainhash": head.chainhash.hex()},
-                  "last_verification": integrity.last_verification(),
-                  "last_checkpoint": _checkpoint(integrity.last_checkpoint())})
+    return json_response(
+        {
+            "head": {
+                "events_head": events_head,
+                "position": head.position,
+                "chainhash": head.chainhash.hex(),
+            },
+            "last_verification": integrity.last_verification(),
+            "last_checkpoint": _checkpoint(integrity.last_checkpoint()),
+        }
+    )
 
 
-@router.get("/cases/{case_id}/integrity", response_model=CaseIntegrity, responses=ITEM_ERRORS,
-            summary="A case's stored events with their chain links, for an offline check")
+@router.get(
+    "/cases/{case_id}/integrity",
+    response_model=CaseIntegrity,
+    responses=ITEM_ERRORS,
+    summary="A case's stored events with their chain links, for an offline check",
+)
 def case_integrity(
-    request: Request, case_id: UUID,
+    request: Request,
+    case_id: UUID,
     who: Annotated[Principal, Depends(permit(Action.READ_CASE_INTEGRITY))],
 ) -> Response:
     """The stored bytes are the record as written, personal data included: only roles that see
@@ -99,13 +121,24 @@ def case_integrity(
     rows = integrity.store.aggregate_rows(case_id)
     last = max((r.position for r, _, _ in rows), default=0)
     covering = integrity.dir.first_covering(last)
-    return json_response({"case_id": case_id, "events": [
-        {"position": r.position, "version": r.version, "topic": r.topic,
-         "state": base64.b64encode(r.state).decode(),
-         "prev_position": link.prev_position if link else None,
-         "prev_chainhash": prev.hex() if prev is not None else None,
-         "chainhash": link.chainhash.hex() if link else None} for r, link, prev in rows],
-        "checkpoint": _checkpoint(covering)})
+    return json_response(
+        {
+            "case_id": case_id,
+            "events": [
+                {
+                    "position": r.position,
+                    "version": r.version,
+                    "topic": r.topic,
+                    "state": base64.b64encode(r.state).decode(),
+                    "prev_position": link.prev_position if link else None,
+                    "prev_chainhash": prev.hex() if prev is not None else None,
+                    "chainhash": link.chainhash.hex() if link else None,
+                }
+                for r, link, prev in rows
+            ],
+            "checkpoint": _checkpoint(covering),
+        }
+    )
 
 
 def with_chainhashes(api: Api, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -113,8 +146,10 @@ def with_chainhashes(api: Api, rows: list[dict[str, Any]]) -> list[dict[str, Any
     if not rows:
         return rows
     found = integrity_of(api).store.hashes_at([r["position"] for r in rows])
-    return [{**r, "chainhash": found[r["position"]].hex() if r["position"] in found else None}
-            for r in rows]
+    return [
+        {**r, "chainhash": found[r["position"]].hex() if r["position"] in found else None}
+        for r in rows
+    ]
 
 
 def verification_failed(api: Api) -> bool | None:
@@ -130,9 +165,11 @@ class _IntegrityGauges:
     def collect(self) -> Iterable[GaugeMetricFamily]:
         failed = verification_failed(self.api)
         if failed is not None:
-            yield GaugeMetricFamily("caseflow_integrity_verification_failed",
-                                    "1 when the last `audit verify` found a break",
-                                    value=int(failed))
+            yield GaugeMetricFamily(
+                "caseflow_integrity_verification_failed",
+                "1 when the last `audit verify` found a break",
+                value=int(failed),
+            )
 
 
 def watch(api: Api) -> None:

@@ -32,12 +32,19 @@ router = APIRouter(tags=["petitioners"])
 PUBLIC_PATH = "/public/cases/"
 _CODE_IN_PATH = re.compile(r"(/public/cases/)[^/?#\s\"]+")
 PETITIONER = Actor(id="petitioner", role="petitioner")  # who the events say acted
-Code = Path(max_length=100, description="The query code given at registration, e.g. "
-                                        "`K3QZ7-ABCDE-…` (case, spaces and dashes do not matter)")
+Code = Path(
+    max_length=100,
+    description="The query code given at registration, e.g. "
+    "`K3QZ7-ABCDE-…` (case, spaces and dashes do not matter)",
+)
 # The office's duties a petitioner is told of, by the clock that tracks each (oversight is
 # internal and not shown).
-NOTICES = {"screening": "acceptance_decision", "handling": "reply",
-           "review": "review_decision", "recheck": "recheck_decision"}
+NOTICES = {
+    "screening": "acceptance_decision",
+    "handling": "reply",
+    "review": "review_decision",
+    "recheck": "recheck_decision",
+}
 # The URL carries a credential: no cache keeps the answer, no link passes the URL on.
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 RIGHTS = {"review_window": "request_review", "recheck_window": "request_recheck"}
@@ -77,8 +84,12 @@ class EvaluationOut(BaseModel):
     rating: Rating
 
 
-@router.get("/public/cases/{code}", response_model=PublicCaseOut,
-            responses=PUBLIC_ERRORS, summary="Follow your case by its query code (查询码)")
+@router.get(
+    "/public/cases/{code}",
+    response_model=PublicCaseOut,
+    responses=PUBLIC_ERRORS,
+    summary="Follow your case by its query code (查询码)",
+)
 async def follow(request: Request, response: Response, code: str = Code) -> PublicCaseOut:
     api = api_of(request)
     case, events = await _find(request, code)
@@ -86,11 +97,15 @@ async def follow(request: Request, response: Response, code: str = Code) -> Publ
     return _public(case, events, api.app.clock(), api.app.policy)
 
 
-@router.post("/public/cases/{code}/evaluation", response_model=EvaluationOut,
-             responses=PUBLIC_COMMAND_ERRORS,
-             summary="Rate the stage just decided (satisfied, basically satisfied, …)")
-async def evaluate_as_petitioner(body: EvaluationIn, request: Request, response: Response,
-                   code: str = Code) -> EvaluationOut:
+@router.post(
+    "/public/cases/{code}/evaluation",
+    response_model=EvaluationOut,
+    responses=PUBLIC_COMMAND_ERRORS,
+    summary="Rate the stage just decided (satisfied, basically satisfied, …)",
+)
+async def evaluate_as_petitioner(
+    body: EvaluationIn, request: Request, response: Response, code: str = Code
+) -> EvaluationOut:
     """The same command staff record with `POST /cases/{id}/evaluations`, as the petitioner."""
     api = api_of(request)
     case, _ = await _find(request, code)
@@ -129,9 +144,11 @@ class HideCodes(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and any(
-                isinstance(a, str) and PUBLIC_PATH in a for a in record.args):
-            record.args = tuple(_CODE_IN_PATH.sub(r"\1<code>", a) if isinstance(a, str) else a
-                                for a in record.args)
+            isinstance(a, str) and PUBLIC_PATH in a for a in record.args
+        ):
+            record.args = tuple(
+                _CODE_IN_PATH.sub(r"\1<code>", a) if isinstance(a, str) else a for a in record.args
+            )
         if isinstance(record.msg, str) and PUBLIC_PATH in record.msg:
             record.msg = _CODE_IN_PATH.sub(r"\1<code>", record.msg)
         return True
@@ -147,9 +164,13 @@ def hide_codes_in_logs() -> None:
 
 def _within(retry_after: int | None) -> None:
     if retry_after is not None:
-        raise Problem(429, "too-many-requests", "Too many requests",
-                      f"Too many lookups; try again in {retry_after} s.",
-                      headers={"Retry-After": str(retry_after)})
+        raise Problem(
+            429,
+            "too-many-requests",
+            "Too many requests",
+            f"Too many lookups; try again in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 def _wrong_code(api: Api) -> Problem:
@@ -166,16 +187,33 @@ def _public(case: Case, events: list[Any], now: datetime, policy: Policy) -> Pub
     notices = [_notice(c) for c in clocks if c.name in NOTICES]
     open_ = [n for n in notices if n.state == "open"]
     return PublicCaseOut(
-        status=case.status, received_on=policy.local_date(case.received_at), notices=notices,
-        extensions=[ExtensionOut(granted_on=policy.local_date(e.meta.occurred_at), days=e.days)
-                    for e in events if isinstance(e, Case.Extended)],
+        status=case.status,
+        received_on=policy.local_date(case.received_at),
+        notices=notices,
+        extensions=[
+            ExtensionOut(granted_on=policy.local_date(e.meta.occurred_at), days=e.days)
+            for e in events
+            if isinstance(e, Case.Extended)
+        ],
         next_due=min(open_, key=lambda n: n.due_on) if open_ else None,
-        rights=[RightOut(right=RIGHTS[c.name], until=c.due_on, state=c.state)
-                for c in clocks if c.name in RIGHTS],
-        evaluation_open=(case.decided_stage if case.decided_stage is not None
-                         and case.decided_stage not in case.evaluated else None))
+        rights=[
+            RightOut(right=RIGHTS[c.name], until=c.due_on, state=c.state)
+            for c in clocks
+            if c.name in RIGHTS
+        ],
+        evaluation_open=(
+            case.decided_stage
+            if case.decided_stage is not None and case.decided_stage not in case.evaluated
+            else None
+        ),
+    )
 
 
 def _notice(c: ClockState) -> NoticeOut:
-    return NoticeOut(notice=NOTICES[c.name], due_on=c.due_on, served_on=c.done_on,
-                     state=c.state, overdue=c.overdue)
+    return NoticeOut(
+        notice=NOTICES[c.name],
+        due_on=c.due_on,
+        served_on=c.done_on,
+        state=c.state,
+        overdue=c.overdue,
+    )

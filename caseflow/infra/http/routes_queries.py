@@ -33,15 +33,18 @@ from caseflow.services import authz
 from caseflow.services.authz import Action
 
 router = APIRouter(tags=["queries"])
-MinPosition = Annotated[Position | None, Query(
-    description="Wait (up to 5 s) until the views have processed this log position")]
+MinPosition = Annotated[
+    Position | None,
+    Query(description="Wait (up to 5 s) until the views have processed this log position"),
+]
 Reader = Annotated[Principal, Depends(permit(Action.READ_CASES))]
 Auditor = Annotated[Principal, Depends(permit(Action.READ_AUDIT))]
 
 
 def _json(body: Any) -> Response:
-    return Response(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
-                    media_type="application/json")
+    return Response(
+        orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS), media_type="application/json"
+    )
 
 
 def wait_for_views(api: Api, min_position: int | None, *names: str) -> None:
@@ -50,29 +53,55 @@ def wait_for_views(api: Api, min_position: int | None, *names: str) -> None:
         return
     head = api.log.head()
     if min_position > head:
-        raise invalid("query.min_position",
-                      f"{min_position} is beyond the newest event in the log ({head})")
-    if api.views is None or not api.views.wait_for(min_position, timeout=api.read_wait,
-                                                    names=names):
-        raise Problem(503, "views-behind", "Views are behind",
-                      f"The views ({', '.join(names)}) did not reach position {min_position} "
-                      f"within {api.read_wait:g} s; retry shortly.",
-                      headers={"Retry-After": "1"}, min_position=min_position)
+        raise invalid(
+            "query.min_position", f"{min_position} is beyond the newest event in the log ({head})"
+        )
+    if api.views is None or not api.views.wait_for(
+        min_position, timeout=api.read_wait, names=names
+    ):
+        raise Problem(
+            503,
+            "views-behind",
+            "Views are behind",
+            f"The views ({', '.join(names)}) did not reach position {min_position} "
+            f"within {api.read_wait:g} s; retry shortly.",
+            headers={"Retry-After": "1"},
+            min_position=min_position,
+        )
 
 
 def _audit_rows(api: Api, who: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = with_chainhashes(api, rows)
     if authz.sees_personal_data(who.role):  # sealed personal fields opened on the way out
         sealer = api.container.sealer
-        return [r if not r.get("payload") or "sealed" not in r["payload"] else
-                {**r, "payload": open_payload(sealer, r["aggregate_id"], r["version"], r["event"],
-                                              r["payload"])} for r in rows]
-    return [{**r, "payload": authz.event_for_role(who.role, r["event"], r.get("payload") or {},
-                                                  api.disclosure)} for r in rows]
+        return [
+            r
+            if not r.get("payload") or "sealed" not in r["payload"]
+            else {
+                **r,
+                "payload": open_payload(
+                    sealer, r["aggregate_id"], r["version"], r["event"], r["payload"]
+                ),
+            }
+            for r in rows
+        ]
+    return [
+        {
+            **r,
+            "payload": authz.event_for_role(
+                who.role, r["event"], r.get("payload") or {}, api.disclosure
+            ),
+        }
+        for r in rows
+    ]
 
 
-@router.get("/cases", response_model=CasePage, responses=QUERY_ERRORS,
-            summary="Cases (the case_status view), filtered and paged")
+@router.get(
+    "/cases",
+    response_model=CasePage,
+    responses=QUERY_ERRORS,
+    summary="Cases (the case_status view), filtered and paged",
+)
 def list_cases(
     request: Request,
     who: Reader,
@@ -91,14 +120,21 @@ def list_cases(
     supervision: Annotated[bool | None, Query(description="Oversight (督办) open")] = None,
     supervision_level: SupervisionLevel | None = None,
     decision: Annotated[Decision | None, Query(description="The screening decision")] = None,
-    inbox: Annotated[bool, Query(description=(
-        "Work sent to your office that awaits it: forwarded (转送) to it and not yet screened "
-        "or assigned by it, or assigned to it as the unit and not yet resolved (`org` names "
-        "the office for callers without one)"))] = False,
+    inbox: Annotated[
+        bool,
+        Query(
+            description=(
+                "Work sent to your office that awaits it: forwarded (转送) to it and not yet "
+                "screened or assigned by it, or assigned to it as the unit and not yet resolved "
+                "(`org` names the office for callers without one)"
+            )
+        ),
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    after: Annotated[str | None, Query(max_length=200,
-                                       description="`next` of the last page")] = None,
+    after: Annotated[
+        str | None, Query(max_length=200, description="`next` of the last page")
+    ] = None,
     min_position: MinPosition = None,
 ) -> Response:
     """Handlers, leaders and registrars see the cases received by or assigned to their own org
@@ -118,30 +154,58 @@ def list_cases(
         if not scoped:
             org = None  # it named the office whose inbox this is, not a receiving org
     query = CaseQuery(
-        status=status, org_id=org, unit_id=unit, leader_id=leader, handler_id=handler,
-        repeat=repeat, collective=collective, supervised=supervision,
-        supervision_level=supervision_level, decision=decision, inbox_of=inbox_of,
-        category=category, channel=channel, overdue=overdue, received_from=received_from,
+        status=status,
+        org_id=org,
+        unit_id=unit,
+        leader_id=leader,
+        handler_id=handler,
+        repeat=repeat,
+        collective=collective,
+        supervised=supervision,
+        supervision_level=supervision_level,
+        decision=decision,
+        inbox_of=inbox_of,
+        category=category,
+        channel=channel,
+        overdue=overdue,
+        received_from=received_from,
         # the inbox is the office's own: no subtree bound besides it
-        received_to=received_to, within_org=who.org_id if scoped and not inbox else None,
+        received_to=received_to,
+        within_org=who.org_id if scoped and not inbox else None,
         limit=limit,
-        offset=offset, after=after,
+        offset=offset,
+        after=after,
         not_accusing_orgs=tuple(api.orgs.ancestry(who.org_id)) if who.org_id else (),
-        not_accusing_leader=authz.as_leader(who.actor))
+        not_accusing_leader=authz.as_leader(who.actor),
+    )
     try:
         page = api.views.cases(query)
     except ValueError as e:
         raise invalid("query.after", str(e)) from None
-    items = page.items if authz.sees_personal_data(who.role) else [
-        authz.row_for_role(who.role, row, api.disclosure) for row in page.items]
-    return _json({"items": items, "total": page.total,
-                  "total_capped": bool(page.extra.get("total_capped")), "next": page.next})
+    items = (
+        page.items
+        if authz.sees_personal_data(who.role)
+        else [authz.row_for_role(who.role, row, api.disclosure) for row in page.items]
+    )
+    return _json(
+        {
+            "items": items,
+            "total": page.total,
+            "total_capped": bool(page.extra.get("total_capped")),
+            "next": page.next,
+        }
+    )
 
 
-@router.get("/cases/{case_id}", response_model=CaseDetail, responses=ITEM_ERRORS,
-            summary="One case: status, clocks (and the petition, for roles that may see it)")
-def get_case(request: Request, case_id: UUID, who: Reader,
-             min_position: MinPosition = None) -> Response:
+@router.get(
+    "/cases/{case_id}",
+    response_model=CaseDetail,
+    responses=ITEM_ERRORS,
+    summary="One case: status, clocks (and the petition, for roles that may see it)",
+)
+def get_case(
+    request: Request, case_id: UUID, who: Reader, min_position: MinPosition = None
+) -> Response:
     api = api_of(request)
     check_case(api, who, case_id)
     wait_for_views(api, min_position, "case_status")
@@ -155,8 +219,11 @@ def get_case(request: Request, case_id: UUID, who: Reader,
         row = {**row, "petition": _petition(api, case_id)}
     else:
         row = authz.row_for_role(who.role, row, api.disclosure)
-    return Response(orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS),
-                    media_type="application/json", headers={"ETag": f'"{row["version"]}"'})
+    return Response(
+        orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS),
+        media_type="application/json",
+        headers={"ETag": f'"{row["version"]}"'},
+    )
 
 
 def _petition(api: Api, case_id: UUID) -> dict[str, Any] | None:
@@ -166,10 +233,12 @@ def _petition(api: Api, case_id: UUID) -> dict[str, Any] | None:
     if not isinstance(received, Case.Received):
         return None
     sealer = api.container.sealer
-    return {"petitioners": [asdict(p) for p in received.petitioners],
-            "representatives": list(received.representatives),
-            "request": received.request or "",
-            "erased": sealer.erased(case_id)}
+    return {
+        "petitioners": [asdict(p) for p in received.petitioners],
+        "representatives": list(received.representatives),
+        "request": received.request or "",
+        "erased": sealer.erased(case_id),
+    }
 
 
 def _as_of(value: str | None) -> tuple[datetime | None, int | None]:
@@ -189,22 +258,32 @@ def _as_of(value: str | None) -> tuple[datetime | None, int | None]:
     return moment, None
 
 
-@router.get("/cases/{case_id}/history", response_model=History, responses=ITEM_ERRORS,
-            summary="The audit trail of a case; `as_of` gives the case as it stood then")
+@router.get(
+    "/cases/{case_id}/history",
+    response_model=History,
+    responses=ITEM_ERRORS,
+    summary="The audit trail of a case; `as_of` gives the case as it stood then",
+)
 def history(
     request: Request,
     case_id: UUID,
     who: Reader,
-    as_of: Annotated[str | None, Query(
-        max_length=64,
-        description="A version (`3`) or a time (`2026-03-02T10:00:00+08:00`), recorded or "
-                    "business as `by` says"
-    )] = None,
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="A version (`3`) or a time (`2026-03-02T10:00:00+08:00`), recorded or "
+            "business as `by` says",
+        ),
+    ] = None,
     after_position: Annotated[Position, Query(description="`next` of the last page")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Events per page")] = 500,
-    by: Annotated[Literal["recorded", "business"], Query(
-        description="`recorded`: as the office knew it then; `business`: as it stood in the "
-                    "world then (back-dated entries counted at their business time)")
+    by: Annotated[
+        Literal["recorded", "business"],
+        Query(
+            description="`recorded`: as the office knew it then; `business`: as it stood in the "
+            "world then (back-dated entries counted at their business time)"
+        ),
     ] = "recorded",
     min_position: MinPosition = None,
 ) -> Response:
@@ -215,8 +294,12 @@ def history(
     try:
         state = api.views.as_of(case_id, at=at, version=version, by=by)
     except LookupError:
-        raise Problem(404, "not-found", "Not found",
-                      f"Case {case_id} had no events {'at' if at else 'up to'} {as_of}.") from None
+        raise Problem(
+            404,
+            "not-found",
+            "Not found",
+            f"Case {case_id} had no events {'at' if at else 'up to'} {as_of}.",
+        ) from None
     page = api.views.audit_for(case_id, after_position=after_position, limit=limit)
     events, nxt = list(page.items), page.next
     cutoff = state.get("version") if (at or version) else None
@@ -224,20 +307,34 @@ def history(
         if any(e["version"] > cutoff for e in events):
             nxt = None  # the rest came after the moment asked for
         events = [e for e in events if e["version"] <= cutoff]
-    return _json({"case_id": case_id, "as_of": as_of,
-                  "state": authz.row_for_role(who.role, state, api.disclosure),
-                  "events": _audit_rows(api, who, events), "next": nxt})
+    return _json(
+        {
+            "case_id": case_id,
+            "as_of": as_of,
+            "state": authz.row_for_role(who.role, state, api.disclosure),
+            "events": _audit_rows(api, who, events),
+            "next": nxt,
+        }
+    )
 
 
-@router.get("/audit", response_model=AuditPage, responses=QUERY_ERRORS,
-            summary="What an actor did, or what happened in an org's subtree, in a time range")
+@router.get(
+    "/audit",
+    response_model=AuditPage,
+    responses=QUERY_ERRORS,
+    summary="What an actor did, or what happened in an org's subtree, in a time range",
+)
 def audit(
     request: Request,
     who: Auditor,
     actor: Annotated[Line | None, Query(min_length=1, max_length=200)] = None,
-    org: Annotated[UUID | None, Query(
-        description="Events of the cases of this org and the orgs below it (receiving org, "
-                    "forwarded to, or unit), and of those orgs themselves")] = None,
+    org: Annotated[
+        UUID | None,
+        Query(
+            description="Events of the cases of this org and the orgs below it (receiving org, "
+            "forwarded to, or unit), and of those orgs themselves"
+        ),
+    ] = None,
     since: Annotated[Time | None, Query(description="Recorded time, inclusive")] = None,
     until: Annotated[Time | None, Query(description="Recorded time, exclusive")] = None,
     after_position: Position = 0,
@@ -248,9 +345,16 @@ def audit(
     if actor is None and org is None:
         raise invalid("query.actor", "name an actor, an org (org=<uuid>), or both")
     wait_for_views(api, min_position, "audit", "case_status")
-    page = api.views.audit(AuditQuery(actor_id=actor, within_org=org, since=since, until=until,
-                                      after_position=after_position, limit=limit))
-    return _json({"items": _audit_rows(api, who, list(page.items)), "total": page.total,
-                  "next": page.next})
-
-
+    page = api.views.audit(
+        AuditQuery(
+            actor_id=actor,
+            within_org=org,
+            since=since,
+            until=until,
+            after_position=after_position,
+            limit=limit,
+        )
+    )
+    return _json(
+        {"items": _audit_rows(api, who, list(page.items)), "total": page.total, "next": page.next}
+    )

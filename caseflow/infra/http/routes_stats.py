@@ -26,10 +26,15 @@ from caseflow.services.authz import Action
 router = APIRouter(tags=["statistics"])
 Stats = Annotated[Principal, Depends(permit(Action.READ_STATISTICS))]
 PERIOD = r"^\d{4}(-W\d{2}|-\d{2}|-Q\d|-H\d)?$"
-Period = Annotated[str | None, Query(
-    pattern=PERIOD, max_length=8,
-    description="2026-W09 (ISO week), 2026-03 (month), 2026-Q1, 2026-H1 or 2026; "
-                "default: the current month")]
+Period = Annotated[
+    str | None,
+    Query(
+        pattern=PERIOD,
+        max_length=8,
+        description="2026-W09 (ISO week), 2026-03 (month), 2026-Q1, 2026-H1 or 2026; "
+        "default: the current month",
+    ),
+]
 Kind = Literal["week", "month", "quarter", "half_year", "year"]
 Compliance = Literal["compliant", "non_compliant", "pending", "not_due", "not_applicable"]
 
@@ -67,8 +72,9 @@ class KpiPage(BaseModel):
 
 
 def _json(body: Any) -> Response:
-    return Response(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
-                    media_type="application/json")
+    return Response(
+        orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS), media_type="application/json"
+    )
 
 
 def _reader(api: Api) -> Any:
@@ -96,10 +102,17 @@ def _answer(call) -> Any:  # noqa: ANN001
         raise invalid(f"query.{e.field}", str(e)) from None
 
 
-@router.get("/leaders/{leader_id}/statistics", response_model=LeaderStatistics,
-            responses=ITEM_ERRORS, summary="One leader's reception work in a period")
+@router.get(
+    "/leaders/{leader_id}/statistics",
+    response_model=LeaderStatistics,
+    responses=ITEM_ERRORS,
+    summary="One leader's reception work in a period",
+)
 def leader_statistics(
-    request: Request, leader_id: UUID, _who: Stats, period: Period = None,
+    request: Request,
+    leader_id: UUID,
+    _who: Stats,
+    period: Period = None,
     breakdown: Annotated[Kind | None, Query(description="Add each finer period's counts")] = None,
     min_position: MinPosition = None,
 ) -> Response:
@@ -109,22 +122,37 @@ def leader_statistics(
 
     api = api_of(request)
     wait_for_views(api, min_position, "leader_stats")
-    item = _answer(lambda: query(_reader(api), leader_id, _period(api, period),
-                                 today=_today(api), policy=api.app.policy, breakdown=breakdown))
+    item = _answer(
+        lambda: query(
+            _reader(api),
+            leader_id,
+            _period(api, period),
+            today=_today(api),
+            policy=api.app.policy,
+            breakdown=breakdown,
+        )
+    )
     if item is None:
         raise Problem(404, "not-found", "Not found", f"No leader with id {leader_id}.")
     return _json(item)
 
 
-@router.get("/statistics/leaders", response_model=LeaderPage, responses=QUERY_ERRORS,
-            summary="Every leader's reception work in a period, filtered, sorted and paged")
+@router.get(
+    "/statistics/leaders",
+    response_model=LeaderPage,
+    responses=QUERY_ERRORS,
+    summary="Every leader's reception work in a period, filtered, sorted and paged",
+)
 def leaders_statistics(
-    request: Request, _who: Stats, period: Period = None,
+    request: Request,
+    _who: Stats,
+    period: Period = None,
     org: Annotated[UUID | None, Query(description="Leaders of this org and below")] = None,
     level: OrgLevel | None = None,
     compliance: Compliance | None = None,
-    sort: Annotated[str, Query(max_length=40,
-                               description="name or a count column")] = "person_times",
+    sort: Annotated[
+        str, Query(max_length=40, description="name or a count column")
+    ] = "person_times",
     descending: bool = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -134,21 +162,44 @@ def leaders_statistics(
 
     api = api_of(request)
     wait_for_views(api, min_position, "leader_stats")
-    page = _answer(lambda: query(
-        _reader(api), _period(api, period), today=_today(api), policy=api.app.policy,
-        org_id=org, level=level, compliance=compliance, sort=sort, descending=descending,
-        limit=limit, offset=offset))
+    page = _answer(
+        lambda: query(
+            _reader(api),
+            _period(api, period),
+            today=_today(api),
+            policy=api.app.policy,
+            org_id=org,
+            level=level,
+            compliance=compliance,
+            sort=sort,
+            descending=descending,
+            limit=limit,
+            offset=offset,
+        )
+    )
     return _json({"items": page.items, "total": page.total, "next": page.next})
 
 
-@router.get("/statistics/kpis", response_model=KpiPage, responses=ITEM_ERRORS,
-            summary="Org KPIs in a period: one org, or orgs side by side")
+@router.get(
+    "/statistics/kpis",
+    response_model=KpiPage,
+    responses=ITEM_ERRORS,
+    summary="Org KPIs in a period: one org, or orgs side by side",
+)
 def kpis(
-    request: Request, _who: Stats, period: Period = None,
-    org: Annotated[UUID | None, Query(description="Just this org (its own and subtree figures)")
-                   ] = None,
-    parent: Annotated[UUID | None, Query(description="The orgs directly below this one "
-                                         "(or, with `level`, all of that level below it)")] = None,
+    request: Request,
+    _who: Stats,
+    period: Period = None,
+    org: Annotated[
+        UUID | None, Query(description="Just this org (its own and subtree figures)")
+    ] = None,
+    parent: Annotated[
+        UUID | None,
+        Query(
+            description="The orgs directly below this one "
+            "(or, with `level`, all of that level below it)"
+        ),
+    ] = None,
     level: OrgLevel | None = None,
     sort: Annotated[str, Query(max_length=40, description="name, a rate or a count")] = "name",
     scope: Literal["subtree", "own"] = "subtree",
@@ -170,7 +221,18 @@ def kpis(
         if item is None:
             raise Problem(404, "not-found", "Not found", f"No org with id {org}.")
         return _json({"items": [item], "total": 1, "next": None})
-    page = _answer(lambda: kpis_by_org(
-        _reader(api), key, parent_id=parent, level=level, sort=sort, scope=scope,
-        descending=descending, limit=limit, offset=offset, today=_today(api)))
+    page = _answer(
+        lambda: kpis_by_org(
+            _reader(api),
+            key,
+            parent_id=parent,
+            level=level,
+            sort=sort,
+            scope=scope,
+            descending=descending,
+            limit=limit,
+            offset=offset,
+            today=_today(api),
+        )
+    )
     return _json({"items": page.items, "total": page.total, "next": page.next})

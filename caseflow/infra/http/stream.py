@@ -89,8 +89,9 @@ def sse_frame(event_id: int, event_type: str, data: bytes) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event_type.encode(), data)
 
 
-def _frames_after(log: EventSource, position: int, source: str, disclosure: Disclosure,
-                  schema_base: str | None) -> tuple[bytes, int, int]:
+def _frames_after(
+    log: EventSource, position: int, source: str, disclosure: Disclosure, schema_base: str | None
+) -> tuple[bytes, int, int]:
     """The next batch as SSE bytes, its last position and its size (runs in a worker thread:
     the read and the encoding stay off the event loop)."""
     batch = log.read(position, BATCH)
@@ -101,10 +102,16 @@ def _frames_after(log: EventSource, position: int, source: str, disclosure: Disc
     return b"".join(frames), batch[-1].position if batch else position, len(batch)
 
 
-async def public_events(log: EventSource, tail: LogTail, after: int, source: str,
-                        wait: float, disclosure: Disclosure,
-                        limiter: anyio.CapacityLimiter | None = None,
-                        schema_base: str | None = None) -> AsyncIterator[bytes]:
+async def public_events(
+    log: EventSource,
+    tail: LogTail,
+    after: int,
+    source: str,
+    wait: float,
+    disclosure: Disclosure,
+    limiter: anyio.CapacityLimiter | None = None,
+    schema_base: str | None = None,
+) -> AsyncIterator[bytes]:
     """SSE frames of every event after `after`, forever. Reads run in the threads of `limiter`
     (the streams' own), so that streams catching up cannot take the threads `/health` and the
     queries run in; `wait`: how long one wait for new events lasts before looking again;
@@ -113,7 +120,8 @@ async def public_events(log: EventSource, tail: LogTail, after: int, source: str
     position = after
     while True:
         frames, position, count = await anyio.to_thread.run_sync(
-            _frames_after, log, position, source, disclosure, schema_base, limiter=limiter)
+            _frames_after, log, position, source, disclosure, schema_base, limiter=limiter
+        )
         if frames:
             yield frames
         if count < BATCH:
@@ -129,10 +137,20 @@ class EventStream(EventSourceResponse):
     stream as soon as the server is asked to stop), which also closes its generator and calls
     `on_close` however it ended."""
 
-    def __init__(self, frames: AsyncIterator[bytes], on_close: Callable[[], None] | None = None,
-                 headers: dict[str, str] | None = None, keepalive: float = 15.0):
-        super().__init__(frames, headers={"Cache-Control": "no-cache", **(headers or {})},
-                         ping=keepalive, ping_message_factory=keep_alive, sep="\n")
+    def __init__(
+        self,
+        frames: AsyncIterator[bytes],
+        on_close: Callable[[], None] | None = None,
+        headers: dict[str, str] | None = None,
+        keepalive: float = 15.0,
+    ):
+        super().__init__(
+            frames,
+            headers={"Cache-Control": "no-cache", **(headers or {})},
+            ping=keepalive,
+            ping_message_factory=keep_alive,
+            sep="\n",
+        )
         self.frames, self.on_close = frames, on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

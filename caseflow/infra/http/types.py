@@ -25,7 +25,8 @@ def _clean(value: str) -> str:
 
 
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$")
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$"
+)
 
 
 def _rfc3339(value: object) -> object:
@@ -34,8 +35,10 @@ def _rfc3339(value: object) -> object:
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _RFC3339.match(value.strip()):
-        raise ValueError("must be an RFC 3339 date-time string with a time zone offset, e.g. "
-                         "2026-03-01T09:00:00+08:00")
+        raise ValueError(
+            "must be an RFC 3339 date-time string with a time zone offset, e.g. "
+            "2026-03-01T09:00:00+08:00"
+        )
     return value
 
 
@@ -58,7 +61,11 @@ def _sane_date(value: date) -> date:
 Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_clean)]
 Line = Annotated[str, StringConstraints(max_length=500), AfterValidator(_clean)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_clean)]
-Time = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_sane_time),
-                 Field(description="RFC 3339 date-time with a time zone offset")]
+Time = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339),
+    AfterValidator(_sane_time),
+    Field(description="RFC 3339 date-time with a time zone offset"),
+]
 Day = Annotated[date, AfterValidator(_sane_date)]
 Position = Annotated[int, Field(ge=0, le=MAX_POSITION)]

@@ -59,8 +59,9 @@ def as_record(row: Any) -> Record:
         version = int(version)
     except (TypeError, ValueError):
         version = -1
-    return Record(position, aggregate_id, version, "" if topic is None else str(topic),
-                  bytes(state))
+    return Record(
+        position, aggregate_id, version, "" if topic is None else str(topic), bytes(state)
+    )
 
 
 def aggregate_bytes(aggregate_id: Any) -> bytes:
@@ -78,14 +79,25 @@ def aggregate_bytes(aggregate_id: Any) -> bytes:
         return text.encode()
 
 
-def link_hash(prev: bytes, position: int, aggregate_id: Any, version: int, topic: str,
-              state: bytes) -> bytes:
+def link_hash(
+    prev: bytes, position: int, aggregate_id: Any, version: int, topic: str, state: bytes
+) -> bytes:
     """SHA-256(prev ‖ framed record)."""
     oid = aggregate_bytes(aggregate_id)
     t = topic.encode()
-    return hashlib.sha256(b"".join((prev, FRAME_HEAD.pack(position, len(oid)), oid,
-                                    FRAME_MIDDLE.pack(version, len(t)), t,
-                                    FRAME_STATE_LEN.pack(len(state)), state))).digest()
+    return hashlib.sha256(
+        b"".join(
+            (
+                prev,
+                FRAME_HEAD.pack(position, len(oid)),
+                oid,
+                FRAME_MIDDLE.pack(version, len(t)),
+                t,
+                FRAME_STATE_LEN.pack(len(state)),
+                state,
+            )
+        )
+    ).digest()
 
 
 def extend(head: Link, positions: Sequence[int], events: Sequence[Any]) -> list[Link]:
@@ -93,8 +105,9 @@ def extend(head: Link, positions: Sequence[int], events: Sequence[Any]) -> list[
     links = []
     prev_position, prev = head.position, head.chainhash
     for position, e in zip(positions, events, strict=True):
-        prev = link_hash(prev, position, e.originator_id, e.originator_version, e.topic,
-                         bytes(e.state))
+        prev = link_hash(
+            prev, position, e.originator_id, e.originator_version, e.topic, bytes(e.state)
+        )
         links.append(Link(position, prev_position, prev))
         prev_position = position
     return links
@@ -107,13 +120,16 @@ def statements(events_table: str, *, postgres: bool) -> dict[str, str]:
     """The chain table's SQL beside `events_table`: create, head (the newest link), insert."""
     table = events_table + TABLE_SUFFIX
     integer, blob = ("bigint", "bytea") if postgres else ("INTEGER", "BLOB")
-    rows = ("SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])" if postgres
-            else "VALUES (?, ?, ?)")
+    rows = (
+        "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
+        if postgres
+        else "VALUES (?, ?, ?)"
+    )
     return {
         "create": f"CREATE TABLE IF NOT EXISTS {table} (position {integer} PRIMARY KEY, "
-                  f"prev_position {integer} NOT NULL, chainhash {blob} NOT NULL)",
+        f"prev_position {integer} NOT NULL, chainhash {blob} NOT NULL)",
         "head": f"SELECT position, prev_position, chainhash FROM {table} "
-                "ORDER BY position DESC LIMIT 1",
+        "ORDER BY position DESC LIMIT 1",
         "insert": f"INSERT INTO {table} (position, prev_position, chainhash) {rows}",
     }
 

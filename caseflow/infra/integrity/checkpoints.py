@@ -40,17 +40,28 @@ class Checkpoint:
         return message(self.position, self.chainhash, self.time)
 
     def to_json(self) -> bytes:
-        return orjson.dumps({"position": self.position, "chainhash": self.chainhash.hex(),
-                             "time": self.time, "key_id": self.key_id,
-                             "signature": base64.b64encode(self.signature).decode()})
+        return orjson.dumps(
+            {
+                "position": self.position,
+                "chainhash": self.chainhash.hex(),
+                "time": self.time,
+                "key_id": self.key_id,
+                "signature": base64.b64encode(self.signature).decode(),
+            }
+        )
 
     @classmethod
     def from_json(cls, raw: bytes) -> Checkpoint:
         """Parse a checkpoint; ValueError naming what is wrong."""
         try:
             d = orjson.loads(raw)
-            return cls(int(d["position"]), bytes.fromhex(d["chainhash"]), str(d["time"]),
-                       str(d.get("key_id", "")), base64.b64decode(d["signature"], validate=True))
+            return cls(
+                int(d["position"]),
+                bytes.fromhex(d["chainhash"]),
+                str(d["time"]),
+                str(d.get("key_id", "")),
+                base64.b64decode(d["signature"], validate=True),
+            )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as e:
             raise ValueError(f"not a checkpoint ({type(e).__name__}: {e})") from None
 
@@ -104,17 +115,29 @@ def write_key_pair(directory: Path) -> tuple[Path, Path]:
     signing, public = directory / "audit-signing.pem", directory / "audit-public.pem"
     fd = os.open(signing, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
-        f.write(private.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-    public.write_bytes(private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        f.write(
+            private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    public.write_bytes(
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     return signing, public
 
 
 def sign(private: Ed25519PrivateKey, position: int, chainhash: bytes, time: str) -> Checkpoint:
-    return Checkpoint(position, chainhash, time, key_id(private.public_key()),
-                      private.sign(message(position, chainhash, time)))
+    return Checkpoint(
+        position,
+        chainhash,
+        time,
+        key_id(private.public_key()),
+        private.sign(message(position, chainhash, time)),
+    )
 
 
 def is_signed_by(cp: Checkpoint, public: Ed25519PublicKey) -> bool:
@@ -168,8 +191,9 @@ class CheckpointDir:
             except (OSError, ValueError):
                 continue
 
-    def load(self, public: Ed25519PublicKey | None
-             ) -> tuple[list[Checkpoint], list[tuple[str, str]]]:
+    def load(
+        self, public: Ed25519PublicKey | None
+    ) -> tuple[list[Checkpoint], list[tuple[str, str]]]:
         """(checkpoints signed by `public`, [(file, why refused)]); all parsed if no key."""
         good: list[Checkpoint] = []
         refused: list[tuple[str, str]] = []
@@ -182,8 +206,13 @@ class CheckpointDir:
                 refused.append((f.name, str(e)))
                 continue
             if public is not None and not is_signed_by(cp, public):
-                refused.append((f.name, f"signature does not verify with the public key "
-                                        f"(signed by key {cp.key_id or '?'})"))
+                refused.append(
+                    (
+                        f.name,
+                        f"signature does not verify with the public key "
+                        f"(signed by key {cp.key_id or '?'})",
+                    )
+                )
                 continue
             good.append(cp)
         return sorted(good, key=lambda c: c.position), refused

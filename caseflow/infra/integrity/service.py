@@ -66,8 +66,12 @@ def _db_errors() -> tuple[type[BaseException], ...]:
 
 
 class Integrity:
-    def __init__(self, settings: Settings, store: ChainStore,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChainStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         self.settings, self.store, self.clock = settings, store, clock
         self.dir = cps.CheckpointDir(settings.checkpoint_dir)
         self.state_file = Path(settings.data_dir) / "integrity-last-verification.json"
@@ -82,9 +86,13 @@ class Integrity:
 
     # ---------------------------------------------------------------- verify
 
-    def verify(self, *, from_last_checkpoint: bool = False,
-               progress: Callable[[int, int], None] | None = None,
-               public: Ed25519PublicKey | None = None) -> Report:
+    def verify(
+        self,
+        *,
+        from_last_checkpoint: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        public: Ed25519PublicKey | None = None,
+    ) -> Report:
         """Walk the chain (from 0, or from the newest checkpoint) against every checkpoint,
         checked with `public` (default: the configured public key)."""
         public = public or self.public_key()
@@ -96,15 +104,21 @@ class Integrity:
         for name, why in refused:
             report.add(Finding("checkpoint", 0, f"checkpoint {name} refused: {why}"))
         if public is None and checkpoints:
-            report.notes.append(f"{len(checkpoints)} checkpoints not checked: no public key "
-                                "(CASEFLOW_AUDIT_PUBLIC_KEY_FILE)")
+            report.notes.append(
+                f"{len(checkpoints)} checkpoints not checked: no public key "
+                "(CASEFLOW_AUDIT_PUBLIC_KEY_FILE)"
+            )
             report.checkpoints_checked = 0
         report.findings.sort(key=lambda f: (f.position, f.kind))
         self._record(report)
         return report
 
-    def _walk(self, checkpoints: list[cps.Checkpoint], from_last: bool,
-              progress: Callable[[int, int], None] | None) -> Report:
+    def _walk(
+        self,
+        checkpoints: list[cps.Checkpoint],
+        from_last: bool,
+        progress: Callable[[int, int], None] | None,
+    ) -> Report:
         if not self.store.has_table(self.store.events_table.split(".")[-1]):
             raise StoreUnreadable(f"no event log here (no table {self.store.events_table})")
         if not self.store.has_table(self.store.chain_table.split(".")[-1]):
@@ -119,20 +133,29 @@ class Integrity:
             if usable:
                 start = Link(usable[-1].position, -1, usable[-1].chainhash)
         windows = self.store.windows(start.position, upto, WINDOW)
-        report = verify(windows, checkpoints, start,
-                        progress and (lambda at: progress(at, upto)))
+        report = verify(windows, checkpoints, start, progress and (lambda at: progress(at, upto)))
         if start.position:
             stored = self.store.link_at(start.position)
             if stored is None or stored.chainhash != start.chainhash:
-                report.add(Finding("rewritten", start.position,
-                                   "the chain's link here differs from the signed checkpoint"))
+                report.add(
+                    Finding(
+                        "rewritten",
+                        start.position,
+                        "the chain's link here differs from the signed checkpoint",
+                    )
+                )
         return report
 
     def _record(self, report: Report) -> None:
-        state = {"at": self.clock().isoformat(), "intact": report.intact, "head": report.head,
-                 "events": report.events, "checkpoints_checked": report.checkpoints_checked,
-                 "findings": len(report.findings) + report.more_findings,
-                 "first": report.findings[0].as_dict() if report.findings else None}
+        state = {
+            "at": self.clock().isoformat(),
+            "intact": report.intact,
+            "head": report.head,
+            "events": report.events,
+            "checkpoints_checked": report.checkpoints_checked,
+            "findings": len(report.findings) + report.more_findings,
+            "first": report.findings[0].as_dict() if report.findings else None,
+        }
         try:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.state_file.with_suffix(".tmp")
@@ -155,8 +178,9 @@ class Integrity:
         if not report.intact:
             raise ChainBroken(report)
         _, head = self.store.heads()
-        cp = cps.sign(private, head.position, head.chainhash,
-                      self.clock().astimezone(UTC).isoformat())
+        cp = cps.sign(
+            private, head.position, head.chainhash, self.clock().astimezone(UTC).isoformat()
+        )
         self.dir.append(cp)
         if self.settings.audit_checkpoint_topic and self.settings.kafka_bootstrap:
             _publish(self.settings, cp)
@@ -174,8 +198,9 @@ def _publish(settings: Settings, cp: cps.Checkpoint) -> None:
 
     producer = Producer(ProducerConfig(settings.kafka_bootstrap or "", linger_ms=0))
     try:
-        futures = [producer.send(settings.audit_checkpoint_topic or "", cp.to_json(),
-                                 key=b"checkpoint")]
+        futures = [
+            producer.send(settings.audit_checkpoint_topic or "", cp.to_json(), key=b"checkpoint")
+        ]
         producer.wait_acked(futures)
     finally:
         producer.close()

@@ -37,8 +37,10 @@ class Signer:
     def due(self, head: int, now: float) -> bool:
         if head <= self.last_position:
             return False
-        return bool((self.every and head - self.last_position >= self.every)
-                    or (self.interval and now - self.last_time >= self.interval))
+        return bool(
+            (self.every and head - self.last_position >= self.every)
+            or (self.interval and now - self.last_time >= self.interval)
+        )
 
     def _run(self) -> None:
         tick = min(1.0, self.interval or 1.0)
@@ -64,5 +66,4 @@ def start_signer(container: Any) -> Signer | None:
         return None
     private = load_signing_key(s.audit_signing_key_file)
     integrity = Integrity(s, chain_store(container.app.recorder))
-    return Signer(integrity, private, s.audit_checkpoint_every,
-                  s.audit_checkpoint_interval).start()
+    return Signer(integrity, private, s.audit_checkpoint_every, s.audit_checkpoint_interval).start()

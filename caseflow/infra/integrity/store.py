@@ -38,24 +38,24 @@ class ChainStore:
         pos = self.position_column
         return {
             "events": f"SELECT {pos}, originator_id, originator_version, topic, state FROM {e} "
-                      f"WHERE {pos} > {p} AND {pos} <= {p} ORDER BY {pos} LIMIT {p}",
+            f"WHERE {pos} > {p} AND {pos} <= {p} ORDER BY {pos} LIMIT {p}",
             "joined": f"SELECT e.{pos}, e.originator_id, e.originator_version, e.topic, e.state, "
-                      f"l.prev_position, l.chainhash FROM {e} e LEFT JOIN {c} l "
-                      f"ON l.position = e.{pos} WHERE e.{pos} > {p} AND e.{pos} <= {p} "
-                      f"ORDER BY e.{pos} LIMIT {p}",
+            f"l.prev_position, l.chainhash FROM {e} e LEFT JOIN {c} l "
+            f"ON l.position = e.{pos} WHERE e.{pos} > {p} AND e.{pos} <= {p} "
+            f"ORDER BY e.{pos} LIMIT {p}",
             "link_count": f"SELECT COUNT(*) FROM {c} WHERE position > {p} AND position <= {p}",
             "orphans": f"SELECT position, prev_position, chainhash FROM {c} l "
-                       f"WHERE position > {p} AND position <= {p} AND NOT EXISTS "
-                       f"(SELECT 1 FROM {e} WHERE {pos} = l.position) ORDER BY position",
+            f"WHERE position > {p} AND position <= {p} AND NOT EXISTS "
+            f"(SELECT 1 FROM {e} WHERE {pos} = l.position) ORDER BY position",
             "chain_head": f"SELECT position, prev_position, chainhash FROM {c} "
-                          "ORDER BY position DESC LIMIT 1",
+            "ORDER BY position DESC LIMIT 1",
             "events_head": f"SELECT MAX({pos}) FROM {e}",
             "link_at": f"SELECT position, prev_position, chainhash FROM {c} WHERE position = {p}",
             "aggregate": f"SELECT e.{pos}, e.originator_id, e.originator_version, e.topic, "
-                         f"e.state, l.prev_position, l.chainhash, pl.chainhash FROM {e} e "
-                         f"LEFT JOIN {c} l ON l.position = e.{pos} "
-                         f"LEFT JOIN {c} pl ON pl.position = l.prev_position "
-                         f"WHERE e.originator_id = {p} ORDER BY e.originator_version",
+            f"e.state, l.prev_position, l.chainhash, pl.chainhash FROM {e} e "
+            f"LEFT JOIN {c} l ON l.position = e.{pos} "
+            f"LEFT JOIN {c} pl ON pl.position = l.prev_position "
+            f"WHERE e.originator_id = {p} ORDER BY e.originator_version",
         }
 
     position_column = "rowid"
@@ -97,10 +97,14 @@ class ChainStore:
         """One aggregate's events, each with its link and the hash of the link it follows."""
         with self.transaction() as t:
             rows = t.rows(self._sql()["aggregate"], (self.stored_id(aggregate_id),))
-        return [(chain.as_record(r),
-                 None if r[6] is None else Link(r[0], r[5], bytes(r[6])),
-                 chain.GENESIS if r[5] == 0 else None if r[7] is None else bytes(r[7]))
-                for r in rows]
+        return [
+            (
+                chain.as_record(r),
+                None if r[6] is None else Link(r[0], r[5], bytes(r[6])),
+                chain.GENESIS if r[5] == 0 else None if r[7] is None else bytes(r[7]),
+            )
+            for r in rows
+        ]
 
     def stored_id(self, aggregate_id: UUID) -> Any:
         return aggregate_id
@@ -109,8 +113,10 @@ class ChainStore:
         """The links' hashes at these positions (those that have one)."""
         marks = ", ".join([self.placeholder] * len(positions))
         with self.transaction() as t:
-            rows = t.rows(f"SELECT position, chainhash FROM {self.chain_table} "
-                          f"WHERE position IN ({marks})", tuple(positions))
+            rows = t.rows(
+                f"SELECT position, chainhash FROM {self.chain_table} WHERE position IN ({marks})",
+                tuple(positions),
+            )
         return {p: bytes(h) for p, h in rows}
 
     def seal(self) -> int:
@@ -123,10 +129,13 @@ class ChainStore:
             head = chain.head_of(rows[0] if rows else None)
             upto = t.rows(sql["events_head"], ())[0][0] or 0
             while head.position < upto:
-                events = [chain.as_record(r)
-                          for r in t.rows(sql["events"], (head.position, upto, SEAL_BATCH))]
-                links = chain.extend(head, [e.position for e in events],
-                                     [_Stored(e) for e in events])
+                events = [
+                    chain.as_record(r)
+                    for r in t.rows(sql["events"], (head.position, upto, SEAL_BATCH))
+                ]
+                links = chain.extend(
+                    head, [e.position for e in events], [_Stored(e) for e in events]
+                )
                 self.insert_links(t, links)
                 head, chained = links[-1], chained + len(links)
         return chained
@@ -162,8 +171,9 @@ class SqliteChainStore(ChainStore):
     def transaction(self, *, write: bool = False) -> Iterator[_SqliteTx]:
         # A seal holds the write lock while it chains a whole old store: one waiting for it
         # (another process sealing on start) waits as long as that can take.
-        conn = sqlite3.connect(self.db_name, uri=True, isolation_level=None,
-                               timeout=600 if write else 30)
+        conn = sqlite3.connect(
+            self.db_name, uri=True, isolation_level=None, timeout=600 if write else 30
+        )
         try:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield _SqliteTx(conn)
@@ -176,8 +186,9 @@ class SqliteChainStore(ChainStore):
 
     def has_table(self, name: str) -> bool:
         with self.transaction() as t:
-            return bool(t.rows("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                               (name,)))
+            return bool(
+                t.rows("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,))
+            )
 
     def insert_links(self, t: Any, links: list[Link]) -> None:
         t.conn.executemany(chain.statements(self.events_table, postgres=False)["insert"], links)
@@ -217,16 +228,20 @@ class PostgresChainStore(ChainStore):
             return t.rows("SELECT to_regclass(%s) IS NOT NULL", (name,))[0][0]
 
     def insert_links(self, t: Any, links: list[Link]) -> None:
-        t.conn.execute(chain.statements(self.events_table, postgres=True)["insert"],
-                       [list(col) for col in zip(*links, strict=True)])
+        t.conn.execute(
+            chain.statements(self.events_table, postgres=True)["insert"],
+            [list(col) for col in zip(*links, strict=True)],
+        )
 
 
 def chain_store(recorder: Any) -> ChainStore:
     """The `ChainStore` of an application recorder (SQLite or PostgreSQL)."""
     if isinstance(recorder, SQLiteApplicationRecorder):
         return SqliteChainStore(recorder.datastore.pool.db_name, recorder.events_table_name)
-    return PostgresChainStore(recorder.datastore.get_connection,
-                              f"{recorder.datastore.schema}.{recorder.events_table_name}")
+    return PostgresChainStore(
+        recorder.datastore.get_connection,
+        f"{recorder.datastore.schema}.{recorder.events_table_name}",
+    )
 
 
 def seal_if_new(recorder: Any) -> None:

@@ -27,8 +27,10 @@ _TOPIC_LEN = struct.Struct(">I")  # the rest of FRAME_MIDDLE
 RECENT = 4096  # chained positions remembered, to place an inserted link
 PAIRING = 1000  # unexplained breaks kept to pair up moved events; later ones are just reported
 MAX_FINDINGS = 10_000
-ALTERED = ("the stored event differs from what was chained (or the event before it was "
-           "replaced together with its link)")
+ALTERED = (
+    "the stored event differs from what was chained (or the event before it was "
+    "replaced together with its link)"
+)
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,9 @@ class Verifier:
     def __init__(self, checkpoints: Iterable[Checkpoint], start: Link = EMPTY):
         self.report = Report(start=start.position, head=start.position)
         self.prev = start
-        self.recent: deque[tuple[int, bytes]] = deque([(start.position, start.chainhash)],
-                                                       maxlen=RECENT)
+        self.recent: deque[tuple[int, bytes]] = deque(
+            [(start.position, start.chainhash)], maxlen=RECENT
+        )
         self.checkpoints = sorted(checkpoints, key=lambda c: c.position)
         self._cp = 0
         self._skip_checkpoints_to(start.position)
@@ -101,8 +104,11 @@ class Verifier:
     def _skip_checkpoints_to(self, position: int) -> None:
         """Starting from a checkpoint at `position` (0: the start), the ones up to it are
         behind the walk (`_walk` checks the starting one's link itself)."""
-        while position and self._cp < len(self.checkpoints) and \
-                self.checkpoints[self._cp].position <= position:
+        while (
+            position
+            and self._cp < len(self.checkpoints)
+            and self.checkpoints[self._cp].position <= position
+        ):
             self._cp += 1
 
     def feed(self, rows: list[tuple], orphans: list[tuple]) -> None:
@@ -121,8 +127,9 @@ class Verifier:
             i = self._fast(rows, i)
             if i < len(rows):
                 r = rows[i]
-                self._slow(r[0], as_record(r),
-                           None if r[6] is None else Link(r[0], r[5], bytes(r[6])))
+                self._slow(
+                    r[0], as_record(r), None if r[6] is None else Link(r[0], r[5], bytes(r[6]))
+                )
                 i += 1
 
     def _slow(self, p: int, ev: Record | None, ln: Link | None) -> None:
@@ -161,24 +168,30 @@ class Verifier:
         except (ValueError, TypeError, AttributeError, struct.error):  # damaged: the slow path
             pass
         if n > start:
-            self.recent.extend((r[0], bytes(r[6])) for r in rows[max(start, n - RECENT):n])
+            self.recent.extend((r[0], bytes(r[6])) for r in rows[max(start, n - RECENT) : n])
             self.prev = Link(prev_position, rows[n - 1][5], bytes(prev))
             self.report.head = prev_position
         return n
 
     def _one(self, p: int, ev: Record | None, ln: Link | None) -> None:
         if ln is None:
-            self._keep(self.unchained, _Break(p, None, None, ev), "inserted",
-                       "event not in the chain")
+            self._keep(
+                self.unchained, _Break(p, None, None, ev), "inserted", "event not in the chain"
+            )
             return
         prev = self._follow(p, ln)
         if ev is None:
-            self._keep(self.orphans, _Break(p, prev, ln, None), "deleted",
-                       "the chain has a link here but the event is gone")
-        elif prev is not None and link_hash(prev, p, ev.aggregate_id, ev.version, ev.topic,
-                                            ev.state) != ln.chainhash:
-            self._keep(self.altered, _Break(p, prev, ln, ev), "altered",
-                       ALTERED)
+            self._keep(
+                self.orphans,
+                _Break(p, prev, ln, None),
+                "deleted",
+                "the chain has a link here but the event is gone",
+            )
+        elif (
+            prev is not None
+            and link_hash(prev, p, ev.aggregate_id, ev.version, ev.topic, ev.state) != ln.chainhash
+        ):
+            self._keep(self.altered, _Break(p, prev, ln, ev), "altered", ALTERED)
         self.prev = ln
         self.recent.append((p, ln.chainhash))
         self._check_checkpoint_at(p, ln)
@@ -191,16 +204,29 @@ class Verifier:
         if ln.prev_position in known:  # links we accepted since were not in the chain
             for q, h in list(self.recent):
                 if q > ln.prev_position:
-                    self.report.add(Finding("inserted", q, f"link at {q} forged: the chain "
-                                                           f"goes from {ln.prev_position} to {p}"))
+                    self.report.add(
+                        Finding(
+                            "inserted",
+                            q,
+                            f"link at {q} forged: the chain goes from {ln.prev_position} to {p}",
+                        )
+                    )
                     self.recent.remove((q, h))
             return known[ln.prev_position]
         if ln.prev_position > self.prev.position:
-            self.report.add(Finding("deleted", ln.prev_position,
-                                    f"event and link gone (the link at {p} follows it)"))
+            self.report.add(
+                Finding(
+                    "deleted", ln.prev_position, f"event and link gone (the link at {p} follows it)"
+                )
+            )
         else:
-            self.report.add(Finding("inserted", p, f"link at {p} follows position "
-                                                   f"{ln.prev_position}, not {self.prev.position}"))
+            self.report.add(
+                Finding(
+                    "inserted",
+                    p,
+                    f"link at {p} follows position {ln.prev_position}, not {self.prev.position}",
+                )
+            )
         return None
 
     def _keep(self, into: list[_Break], b: _Break, kind: str, detail: str) -> None:
@@ -218,8 +244,11 @@ class Verifier:
     def _check_checkpoints_before(self, p: int) -> None:
         while self._cp < len(self.checkpoints) and self.checkpoints[self._cp].position < p:
             cp = self.checkpoints[self._cp]
-            self.report.add(Finding("deleted", cp.position,
-                                    "a signed checkpoint covers this position; it is gone"))
+            self.report.add(
+                Finding(
+                    "deleted", cp.position, "a signed checkpoint covers this position; it is gone"
+                )
+            )
             self._cp += 1
 
     def _check_checkpoint_at(self, p: int, ln: Link) -> None:
@@ -230,10 +259,15 @@ class Verifier:
             self.report.last_checkpoint = p
             if cp.chainhash != ln.chainhash:
                 since = max(self.report.last_checkpoint_ok, self.report.start)
-                self.report.add(Finding(
-                    "rewritten", p, f"signed checkpoint of {cp.time} says "
-                    f"{cp.chainhash.hex()}, the chain has {ln.chainhash.hex()}: the chain was "
-                    f"recomputed after a change after position {since}"))
+                self.report.add(
+                    Finding(
+                        "rewritten",
+                        p,
+                        f"signed checkpoint of {cp.time} says "
+                        f"{cp.chainhash.hex()}, the chain has {ln.chainhash.hex()}: the chain was "
+                        f"recomputed after a change after position {since}",
+                    )
+                )
             else:
                 self.report.last_checkpoint_ok = p
 
@@ -241,15 +275,21 @@ class Verifier:
 
     def finish(self) -> Report:
         """Pair up moved events, report what is left and a truncated tail."""
-        for cp in self.checkpoints[self._cp:]:
-            self.report.add(Finding("truncated", cp.position,
-                                    f"a signed checkpoint covers up to {cp.position}; "
-                                    f"the log ends at {self.report.head}"))
+        for cp in self.checkpoints[self._cp :]:
+            self.report.add(
+                Finding(
+                    "truncated",
+                    cp.position,
+                    f"a signed checkpoint covers up to {cp.position}; "
+                    f"the log ends at {self.report.head}",
+                )
+            )
         self._pair_moves()
         for kind, items, detail in (
-                ("altered", self.altered, ALTERED),
-                ("deleted", self.orphans, "the chain has a link here but the event is gone"),
-                ("inserted", self.unchained, "event not in the chain")):
+            ("altered", self.altered, ALTERED),
+            ("deleted", self.orphans, "the chain has a link here but the event is gone"),
+            ("inserted", self.unchained, "event not in the chain"),
+        ):
             for b in items:
                 self._report(b, kind, detail)
         self.report.findings.sort(key=lambda f: (f.position, f.kind))
@@ -264,25 +304,36 @@ class Verifier:
         for m in movers:
             r = m.record
             for s in slots:
-                if s.prev is not None and s.position != m.position and s.position not in placed \
-                        and s.link and r and \
-                        link_hash(s.prev, s.position, r.aggregate_id, r.version, r.topic,
-                                  r.state) == s.link.chainhash:
+                if (
+                    s.prev is not None
+                    and s.position != m.position
+                    and s.position not in placed
+                    and s.link
+                    and r
+                    and link_hash(s.prev, s.position, r.aggregate_id, r.version, r.topic, r.state)
+                    == s.link.chainhash
+                ):
                     moved.append((m, s))
                     placed.add(s.position)
                     break
         explained: set[int] = set()
         for m, s in moved:
-            self.report.add(Finding("moved", m.position, f"written at position {s.position}",
-                                    **_ident(m.record)))  # type: ignore[arg-type]
+            ident = _ident(m.record)  # type: ignore[arg-type]  # a moved row has its record
+            self.report.add(
+                Finding("moved", m.position, f"written at position {s.position}", **ident)
+            )
             explained.update((id(m), id(s)))
         self.altered = [b for b in self.altered if id(b) not in explained]
         self.orphans = [b for b in self.orphans if id(b) not in explained]
         self.unchained = [b for b in self.unchained if id(b) not in explained]
 
 
-def verify(windows: Iterable[tuple[list[tuple], list[tuple]]], checkpoints: list[Checkpoint],
-           start: Link = EMPTY, progress: Callable[[int], None] | None = None) -> Report:
+def verify(
+    windows: Iterable[tuple[list[tuple], list[tuple]]],
+    checkpoints: list[Checkpoint],
+    start: Link = EMPTY,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
     """Walk `windows` (from `ChainStore.windows`) against `checkpoints` (signatures checked)."""
     v = Verifier(checkpoints, start)
     for rows, orphans in windows:

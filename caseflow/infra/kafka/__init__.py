@@ -4,5 +4,12 @@ from caseflow.infra.kafka.envelope import Record, from_record, to_record
 from caseflow.infra.kafka.producer import DeliveryFailed, Producer, ProducerConfig
 from caseflow.infra.kafka.relay import KafkaRelay
 
-__all__ = ["DeliveryFailed", "KafkaRelay", "Producer", "ProducerConfig", "Record", "from_record",
-           "to_record"]
+__all__ = [
+    "DeliveryFailed",
+    "KafkaRelay",
+    "Producer",
+    "ProducerConfig",
+    "Record",
+    "from_record",
+    "to_record",
+]

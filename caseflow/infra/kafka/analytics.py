@@ -50,16 +50,22 @@ def check_state(kept: dict[int, int], committed: dict[int, int | None]) -> None:
     """Refuse (`StateMismatch`) when the group committed, for some partition, an offset past the
     next one the state file has folded in. Committed offsets behind the file are fine (a crash
     between the two commits): the records are read again and skipped as duplicates."""
-    behind = {p: (kept.get(p, 0), c) for p, c in sorted(committed.items())
-              if c is not None and c > kept.get(p, 0)}
+    behind = {
+        p: (kept.get(p, 0), c)
+        for p, c in sorted(committed.items())
+        if c is not None and c > kept.get(p, 0)
+    }
     if behind:
-        where = ", ".join(f"partition {p}: state at offset {k}, group committed {c}"
-                          for p, (k, c) in behind.items())
+        where = ", ".join(
+            f"partition {p}: state at offset {k}, group committed {c}"
+            for p, (k, c) in behind.items()
+        )
         raise StateMismatch(
             f"the state file is behind the group's committed offsets ({where}); consuming would "
             "skip those records and undercount. Restore the state file that belongs to this "
             "group, or start the group over (a new --group, or reset its offsets to the "
-            "earliest) with this state file.")
+            "earliest) with this state file."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +80,7 @@ class Message:
 class AnalyticsStore:
     """De-duplicating fold of the event stream into counts (one SQLite file)."""
 
-    def __init__(self, path: Path | str, *, timezone: str = "Asia/Shanghai",
-                 consumer: str = ""):
+    def __init__(self, path: Path | str, *, timezone: str = "Asia/Shanghai", consumer: str = ""):
         self.path, self.tz, self.consumer = Path(path), ZoneInfo(timezone), consumer
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite_connect(self.path)
@@ -89,18 +94,30 @@ class AnalyticsStore:
         try:
             seq = db.execute("SELECT coalesce(max(seq), 0) FROM seen").fetchone()[0]
             for m in messages:
-                db.execute("INSERT INTO offsets VALUES (?, ?) ON CONFLICT (partition) DO UPDATE "
-                           "SET next = max(next, excluded.next)", (m.partition, m.offset + 1))
+                db.execute(
+                    "INSERT INTO offsets VALUES (?, ?) ON CONFLICT (partition) DO UPDATE "
+                    "SET next = max(next, excluded.next)",
+                    (m.partition, m.offset + 1),
+                )
                 e = m.event
                 if e is None:
                     self._count("skipped_invalid")
                     continue
                 seq += 1
                 inserted = db.execute(
-                    'INSERT OR IGNORE INTO seen (ce_id, type, subject, position, partition, '
+                    "INSERT OR IGNORE INTO seen (ce_id, type, subject, position, partition, "
                     '"offset", consumer, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-                    (e.id, e.type, e.attributes.get("subject"), e.position, m.partition, m.offset,
-                     self.consumer, seq)).rowcount
+                    (
+                        e.id,
+                        e.type,
+                        e.attributes.get("subject"),
+                        e.position,
+                        m.partition,
+                        m.offset,
+                        self.consumer,
+                        seq,
+                    ),
+                ).rowcount
                 if not inserted:
                     self._count("duplicates")
                     continue
@@ -118,33 +135,55 @@ class AnalyticsStore:
         db = self._db
         if ce_type == "caseflow.case.received.v1":
             day = datetime.fromisoformat(d["received_at"]).astimezone(self.tz).date()
-            db.execute("INSERT OR IGNORE INTO cases VALUES (?, ?, ?, ?, ?)",
-                       (d["aggregate_id"], day.isoformat(), d["region"], d.get("category"),
-                        d.get("channel")))
+            db.execute(
+                "INSERT OR IGNORE INTO cases VALUES (?, ?, ?, ?, ?)",
+                (
+                    d["aggregate_id"],
+                    day.isoformat(),
+                    d["region"],
+                    d.get("category"),
+                    d.get("channel"),
+                ),
+            )
         elif ce_type == "caseflow.case.screened.v1" and d.get("category"):
-            db.execute("UPDATE cases SET category = ? WHERE case_id = ? AND category IS NULL",
-                       (d["category"], d["aggregate_id"]))
+            db.execute(
+                "UPDATE cases SET category = ? WHERE case_id = ? AND category IS NULL",
+                (d["category"], d["aggregate_id"]),
+            )
         elif ce_type == "caseflow.case.visited.v1":
             db.execute(
                 "INSERT INTO receptions VALUES (?, ?, 1, ?, ?) ON CONFLICT (leader_id, day) DO "
                 "UPDATE SET batches = batches + 1, "
                 "person_times = person_times + excluded.person_times, "
                 "resolved_on_site = resolved_on_site + excluded.resolved_on_site",
-                (d["leader_id"], date.fromisoformat(d["visited_on"]).isoformat(), d["visitors"],
-                 int(bool(d["resolved_on_site"]))))
+                (
+                    d["leader_id"],
+                    date.fromisoformat(d["visited_on"]).isoformat(),
+                    d["visitors"],
+                    int(bool(d["resolved_on_site"])),
+                ),
+            )
         elif ce_type == "caseflow.leader.registered.v1":
-            db.execute("INSERT OR REPLACE INTO leaders VALUES (?, ?, ?)",
-                       (d["aggregate_id"], d["name"], d["org_id"]))
+            db.execute(
+                "INSERT OR REPLACE INTO leaders VALUES (?, ?, ?)",
+                (d["aggregate_id"], d["name"], d["org_id"]),
+            )
         elif ce_type == "caseflow.leader.renamed.v1":
-            db.execute("UPDATE leaders SET name = ? WHERE leader_id = ?",
-                       (d["name"], d["aggregate_id"]))
+            db.execute(
+                "UPDATE leaders SET name = ? WHERE leader_id = ?", (d["name"], d["aggregate_id"])
+            )
         elif ce_type == "caseflow.leader.moved.v1":
-            db.execute("UPDATE leaders SET org_id = ? WHERE leader_id = ?",
-                       (d["to_org_id"], d["aggregate_id"]))
+            db.execute(
+                "UPDATE leaders SET org_id = ? WHERE leader_id = ?",
+                (d["to_org_id"], d["aggregate_id"]),
+            )
 
     def _count(self, name: str, n: int = 1) -> None:
-        self._db.execute("INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET "
-                         "n = n + excluded.n", (name, n))
+        self._db.execute(
+            "INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "n = n + excluded.n",
+            (name, n),
+        )
 
     # ------------------------------------------------------------------- reading
 
@@ -153,8 +192,12 @@ class AnalyticsStore:
         before offsets were kept: from the records seen)."""
         kept = dict(self._db.execute("SELECT partition, next FROM offsets"))
         if not kept:
-            kept = dict(self._db.execute('SELECT partition, max("offset") + 1 FROM seen '
-                                         "WHERE partition IS NOT NULL GROUP BY partition"))
+            kept = dict(
+                self._db.execute(
+                    'SELECT partition, max("offset") + 1 FROM seen '
+                    "WHERE partition IS NOT NULL GROUP BY partition"
+                )
+            )
         return kept
 
     def counters(self) -> dict[str, int]:
@@ -163,15 +206,21 @@ class AnalyticsStore:
     def summary(self) -> dict[str, Any]:
         """Everything the consumer knows, as a JSON-ready dict (what `--output` writes)."""
         db, counters = self._db, self.counters()
-        cases = _dicts(db.execute(
-            "SELECT day, coalesce(category, 'uncategorised') AS category, region, "
-            "count(*) AS cases FROM cases GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"))
-        leaders = _dicts(db.execute(
-            "SELECT r.leader_id, l.name, sum(batches) AS batches, "
-            "sum(person_times) AS person_times, count(*) AS reception_days, "
-            "sum(resolved_on_site) AS resolved_on_site "
-            "FROM receptions r LEFT JOIN leaders l USING (leader_id) "
-            "GROUP BY r.leader_id ORDER BY sum(person_times) DESC, r.leader_id"))
+        cases = _dicts(
+            db.execute(
+                "SELECT day, coalesce(category, 'uncategorised') AS category, region, "
+                "count(*) AS cases FROM cases GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+            )
+        )
+        leaders = _dicts(
+            db.execute(
+                "SELECT r.leader_id, l.name, sum(batches) AS batches, "
+                "sum(person_times) AS person_times, count(*) AS reception_days, "
+                "sum(resolved_on_site) AS resolved_on_site "
+                "FROM receptions r LEFT JOIN leaders l USING (leader_id) "
+                "GROUP BY r.leader_id ORDER BY sum(person_times) DESC, r.leader_id"
+            )
+        )
         return {
             "events": counters.get("events", 0),
             "duplicates_skipped": counters.get("duplicates", 0),
@@ -183,8 +232,11 @@ class AnalyticsStore:
 
     def seen(self) -> list[tuple[str, str, int, int, str]]:
         """(ce_id, subject, position, partition, consumer) in processing order (for checks)."""
-        return list(self._db.execute(
-            "SELECT ce_id, subject, position, partition, consumer FROM seen ORDER BY seq"))
+        return list(
+            self._db.execute(
+                "SELECT ce_id, subject, position, partition, consumer FROM seen ORDER BY seq"
+            )
+        )
 
     def close(self) -> None:
         self._db.close()

@@ -60,8 +60,14 @@ class _Assignment(ConsumerRebalanceListener):
 class AnalyticsConsumer:
     """Polls the topic, folds records into an `AnalyticsStore`, then commits their offsets."""
 
-    def __init__(self, config: ConsumerConfig, store: AnalyticsStore, *,
-                 output: Path | None = None, report: Callable[[str], None] = print):
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        store: AnalyticsStore,
+        *,
+        output: Path | None = None,
+        report: Callable[[str], None] = print,
+    ):
         self.config, self.store, self.output, self.report = config, store, output, report
         self.name = config.name or f"{socket.gethostname()}-{os.getpid()}"
         store.consumer = self.name
@@ -69,16 +75,22 @@ class AnalyticsConsumer:
         self._last_write = 0.0
         self._dirty = False
         self.assignment = _Assignment(
-            lambda parts: self.report(f"{self.name}: assigned partitions {parts}"))
+            lambda parts: self.report(f"{self.name}: assigned partitions {parts}")
+        )
 
     def run(self, *, idle_exit: float | None = None, print_every: float | None = None) -> None:
         """Consume until `stop()` (or `idle_exit` seconds pass without a record)."""
         c = self.config
         consumer = KafkaConsumer(
-            bootstrap_servers=c.bootstrap, group_id=c.group, client_id=self.name,
-            enable_auto_commit=False, auto_offset_reset="earliest",
-            session_timeout_ms=c.session_timeout_ms, heartbeat_interval_ms=c.heartbeat_interval_ms,
-            max_poll_records=c.max_poll_records)
+            bootstrap_servers=c.bootstrap,
+            group_id=c.group,
+            client_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=c.session_timeout_ms,
+            heartbeat_interval_ms=c.heartbeat_interval_ms,
+            max_poll_records=c.max_poll_records,
+        )
         try:
             # The group's offsets first, then the state: a member of the group folds records
             # into the state before it commits their offsets, so read in this order the state
@@ -120,15 +132,17 @@ class AnalyticsConsumer:
             for r in records:
                 messages.append(Message(tp.partition, r.offset, _decode(r)))
             offsets[TopicPartition(tp.topic, tp.partition)] = OffsetAndMetadata(
-                records[-1].offset + 1, "", -1)
+                records[-1].offset + 1, "", -1
+            )
         self.store.apply(messages)  # committed here first ...
         try:
             consumer.commit(offsets)  # ... then the offsets: a crash in between replays, deduped
         except CommitFailedError as exc:
             # The group rebalanced meanwhile: whoever owns these partitions now gets the records
             # again and skips them as duplicates.
-            log.warning("%s: offset commit refused (%s); the new owner will skip duplicates",
-                        self.name, exc)
+            log.warning(
+                "%s: offset commit refused (%s); the new owner will skip duplicates", self.name, exc
+            )
         self._dirty = True
 
     def _line(self) -> str:
@@ -136,9 +150,11 @@ class AnalyticsConsumer:
         visits = sum(x["batches"] for x in s["leader_receptions"])
         people = sum(x["person_times"] for x in s["leader_receptions"])
         cases = sum(x["cases"] for x in s["cases_by_day"])
-        return (f"{self.name}: {s['events']} events ({s['duplicates_skipped']} duplicates "
-                f"skipped), {cases} cases, receptions {visits} batches / {people} person-times, "
-                f"partitions {self.assignment.partitions}")
+        return (
+            f"{self.name}: {s['events']} events ({s['duplicates_skipped']} duplicates "
+            f"skipped), {cases} cases, receptions {visits} batches / {people} person-times, "
+            f"partitions {self.assignment.partitions}"
+        )
 
     def _write_output(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -160,6 +176,7 @@ def _decode(record) -> Received | None:  # noqa: ANN001 - kafka-python ConsumerR
     try:
         return from_record(list(record.headers or ()), record.value)
     except (NotACloudEvent, orjson.JSONDecodeError, UnicodeDecodeError, TypeError):
-        log.warning("skipping a record that is not a caseflow CloudEvent at offset %s",
-                    record.offset)
+        log.warning(
+            "skipping a record that is not a caseflow CloudEvent at offset %s", record.offset
+        )
         return None

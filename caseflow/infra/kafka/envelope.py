@@ -33,8 +33,12 @@ class Record:
     headers: list[tuple[str, bytes]]
 
 
-def to_record(event: LoggedEvent, source: str, disclosure: Disclosure = WITHHOLD_ALL,
-              schema_base: str | None = None) -> Record:
+def to_record(
+    event: LoggedEvent,
+    source: str,
+    disclosure: Disclosure = WITHHOLD_ALL,
+    schema_base: str | None = None,
+) -> Record:
     """The Kafka record for one logged event (no petitioner personal data: `public_payload`);
     with `schema_base` (the API's public URL), `ce_dataschema` names its payload's schema."""
     attrs = attributes(event, source)
@@ -72,8 +76,9 @@ class NotACloudEvent(ValueError):
 
 def from_record(headers: list[tuple[str, bytes]], value: bytes) -> Received:
     """Parse a binary-mode record (what analytics consumers do with each message)."""
-    attrs = {name[len(CE_PREFIX):]: raw.decode() for name, raw in headers
-             if name.startswith(CE_PREFIX)}
+    attrs = {
+        name[len(CE_PREFIX) :]: raw.decode() for name, raw in headers if name.startswith(CE_PREFIX)
+    }
     missing = {"specversion", "id", "type", "source"} - attrs.keys()
     if missing:
         raise NotACloudEvent(f"missing CloudEvents headers: {', '.join(sorted(missing))}")

@@ -50,8 +50,9 @@ class FakeProducer:
     def connected(self) -> bool:
         return not self.closed
 
-    def send(self, topic: str, value: bytes, *, key: bytes | None = None,
-             headers: Headers = ()) -> FakeFuture:
+    def send(
+        self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
+    ) -> FakeFuture:
         if self.unreachable:
             raise DeliveryFailed("cannot connect to Kafka at fake:9092")
         record = FakeRecord(topic, key, value, list(headers))

@@ -75,8 +75,9 @@ class Producer:
         """True once a session exists (it may since have lost the broker)."""
         return self._producer is not None
 
-    def send(self, topic: str, value: bytes, *, key: bytes | None = None,
-             headers: Headers = ()) -> FutureRecordMetadata:
+    def send(
+        self, topic: str, value: bytes, *, key: bytes | None = None, headers: Headers = ()
+    ) -> FutureRecordMetadata:
         """Queue one record (connecting first if needed); the future resolves on acknowledgement.
 
         Raises `DeliveryFailed` when the broker cannot be reached or the topic's metadata does not
@@ -89,8 +90,9 @@ class Producer:
                 raise
             raise DeliveryFailed(f"could not queue a record for {topic}: {exc}") from exc
 
-    def wait_acked(self, futures: Sequence[FutureRecordMetadata],
-                   timeout: float | None = None) -> None:
+    def wait_acked(
+        self, futures: Sequence[FutureRecordMetadata], timeout: float | None = None
+    ) -> None:
         """Send everything queued and block until every future in `futures` is acknowledged.
 
         Raises `DeliveryFailed` if any record failed or `timeout` (default `ack_timeout`) passed;
@@ -135,9 +137,13 @@ class Producer:
         more partitions would move keys to other partitions and break per-case order. Raises
         `DeliveryFailed` when the broker cannot be reached."""
         try:
-            return _ensure_topic(self.config.bootstrap, topic, partitions,
-                                 timeout_ms=self.config.request_timeout_ms,
-                                 connect_timeout_ms=self.config.connect_timeout_ms)
+            return _ensure_topic(
+                self.config.bootstrap,
+                topic,
+                partitions,
+                timeout_ms=self.config.request_timeout_ms,
+                connect_timeout_ms=self.config.connect_timeout_ms,
+            )
         except _UNREACHABLE as exc:
             raise DeliveryFailed(f"cannot reach Kafka at {self.config.bootstrap}: {exc}") from exc
 
@@ -178,15 +184,21 @@ def _close_now(producer: KafkaProducer) -> None:
         producer._closed = True  # noqa: SLF001 - keep kafka-python's atexit hook from retrying
 
 
-def _ensure_topic(bootstrap: str, topic: str, partitions: int, *, timeout_ms: int,
-                  connect_timeout_ms: int) -> bool:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="caseflow-admin",
-                             request_timeout_ms=timeout_ms,
-                             bootstrap_timeout_ms=connect_timeout_ms)
+def _ensure_topic(
+    bootstrap: str, topic: str, partitions: int, *, timeout_ms: int, connect_timeout_ms: int
+) -> bool:
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="caseflow-admin",
+        request_timeout_ms=timeout_ms,
+        bootstrap_timeout_ms=connect_timeout_ms,
+    )
     try:
         try:
-            admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=-1)],
-                                timeout_ms=timeout_ms)
+            admin.create_topics(
+                [NewTopic(topic, num_partitions=partitions, replication_factor=-1)],
+                timeout_ms=timeout_ms,
+            )
             log.info("created topic %s with %d partitions", topic, partitions)
             return True
         except TopicAlreadyExistsError:
@@ -194,8 +206,12 @@ def _ensure_topic(bootstrap: str, topic: str, partitions: int, *, timeout_ms: in
         described = admin.describe_topics([topic])
         have = len(described[0]["partitions"]) if described else None
         if have is not None and have != partitions:
-            log.warning("topic %s exists with %d partitions (settings say %d); leaving it as is",
-                        topic, have, partitions)
+            log.warning(
+                "topic %s exists with %d partitions (settings say %d); leaving it as is",
+                topic,
+                have,
+                partitions,
+            )
         return False
     finally:
         admin.close()

@@ -36,9 +36,18 @@ log = logging.getLogger(__name__)
 class KafkaRelay:
     """Publishes events to one topic and records its position only after Kafka acknowledged."""
 
-    def __init__(self, producer: Producer, store: ViewStore, *, topic: str, source: str,
-                 partitions: int, name: str | None = None,
-                 disclosure: Disclosure = WITHHOLD_ALL, schema_base: str | None = None):
+    def __init__(
+        self,
+        producer: Producer,
+        store: ViewStore,
+        *,
+        topic: str,
+        source: str,
+        partitions: int,
+        name: str | None = None,
+        disclosure: Disclosure = WITHHOLD_ALL,
+        schema_base: str | None = None,
+    ):
         self.producer, self.store = producer, store
         self.topic, self.source, self.partitions = topic, source, partitions
         self.disclosure, self.schema_base = disclosure, schema_base
@@ -71,8 +80,11 @@ class KafkaRelay:
             for i, event in enumerate(events):
                 try:
                     record = to_record(event, self.source, self.disclosure, self.schema_base)
-                    futures.append(self.producer.send(self.topic, record.value, key=record.key,
-                                                      headers=record.headers))
+                    futures.append(
+                        self.producer.send(
+                            self.topic, record.value, key=record.key, headers=record.headers
+                        )
+                    )
                 except (MessageSizeTooLargeError, TypeError, ValueError) as exc:
                     # This event can never be published: publish what precedes it, then stop.
                     self.producer.wait_acked(futures)

@@ -20,8 +20,13 @@ from caseflow.services.app import CaseflowApp
 __all__ = ["AuditQuery", "CaseQuery", "Page", "Views", "build_views"]
 
 
-def build_views(settings: Settings, app: CaseflowApp, log_source: EventLog,
-                clock: Callable[[], datetime], reopen: Reopen | None = None) -> Views:
+def build_views(
+    settings: Settings,
+    app: CaseflowApp,
+    log_source: EventLog,
+    clock: Callable[[], datetime],
+    reopen: Reopen | None = None,
+) -> Views:
     """The view store for `settings` (SQLite file beside the events, or the PostgreSQL database),
     the registered projections, and the query functions. `reopen` builds the whole graph again
     in a rebuild's child process (`bootstrap.bootstrap`; a module-level function, so picklable)."""
@@ -54,11 +59,20 @@ def build_views(settings: Settings, app: CaseflowApp, log_source: EventLog,
         def reading() -> Iterator[Any]:  # one connection per thread, reused
             yield store.connection()
 
-    return Views(store, ViewQueries(store.d, reading, policy), log_source,
-                 registry.build(policy), policy=policy, clock=clock, waiter=waiter,
-                 case_events=_case_events(app, log_source),
-                 batch_size=settings.projection_batch_size, on_close=on_close,
-                 settings=settings, reopen=reopen)
+    return Views(
+        store,
+        ViewQueries(store.d, reading, policy),
+        log_source,
+        registry.build(policy),
+        policy=policy,
+        clock=clock,
+        waiter=waiter,
+        case_events=_case_events(app, log_source),
+        batch_size=settings.projection_batch_size,
+        on_close=on_close,
+        settings=settings,
+        reopen=reopen,
+    )
 
 
 def _pool(url: str) -> Any:
@@ -67,8 +81,15 @@ def _pool(url: str) -> Any:
     def configure(conn: Any) -> None:
         conn.execute("SET TIME ZONE 'UTC'")
 
-    return ConnectionPool(url, min_size=1, max_size=8, kwargs={"autocommit": True},
-                          configure=configure, open=True, name="caseflow-views")
+    return ConnectionPool(
+        url,
+        min_size=1,
+        max_size=8,
+        kwargs={"autocommit": True},
+        configure=configure,
+        open=True,
+        name="caseflow-views",
+    )
 
 
 def _case_events(app: Any, log_source: Any) -> Any:
@@ -86,9 +107,18 @@ def _case_events(app: Any, log_source: Any) -> Any:
                 upcast(versioned[stored.topic], data)
             recorded_at, meta = data.pop("timestamp"), data.pop("meta")
             data.pop("originator_topic", None)
-            out.append(LoggedEvent(0, None,
-                                   stored.originator_id, stored.originator_version,
-                                   names.get(stored.topic, stored.topic), recorded_at, meta, data))
+            out.append(
+                LoggedEvent(
+                    0,
+                    None,
+                    stored.originator_id,
+                    stored.originator_version,
+                    names.get(stored.topic, stored.topic),
+                    recorded_at,
+                    meta,
+                    data,
+                )
+            )
         return out
 
     return read

@@ -71,9 +71,13 @@ def sqlite_store(data_dir: Path) -> SqlViewStore:
     # at 1,000,000 events, a larger page cache (96 MB) saved no CPU there and cost 67 MB. What
     # it did cache is given back when it ends.
     bulk = ((), ("PRAGMA shrink_memory",))
-    return SqlViewStore(SQLITE, lambda: sqlite_connect(path, CACHE_MB),
-                        lambda name: FileLock(data_dir / "locks" / f"{name}.lock"),
-                        (sqlite3.OperationalError,), bulk=bulk)
+    return SqlViewStore(
+        SQLITE,
+        lambda: sqlite_connect(path, CACHE_MB),
+        lambda name: FileLock(data_dir / "locks" / f"{name}.lock"),
+        (sqlite3.OperationalError,),
+        bulk=bulk,
+    )
 
 
 # -------------------------------------------------------------------- PostgreSQL
@@ -132,8 +136,12 @@ def postgres_store(url: str) -> SqlViewStore:
     """Views as tables in the event store's PostgreSQL database."""
     import psycopg
 
-    return SqlViewStore(POSTGRES, lambda: pg_connect(url), lambda name: AdvisoryLock(url, name),
-                        (psycopg.OperationalError, psycopg.InterfaceError))
+    return SqlViewStore(
+        POSTGRES,
+        lambda: pg_connect(url),
+        lambda name: AdvisoryLock(url, name),
+        (psycopg.OperationalError, psycopg.InterfaceError),
+    )
 
 
 class NotifyWaiter:

@@ -75,8 +75,10 @@ class Dialect:
         return [self.from_db.get(c.type) for c in table.columns]
 
     def encode(self, table_encoders: list[Convert | None], values: tuple[Any, ...]) -> tuple:
-        return tuple(v if f is None or v is None else f(v)
-                     for f, v in zip(table_encoders, values, strict=True))
+        return tuple(
+            v if f is None or v is None else f(v)
+            for f, v in zip(table_encoders, values, strict=True)
+        )
 
 
 def _sqlite_bool(v: Any) -> bool:
@@ -85,11 +87,24 @@ def _sqlite_bool(v: Any) -> bool:
 
 SQLITE = Dialect(
     name="sqlite",
-    types={"text": "TEXT", "int": "INTEGER", "real": "REAL", "bool": "INTEGER", "date": "TEXT",
-           "timestamp": "TEXT", "uuid": "TEXT", "json": "TEXT"},
+    types={
+        "text": "TEXT",
+        "int": "INTEGER",
+        "real": "REAL",
+        "bool": "INTEGER",
+        "date": "TEXT",
+        "timestamp": "TEXT",
+        "uuid": "TEXT",
+        "json": "TEXT",
+    },
     to_db={"date": date.isoformat, "timestamp": _utc_iso, "uuid": _uuid_text, "json": _json_text},
-    from_db={"date": date.fromisoformat, "timestamp": datetime.fromisoformat, "uuid": UUID,
-             "json": orjson.loads, "bool": _sqlite_bool},
+    from_db={
+        "date": date.fromisoformat,
+        "timestamp": datetime.fromisoformat,
+        "uuid": UUID,
+        "json": orjson.loads,
+        "bool": _sqlite_bool,
+    },
     param="?",
     begin="BEGIN IMMEDIATE",
     for_update="",
@@ -104,8 +119,16 @@ def _jsonb(v: Any) -> Any:
 
 POSTGRES = Dialect(
     name="postgres",
-    types={"text": "TEXT", "int": "BIGINT", "real": "DOUBLE PRECISION", "bool": "BOOLEAN",
-           "date": "DATE", "timestamp": "TIMESTAMPTZ", "uuid": "UUID", "json": "JSONB"},
+    types={
+        "text": "TEXT",
+        "int": "BIGINT",
+        "real": "DOUBLE PRECISION",
+        "bool": "BOOLEAN",
+        "date": "DATE",
+        "timestamp": "TIMESTAMPTZ",
+        "uuid": "UUID",
+        "json": "JSONB",
+    },
     to_db={"json": _jsonb},
     from_db={},
     param="%s",

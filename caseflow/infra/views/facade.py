@@ -64,9 +64,12 @@ class Views:
             for name, p in self.projections.items():
                 if name not in self._runners:
                     self._runners[name] = Runner(
-                        ProjectionConsumer(p, self.store), self.source,
-                        lock=self.store.lock(name), wait=self.waiter,
-                        batch_size=self.batch_size)
+                        ProjectionConsumer(p, self.store),
+                        self.source,
+                        lock=self.store.lock(name),
+                        wait=self.waiter,
+                        batch_size=self.batch_size,
+                    )
             return list(self._runners.values())
 
     def start(self) -> None:
@@ -94,7 +97,8 @@ class Views:
         then of every attached runner."""
         source = OnePass(self.source)  # every projection's lag against one head
         return [self.status(name, source) for name in self.projections] + [
-            self.consumer_status(name, source) for name in self.consumers()]
+            self.consumer_status(name, source) for name in self.consumers()
+        ]
 
     def consumers(self) -> list[str]:
         """The other consumers to report: those attached here, and the Kafka relay whenever
@@ -137,8 +141,13 @@ class Views:
             state = runner.state
         else:
             state = "running" if self._held_elsewhere(name) else "stopped"
-        status = status_of(name, state, record.active.position, source,
-                           error=runner.error if runner is not None else None)
+        status = status_of(
+            name,
+            state,
+            record.active.position,
+            source,
+            error=runner.error if runner is not None else None,
+        )
         status.generation = record.active.generation
         if record.failure is not None:
             status.error = record.failure.error
@@ -147,11 +156,16 @@ class Views:
         if record.building is not None:
             b = record.building
             status.rebuild = {
-                "generation": b.generation, "position": b.position,
+                "generation": b.generation,
+                "position": b.position,
                 "lag_events": max(0, status.head - b.position),
-                "state": "failed" if record.building_failure else (
-                    "running" if name in self._rebuilding
-                    or self._held_elsewhere(f"rebuild-{name}") else "interrupted"),
+                "state": "failed"
+                if record.building_failure
+                else (
+                    "running"
+                    if name in self._rebuilding or self._held_elsewhere(f"rebuild-{name}")
+                    else "interrupted"
+                ),
                 "error": record.building_failure.error if record.building_failure else None,
             }
         if record.schema_version != self.projections[name].schema_version:
@@ -169,11 +183,16 @@ class Views:
 
     # ------------------------------------------------------------------ rebuild
 
-    def rebuild(self, names: list[str] | None = None,
-                progress: Callable[[Progress], None] | None = None,
-                stop: threading.Event | None = None, batch_size: int = 5000,
-                jobs: int = 1, commit_every: int | None = None,
-                locks: list[Lock] | None = None) -> RebuildResult:
+    def rebuild(
+        self,
+        names: list[str] | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None,
+        batch_size: int = 5000,
+        jobs: int = 1,
+        commit_every: int | None = None,
+        locks: list[Lock] | None = None,
+    ) -> RebuildResult:
         """Rebuild the named projections (all by default); blocking, thread-safe. `jobs` > 1
         spreads them over that many processes (each reads the log itself). A run that resumes
         an interrupted one skips the views that run switched (`resumable`). `locks`: their
@@ -182,16 +201,36 @@ class Views:
         for p in chosen:
             self._rebuilding[p.name] = None
         try:
-            if (locks is None and jobs > 1 and len(chosen) > 1 and self.settings is not None
-                    and self.reopen is not None):
+            if (
+                locks is None
+                and jobs > 1
+                and len(chosen) > 1
+                and self.settings is not None
+                and self.reopen is not None
+            ):
                 todo, skipped = resumable(chosen, self.store)  # before splitting it in groups
-                result = rebuild_in_processes(self.reopen, self.settings,
-                                              [p.name for p in todo], jobs, batch_size,
-                                              progress, stop, commit_every)
+                result = rebuild_in_processes(
+                    self.reopen,
+                    self.settings,
+                    [p.name for p in todo],
+                    jobs,
+                    batch_size,
+                    progress,
+                    stop,
+                    commit_every,
+                )
                 result.skipped = skipped
                 return result
-            return rebuild(chosen, self.store, self.source, batch_size=batch_size,
-                           commit_every=commit_every, progress=progress, stop=stop, locks=locks)
+            return rebuild(
+                chosen,
+                self.store,
+                self.source,
+                batch_size=batch_size,
+                commit_every=commit_every,
+                progress=progress,
+                stop=stop,
+                locks=locks,
+            )
         finally:
             for p in chosen:
                 self._rebuilding.pop(p.name, None)
@@ -201,8 +240,12 @@ class Views:
     def position(self, name: str) -> int:
         return self.store.record(name).active.position
 
-    def wait_for(self, position: int, timeout: float = 2.0,
-                 names: tuple[str, ...] | list[str] = ("case_status",)) -> bool:
+    def wait_for(
+        self,
+        position: int,
+        timeout: float = 2.0,
+        names: tuple[str, ...] | list[str] = ("case_status",),
+    ) -> bool:
         """Block until every named view has processed `position` (True) or `timeout` passes."""
         deadline = time.monotonic() + timeout
         pending = list(names or self.projections)
@@ -227,14 +270,27 @@ class Views:
         return self.queries.audit(query)
 
     def audit_for(self, aggregate_id: UUID, after_position: int = 0, limit: int = 100) -> Page:
-        return self.queries.audit(AuditQuery(aggregate_id=aggregate_id,
-                                             after_position=after_position, limit=limit))
+        return self.queries.audit(
+            AuditQuery(aggregate_id=aggregate_id, after_position=after_position, limit=limit)
+        )
 
-    def audit_by_actor(self, actor_id: str, since: datetime | None = None,
-                       until: datetime | None = None, after_position: int = 0,
-                       limit: int = 100) -> Page:
-        return self.queries.audit(AuditQuery(actor_id=actor_id, since=since, until=until,
-                                             after_position=after_position, limit=limit))
+    def audit_by_actor(
+        self,
+        actor_id: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_position: int = 0,
+        limit: int = 100,
+    ) -> Page:
+        return self.queries.audit(
+            AuditQuery(
+                actor_id=actor_id,
+                since=since,
+                until=until,
+                after_position=after_position,
+                limit=limit,
+            )
+        )
 
     def case_by_code(self, code_hash: str) -> UUID | None:
         return self.queries.case_by_code(code_hash)
@@ -242,14 +298,18 @@ class Views:
     def org_subtree(self, org_id: UUID) -> list[UUID]:
         return self.queries.org_subtree(org_id)
 
-    def as_of(self, case_id: UUID, at: datetime | None = None,
-              version: int | None = None, by: str = "recorded") -> dict[str, Any]:
+    def as_of(
+        self,
+        case_id: UUID,
+        at: datetime | None = None,
+        version: int | None = None,
+        by: str = "recorded",
+    ) -> dict[str, Any]:
         """The case as it stood at `at` (a recorded or, `by="business"`, a business time) or
         at `version`, from the log."""
         if self._case_events is None:
             raise LookupError("time travel needs the event store")
-        return case_as_of(self._case_events(case_id), self.policy, at=at, version=version,
-                          by=by)
+        return case_as_of(self._case_events(case_id), self.policy, at=at, version=version, by=by)
 
 
 def relay_name(settings: Any) -> str | None:

@@ -33,8 +33,9 @@ SORTS = ("name", *COLUMNS)
 COMPLIANCE_STATUSES = ("compliant", "non_compliant", "pending", "not_due", "not_applicable")
 MAX_LIMIT = 500
 KEYS_PER_QUERY = 400
-_LEADER_COLUMNS = ("l.leader_id, l.org_id, l.level, l.name, l.title, l.registered_on, "
-                   "t.postings, t.left_on")
+_LEADER_COLUMNS = (
+    "l.leader_id, l.org_id, l.level, l.name, l.title, l.registered_on, t.postings, t.left_on"
+)
 _WITH_TERM = f"{LEADERS} l LEFT JOIN {TERMS} t ON t.leader_id = l.leader_id"
 _COUNTS = ", ".join(f"COALESCE(s.{c}, 0)" for c in COLUMNS)
 
@@ -47,16 +48,24 @@ def parse_period(key: str) -> periods.Period:
         raise InvalidInput(str(exc), "statistics.period") from None
 
 
-def leader_statistics(reader: Reader, leader_id: UUID, period: str, *, today: date,
-                      policy: Policy, breakdown: str | None = None) -> dict[str, Any] | None:
+def leader_statistics(
+    reader: Reader,
+    leader_id: UUID,
+    period: str,
+    *,
+    today: date,
+    policy: Policy,
+    breakdown: str | None = None,
+) -> dict[str, Any] | None:
     """One leader's counts, rates and compliance for `period`; None for an unknown leader.
 
     `breakdown` (a period kind: week, month, …) adds the counts of each such period inside
     `period` (weeks by the Thursday rule), e.g. the months of a year.
     """
     p = parse_period(period)
-    rows = reader.fetch(f"SELECT {_LEADER_COLUMNS} FROM {_WITH_TERM} WHERE l.leader_id = ?",
-                        [leader_id])
+    rows = reader.fetch(
+        f"SELECT {_LEADER_COLUMNS} FROM {_WITH_TERM} WHERE l.leader_id = ?", [leader_id]
+    )
     if not rows:
         return None
     leader = _leader(reader, rows[0])
@@ -65,18 +74,32 @@ def leader_statistics(reader: Reader, leader_id: UUID, period: str, *, today: da
     keys = {p.key, *(s.period.key for s in slots), *(q.key for q in parts)}
     counts = _counts_by_period(reader, [leader_id], keys).get(leader_id, {})
     reception = {k: c["reception_days"] for k, c in counts.items()}
-    item = _item(leader, p, counts.get(p.key),
-                 _compliance(reader, leader, p, slots, reception, today, policy))
+    item = _item(
+        leader,
+        p,
+        counts.get(p.key),
+        _compliance(reader, leader, p, slots, reception, today, policy),
+    )
     if breakdown is not None:
-        item["breakdown"] = [{"period": _period(q), "counts": counts.get(q.key) or _zeros()}
-                             for q in parts]
+        item["breakdown"] = [
+            {"period": _period(q), "counts": counts.get(q.key) or _zeros()} for q in parts
+        ]
     return item
 
 
 def leaders_statistics(
-    reader: Reader, period: str, *, today: date, policy: Policy, org_id: UUID | None = None,
-    level: str | None = None, compliance: str | None = None, sort: str = "person_times",
-    descending: bool = True, limit: int = 50, offset: int = 0,
+    reader: Reader,
+    period: str,
+    *,
+    today: date,
+    policy: Policy,
+    org_id: UUID | None = None,
+    level: str | None = None,
+    compliance: str | None = None,
+    sort: str = "person_times",
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
 ) -> Page[int]:
     """The statistics for `period` of every leader in office at some time in it (in an org of
     the subtree of `org_id`, at `level`, if given: a leader who moved is listed under each org
@@ -89,8 +112,10 @@ def leaders_statistics(
         cte, params = subtree_cte(ORGS), [org_id]
     params.append(p.key)
     where, where_params = _held_in(p, org_id is not None, level)
-    sql = (f"{cte}SELECT {_LEADER_COLUMNS}, {_COUNTS} FROM {_WITH_TERM} "
-           f"LEFT JOIN {STATS} s ON s.leader_id = l.leader_id AND s.period = ? WHERE {where}")
+    sql = (
+        f"{cte}SELECT {_LEADER_COLUMNS}, {_COUNTS} FROM {_WITH_TERM} "
+        f"LEFT JOIN {STATS} s ON s.leader_id = l.leader_id AND s.period = ? WHERE {where}"
+    )
     params.extend(where_params)
     order = "l.name" if sort == "name" else f"COALESCE(s.{sort}, 0)"
     direction = "DESC" if descending else "ASC"
@@ -100,15 +125,17 @@ def leaders_statistics(
         rows = reader.fetch(sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
         items = _items(reader, rows, p, today, policy)
     else:  # compliance is known only after judging: judge all matches, then page
-        items = [i for i in _items(reader, reader.fetch(sql, params), p, today, policy)
-                 if i["compliance"]["status"] == compliance]
-        total, items = len(items), items[offset:offset + limit]
+        items = [
+            i
+            for i in _items(reader, reader.fetch(sql, params), p, today, policy)
+            if i["compliance"]["status"] == compliance
+        ]
+        total, items = len(items), items[offset : offset + limit]
     following = offset + limit
     return Page(items, total, following if following < total else None)
 
 
-def _held_in(p: periods.Period, in_subtree: bool,
-             level: str | None) -> tuple[str, list[Any]]:
+def _held_in(p: periods.Period, in_subtree: bool, level: str | None) -> tuple[str, list[Any]]:
     """SQL for "held a posting (in the subtree, at the level) on some day of `p`". A leader
     without term rows (a store built before terms) held their registered org since the day
     they were registered."""
@@ -124,24 +151,33 @@ def _held_in(p: periods.Period, in_subtree: bool,
         old.append("l.level = ?")
         held_params.append(str(level))
         old_params.append(str(level))
-    return (f"(EXISTS (SELECT 1 FROM {POSTINGS} p WHERE {' AND '.join(held)}) "
-            f"OR ({' AND '.join(old)}))", held_params + old_params)
+    return (
+        f"(EXISTS (SELECT 1 FROM {POSTINGS} p WHERE {' AND '.join(held)}) "
+        f"OR ({' AND '.join(old)}))",
+        held_params + old_params,
+    )
 
 
 def _check_list_args(sort: str, compliance: str | None, limit: int, offset: int) -> None:
     if sort not in SORTS:
-        raise InvalidInput(f"Cannot sort leaders by {sort!r}; use one of {', '.join(SORTS)}.",
-                           "statistics.sort")
+        raise InvalidInput(
+            f"Cannot sort leaders by {sort!r}; use one of {', '.join(SORTS)}.", "statistics.sort"
+        )
     if compliance is not None and compliance not in COMPLIANCE_STATUSES:
-        raise InvalidInput(f"Unknown compliance status {compliance!r}; use one of "
-                           f"{', '.join(COMPLIANCE_STATUSES)}.", "statistics.compliance")
+        raise InvalidInput(
+            f"Unknown compliance status {compliance!r}; use one of "
+            f"{', '.join(COMPLIANCE_STATUSES)}.",
+            "statistics.compliance",
+        )
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
-        raise InvalidInput(f"limit must be 1..{MAX_LIMIT} and offset at least 0.",
-                           "statistics.paging", "limit")
+        raise InvalidInput(
+            f"limit must be 1..{MAX_LIMIT} and offset at least 0.", "statistics.paging", "limit"
+        )
 
 
-def _items(reader: Reader, rows: list[tuple], p: periods.Period, today: date,
-           policy: Policy) -> list[dict[str, Any]]:
+def _items(
+    reader: Reader, rows: list[tuple], p: periods.Period, today: date, policy: Policy
+) -> list[dict[str, Any]]:
     leaders = [_leader(reader, r) for r in rows]
     slots = {lead["id"]: plan(lead["term"], p, policy) for lead in leaders}
     keys = {s.period.key for plan_ in slots.values() for s in plan_}
@@ -150,33 +186,40 @@ def _items(reader: Reader, rows: list[tuple], p: periods.Period, today: date,
     for lead, r in zip(leaders, rows, strict=True):
         reception = {k: c["reception_days"] for k, c in counts.get(lead["id"], {}).items()}
         compliance = _compliance(reader, lead, p, slots[lead["id"]], reception, today, policy)
-        out.append(_item(lead, p, dict(zip(COLUMNS, r[8:], strict=True)), compliance,
-                         detail=False))
+        out.append(_item(lead, p, dict(zip(COLUMNS, r[8:], strict=True)), compliance, detail=False))
     return out
 
 
-def _counts_by_period(reader: Reader, leader_ids: list[UUID], keys: Iterable[str],
-                      columns: tuple[str, ...] = COLUMNS) -> dict[UUID, dict[str, dict[str, int]]]:
+def _counts_by_period(
+    reader: Reader, leader_ids: list[UUID], keys: Iterable[str], columns: tuple[str, ...] = COLUMNS
+) -> dict[UUID, dict[str, dict[str, int]]]:
     """leader → period key → counts (of `columns`), for the given leaders and period keys."""
     keys = sorted(keys)
     out: dict[UUID, dict[str, dict[str, int]]] = {}
     if not keys:
         return out
     for i in range(0, len(leader_ids), KEYS_PER_QUERY):
-        chunk = leader_ids[i:i + KEYS_PER_QUERY]
+        chunk = leader_ids[i : i + KEYS_PER_QUERY]
         ids = {reader.encode(leader_id): leader_id for leader_id in chunk}  # no UUID parsing
         rows = reader.fetch(
             f"SELECT leader_id, period, {', '.join(columns)} FROM {STATS} "
             f"WHERE leader_id IN ({marks(len(chunk))}) AND period IN ({marks(len(keys))})",
-            [*chunk, *keys])
+            [*chunk, *keys],
+        )
         for r in rows:
             out.setdefault(ids[r[0]], {})[r[1]] = dict(zip(columns, r[2:], strict=True))
     return out
 
 
-def _compliance(reader: Reader, leader: dict[str, Any], p: periods.Period,
-                slots: tuple[Slot, ...], reception: dict[str, int], today: date,
-                policy: Policy) -> Compliance:
+def _compliance(
+    reader: Reader,
+    leader: dict[str, Any],
+    p: periods.Period,
+    slots: tuple[Slot, ...],
+    reception: dict[str, int],
+    today: date,
+    policy: Policy,
+) -> Compliance:
     """Judge `slots`: whole periods on their stored reception days, partly-in-office ones on
     the days in office only."""
     days = dict(reception)
@@ -189,22 +232,33 @@ def _compliance(reader: Reader, leader: dict[str, Any], p: periods.Period,
 
 
 def _days_in_office(reader: Reader, leader_id: UUID, s: Slot) -> int:
-    return reader.fetch(f"SELECT COUNT(*) FROM {DAYS} WHERE leader_id = ? AND day >= ? "
-                        "AND day <= ?", [leader_id, s.first, s.last])[0][0]
+    return reader.fetch(
+        f"SELECT COUNT(*) FROM {DAYS} WHERE leader_id = ? AND day >= ? AND day <= ?",
+        [leader_id, s.first, s.last],
+    )[0][0]
 
 
 def _breakdown(p: periods.Period, kind: str | None) -> tuple[periods.Period, ...]:
     if kind is None:
         return ()
     if kind not in periods.KINDS or periods.is_coarser(kind, p.kind):
-        raise InvalidInput(f"Cannot break a {p.kind} down by {kind!r}; use a finer period kind "
-                           f"({', '.join(periods.KINDS)}).", "statistics.breakdown")
+        raise InvalidInput(
+            f"Cannot break a {p.kind} down by {kind!r}; use a finer period kind "
+            f"({', '.join(periods.KINDS)}).",
+            "statistics.breakdown",
+        )
     return periods.quota_periods(kind, p)
 
 
 def _leader(reader: Reader, r: tuple) -> dict[str, Any]:
-    leader = {"id": reader.uuid(r[0]), "org_id": reader.uuid(r[1]), "level": r[2], "name": r[3],
-              "title": r[4], "registered_on": reader.date(r[5])}
+    leader = {
+        "id": reader.uuid(r[0]),
+        "org_id": reader.uuid(r[1]),
+        "level": r[2],
+        "name": r[3],
+        "title": r[4],
+        "registered_on": reader.date(r[5]),
+    }
     postings = r[6] if r[6] is None or isinstance(r[6], list) else orjson.loads(r[6])
     term = None if postings is None else {"postings": postings, "left_on": reader.date(r[7])}
     leader["term"] = term_of(leader, term)
@@ -223,22 +277,30 @@ def _ratio(num: int, den: int) -> dict[str, Any]:
     return {"numerator": num, "denominator": den, "ratio": num / den if den else None}
 
 
-def _item(leader: dict[str, Any], p: periods.Period, counts: dict[str, int] | None,
-          compliance: Compliance, detail: bool = True) -> dict[str, Any]:
+def _item(
+    leader: dict[str, Any],
+    p: periods.Period,
+    counts: dict[str, int] | None,
+    compliance: Compliance,
+    detail: bool = True,
+) -> dict[str, Any]:
     counts = counts or _zeros()
     satisfied = counts["satisfied"] + counts["basically_satisfied"]
     evaluated = satisfied + counts["dissatisfied"]
     term: Term = leader["term"]
     lead = {k: v for k, v in leader.items() if k != "term"}
-    lead.update(registered_on=leader["registered_on"].isoformat()
-                if leader["registered_on"] else None,
-                in_office_from=term.start.isoformat(),
-                left_office_on=term.left_on.isoformat() if term.left_on else None)
+    lead.update(
+        registered_on=leader["registered_on"].isoformat() if leader["registered_on"] else None,
+        in_office_from=term.start.isoformat(),
+        left_office_on=term.left_on.isoformat() if term.left_on else None,
+    )
     return {
         "leader": lead,
         "period": _period(p),
         "counts": counts,
-        "rates": {"on_time_resolution": _ratio(counts["owned_on_time"], counts["owned_resolved"]),
-                  "satisfaction": _ratio(satisfied, evaluated)},
+        "rates": {
+            "on_time_resolution": _ratio(counts["owned_on_time"], counts["owned_resolved"]),
+            "satisfaction": _ratio(satisfied, evaluated),
+        },
         "compliance": compliance.as_dict(detail),
     }

@@ -18,10 +18,15 @@ from caseflow.projections.rebuild import Progress, RebuildResult
 
 
 class Rebuilds(Protocol):
-    def rebuild(self, names: list[str] | None = None,
-                progress: Callable[[Progress], None] | None = None,
-                stop: threading.Event | None = None, batch_size: int = 5000,
-                jobs: int = 1, commit_every: int | None = None) -> RebuildResult: ...
+    def rebuild(
+        self,
+        names: list[str] | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None,
+        batch_size: int = 5000,
+        jobs: int = 1,
+        commit_every: int | None = None,
+    ) -> RebuildResult: ...
 
 
 class Opened(Protocol):
@@ -52,11 +57,16 @@ def groups(names: list[str], jobs: int) -> list[list[str]]:
     return [members for _, members in bins if members]
 
 
-def rebuild_in_processes(reopen: Reopen, settings: Any, names: list[str], jobs: int,
-                         batch_size: int,
-                         progress: Callable[[Progress], None] | None,
-                         stop: threading.Event | None,
-                         commit_every: int | None = None) -> RebuildResult:
+def rebuild_in_processes(
+    reopen: Reopen,
+    settings: Any,
+    names: list[str],
+    jobs: int,
+    batch_size: int,
+    progress: Callable[[Progress], None] | None,
+    stop: threading.Event | None,
+    commit_every: int | None = None,
+) -> RebuildResult:
     ctx = multiprocessing.get_context("spawn")
     # A lock-free shared flag the children poll, not a multiprocessing.Event: its `set` waits
     # for every process blocked in `wait` to wake, and one that was killed never does.
@@ -65,10 +75,15 @@ def rebuild_in_processes(reopen: Reopen, settings: Any, names: list[str], jobs: 
     # One pipe per child, not a shared queue: a child killed while writing to a shared queue
     # would keep its lock, and the others would never get their last message out.
     pipes = [ctx.Pipe(duplex=False) for _ in parts]
-    procs = [ctx.Process(target=_child,
-                         args=(reopen, settings, part, batch_size, commit_every, pipes[i][1],
-                               halt),
-                         name=f"rebuild-{i}", daemon=True) for i, part in enumerate(parts)]
+    procs = [
+        ctx.Process(
+            target=_child,
+            args=(reopen, settings, part, batch_size, commit_every, pipes[i][1], halt),
+            name=f"rebuild-{i}",
+            daemon=True,
+        )
+        for i, part in enumerate(parts)
+    ]
     with _ctrl_c_ignored():  # the children inherit it: Ctrl-C reaches them only through `halt`
         for p in procs:
             p.start()
@@ -94,14 +109,20 @@ def rebuild_in_processes(reopen: Reopen, settings: Any, names: list[str], jobs: 
                     halt.value = 1
                     result.failed[f"group {i}"] = RuntimeError(
                         f"rebuild process for {', '.join(parts[i])} died "
-                        f"(exit code {procs[i].exitcode})")
+                        f"(exit code {procs[i].exitcode})"
+                    )
                 continue
             if kind == "progress":
                 seen[i] = payload
                 if progress is not None:
-                    progress(Progress(min(s[0] for s in seen.values()),
-                                      max(s[1] for s in seen.values()),
-                                      sum(s[2] for s in seen.values()) // len(seen), started))
+                    progress(
+                        Progress(
+                            min(s[0] for s in seen.values()),
+                            max(s[1] for s in seen.values()),
+                            sum(s[2] for s in seen.values()) // len(seen),
+                            started,
+                        )
+                    )
             else:
                 done.add(i)
                 result.switched += payload["switched"]
@@ -130,8 +151,15 @@ def _ctrl_c_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _child(reopen: Reopen, settings: Any, names: list[str], batch_size: int,
-           commit_every: int | None, out: Any, halt: Any) -> None:
+def _child(
+    reopen: Reopen,
+    settings: Any,
+    names: list[str],
+    batch_size: int,
+    commit_every: int | None,
+    out: Any,
+    halt: Any,
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # (when started from another thread)
     container = reopen(settings)
     stop = threading.Event()
@@ -143,14 +171,24 @@ def _child(reopen: Reopen, settings: Any, names: list[str], batch_size: int,
 
     threading.Thread(target=watch, daemon=True).start()
     try:
+
         def report(p: Progress) -> None:
             out.send(("progress", (p.position, p.head, p.events)))
 
-        result = container.views.rebuild(names, progress=report, stop=stop,
-                                         batch_size=batch_size, commit_every=commit_every)
-        out.send(("done", {
-            "switched": result.switched, "interrupted": result.interrupted,
-            "events": result.events, "failed": {n: str(e) for n, e in result.failed.items()}}))
+        result = container.views.rebuild(
+            names, progress=report, stop=stop, batch_size=batch_size, commit_every=commit_every
+        )
+        out.send(
+            (
+                "done",
+                {
+                    "switched": result.switched,
+                    "interrupted": result.interrupted,
+                    "events": result.events,
+                    "failed": {n: str(e) for n, e in result.failed.items()},
+                },
+            )
+        )
     finally:
         container.close()
         out.close()

@@ -23,7 +23,9 @@ FEW_SORTED = 2_000  # a selection this small is listed from its keys, sorted her
 # Columns with an index that holds the orgs (projections/case_status.py), and the values most
 # cases have: any other value is rare, and its index is the way in (see `_case_filters`).
 COMMON: dict[str, tuple[Any, ...]] = {
-    "repeat": (False,), "supervision_open": (False,), "decision": ("accept",),
+    "repeat": (False,),
+    "supervision_open": (False,),
+    "decision": ("accept",),
 }
 
 
@@ -74,24 +76,35 @@ class ViewQueries:
         after = None
         if q.after:
             at, case_id = _uncursor(q.after, 2)
-            after = (self._value("timestamp", datetime.fromisoformat(at)),
-                     self._value("uuid", UUID(case_id)))
+            after = (
+                self._value("timestamp", datetime.fromisoformat(at)),
+                self._value("uuid", UUID(case_id)),
+            )
             offset = 0
         # Most lists select a few hundred cases. Their keys (the list order) come from the
         # filter's index alone -- each index holds the orgs, the order and the id -- and give
         # the total and the page at once: one pass, sorted here, then the page's rows by id.
-        keys = self._fetch(f"SELECT c.received_at, c.case_id FROM case_status c WHERE {where} "
-                           f"LIMIT {FEW_SORTED + 1}", params)
+        keys = self._fetch(
+            f"SELECT c.received_at, c.case_id FROM case_status c WHERE {where} "
+            f"LIMIT {FEW_SORTED + 1}",
+            params,
+        )
         if len(keys) <= FEW_SORTED:
             keys.sort(reverse=True)
             total, capped = len(keys), False
             if after is not None:
                 keys = [k for k in keys if tuple(k) < after]
-            ids = [k[1] for k in keys[offset:offset + limit + 1]]
-            records = self._fetch(
-                f"SELECT {', '.join('c.' + c for c in self.cases_plan.columns)} "
-                f"FROM case_status c WHERE c.case_id IN ({', '.join('?' * len(ids))}) "
-                "ORDER BY c.received_at DESC, c.case_id DESC", ids) if ids else []
+            ids = [k[1] for k in keys[offset : offset + limit + 1]]
+            records = (
+                self._fetch(
+                    f"SELECT {', '.join('c.' + c for c in self.cases_plan.columns)} "
+                    f"FROM case_status c WHERE c.case_id IN ({', '.join('?' * len(ids))}) "
+                    "ORDER BY c.received_at DESC, c.case_id DESC",
+                    ids,
+                )
+                if ids
+                else []
+            )
         else:
             total, capped, records = self._broad(where, params, after, limit, offset)
         today = self.policy.local_date(now)
@@ -102,14 +115,18 @@ class ViewQueries:
             nxt = _cursor(last["received_at"].isoformat(), last["case_id"])
         return Page(items, total, nxt, {"total_capped": capped})
 
-    def _broad(self, where: str, params: list[Any], after: tuple[Any, Any] | None, limit: int,
-               offset: int) -> tuple[int, bool, list[tuple]]:
+    def _broad(
+        self, where: str, params: list[Any], after: tuple[Any, Any] | None, limit: int, offset: int
+    ) -> tuple[int, bool, list[tuple]]:
         """Total and page of a selection of more than FEW_SORTED cases: counted (capped), and
         the page found by walking the list order."""
         # Counting a broad selection means visiting every row of it: past COUNT_CAP the total
         # is reported as a lower bound (`Page.extra["total_capped"]`), like "10,000+".
-        total = self._fetch(f"SELECT COUNT(*) FROM (SELECT 1 FROM case_status c WHERE {where} "
-                            f"LIMIT {COUNT_CAP + 1}) capped", params)[0][0]
+        total = self._fetch(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM case_status c WHERE {where} "
+            f"LIMIT {COUNT_CAP + 1}) capped",
+            params,
+        )[0][0]
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)
         page_where, page_params = where, list(params)
@@ -118,11 +135,13 @@ class ViewQueries:
             page_params += [after[0], after[0], after[1]]
         # The page is chosen by id alone, then its rows are read (a "deferred join"): choosing
         # then reads the filter's index only, and just the page's rows are fetched.
-        sql = (f"SELECT {', '.join('c.' + c for c in self.cases_plan.columns)} "
-               "FROM case_status c WHERE c.case_id IN ("
-               f"SELECT c.case_id FROM case_status c WHERE {page_where} "
-               "ORDER BY c.received_at DESC, c.case_id DESC LIMIT ? OFFSET ?) "
-               "ORDER BY c.received_at DESC, c.case_id DESC")
+        sql = (
+            f"SELECT {', '.join('c.' + c for c in self.cases_plan.columns)} "
+            "FROM case_status c WHERE c.case_id IN ("
+            f"SELECT c.case_id FROM case_status c WHERE {page_where} "
+            "ORDER BY c.received_at DESC, c.case_id DESC LIMIT ? OFFSET ?) "
+            "ORDER BY c.received_at DESC, c.case_id DESC"
+        )
         return total, capped, self._fetch(sql, page_params + [limit + 1, offset])
 
     def _case_filters(self, q: CaseQuery, now: datetime) -> tuple[str, list[Any]]:
@@ -135,15 +154,19 @@ class ViewQueries:
         orgs_at = len(conds)  # the org conditions: see the end
         value: Any  # a UUID, text or flag, by filter
         for column, value, type_ in (
-            ("receiving_org_id", q.org_id, "uuid"), ("unit_id", q.unit_id, "uuid"),
-            ("leader_id", q.leader_id, "uuid"), ("handler_id", q.handler_id, "text"),
-            ("category", q.category, "text"), ("channel", q.channel, "text"),
+            ("receiving_org_id", q.org_id, "uuid"),
+            ("unit_id", q.unit_id, "uuid"),
+            ("leader_id", q.leader_id, "uuid"),
+            ("handler_id", q.handler_id, "text"),
+            ("category", q.category, "text"),
+            ("channel", q.channel, "text"),
         ):
             if value is not None:
                 conds.append(f"c.{column} = ?")
                 params.append(self._value(type_, value))
         for column, value, type_ in (
-            ("repeat", q.repeat, "bool"), ("collective", q.collective, "bool"),
+            ("repeat", q.repeat, "bool"),
+            ("collective", q.collective, "bool"),
             ("supervision_open", q.supervised, "bool"),
             ("supervision_level", q.supervision_level, "text"),
             ("decision", q.decision, "text"),
@@ -172,8 +195,9 @@ class ViewQueries:
             params.append(self._value("timestamp", self._day_start(q.received_from)))
         if q.received_to is not None:
             conds.append("c.received_at < ?")
-            params.append(self._value("timestamp",
-                                      self._day_start(q.received_to + timedelta(days=1))))
+            params.append(
+                self._value("timestamp", self._day_start(q.received_to + timedelta(days=1)))
+            )
         if q.within_org is not None:
             # The subtree is small (tens of orgs): spelled out, the planner sees real values.
             orgs = [self._value("uuid", o) for o in self.org_subtree(q.within_org)] or [None]
@@ -200,17 +224,23 @@ class ViewQueries:
                 if conds[i] in ("c.receiving_org_id = ?", "c.unit_id = ?"):
                     conds[i] = "+" + conds[i]
         if q.inbox_of is not None:
-            conds.append("((c.status IN ('forwarded', 'accepted') AND c.forwarded_to_org_id = ?) "
-                         "OR (c.status = 'assigned' AND c.unit_id = ?))")
+            conds.append(
+                "((c.status IN ('forwarded', 'accepted') AND c.forwarded_to_org_id = ?) "
+                "OR (c.status = 'assigned' AND c.unit_id = ?))"
+            )
             params += [self._value("uuid", q.inbox_of)] * 2
         if q.not_accusing_orgs or q.not_accusing_leader is not None:
             # The accusations against the caller are few (mostly none): looked up first, so a
             # caller no accusation names gets the plain query and its covering indexes.
             orgs = [self._value("uuid", o) for o in q.not_accusing_orgs] or [None]
-            hidden = [r[0] for r in self._fetch(
-                "SELECT case_id FROM case_accused WHERE accused_org_id IN "
-                f"({', '.join('?' * len(orgs))}) OR accused_leader_id = ?",
-                [*orgs, self._value("uuid", q.not_accusing_leader)])]
+            hidden = [
+                r[0]
+                for r in self._fetch(
+                    "SELECT case_id FROM case_accused WHERE accused_org_id IN "
+                    f"({', '.join('?' * len(orgs))}) OR accused_leader_id = ?",
+                    [*orgs, self._value("uuid", q.not_accusing_leader)],
+                )
+            ]
             if hidden:
                 conds.append(f"c.case_id NOT IN ({', '.join('?' * len(hidden))})")
                 params += hidden
@@ -227,18 +257,20 @@ class ViewQueries:
 
     def case(self, case_id: UUID, now: datetime) -> dict[str, Any] | None:
         """One case with every clock evaluated at `now` (due date, days left, overdue, on time)."""
-        sql = (f"SELECT {', '.join(self.cases_plan.columns)} FROM case_status "
-               "WHERE case_id = ?")
+        sql = f"SELECT {', '.join(self.cases_plan.columns)} FROM case_status WHERE case_id = ?"
         records = self._fetch(sql, [self._value("uuid", case_id)])
         if not records:
             return None
         row = self._case_item(self.cases_plan.decode(records[0]), self.policy.local_date(now))
         row["clocks"] = [asdict(c) for c in case_clocks(clock_facts(row), now, self.policy)]
-        stages = self._fetch(f"SELECT {', '.join(self.stages_plan.columns)} FROM case_stages "
-                             "WHERE case_id = ?", [self._value("uuid", case_id)])
-        row["stages"] = {s["stage"]: {k: s[k] for k in ("outcome", "served_at", "rating",
-                                                         "evaluated_at")}
-                         for s in map(self.stages_plan.decode, stages)}
+        stages = self._fetch(
+            f"SELECT {', '.join(self.stages_plan.columns)} FROM case_stages WHERE case_id = ?",
+            [self._value("uuid", case_id)],
+        )
+        row["stages"] = {
+            s["stage"]: {k: s[k] for k in ("outcome", "served_at", "rating", "evaluated_at")}
+            for s in map(self.stages_plan.decode, stages)
+        }
         return row
 
     # --------------------------------------------------------------------- audit
@@ -257,9 +289,11 @@ class ViewQueries:
         if q.within_org is not None:
             orgs = [self._value("uuid", o) for o in self.org_subtree(q.within_org)] or [None]
             marks = ", ".join("?" * len(orgs))
-            conds.append(f"(a.aggregate_id IN (SELECT c.case_id FROM case_status c WHERE "
-                         f"c.receiving_org_id IN ({marks}) OR c.unit_id IN ({marks}) "
-                         f"OR c.forwarded_to_org_id IN ({marks})) OR a.aggregate_id IN ({marks}))")
+            conds.append(
+                f"(a.aggregate_id IN (SELECT c.case_id FROM case_status c WHERE "
+                f"c.receiving_org_id IN ({marks}) OR c.unit_id IN ({marks}) "
+                f"OR c.forwarded_to_org_id IN ({marks})) OR a.aggregate_id IN ({marks}))"
+            )
             params += orgs * 4
         if q.since is not None:
             conds.append("a.recorded_at >= ?")
@@ -275,8 +309,10 @@ class ViewQueries:
         selection = " AND ".join(conds[1:]) or "1 = 1"
         total = self._fetch(f"SELECT COUNT(*) FROM audit a WHERE {selection}", params[1:])[0][0]
         limit = clamp_limit(q.limit)
-        sql = (f"SELECT {', '.join('a.' + c for c in self.audit_plan.columns)} FROM audit a "
-               f"WHERE {where} ORDER BY a.position LIMIT ?")
+        sql = (
+            f"SELECT {', '.join('a.' + c for c in self.audit_plan.columns)} FROM audit a "
+            f"WHERE {where} ORDER BY a.position LIMIT ?"
+        )
         records = self._fetch(sql, params + [limit + 1])
         items = [self.audit_plan.decode(r) for r in records[:limit]]
         nxt = str(items[-1]["position"]) if len(records) > limit else None
@@ -286,24 +322,29 @@ class ViewQueries:
 
     def org_subtree(self, org_id: UUID) -> list[UUID]:
         """The org and every org below it (empty when the org is unknown)."""
-        records = self._fetch("SELECT descendant_id FROM org_tree WHERE ancestor_id = ? "
-                              "ORDER BY depth", [self._value("uuid", org_id)])
+        records = self._fetch(
+            "SELECT descendant_id FROM org_tree WHERE ancestor_id = ? ORDER BY depth",
+            [self._value("uuid", org_id)],
+        )
         decode = self.d.from_db.get("uuid")
         return [decode(r[0]) if decode else r[0] for r in records]
 
     def case_by_code(self, code_hash: str) -> UUID | None:
         """The case a query code's digest belongs to (see `projections.query_codes`)."""
-        records = self._fetch("SELECT case_id FROM query_codes WHERE code_hash = ?",
-                              [code_hash])
+        records = self._fetch("SELECT case_id FROM query_codes WHERE code_hash = ?", [code_hash])
         decode = self.d.from_db.get("uuid")
         return (decode(records[0][0]) if decode else records[0][0]) if records else None
 
     def org(self, org_id: UUID) -> dict[str, Any] | None:
-        records = self._fetch(f"SELECT {', '.join(self.orgs_plan.columns)} FROM orgs "
-                              "WHERE org_id = ?", [self._value("uuid", org_id)])
+        records = self._fetch(
+            f"SELECT {', '.join(self.orgs_plan.columns)} FROM orgs WHERE org_id = ?",
+            [self._value("uuid", org_id)],
+        )
         return self.orgs_plan.decode(records[0]) if records else None
 
     def leader(self, leader_id: UUID) -> dict[str, Any] | None:
-        records = self._fetch(f"SELECT {', '.join(self.leaders_plan.columns)} FROM leaders "
-                              "WHERE leader_id = ?", [self._value("uuid", leader_id)])
+        records = self._fetch(
+            f"SELECT {', '.join(self.leaders_plan.columns)} FROM leaders WHERE leader_id = ?",
+            [self._value("uuid", leader_id)],
+        )
         return self.leaders_plan.decode(records[0]) if records else None

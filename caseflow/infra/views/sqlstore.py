@@ -17,8 +17,17 @@ from caseflow.projections.store import Cursor, Failure, Lock, PositionRecord, Pr
 META = "view_generations"
 POSITIONS = "consumer_positions"  # consumers that are not projections (the Kafka relay)
 _POSITION_COLUMNS = ("position", "recorded_at", "error", "last_error", "last_error_at")
-_META_COLUMNS = ("generation", "state", "position", "recorded_at", "schema_version",
-                 "failure_position", "failure_event", "failure_error", "failed_at")
+_META_COLUMNS = (
+    "generation",
+    "state",
+    "position",
+    "recorded_at",
+    "schema_version",
+    "failure_position",
+    "failure_event",
+    "failure_error",
+    "failed_at",
+)
 
 
 def physical(table: str, generation: int) -> str:
@@ -28,9 +37,14 @@ def physical(table: str, generation: int) -> str:
 class SqlViewStore:
     """One store per process; connections are per thread (a batch never crosses threads)."""
 
-    def __init__(self, dialect: Dialect, connect: Callable[[], Any],
-                 lock_factory: Callable[[str], Lock], transient: tuple[type[BaseException], ...],
-                 bulk: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())):
+    def __init__(
+        self,
+        dialect: Dialect,
+        connect: Callable[[], Any],
+        lock_factory: Callable[[str], Lock],
+        transient: tuple[type[BaseException], ...],
+        bulk: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+    ):
         self.d, self._connect, self._lock_factory = dialect, connect, lock_factory
         self._bulk = bulk  # (statements that tune a connection for a rebuild, and that undo them)
         self._transient = transient
@@ -113,18 +127,26 @@ class SqlViewStore:
                 f"position {d.types['int']} NOT NULL DEFAULT 0, recorded_at {ts}, "
                 f"schema_version INTEGER NOT NULL, failure_position {d.types['int']}, "
                 f"failure_event TEXT, failure_error TEXT, failed_at {ts}, created_at {ts}, "
-                f"switched_at {ts}, PRIMARY KEY (projection, generation))")
+                f"switched_at {ts}, PRIMARY KEY (projection, generation))"
+            )
             for p in projections:
                 self.projections[p.name] = p
-                row = cur.execute(d.sql(f"SELECT generation FROM {META} WHERE projection = ? "
-                                        "AND state = 'active'"), (p.name,)).fetchone()
+                row = cur.execute(
+                    d.sql(
+                        f"SELECT generation FROM {META} WHERE projection = ? AND state = 'active'"
+                    ),
+                    (p.name,),
+                ).fetchone()
                 if row is None:
                     generation = 1
-                    cur.execute(d.sql(
-                        f"INSERT INTO {META} (projection, generation, state, position, "
-                        "schema_version, created_at, switched_at) "
-                        "VALUES (?, ?, 'active', 0, ?, ?, ?)"),
-                        (p.name, 1, p.schema_version, *[self._now()] * 2))
+                    cur.execute(
+                        d.sql(
+                            f"INSERT INTO {META} (projection, generation, state, position, "
+                            "schema_version, created_at, switched_at) "
+                            "VALUES (?, ?, 'active', 0, ?, ?, ?)"
+                        ),
+                        (p.name, 1, p.schema_version, *[self._now()] * 2),
+                    )
                 else:
                     generation = row[0]
                 # Tables and columns added to a projection since are created empty (NULL or
@@ -140,8 +162,11 @@ class SqlViewStore:
     def _columns(self, cur: Any, table: str) -> set[str]:
         if self.d.name == "sqlite":
             return {r[1] for r in cur.execute(f"PRAGMA table_info({table})").fetchall()}
-        cur.execute("SELECT column_name FROM information_schema.columns "
-                    "WHERE table_schema = current_schema() AND table_name = %s", (table,))
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s",
+            (table,),
+        )
         return {r[0] for r in cur.fetchall()}
 
     def _views_lock(self, cur: Any) -> None:
@@ -151,8 +176,9 @@ class SqlViewStore:
             cur.execute("SELECT pg_advisory_xact_lock(7355608001)")
 
     def plans(self, projection: Projection, generation: int) -> dict[str, TablePlan]:
-        return {t.name: TablePlan(t, physical(t.name, generation), self.d)
-                for t in projection.tables}
+        return {
+            t.name: TablePlan(t, physical(t.name, generation), self.d) for t in projection.tables
+        }
 
     def _point_view(self, cur: Any, plan: TablePlan, replace: bool) -> None:
         name = plan.table.name
@@ -161,17 +187,23 @@ class SqlViewStore:
         elif self.d.name == "postgres":
             cur.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {plan.physical}")
             return
-        cur.execute(f"CREATE VIEW IF NOT EXISTS {name} AS SELECT * FROM {plan.physical}"
-                    if self.d.name == "sqlite" else
-                    f"CREATE VIEW {name} AS SELECT * FROM {plan.physical}")
+        cur.execute(
+            f"CREATE VIEW IF NOT EXISTS {name} AS SELECT * FROM {plan.physical}"
+            if self.d.name == "sqlite"
+            else f"CREATE VIEW {name} AS SELECT * FROM {plan.physical}"
+        )
 
     # ---------------------------------------------------------------- bookkeeping
 
     def record(self, name: str) -> ProjectionRecord:
         cur = self.connection().cursor()
-        rows = cur.execute(self.d.sql(
-            f"SELECT {', '.join(_META_COLUMNS)} FROM {META} WHERE projection = ? "
-            "AND state IN ('active', 'building')"), (name,)).fetchall()
+        rows = cur.execute(
+            self.d.sql(
+                f"SELECT {', '.join(_META_COLUMNS)} FROM {META} WHERE projection = ? "
+                "AND state IN ('active', 'building')"
+            ),
+            (name,),
+        ).fetchall()
         by_state = {r[1]: r for r in rows}
         if "active" not in by_state:
             raise KeyError(name)
@@ -194,69 +226,97 @@ class SqlViewStore:
         return Failure(r[5], r[6], r[7], _datetime(r[8]))
 
     def record_failure(self, name: str, generation: int, failure: Failure | None) -> None:
-        values = ((failure.position, failure.event, failure.error, self._ts(failure.at))
-                  if failure else (None, None, None, None))
+        values = (
+            (failure.position, failure.event, failure.error, self._ts(failure.at))
+            if failure
+            else (None, None, None, None)
+        )
         with self.transaction() as cur:
-            cur.execute(self.d.sql(
-                f"UPDATE {META} SET failure_position = ?, failure_event = ?, failure_error = ?, "
-                "failed_at = ? WHERE projection = ? AND generation = ?"),
-                (*values, name, generation))
+            cur.execute(
+                self.d.sql(
+                    f"UPDATE {META} SET failure_position = ?, failure_event = ?, "
+                    "failure_error = ?, failed_at = ? WHERE projection = ? AND generation = ?"
+                ),
+                (*values, name, generation),
+            )
 
     # -------------------------------------------------- other consumers' positions
 
     def consumer_position(self, name: str) -> PositionRecord:
         self._ensure_positions()
-        select = self.d.sql(f"SELECT {', '.join(_POSITION_COLUMNS)} FROM {POSITIONS} "
-                            "WHERE consumer = ?")
+        select = self.d.sql(
+            f"SELECT {', '.join(_POSITION_COLUMNS)} FROM {POSITIONS} WHERE consumer = ?"
+        )
         row = self.connection().cursor().execute(select, (name,)).fetchone()
         if row is None:
             with self.transaction() as cur:
                 start = self._old_relay_position(cur, name)
-                cur.execute(self.d.sql(
-                    f"INSERT INTO {POSITIONS} (consumer, position, recorded_at, updated_at) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (consumer) DO NOTHING"),
-                    (name, start[0], self._ts(start[1]), self._now()))
+                cur.execute(
+                    self.d.sql(
+                        f"INSERT INTO {POSITIONS} (consumer, position, recorded_at, updated_at) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (consumer) DO NOTHING"
+                    ),
+                    (name, start[0], self._ts(start[1]), self._now()),
+                )
             row = self.connection().cursor().execute(select, (name,)).fetchone()
-        return PositionRecord(name, row[0], _as_datetime(row[1]), row[2], row[3],
-                              _as_datetime(row[4]))
+        return PositionRecord(
+            name, row[0], _as_datetime(row[1]), row[2], row[3], _as_datetime(row[4])
+        )
 
     def _old_relay_position(self, cur: Any, name: str) -> tuple[int, datetime | None]:
         """Up to this version the relay kept its position as a table-less projection in
         `view_generations`: carry it over once (and drop that row), so an upgrade does not
         republish the whole log."""
-        exists = cur.execute(self.d.sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-            if self.d.name == "sqlite" else "SELECT to_regclass(?) IS NOT NULL"),
-            (META,)).fetchone()
+        exists = cur.execute(
+            self.d.sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+                if self.d.name == "sqlite"
+                else "SELECT to_regclass(?) IS NOT NULL"
+            ),
+            (META,),
+        ).fetchone()
         if not exists or not exists[0]:
             return 0, None
-        row = cur.execute(self.d.sql(
-            f"SELECT position, recorded_at FROM {META} WHERE projection = ? "
-            "AND state = 'active'"), (name,)).fetchone()
+        row = cur.execute(
+            self.d.sql(
+                f"SELECT position, recorded_at FROM {META} WHERE projection = ? "
+                "AND state = 'active'"
+            ),
+            (name,),
+        ).fetchone()
         if row is None:
             return 0, None
         cur.execute(self.d.sql(f"DELETE FROM {META} WHERE projection = ?"), (name,))
         return row[0], _as_datetime(row[1])
 
-    def advance_consumer(self, name: str, expected_position: int, position: int,
-                         recorded_at: datetime | None) -> None:
+    def advance_consumer(
+        self, name: str, expected_position: int, position: int, recorded_at: datetime | None
+    ) -> None:
         with self.transaction() as cur:
-            cur.execute(self.d.sql(
-                f"UPDATE {POSITIONS} SET position = ?, recorded_at = ?, error = NULL, "
-                "updated_at = ? WHERE consumer = ? AND position = ?"),
-                (position, self._ts(recorded_at), self._now(), name, expected_position))
+            cur.execute(
+                self.d.sql(
+                    f"UPDATE {POSITIONS} SET position = ?, recorded_at = ?, error = NULL, "
+                    "updated_at = ? WHERE consumer = ? AND position = ?"
+                ),
+                (position, self._ts(recorded_at), self._now(), name, expected_position),
+            )
             if cur.rowcount != 1:
                 raise PositionMoved(f"{name}: not at {expected_position}")
 
     def record_consumer_error(self, name: str, error: str | None) -> None:
         with self.transaction() as cur:
             if error is None:
-                cur.execute(self.d.sql(f"UPDATE {POSITIONS} SET error = NULL WHERE consumer = ?"),
-                            (name,))
+                cur.execute(
+                    self.d.sql(f"UPDATE {POSITIONS} SET error = NULL WHERE consumer = ?"), (name,)
+                )
             else:
-                cur.execute(self.d.sql(
-                    f"UPDATE {POSITIONS} SET error = ?, last_error = ?, last_error_at = ? "
-                    "WHERE consumer = ?"), (error, error, self._now(), name))
+                cur.execute(
+                    self.d.sql(
+                        f"UPDATE {POSITIONS} SET error = ?, last_error = ?, last_error_at = ? "
+                        "WHERE consumer = ?"
+                    ),
+                    (error, error, self._now(), name),
+                )
 
     def _ensure_positions(self) -> None:
         if self._positions_ready:
@@ -267,14 +327,16 @@ class SqlViewStore:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {POSITIONS} (consumer TEXT PRIMARY KEY, "
                 f"position {integer} NOT NULL DEFAULT 0, recorded_at {ts}, error TEXT, "
-                f"last_error TEXT, last_error_at {ts}, updated_at {ts})")
+                f"last_error TEXT, last_error_at {ts}, updated_at {ts})"
+            )
         self._positions_ready = True
 
     # --------------------------------------------------------------------- batch
 
     @contextmanager
-    def batch(self, projection: Projection, generation: int,
-              expected_position: int) -> Iterator[SqlBatch]:
+    def batch(
+        self, projection: Projection, generation: int, expected_position: int
+    ) -> Iterator[SqlBatch]:
         key = (projection.name, generation)
         cache = self._caches.get(key)
         if cache is None:
@@ -284,31 +346,43 @@ class SqlViewStore:
             # this generation's tables), and the changes are encoded before the write lock is
             # taken, which is then held only for the SQL. So handlers of other projections
             # (threads, processes) are not serialised behind it.
-            batch = SqlBatch(self.connection().cursor(),
-                             self.plans_cached(projection, generation), cache)
+            batch = SqlBatch(
+                self.connection().cursor(), self.plans_cached(projection, generation), cache
+            )
             yield batch
             statements = batch.statements()
             with self.transaction() as cur:
-                row = cur.execute(self.d.sql(
-                    f"SELECT state, position FROM {META} WHERE projection = ? AND generation = ?"
-                    + self.d.for_update), key).fetchone()
-                if row is None or row[0] not in ("active", "building") \
-                        or row[1] != expected_position:
+                row = cur.execute(
+                    self.d.sql(
+                        f"SELECT state, position FROM {META} "
+                        "WHERE projection = ? AND generation = ?" + self.d.for_update
+                    ),
+                    key,
+                ).fetchone()
+                if (
+                    row is None
+                    or row[0] not in ("active", "building")
+                    or row[1] != expected_position
+                ):
                     raise PositionMoved(f"{projection.name} g{generation}: {row}")
                 for sql, params in statements:
                     cur.executemany(sql, params)
                 if batch.position is not None:
-                    cur.execute(self.d.sql(
-                        f"UPDATE {META} SET position = ?, recorded_at = ? "
-                        "WHERE projection = ? AND generation = ?"),
-                        (batch.position, self._ts(batch.recorded_at), *key))
+                    cur.execute(
+                        self.d.sql(
+                            f"UPDATE {META} SET position = ?, recorded_at = ? "
+                            "WHERE projection = ? AND generation = ?"
+                        ),
+                        (batch.position, self._ts(batch.recorded_at), *key),
+                    )
         except BaseException:
             cache.clear()
             raise
 
     def plans_cached(self, projection: Projection, generation: int) -> dict[str, TablePlan]:
-        cache: dict[tuple[str, int], dict[str, TablePlan]] = \
-            self._local.__dict__.setdefault("plans", {})
+        cache: dict[tuple[str, int], dict[str, TablePlan]] = self._local.__dict__.setdefault(
+            "plans", {}
+        )
         key = (projection.name, generation)
         plans = cache.get(key)
         if plans is None:
@@ -320,18 +394,30 @@ class SqlViewStore:
     def begin_rebuild(self, projection: Projection) -> Cursor:
         d = self.d
         with self.transaction() as cur:
-            row = cur.execute(d.sql(
-                f"SELECT generation, state, position, recorded_at FROM {META} "
-                "WHERE projection = ? AND state = 'building'"), (projection.name,)).fetchone()
+            row = cur.execute(
+                d.sql(
+                    f"SELECT generation, state, position, recorded_at FROM {META} "
+                    "WHERE projection = ? AND state = 'building'"
+                ),
+                (projection.name,),
+            ).fetchone()
             if row is not None:
                 return Cursor(row[0], row[2], _as_datetime(row[3]))
-            top = cur.execute(d.sql(f"SELECT MAX(generation) FROM {META} WHERE projection = ?"),
-                              (projection.name,)).fetchone()[0] or 0
+            top = (
+                cur.execute(
+                    d.sql(f"SELECT MAX(generation) FROM {META} WHERE projection = ?"),
+                    (projection.name,),
+                ).fetchone()[0]
+                or 0
+            )
             generation = top + 1
-            cur.execute(d.sql(
-                f"INSERT INTO {META} (projection, generation, state, position, schema_version, "
-                "created_at) VALUES (?, ?, 'building', 0, ?, ?)"),
-                (projection.name, generation, projection.schema_version, self._now()))
+            cur.execute(
+                d.sql(
+                    f"INSERT INTO {META} (projection, generation, state, position, schema_version, "
+                    "created_at) VALUES (?, ?, 'building', 0, ?, ?)"
+                ),
+                (projection.name, generation, projection.schema_version, self._now()),
+            )
             for plan in self.plans(projection, generation).values():
                 cur.execute(f"DROP TABLE IF EXISTS {plan.physical}")
                 # Secondary indexes come at the switch: bulk loading without them is faster.
@@ -351,16 +437,26 @@ class SqlViewStore:
             # Serialised with `setup`, which re-points the views at the active generations it
             # reads: a process starting during this switch could otherwise point one back.
             self._views_lock(cur)
-            old = cur.execute(self.d.sql(
-                f"SELECT generation FROM {META} WHERE projection = ? AND state = 'active'"
-                + self.d.for_update), (projection.name,)).fetchone()
-            cur.execute(self.d.sql(
-                f"UPDATE {META} SET state = 'retired' WHERE projection = ? AND state = 'active'"),
-                (projection.name,))
-            cur.execute(self.d.sql(
-                f"UPDATE {META} SET state = 'active', switched_at = ? "
-                "WHERE projection = ? AND generation = ? AND state = 'building'"),
-                (self._now(), projection.name, generation))
+            old = cur.execute(
+                self.d.sql(
+                    f"SELECT generation FROM {META} WHERE projection = ? AND state = 'active'"
+                    + self.d.for_update
+                ),
+                (projection.name,),
+            ).fetchone()
+            cur.execute(
+                self.d.sql(
+                    f"UPDATE {META} SET state = 'retired' WHERE projection = ? AND state = 'active'"
+                ),
+                (projection.name,),
+            )
+            cur.execute(
+                self.d.sql(
+                    f"UPDATE {META} SET state = 'active', switched_at = ? "
+                    "WHERE projection = ? AND generation = ? AND state = 'building'"
+                ),
+                (self._now(), projection.name, generation),
+            )
             for plan in plans.values():
                 self._point_view(cur, plan, replace=True)
         if old is not None and old[0] != generation:
@@ -370,14 +466,21 @@ class SqlViewStore:
     def discard_rebuild(self, name: str) -> None:
         projection = self.projections[name]
         with self.transaction() as cur:
-            row = cur.execute(self.d.sql(
-                f"SELECT generation FROM {META} WHERE projection = ? AND state = 'building'"),
-                (name,)).fetchone()
+            row = cur.execute(
+                self.d.sql(
+                    f"SELECT generation FROM {META} WHERE projection = ? AND state = 'building'"
+                ),
+                (name,),
+            ).fetchone()
             if row is None:
                 return
             # Kept as 'discarded' so generation numbers (and table names) are never reused.
-            cur.execute(self.d.sql(f"UPDATE {META} SET state = 'discarded' "
-                                   "WHERE projection = ? AND generation = ?"), (name, row[0]))
+            cur.execute(
+                self.d.sql(
+                    f"UPDATE {META} SET state = 'discarded' WHERE projection = ? AND generation = ?"
+                ),
+                (name, row[0]),
+            )
         self._drop_tables(projection, row[0])
         self._caches.pop((name, row[0]), None)
 

@@ -63,9 +63,11 @@ class Reader:
 
 def subtree_cte(orgs_table: str) -> str:
     """`WITH RECURSIVE subtree(org_id)`: the org given as the one parameter and all below it."""
-    return (f"WITH RECURSIVE subtree(org_id) AS (SELECT org_id FROM {orgs_table} WHERE org_id = ? "
-            f"UNION ALL SELECT o.org_id FROM {orgs_table} o "
-            f"JOIN subtree s ON o.parent_id = s.org_id) ")
+    return (
+        f"WITH RECURSIVE subtree(org_id) AS (SELECT org_id FROM {orgs_table} WHERE org_id = ? "
+        f"UNION ALL SELECT o.org_id FROM {orgs_table} o "
+        f"JOIN subtree s ON o.parent_id = s.org_id) "
+    )
 
 
 def marks(n: int) -> str:

@@ -41,14 +41,16 @@ class TablePlan:
         sets = ", ".join(f"{c} = excluded.{c}" for c in rest)
         action = f"DO UPDATE SET {sets}" if rest else "DO NOTHING"
         self.upsert = dialect.sql(
-            f"INSERT INTO {physical} ({cols}) VALUES ({marks}) ON CONFLICT ({keys}) {action}")
+            f"INSERT INTO {physical} ({cols}) VALUES ({marks}) ON CONFLICT ({keys}) {action}"
+        )
         self.insert = dialect.sql(f"INSERT INTO {physical} ({cols}) VALUES ({marks})")
         where = " AND ".join(f"{k} = ?" for k in table.key)
         self.delete = dialect.sql(f"DELETE FROM {physical} WHERE {where}")
         self._select = f"SELECT {cols} FROM {physical} WHERE "
         self._key_expr = table.key[0] if len(table.key) == 1 else f"({keys})"
-        self._key_marks = ("?" if len(table.key) == 1
-                           else "(" + ", ".join("?" * len(table.key)) + ")")
+        self._key_marks = (
+            "?" if len(table.key) == 1 else "(" + ", ".join("?" * len(table.key)) + ")"
+        )
 
     def _column_ddl(self, c: Any) -> str:
         d = self.dialect
@@ -57,20 +59,28 @@ class TablePlan:
 
     def added_columns(self, existing: set[str]) -> list[str]:
         """ALTER TABLE statements for the columns the table gained since it was created."""
-        return [f"ALTER TABLE {self.physical} ADD COLUMN {self._column_ddl(c)}"
-                for c in self.table.columns if c.name not in existing]
+        return [
+            f"ALTER TABLE {self.physical} ADD COLUMN {self._column_ddl(c)}"
+            for c in self.table.columns
+            if c.name not in existing
+        ]
 
     def ddl(self, with_indexes: bool) -> list[str]:
         cols = [self._column_ddl(c) for c in self.table.columns]
-        stmts = [f"CREATE TABLE IF NOT EXISTS {self.physical} ({', '.join(cols)}, "
-                 f"PRIMARY KEY ({', '.join(self.table.key)}))"]
+        stmts = [
+            f"CREATE TABLE IF NOT EXISTS {self.physical} ({', '.join(cols)}, "
+            f"PRIMARY KEY ({', '.join(self.table.key)}))"
+        ]
         if with_indexes:
             stmts += self.index_ddl()
         return stmts
 
     def index_ddl(self) -> list[str]:
-        return [f"CREATE INDEX IF NOT EXISTS {self.physical}_{'_'.join(cols)} "
-                f"ON {self.physical} ({', '.join(cols)})" for cols in self.table.indexes]
+        return [
+            f"CREATE INDEX IF NOT EXISTS {self.physical}_{'_'.join(cols)} "
+            f"ON {self.physical} ({', '.join(cols)})"
+            for cols in self.table.indexes
+        ]
 
     def update(self, columns: tuple[str, ...]) -> str:
         """UPDATE of just these columns, by key (cached per column set)."""
@@ -79,7 +89,8 @@ class TablePlan:
             sets = ", ".join(f"{c} = ?" for c in columns)
             where = " AND ".join(f"{k} = ?" for k in self.table.key)
             sql = self._updates[columns] = self.dialect.sql(
-                f"UPDATE {self.physical} SET {sets} WHERE {where}")
+                f"UPDATE {self.physical} SET {sets} WHERE {where}"
+            )
         return sql
 
     def encode_values(self, row: Row, columns: tuple[str, ...]) -> tuple:
@@ -88,7 +99,8 @@ class TablePlan:
         if encode is None:
             names = columns + self.table.key
             encode = self._value_encoders[columns] = convert.values_encoder(
-                names, [self.column_encoder[c] for c in names])
+                names, [self.column_encoder[c] for c in names]
+            )
         return encode(row)
 
     def select_keys(self, n: int) -> str:
@@ -149,7 +161,7 @@ class SqlBatch:
         pending = self.pending.get(table, {})
         missing = list({k for k in keys if k not in cached and k not in pending})
         for i in range(0, len(missing), KEYS_PER_SELECT):
-            chunk = missing[i: i + KEYS_PER_SELECT]
+            chunk = missing[i : i + KEYS_PER_SELECT]
             params: list[Any] = []
             for k in chunk:
                 params.extend(plan.encode_key(k))
@@ -218,8 +230,11 @@ class SqlBatch:
         self.position, self.recorded_at = position, recorded_at
 
     def held(self) -> int:
-        return (sum(map(len, self.pending.values())) + sum(map(len, self.deltas.values()))
-                + sum(map(len, self.inserts.values())))
+        return (
+            sum(map(len, self.pending.values()))
+            + sum(map(len, self.deltas.values()))
+            + sum(map(len, self.inserts.values()))
+        )
 
     # ----------------------------------------------------------------- statements
 
@@ -261,14 +276,16 @@ class SqlBatch:
         self.cache.trim()
         return out
 
-    def _delta_statements(self, plan: TablePlan,
-                          by_key: dict[Key, dict[str, Any]]) -> list[tuple[str, list[tuple]]]:
+    def _delta_statements(
+        self, plan: TablePlan, by_key: dict[Key, dict[str, Any]]
+    ) -> list[tuple[str, list[tuple]]]:
         groups: dict[tuple[str, ...], list[tuple]] = {}
         cached = self.cache.of(plan.table.name)
         for key, deltas in by_key.items():
             columns = tuple(sorted(deltas))
             groups.setdefault(columns, []).append(
-                plan.encode_key(key) + tuple(deltas[c] for c in columns))
+                plan.encode_key(key) + tuple(deltas[c] for c in columns)
+            )
             row = cached.get(key)
             if row is not None:
                 for c in columns:
@@ -279,10 +296,17 @@ class SqlBatch:
         out = []
         for columns, params in groups.items():
             names = keys + columns
-            sets = ", ".join(f"{c} = COALESCE({plan.physical}.{c}, 0) + excluded.{c}"
-                             for c in columns)
-            out.append((plan.dialect.sql(
-                f"INSERT INTO {plan.physical} ({', '.join(names)}) "
-                f"VALUES ({', '.join('?' * len(names))}) "
-                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"), params))
+            sets = ", ".join(
+                f"{c} = COALESCE({plan.physical}.{c}, 0) + excluded.{c}" for c in columns
+            )
+            out.append(
+                (
+                    plan.dialect.sql(
+                        f"INSERT INTO {plan.physical} ({', '.join(names)}) "
+                        f"VALUES ({', '.join('?' * len(names))}) "
+                        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+                    ),
+                    params,
+                )
+            )
         return out

@@ -33,8 +33,9 @@ def test_a_token_minted_while_the_server_runs_works_at_once(dev):
     app = create_app(container, background=False, announce=False)
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
-            org = container.app.register_org(Context(actor=Actor("op", "operator")),
-                                             name="New County", level=OrgLevel.COUNTY).id
+            org = container.app.register_org(
+                Context(actor=Actor("op", "operator")), name="New County", level=OrgLevel.COUNTY
+            ).id
             code, output = _token("--role", "registrar", "--org", str(org))
             assert code == 0, output
             token = output.strip().splitlines()[-1]

@@ -30,8 +30,7 @@ CASES, SEED = 240, 11
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory) -> Iterator[tuple[Container, list[LoggedEvent]]]:
-    container = bootstrap(Settings(data_dir=tmp_path_factory.mktemp("seeded")),
-                          clock=FrozenClock())
+    container = bootstrap(Settings(data_dir=tmp_path_factory.mktemp("seeded")), clock=FrozenClock())
     set_synchronous(container.app.recorder, "OFF")  # a test store need not survive power loss
     try:
         seed(container.app, cases=CASES, seed=SEED)
@@ -46,8 +45,9 @@ def test_the_seed_runs_on_every_backend_within_the_rules(container: Container) -
     assert summary.events == len(events) and summary.cases == 30
     for case_id in {e.aggregate_id for e in named(events, "case.received")}:
         history = container.app.history(case_id)
-        assert check_history(history, container.app.policy) is \
-            container.app.get(Case, case_id).status
+        assert (
+            check_history(history, container.app.policy) is container.app.get(Case, case_id).status
+        )
 
 
 def named(events: list[LoggedEvent], name: str) -> list[LoggedEvent]:
@@ -97,9 +97,16 @@ def test_collective_petitions_choose_at_most_five_representatives(seeded) -> Non
 def test_the_hard_paths_all_occur(seeded) -> None:
     _, events = seeded
     counts = Counter(e.name for e in events)
-    for name in ("case.extended", "case.review_requested", "case.reviewed",
-                 "case.recheck_requested", "case.rechecked", "case.supervised", "case.closed",
-                 "case.evaluated"):
+    for name in (
+        "case.extended",
+        "case.review_requested",
+        "case.reviewed",
+        "case.recheck_requested",
+        "case.rechecked",
+        "case.supervised",
+        "case.closed",
+        "case.evaluated",
+    ):
         assert counts[name] >= 1, name
     repeats = [e for e in named(events, "case.received") if e.data["prior_case_id"]]
     assert len(repeats) >= 5
@@ -163,8 +170,10 @@ def test_the_same_seed_gives_the_same_petitions(tmp_path, clock: FrozenClock) ->
         try:
             seed(c.app, cases=40, seed=5)
             # (sealed personal fields compared opened: each store has its own random keys)
-            return [(e.aggregate_id, e.version, e.name, _opened(c, e), e.meta)
-                    for e in c.log.read(0, 10_000)]
+            return [
+                (e.aggregate_id, e.version, e.name, _opened(c, e), e.meta)
+                for e in c.log.read(0, 10_000)
+            ]
         finally:
             c.close()
 

@@ -16,8 +16,9 @@ from caseflow.infra.groupcommit import GroupCommitRecorder
 
 @pytest.fixture
 def recorder(tmp_path):
-    datastore = SQLiteDatastore(str(tmp_path / "events.sqlite3"), lock_timeout=30, pool_size=10,
-                                max_overflow=20)
+    datastore = SQLiteDatastore(
+        str(tmp_path / "events.sqlite3"), lock_timeout=30, pool_size=10, max_overflow=20
+    )
     r = GroupCommitRecorder(datastore)
     r.create_table()
     yield r
@@ -25,8 +26,9 @@ def recorder(tmp_path):
 
 
 def _event(aggregate=None, version=1) -> StoredEvent:
-    return StoredEvent(originator_id=aggregate or uuid4(), originator_version=version,
-                       topic="t", state=b"{}")
+    return StoredEvent(
+        originator_id=aggregate or uuid4(), originator_version=version, topic="t", state=b"{}"
+    )
 
 
 def test_a_lone_insert_commits_and_returns_its_position(recorder):
@@ -52,8 +54,9 @@ def test_concurrent_inserts_all_land_with_distinct_contiguous_positions(recorder
 def test_concurrent_inserts_are_grouped_into_fewer_commits(recorder, monkeypatch):
     commits = []
     original = recorder._commit
-    monkeypatch.setattr(recorder, "_commit", lambda group: (commits.append(len(group)),
-                                                            original(group)))
+    monkeypatch.setattr(
+        recorder, "_commit", lambda group: (commits.append(len(group)), original(group))
+    )
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda _: recorder.insert_events([_event()]), range(400)))
     assert sum(commits) == 400 and len(commits) < 400
@@ -99,8 +102,7 @@ def test_reads_on_the_threads_own_connection_match_the_library_and_see_new_write
     assert recorder.select_events(uuid4()) == []
 
 
-def test_a_reading_threads_connection_goes_with_the_thread_and_the_rest_with_the_store(
-        recorder):
+def test_a_reading_threads_connection_goes_with_the_thread_and_the_rest_with_the_store(recorder):
     import gc
 
     aggregate = uuid4()

@@ -20,8 +20,12 @@ from tests.unit.projections.world import T0, Clock, World
 
 def _store(tmp_path, **settings) -> tuple[Settings, object]:
     signing, public = write_key_pair(tmp_path / "keys")
-    s = Settings(data_dir=tmp_path / "var", audit_signing_key_file=signing,
-                 audit_public_key_file=public, **settings)
+    s = Settings(
+        data_dir=tmp_path / "var",
+        audit_signing_key_file=signing,
+        audit_public_key_file=public,
+        **settings,
+    )
     container = bootstrap(s, clock=Clock())
     World(app=container.app, clock=Clock()).receive(T0)
     container.close()
@@ -29,13 +33,19 @@ def _store(tmp_path, **settings) -> tuple[Settings, object]:
 
 
 @pytest.mark.kafka
-def test_a_checkpoint_is_also_published_to_the_checkpoint_topic(tmp_path, kafka_bootstrap,
-                                                                 kafka_topic):
-    settings, key = _store(tmp_path, kafka_bootstrap=kafka_bootstrap,
-                           audit_checkpoint_topic=kafka_topic)
+def test_a_checkpoint_is_also_published_to_the_checkpoint_topic(
+    tmp_path, kafka_bootstrap, kafka_topic
+):
+    settings, key = _store(
+        tmp_path, kafka_bootstrap=kafka_bootstrap, audit_checkpoint_topic=kafka_topic
+    )
     cp = Integrity(settings, open_store(settings)).checkpoint(key)
-    consumer = KafkaConsumer(kafka_topic, bootstrap_servers=kafka_bootstrap,
-                             auto_offset_reset="earliest", consumer_timeout_ms=10_000)
+    consumer = KafkaConsumer(
+        kafka_topic,
+        bootstrap_servers=kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=10_000,
+    )
     try:
         received = [Checkpoint.from_json(m.value) for m in consumer]
     finally:
@@ -56,10 +66,10 @@ def test_from_checkpoint_checks_what_came_after_and_the_checkpoints_own_link(tmp
     assert report.intact and report.start == cp.position and report.head > cp.position
     with sqlite3.connect(settings.data_dir / "events.sqlite3") as conn:
         conn.execute("UPDATE stored_events SET state = state || x'20' WHERE rowid = 2")
-        conn.execute("UPDATE stored_events SET state = x'00' WHERE rowid = ?",
-                     (cp.position + 2,))
-        conn.execute("UPDATE stored_events_chain SET chainhash = x'00' WHERE position = ?",
-                     (cp.position,))
+        conn.execute("UPDATE stored_events SET state = x'00' WHERE rowid = ?", (cp.position + 2,))
+        conn.execute(
+            "UPDATE stored_events_chain SET chainhash = x'00' WHERE position = ?", (cp.position,)
+        )
     found = [(f.kind, f.position) for f in integrity.verify(from_last_checkpoint=True).findings]
     assert found == [("rewritten", cp.position), ("altered", cp.position + 2)]
 

@@ -48,8 +48,12 @@ def test_writers_killed_mid_write_leave_a_chain_that_verifies_clean(backend_sett
     bootstrap(backend_settings).close()
     integrity = Integrity(backend_settings, open_store(backend_settings))
     for _ in range(2):  # twice: two writer processes at once, both killed -9 mid-write
-        procs = [subprocess.Popen([sys.executable, "-c", WRITER], env=_env(backend_settings),
-                                  stdout=subprocess.PIPE) for _ in range(2)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", WRITER], env=_env(backend_settings), stdout=subprocess.PIPE
+            )
+            for _ in range(2)
+        ]
         for proc in procs:
             assert proc.stdout.readline().strip() == b"writing"
         deadline = time.monotonic() + 120  # a loaded machine writes slowly
@@ -113,8 +117,8 @@ def test_checkpoint_with_a_key_that_is_not_ed25519_is_refused(seeded, tmp_path, 
     from cryptography.hazmat.primitives.asymmetric import ec
 
     pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     (tmp_path / "ec.pem").write_bytes(pem)
     monkeypatch.setenv("CASEFLOW_AUDIT_SIGNING_KEY_FILE", str(tmp_path / "ec.pem"))
     out = CliRunner().invoke(build(), ["audit", "checkpoint"])
@@ -134,8 +138,9 @@ def test_inserts_refused_for_a_taken_version_leave_no_link(backend_settings):
     def insert(i: int) -> str:
         aggregate = taken if i % 3 == 0 else uuid4()  # a third race for one aggregate version
         try:
-            recorder.insert_events([StoredEvent(aggregate, 1, "t", b"{}"),
-                                    StoredEvent(aggregate, 2, "t", b"{}")])
+            recorder.insert_events(
+                [StoredEvent(aggregate, 1, "t", b"{}"), StoredEvent(aggregate, 2, "t", b"{}")]
+            )
         except IntegrityError:
             return "conflict"
         return "ok"

@@ -58,8 +58,10 @@ def test_audit_seal_chains_an_old_store_and_new_events_follow_it(old_store):
 def test_an_unchained_event_after_sealing_stays_a_finding_on_reopening(old_store):
     bootstrap(old_store).close()
     with sqlite3.connect(old_store.data_dir / "events.sqlite3") as conn:
-        conn.execute("INSERT INTO stored_events SELECT originator_id, originator_version + 1000, "
-                     "topic, state FROM stored_events WHERE rowid = 5")
+        conn.execute(
+            "INSERT INTO stored_events SELECT originator_id, originator_version + 1000, "
+            "topic, state FROM stored_events WHERE rowid = 5"
+        )
     bootstrap(old_store).close()  # not sealed again: the chain is not empty
     report = Integrity(old_store, open_store(old_store)).verify()
     assert [f.kind for f in report.findings] == ["inserted"]

@@ -16,15 +16,22 @@ from caseflow.infra.settings import Settings
 
 
 def _write(container, n: int) -> None:
-    container.app.recorder.insert_events([
-        StoredEvent(originator_id=uuid4(), originator_version=1, topic="t", state=b"{}")
-        for _ in range(n)])
+    container.app.recorder.insert_events(
+        [
+            StoredEvent(originator_id=uuid4(), originator_version=1, topic="t", state=b"{}")
+            for _ in range(n)
+        ]
+    )
 
 
 def test_the_signer_signs_after_every_n_events(tmp_path):
     signing, public = write_key_pair(tmp_path / "keys")
-    settings = Settings(data_dir=tmp_path / "var", audit_signing_key_file=signing,
-                        audit_public_key_file=public, audit_checkpoint_every=10)
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        audit_signing_key_file=signing,
+        audit_public_key_file=public,
+        audit_checkpoint_every=10,
+    )
     container = bootstrap(settings)
     signer = start_signer(container)
     try:
@@ -36,8 +43,7 @@ def test_the_signer_signs_after_every_n_events(tmp_path):
         while not CheckpointDir(settings.checkpoint_dir).load(None)[0]:
             assert time.monotonic() < deadline, "no checkpoint signed"
             time.sleep(0.1)
-        good, refused = CheckpointDir(settings.checkpoint_dir).load(
-            signer.private.public_key())
+        good, refused = CheckpointDir(settings.checkpoint_dir).load(signer.private.public_key())
         assert [c.position for c in good] == [12] and refused == []
     finally:
         signer.stop()

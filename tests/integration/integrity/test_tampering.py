@@ -32,8 +32,7 @@ class Admin:
             self.pos, self.p = "notification_id", "%s"
             self.table = postgres_events_table()
         else:
-            self.conn = sqlite3.connect(settings.data_dir / "events.sqlite3",
-                                        isolation_level=None)
+            self.conn = sqlite3.connect(settings.data_dir / "events.sqlite3", isolation_level=None)
             self.pos, self.p = "rowid", "?"
             self.table = "stored_events"
 
@@ -43,21 +42,31 @@ class Admin:
         return cur.fetchall() if cur.description else []
 
     def event(self, position: int) -> tuple:
-        return self.run("SELECT originator_id, originator_version, topic, state "
-                        "FROM stored_events WHERE {pos} = {p}", position)[0]
+        return self.run(
+            "SELECT originator_id, originator_version, topic, state "
+            "FROM stored_events WHERE {pos} = {p}",
+            position,
+        )[0]
 
 
 @pytest.fixture
 def store(backend_settings, tmp_path):
     signing, public = write_key_pair(tmp_path / "keys")
-    settings = backend_settings.model_copy(update={
-        "audit_signing_key_file": signing, "audit_public_key_file": public})
+    settings = backend_settings.model_copy(
+        update={"audit_signing_key_file": signing, "audit_public_key_file": public}
+    )
     container = bootstrap(settings)
     recorder = container.app.recorder
 
     def write(_: int) -> None:
-        recorder.insert_events([StoredEvent(originator_id=uuid4(), originator_version=1,
-                                            topic="t", state=b'{"n": 1}') for _ in range(3)])
+        recorder.insert_events(
+            [
+                StoredEvent(
+                    originator_id=uuid4(), originator_version=1, topic="t", state=b'{"n": 1}'
+                )
+                for _ in range(3)
+            ]
+        )
 
     with ThreadPoolExecutor(20) as pool:
         list(pool.map(write, range(N // 3)))
@@ -75,7 +84,8 @@ def _checkpoint(settings: Settings) -> None:
     from caseflow.infra.integrity.checkpoints import load_signing_key
 
     Integrity(settings, open_store(settings)).checkpoint(
-        load_signing_key(settings.audit_signing_key_file))
+        load_signing_key(settings.audit_signing_key_file)
+    )
 
 
 def _kinds(report) -> list[tuple[str, int]]:
@@ -112,8 +122,13 @@ def test_a_deleted_event_is_found(store, with_link):
 def test_a_forged_event_at_the_next_position_is_found(store):
     settings, admin = store
     oid = uuid4()
-    admin.run("INSERT INTO stored_events (originator_id, originator_version, topic, state, {pos}) "
-              "VALUES ({p}, 1, 't', {p}, {p})", oid if admin.pg else oid.hex, b"{}", N + 1)
+    admin.run(
+        "INSERT INTO stored_events (originator_id, originator_version, topic, state, {pos}) "
+        "VALUES ({p}, 1, 't', {p}, {p})",
+        oid if admin.pg else oid.hex,
+        b"{}",
+        N + 1,
+    )
     assert _kinds(_verify(settings)) == [("inserted", N + 1)]
 
 
@@ -124,8 +139,12 @@ def test_an_event_replaced_with_a_forged_link_breaks_the_chain_at_the_next(store
     prev = admin.run("SELECT chainhash FROM stored_events_chain WHERE position = 30")[0][0]
     oid = uuid4()
     forged = chain.link_hash(bytes(prev), 31, oid, 1, "t", b"{}")
-    admin.run("INSERT INTO stored_events (originator_id, originator_version, topic, state, {pos}) "
-              "VALUES ({p}, 1, 't', {p}, 31)", oid if admin.pg else oid.hex, b"{}")
+    admin.run(
+        "INSERT INTO stored_events (originator_id, originator_version, topic, state, {pos}) "
+        "VALUES ({p}, 1, 't', {p}, 31)",
+        oid if admin.pg else oid.hex,
+        b"{}",
+    )
     admin.run("INSERT INTO stored_events_chain VALUES (31, 30, {p})", forged)
     report = _verify(settings)
     assert _kinds(report) == [("altered", 32)]
@@ -168,8 +187,9 @@ def test_a_chain_recomputed_after_a_change_is_found_by_the_signed_checkpoint(sto
     for position in range(25, N + 1):  # the administrator rewrites every later link
         oid, version, topic, state = admin.event(position)
         prev = chain.link_hash(prev, position, oid, version, topic, bytes(state))
-        admin.run("UPDATE stored_events_chain SET chainhash = {p} WHERE position = {p}",
-                  prev, position)
+        admin.run(
+            "UPDATE stored_events_chain SET chainhash = {p} WHERE position = {p}", prev, position
+        )
     report = _verify(settings)
     assert _kinds(report) == [("rewritten", N)]
     assert "after position 0" in report.findings[0].detail
@@ -178,8 +198,9 @@ def test_a_chain_recomputed_after_a_change_is_found_by_the_signed_checkpoint(sto
 def test_a_checkpoint_signed_with_another_key_is_refused(store, tmp_path):
     settings, admin = store
     other, _ = write_key_pair(tmp_path / "other")
-    _checkpoint(settings.model_copy(update={"audit_signing_key_file": other,
-                                            "audit_public_key_file": None}))
+    _checkpoint(
+        settings.model_copy(update={"audit_signing_key_file": other, "audit_public_key_file": None})
+    )
     report = _verify(settings)
     assert [f.kind for f in report.findings] == ["checkpoint"]
     assert "does not verify" in report.findings[0].detail

@@ -55,8 +55,9 @@ def test_every_view_rebuilds_from_the_old_store_and_answers(old_store):
     views.rebuild()
     token = {"sup": Principal("sup-1", Role.SUPERVISOR)}
     h = {"Authorization": "Bearer sup"}
-    with TestClient(create_app(old_store, tokens=token, background=False),
-                    raise_server_exceptions=True) as client:
+    with TestClient(
+        create_app(old_store, tokens=token, background=False), raise_server_exceptions=True
+    ) as client:
         page = client.get("/cases", params={"limit": 200}, headers=h).json()
         assert page["total"] == 150
         case_id = page["items"][0]["case_id"]
@@ -67,8 +68,10 @@ def test_every_view_rebuilds_from_the_old_store_and_answers(old_store):
         for period in sorted(periods):
             kpis = client.get("/statistics/kpis", params={"period": period}, headers=h)
             assert kpis.status_code == 200, kpis.text
-            answered += sum(i["subtree"]["rates"]["timely_screening"]["denominator"]
-                            for i in kpis.json()["items"])
+            answered += sum(
+                i["subtree"]["rates"]["timely_screening"]["denominator"]
+                for i in kpis.json()["items"]
+            )
             leaders = client.get("/statistics/leaders", params={"period": period}, headers=h)
             assert leaders.status_code == 200, leaders.text
         assert answered > 0  # screenings of the old log counted in their months
@@ -79,11 +82,18 @@ def test_a_back_dated_step_on_an_old_case_keeps_the_order(old_store):
     from caseflow.services.errors import RuleViolation
 
     events = old_store.log.read(0, 100_000)
-    case = next(c for c in (old_store.app.get(Case, e.aggregate_id) for e in events
-                            if e.name == "case.resolved") if c.status.value == "resolved")
+    case = next(
+        c
+        for c in (
+            old_store.app.get(Case, e.aggregate_id) for e in events if e.name == "case.resolved"
+        )
+        if c.status.value == "resolved"
+    )
     assert case.resolved_at is not None
-    ctx = Context(actor=Actor("clerk", "registrar"),
-                  occurred_at=case.resolved_at.replace(year=case.resolved_at.year - 1))
+    ctx = Context(
+        actor=Actor("clerk", "registrar"),
+        occurred_at=case.resolved_at.replace(year=case.resolved_at.year - 1),
+    )
     with pytest.raises(RuleViolation) as caught:
         old_store.app.request_review(ctx, case.id, reason="late entry")
     assert caught.value.rule == "review_requested.order"

@@ -31,12 +31,15 @@ class Story:
         self.app, self.log = container.app, container.log
         setup = self.ctx("operator")
         self.province = self.app.register_org(setup, name="测试省", level=OrgLevel.PROVINCE).id
-        self.city = self.app.register_org(setup, name="测试市", level=OrgLevel.CITY,
-                                          parent_id=self.province).id
-        self.county = self.app.register_org(setup, name="测试县", level=OrgLevel.COUNTY,
-                                            parent_id=self.city).id
-        self.leader = self.app.register_leader(setup, name="测试-李县长", title="县长",
-                                               org_id=self.county).id
+        self.city = self.app.register_org(
+            setup, name="测试市", level=OrgLevel.CITY, parent_id=self.province
+        ).id
+        self.county = self.app.register_org(
+            setup, name="测试县", level=OrgLevel.COUNTY, parent_id=self.city
+        ).id
+        self.leader = self.app.register_leader(
+            setup, name="测试-李县长", title="县长", org_id=self.county
+        ).id
 
     def through(self, app: CaseflowApp) -> Story:
         """The same story (orgs, clock, log) issuing commands through another application."""
@@ -46,8 +49,12 @@ class Story:
 
     def ctx(self, role: str = "registrar", actor: str | None = None, **fields) -> Context:
         n = next(_requests)
-        return Context(actor=Actor(actor or f"{role}-1", role), correlation_id=f"req-{n}",
-                       causation_id=f"cause-{n}", **fields)
+        return Context(
+            actor=Actor(actor or f"{role}-1", role),
+            correlation_id=f"req-{n}",
+            causation_id=f"cause-{n}",
+            **fields,
+        )
 
     def head(self) -> int:
         return self.log.head()
@@ -56,43 +63,84 @@ class Story:
 
     def receive(self, ctx: Context | None = None, **overrides) -> CommandResult:
         fields = dict(
-            channel=Channel.VISIT, received_at=self.clock.now - timedelta(hours=1),
-            receiving_org_id=self.county, petitioners=(Petitioner("测试-张三", "000000TEST01"),),
-            headcount=1, representatives=(), subject="征地补偿", request="请求依法补偿",
+            channel=Channel.VISIT,
+            received_at=self.clock.now - timedelta(hours=1),
+            receiving_org_id=self.county,
+            petitioners=(Petitioner("测试-张三", "000000TEST01"),),
+            headcount=1,
+            representatives=(),
+            subject="征地补偿",
+            request="请求依法补偿",
             region="测试县",
         )
         fields.update(overrides)
         return self.app.receive(ctx or self.ctx(), **fields)
 
     def screen(self, case_id: UUID, ctx: Context | None = None, **overrides) -> CommandResult:
-        fields = dict(decision=Decision.ACCEPT, category=Category.APPEAL, to_org_id=None,
-                      reason="", route_channel=None, notified_at=None)
+        fields = dict(
+            decision=Decision.ACCEPT,
+            category=Category.APPEAL,
+            to_org_id=None,
+            reason="",
+            route_channel=None,
+            notified_at=None,
+        )
         fields.update(overrides)
         return self.app.screen(ctx or self.ctx(), case_id, **fields)
 
     def assign(self, case_id: UUID, ctx: Context | None = None) -> CommandResult:
-        return self.app.assign(ctx or self.ctx("handler"), case_id, unit_id=self.county,
-                               leader_id=self.leader, handler_id="handler-1", instructions="")
+        return self.app.assign(
+            ctx or self.ctx("handler"),
+            case_id,
+            unit_id=self.county,
+            leader_id=self.leader,
+            handler_id="handler-1",
+            instructions="",
+        )
 
-    def visit(self, case_id: UUID, ctx: Context | None = None, mode=VisitMode.RECEPTION,
-              visitors: int = 1) -> CommandResult:
+    def visit(
+        self, case_id: UUID, ctx: Context | None = None, mode=VisitMode.RECEPTION, visitors: int = 1
+    ) -> CommandResult:
         on: date = self.app.policy.local_date(self.clock.now)
-        return self.app.visit(ctx or self.ctx("leader"), case_id, leader_id=self.leader,
-                              mode=mode, visited_on=on, location="接待室", visitors=visitors,
-                              resolved_on_site=False)
+        return self.app.visit(
+            ctx or self.ctx("leader"),
+            case_id,
+            leader_id=self.leader,
+            mode=mode,
+            visited_on=on,
+            location="接待室",
+            visitors=visitors,
+            resolved_on_site=False,
+        )
 
-    def resolve(self, case_id: UUID, ctx: Context | None = None,
-                served_at: datetime | None = None) -> CommandResult:
-        return self.app.resolve(ctx or self.ctx("handler"), case_id, outcome=Outcome.EXPLAINED,
-                                reply="已答复", served_at=served_at or self.clock.now)
+    def resolve(
+        self, case_id: UUID, ctx: Context | None = None, served_at: datetime | None = None
+    ) -> CommandResult:
+        return self.app.resolve(
+            ctx or self.ctx("handler"),
+            case_id,
+            outcome=Outcome.EXPLAINED,
+            reply="已答复",
+            served_at=served_at or self.clock.now,
+        )
 
     def review(self, case_id: UUID) -> CommandResult:
-        return self.app.review(self.ctx("handler"), case_id, outcome=ReviewOutcome.UPHELD,
-                               reply="维持", served_at=self.clock.now)
+        return self.app.review(
+            self.ctx("handler"),
+            case_id,
+            outcome=ReviewOutcome.UPHELD,
+            reply="维持",
+            served_at=self.clock.now,
+        )
 
     def recheck(self, case_id: UUID) -> CommandResult:
-        return self.app.recheck(self.ctx("handler"), case_id, outcome=ReviewOutcome.UPHELD,
-                                reply="维持", served_at=self.clock.now)
+        return self.app.recheck(
+            self.ctx("handler"),
+            case_id,
+            outcome=ReviewOutcome.UPHELD,
+            reply="维持",
+            served_at=self.clock.now,
+        )
 
     # ------------------------------------------------------------ cases at a stage
 

@@ -16,8 +16,13 @@ from tests.integration.services.story import Story
 
 def test_a_lifecycle_answers_each_command_with_version_and_position(story: Story) -> None:
     case = story.receive()
-    results = [case, story.screen(case.id), story.assign(case.id), story.visit(case.id),
-               story.resolve(case.id)]
+    results = [
+        case,
+        story.screen(case.id),
+        story.assign(case.id),
+        story.visit(case.id),
+        story.resolve(case.id),
+    ]
     assert [r.version for r in results] == [1, 2, 3, 4, 5]
     positions = [r.position for r in results]
     assert positions == sorted(positions) and len(set(positions)) == 5
@@ -56,8 +61,14 @@ def test_registering_at_an_unknown_org_is_not_found(story: Story) -> None:
 def test_assigning_an_unknown_leader_is_not_found(story: Story) -> None:
     case = story.accepted()
     with pytest.raises(NotFound):
-        story.app.assign(story.ctx(), case, unit_id=story.county, leader_id=uuid4(),
-                         handler_id=None, instructions="")
+        story.app.assign(
+            story.ctx(),
+            case,
+            unit_id=story.county,
+            leader_id=uuid4(),
+            handler_id=None,
+            instructions="",
+        )
 
 
 def test_a_repeat_linking_to_an_unknown_case_is_not_found(story: Story) -> None:
@@ -143,8 +154,10 @@ def test_every_event_carries_who_why_and_when(story: Story) -> None:
         assert meta.occurred_at.tzinfo is not None and logged.recorded_at.tzinfo is not None
     screened = story.app.history(case)[-1].meta
     assert (screened.actor_id, screened.actor_role) == ("handler-9", "handler")
-    assert (screened.correlation_id, screened.causation_id) == (ctx.correlation_id,
-                                                                ctx.causation_id)
+    assert (screened.correlation_id, screened.causation_id) == (
+        ctx.correlation_id,
+        ctx.causation_id,
+    )
     assert screened.occurred_at == ctx.occurred_at
 
 

@@ -58,17 +58,21 @@ def race(n: int, command: Callable[[int], CommandResult]) -> list[CommandResult 
 
 
 def visited_versions(story: Story, case) -> list[int]:
-    return [e.originator_version for e in story.app.history(case)
-            if isinstance(e, Case.Visited)]
+    return [e.originator_version for e in story.app.history(case) if isinstance(e, Case.Visited)]
 
 
 def test_one_of_many_conditional_commands_on_the_same_version_wins(
-        story: Story, apps: list[CaseflowApp]) -> None:
+    story: Story, apps: list[CaseflowApp]
+) -> None:
     case = story.assigned()
     for round_ in range(3):
         version = story.case(case).version
-        outcomes = race(THREADS, lambda i, v=version: on(apps, i, story).visit(
-            case, ctx=story.ctx("leader", expected_version=v)))
+        outcomes = race(
+            THREADS,
+            lambda i, v=version: on(apps, i, story).visit(
+                case, ctx=story.ctx("leader", expected_version=v)
+            ),
+        )
         winners = [o for o in outcomes if isinstance(o, CommandResult)]
         losers = [o for o in outcomes if not isinstance(o, CommandResult)]
         assert len(winners) == 1, f"round {round_}: {outcomes}"
@@ -79,7 +83,8 @@ def test_one_of_many_conditional_commands_on_the_same_version_wins(
 
 
 def test_conditional_commands_from_many_threads_lose_nothing_and_duplicate_nothing(
-        story: Story, apps: list[CaseflowApp]) -> None:
+    story: Story, apps: list[CaseflowApp]
+) -> None:
     case = story.assigned()
     start_version, start_head = story.case(case).version, story.head()
     attempts_each = 6
@@ -110,7 +115,8 @@ def test_conditional_commands_from_many_threads_lose_nothing_and_duplicate_nothi
 
 
 def test_unconditional_commands_from_many_threads_all_get_through(
-        story: Story, apps: list[CaseflowApp]) -> None:
+    story: Story, apps: list[CaseflowApp]
+) -> None:
     case = story.assigned()
     start = story.case(case).version
     per_thread = 4
@@ -128,11 +134,16 @@ def test_unconditional_commands_from_many_threads_all_get_through(
 
 
 def test_concurrent_retries_of_one_keyed_command_append_it_once(
-        story: Story, apps: list[CaseflowApp]) -> None:
+    story: Story, apps: list[CaseflowApp]
+) -> None:
     case = story.assigned()
     head = story.head()
-    outcomes = race(THREADS, lambda i: on(apps, i, story).visit(
-        case, ctx=story.ctx("leader", idempotency_key="visit-1", request_hash="same")))
+    outcomes = race(
+        THREADS,
+        lambda i: on(apps, i, story).visit(
+            case, ctx=story.ctx("leader", idempotency_key="visit-1", request_hash="same")
+        ),
+    )
     assert all(isinstance(o, CommandResult) for o in outcomes), outcomes
     assert len({(o.version, o.position) for o in outcomes}) == 1
     assert sum(not o.replayed for o in outcomes) == 1
@@ -140,10 +151,15 @@ def test_concurrent_retries_of_one_keyed_command_append_it_once(
 
 
 def test_concurrent_retries_of_one_keyed_registration_create_one_case(
-        story: Story, apps: list[CaseflowApp]) -> None:
+    story: Story, apps: list[CaseflowApp]
+) -> None:
     head = story.head()
-    outcomes = race(THREADS, lambda i: on(apps, i, story).receive(
-        ctx=story.ctx(actor="clerk-1", idempotency_key="receive-1", request_hash="same")))
+    outcomes = race(
+        THREADS,
+        lambda i: on(apps, i, story).receive(
+            ctx=story.ctx(actor="clerk-1", idempotency_key="receive-1", request_hash="same")
+        ),
+    )
     assert all(isinstance(o, CommandResult) for o in outcomes), outcomes
     assert len({(o.id, o.position) for o in outcomes}) == 1
     assert story.head() == head + 1

@@ -84,9 +84,16 @@ def test_keys_survive_a_restart_because_they_are_stored(story: Story) -> None:
     restarted = bootstrap(story.container.settings, clock=story.clock)
     try:
         ctx = keyed(story, "screen-1")
-        again = restarted.app.screen(ctx, case, decision="accept", category="appeal",
-                                     to_org_id=None, reason="", route_channel=None,
-                                     notified_at=None)
+        again = restarted.app.screen(
+            ctx,
+            case,
+            decision="accept",
+            category="appeal",
+            to_org_id=None,
+            reason="",
+            route_channel=None,
+            notified_at=None,
+        )
     finally:
         restarted.close()
     assert (again.version, again.position, again.replayed) == (2, first.position, True)
@@ -153,8 +160,15 @@ def test_one_key_racing_on_two_cases_records_once(story: Story) -> None:
         start.wait()
         try:
             outcomes[i] = containers[i].app.screen(
-                ctx, cases[i], decision=Decision.ACCEPT, category=Category.APPEAL,
-                to_org_id=None, reason="", route_channel=None, notified_at=None)
+                ctx,
+                cases[i],
+                decision=Decision.ACCEPT,
+                category=Category.APPEAL,
+                to_org_id=None,
+                reason="",
+                route_channel=None,
+                notified_at=None,
+            )
         except IdempotencyKeyReused as e:
             outcomes[i] = e
 

@@ -49,7 +49,8 @@ def test_a_repeat_of_a_rejected_repeat_of_a_final_case_must_be_rejected(story: S
     first_repeat = story.receive(prior_case_id=story.rechecked()).id
     story.screen(first_repeat, decision=Decision.REJECT, reason="不再受理")
     story.clock.advance(hours=1)
-    second = story.receive(prior_case_id=first_repeat,
-                           received_at=story.clock.now - timedelta(minutes=5)).id
+    second = story.receive(
+        prior_case_id=first_repeat, received_at=story.clock.now - timedelta(minutes=5)
+    ).id
     with pytest.raises(RuleViolation):
         story.screen(second)

@@ -78,9 +78,15 @@ def _store(settings: Settings) -> SqlViewStore:
     return sqlite_store(settings.data_dir)
 
 
-@pytest.fixture(scope="module", params=[
-    (backend, entry) for backend in ("sqlite", "postgres")
-    for entry in ("live", "backlog", "backlog_http")], ids="-".join)
+@pytest.fixture(
+    scope="module",
+    params=[
+        (backend, entry)
+        for backend in ("sqlite", "postgres")
+        for entry in ("live", "backlog", "backlog_http")
+    ],
+    ids="-".join,
+)
 def scripted(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[StatsViews]:
     """The scripted history, projected one event per batch, built once per backend and way of
     entry (live; or the backlog entered after the fact, through the service layer or over HTTP)
@@ -117,5 +123,8 @@ def scripted(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Stats
         container.close()
         if dbname is not None:
             with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(dbname)))
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(dbname)
+                    )
+                )

@@ -46,8 +46,11 @@ class HttpEntry:
         if at_field is not None and ctx.occurred_at is not None:
             body = body | {at_field: ctx.occurred_at}
         assert self.client is not None
-        r = self.client.post(path, content=orjson.dumps(body), headers={
-            "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+        r = self.client.post(
+            path,
+            content=orjson.dumps(body),
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
         assert r.status_code in (200, 201), r.text
         return SimpleNamespace(id=UUID(r.json()["id"]))
 

@@ -97,40 +97,78 @@ class Script:
 
     def org(self, key: str, level: OrgLevel, parent: str | None = None) -> None:
         self.orgs[key] = self.app.register_org(
-            self.ctx(), name=f"Test {level} office {key}", level=level,
-            parent_id=self.orgs[parent] if parent else None).id
+            self.ctx(),
+            name=f"Test {level} office {key}",
+            level=level,
+            parent_id=self.orgs[parent] if parent else None,
+        ).id
 
     def leader(self, key: str, org: str) -> None:
         self.leaders[key] = self.app.register_leader(
-            self.ctx(), name=f"Leader {key}", title="Secretary", org_id=self.orgs[org]).id
+            self.ctx(), name=f"Leader {key}", title="Secretary", org_id=self.orgs[org]
+        ).id
 
-    def receive(self, key: str, org: str, received_at: datetime | None = None,
-                prior: str | None = None) -> None:
+    def receive(
+        self, key: str, org: str, received_at: datetime | None = None, prior: str | None = None
+    ) -> None:
         self.cases[key] = self.app.receive(
-            self.ctx(), channel=Channel.VISIT, received_at=received_at or self.when,
+            self.ctx(),
+            channel=Channel.VISIT,
+            received_at=received_at or self.when,
             receiving_org_id=self.orgs[org],
-            petitioners=(Petitioner(name=f"Petitioner {key} (synthetic)"),), headcount=1,
-            representatives=(), subject=f"Wage arrears {key}", request="Pay the wages owed",
-            region="Test County", prior_case_id=self.cases[prior] if prior else None).id
+            petitioners=(Petitioner(name=f"Petitioner {key} (synthetic)"),),
+            headcount=1,
+            representatives=(),
+            subject=f"Wage arrears {key}",
+            request="Pay the wages owed",
+            region="Test County",
+            prior_case_id=self.cases[prior] if prior else None,
+        ).id
 
     def screen(self, key: str, decision: Decision = Decision.ACCEPT) -> None:
-        self.app.screen(self.ctx(), self.cases[key], decision=decision, category=Category.APPEAL,
-                        to_org_id=None, reason="Outside the office's remit",
-                        route_channel=None, notified_at=None)
+        self.app.screen(
+            self.ctx(),
+            self.cases[key],
+            decision=decision,
+            category=Category.APPEAL,
+            to_org_id=None,
+            reason="Outside the office's remit",
+            route_channel=None,
+            notified_at=None,
+        )
 
     def assign(self, key: str, unit: str, leader: str, handler: str = "handler-1") -> None:
-        self.app.assign(self.ctx(), self.cases[key], unit_id=self.orgs[unit],
-                        leader_id=self.leaders[leader], handler_id=handler, instructions="")
+        self.app.assign(
+            self.ctx(),
+            self.cases[key],
+            unit_id=self.orgs[unit],
+            leader_id=self.leaders[leader],
+            handler_id=handler,
+            instructions="",
+        )
 
-    def visit(self, key: str, leader: str, mode: VisitMode, on: date, visitors: int,
-              on_site: bool = False) -> None:
-        self.app.visit(self.ctx(), self.cases[key], leader_id=self.leaders[leader], mode=mode,
-                       visited_on=on, location="Reception hall", visitors=visitors,
-                       resolved_on_site=on_site)
+    def visit(
+        self, key: str, leader: str, mode: VisitMode, on: date, visitors: int, on_site: bool = False
+    ) -> None:
+        self.app.visit(
+            self.ctx(),
+            self.cases[key],
+            leader_id=self.leaders[leader],
+            mode=mode,
+            visited_on=on,
+            location="Reception hall",
+            visitors=visitors,
+            resolved_on_site=on_site,
+        )
 
     def resolve(self, key: str, served_at: datetime | None = None) -> None:
-        self.app.resolve(self.ctx(), self.cases[key], outcome=Outcome.SUPPORTED,
-                         reply="Wages paid", served_at=served_at or self.when)
+        self.app.resolve(
+            self.ctx(),
+            self.cases[key],
+            outcome=Outcome.SUPPORTED,
+            reply="Wages paid",
+            served_at=served_at or self.when,
+        )
 
     def evaluate(self, key: str, rating: Rating) -> None:
         self.app.evaluate(self.ctx(), self.cases[key], rating=rating)

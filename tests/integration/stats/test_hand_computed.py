@@ -27,17 +27,43 @@ from . import scenario
 from .conftest import TODAY
 
 ZERO = dict.fromkeys(
-    ["reception_days", "batches", "person_times", "resolved_on_site", "owned", "owned_resolved",
-     "owned_on_time", "satisfied", "basically_satisfied", "dissatisfied"], 0)
+    [
+        "reception_days",
+        "batches",
+        "person_times",
+        "resolved_on_site",
+        "owned",
+        "owned_resolved",
+        "owned_on_time",
+        "satisfied",
+        "basically_satisfied",
+        "dissatisfied",
+    ],
+    0,
+)
 KPI_ZERO = dict.fromkeys(
-    ["received", "repeat", "screened", "screened_on_time", "resolved", "resolved_on_time",
-     "evaluated", "satisfied", "basically_satisfied", "dissatisfied", "first_time",
-     "screening_overdue"], 0)
+    [
+        "received",
+        "repeat",
+        "screened",
+        "screened_on_time",
+        "resolved",
+        "resolved_on_time",
+        "evaluated",
+        "satisfied",
+        "basically_satisfied",
+        "dissatisfied",
+        "first_time",
+        "screening_overdue",
+    ],
+    0,
+)
 
 
 def leader(views, key: str, period: str, **kw) -> dict:
     return leader_stats_sql.leader_statistics(
-        views.reader, views.ids.leaders[key], period, today=TODAY, policy=views.policy, **kw)
+        views.reader, views.ids.leaders[key], period, today=TODAY, policy=views.policy, **kw
+    )
 
 
 def org(views, key: str, period: str) -> dict:
@@ -66,14 +92,24 @@ def test_county_leader_first_quarter(scripted):
 def test_reassignment_takes_the_case_out_of_the_old_leaders_week(scripted):
     # B was assigned to LK in W05 and re-assigned away: W05 keeps only his 01-31 visit.
     assert leader(scripted, "LK", "2026-W05")["counts"] == ZERO | {
-        "reception_days": 1, "batches": 1, "person_times": 2}
+        "reception_days": 1,
+        "batches": 1,
+        "person_times": 2,
+    }
 
 
 def test_county_leader_january_and_february(scripted):
     assert leader(scripted, "LK", "2026-01")["counts"] == ZERO | {
-        "reception_days": 2, "batches": 2, "person_times": 5, "owned": 1}  # A
+        "reception_days": 2,
+        "batches": 2,
+        "person_times": 5,
+        "owned": 1,
+    }  # A
     assert leader(scripted, "LK", "2026-02")["counts"] == ZERO | {
-        "owned_resolved": 1, "owned_on_time": 1, "satisfied": 1}  # A resolved 02-20
+        "owned_resolved": 1,
+        "owned_on_time": 1,
+        "satisfied": 1,
+    }  # A resolved 02-20
 
 
 def test_township_leader_first_quarter(scripted):
@@ -93,15 +129,20 @@ def test_township_leader_april_holds_b_served_at_midnight_shanghai(scripted):
     # B served 2026-03-31 16:00 UTC = 04-01 00:00 Shanghai: April, W14; on time by extension.
     item = leader(scripted, "LT", "2026-04")
     assert item["counts"] == ZERO | {
-        "owned_resolved": 1, "owned_on_time": 1, "basically_satisfied": 1}
+        "owned_resolved": 1,
+        "owned_on_time": 1,
+        "basically_satisfied": 1,
+    }
     assert leader(scripted, "LT", "2026-W14")["counts"] == item["counts"]
 
 
 def test_township_leader_half_year_rates(scripted):
     item = leader(scripted, "LT", "2026-H1")
     assert item["counts"]["owned_resolved"] == 2  # C and B
-    assert ratios(item) == {"on_time_resolution": (2, 2),  # both on time
-                            "satisfaction": (1, 2)}  # B basically satisfied; C dissatisfied
+    assert ratios(item) == {
+        "on_time_resolution": (2, 2),  # both on time
+        "satisfaction": (1, 2),
+    }  # B basically satisfied; C dissatisfied
 
 
 def test_city_leader_second_quarter(scripted):
@@ -118,7 +159,10 @@ def test_city_leader_second_quarter(scripted):
 
 def test_province_leader_half_year(scripted):
     assert leader(scripted, "LP", "2026-H1")["counts"] == ZERO | {
-        "reception_days": 1, "batches": 1, "person_times": 6}  # joint reception 02-10
+        "reception_days": 1,
+        "batches": 1,
+        "person_times": 6,
+    }  # joint reception 02-10
 
 
 def test_a_leader_without_activity_has_zeros(scripted):
@@ -133,24 +177,39 @@ def test_township_leader_met_one_week_of_five_in_january(scripted):
     # LT received on 01-12 (W03) only; in office since 2025-12-29, so W01 counts.
     c = leader(scripted, "LT", "2026-01")["compliance"]
     assert (c["quota"], c["status"], c["met"], c["missed"], c["pending"]) == (
-        "week", "non_compliant", 1, 4, 0)
+        "week",
+        "non_compliant",
+        1,
+        4,
+        0,
+    )
     assert [(p["key"], p["status"]) for p in c["periods"]] == [
-        ("2026-W01", "missed"), ("2026-W02", "missed"), ("2026-W03", "met"),
-        ("2026-W04", "missed"), ("2026-W05", "missed")]
+        ("2026-W01", "missed"),
+        ("2026-W02", "missed"),
+        ("2026-W03", "met"),
+        ("2026-W04", "missed"),
+        ("2026-W05", "missed"),
+    ]
 
 
 def test_county_leader_met_january_only_in_the_first_quarter(scripted):
     c = leader(scripted, "LK", "2026-Q1")["compliance"]
     assert [(p["key"], p["reception_days"], p["status"]) for p in c["periods"]] == [
-        ("2026-01", 2, "met"), ("2026-02", 0, "missed"), ("2026-03", 0, "missed")]
+        ("2026-01", 2, "met"),
+        ("2026-02", 0, "missed"),
+        ("2026-03", 0, "missed"),
+    ]
     assert c["compliant"] is False
 
 
 def test_city_leader_year_is_judged_on_past_quarters_only(scripted):
     c = leader(scripted, "LC", "2026")["compliance"]
     assert [(p["key"], p["status"]) for p in c["periods"]] == [
-        ("2026-Q1", "missed"), ("2026-Q2", "met"),  # 06-30
-        ("2026-Q3", "pending"), ("2026-Q4", "future")]
+        ("2026-Q1", "missed"),
+        ("2026-Q2", "met"),  # 06-30
+        ("2026-Q3", "pending"),
+        ("2026-Q4", "future"),
+    ]
     assert (c["status"], c["judged"]) == ("non_compliant", 3)
 
 
@@ -165,31 +224,63 @@ def test_province_leader_is_compliant_for_the_first_half_and_pending_for_the_yea
 
 def test_leaders_in_an_org_subtree_sorted_by_person_times(scripted):
     page = leader_stats_sql.leaders_statistics(
-        scripted.reader, "2026-Q1", today=TODAY, policy=scripted.policy,
-        org_id=scripted.ids.orgs["K"])
+        scripted.reader,
+        "2026-Q1",
+        today=TODAY,
+        policy=scripted.policy,
+        org_id=scripted.ids.orgs["K"],
+    )
     assert [(i["leader"]["name"], i["counts"]["person_times"]) for i in page.items] == [
-        ("Leader LT", 8), ("Leader LK", 5)]  # K's subtree is K and T
+        ("Leader LT", 8),
+        ("Leader LK", 5),
+    ]  # K's subtree is K and T
     assert (page.total, page.next) == (2, None)
 
 
 def test_leaders_filtered_by_compliance(scripted):
     page = leader_stats_sql.leaders_statistics(
-        scripted.reader, "2026", today=TODAY, policy=scripted.policy,
-        compliance="non_compliant", sort="name", descending=False)
+        scripted.reader,
+        "2026",
+        today=TODAY,
+        policy=scripted.policy,
+        compliance="non_compliant",
+        sort="name",
+        descending=False,
+    )
     # LP is pending (H1 met, H2 under way); every other leader missed a past quota period.
     assert [i["leader"]["name"] for i in page.items] == [
-        "Leader LC", "Leader LK", "Leader LK2", "Leader LT"]
+        "Leader LC",
+        "Leader LK",
+        "Leader LK2",
+        "Leader LT",
+    ]
 
 
 def test_leaders_of_one_level_paged(scripted):
     first = leader_stats_sql.leaders_statistics(
-        scripted.reader, "2026", today=TODAY, policy=scripted.policy, level="county",
-        sort="batches", limit=1)
+        scripted.reader,
+        "2026",
+        today=TODAY,
+        policy=scripted.policy,
+        level="county",
+        sort="batches",
+        limit=1,
+    )
     assert ([i["leader"]["name"] for i in first.items], first.total, first.next) == (
-        ["Leader LK"], 2, 1)
+        ["Leader LK"],
+        2,
+        1,
+    )
     second = leader_stats_sql.leaders_statistics(
-        scripted.reader, "2026", today=TODAY, policy=scripted.policy, level="county",
-        sort="batches", limit=1, offset=1)
+        scripted.reader,
+        "2026",
+        today=TODAY,
+        policy=scripted.policy,
+        level="county",
+        sort="batches",
+        limit=1,
+        offset=1,
+    )
     assert ([i["leader"]["name"] for i in second.items], second.next) == (["Leader LK2"], None)
 
 
@@ -209,9 +300,13 @@ def test_county_office_first_quarter_kpis(scripted):
         "first_time": 1,  # A: no review, no repeat
     }
     assert ratios(k) == {
-        "timely_screening": (1, 3), "on_time_resolution": (1, 1),
-        "evaluation_participation": (1, 1), "satisfaction": (1, 1),
-        "repeat_petition": (0, 3), "first_time_resolution": (1, 1)}
+        "timely_screening": (1, 3),
+        "on_time_resolution": (1, 1),
+        "evaluation_participation": (1, 1),
+        "satisfaction": (1, 1),
+        "repeat_petition": (0, 3),
+        "first_time_resolution": (1, 1),
+    }
 
 
 def test_township_office_loses_first_time_resolution_to_a_repeat_petition(scripted):
@@ -219,9 +314,12 @@ def test_township_office_loses_first_time_resolution_to_a_repeat_petition(script
     assert t["counts"] == KPI_ZERO | {
         "received": 2,  # C, E
         "repeat": 1,  # E names C
-        "screened": 2, "screened_on_time": 2,
-        "resolved": 1, "resolved_on_time": 1,  # C
-        "evaluated": 1, "dissatisfied": 1,
+        "screened": 2,
+        "screened_on_time": 2,
+        "resolved": 1,
+        "resolved_on_time": 1,  # C
+        "evaluated": 1,
+        "dissatisfied": 1,
         "first_time": 0,  # C was petitioned again (E, 03-01)
     }
     assert t["rates"]["satisfaction"]["ratio"] == 0.0
@@ -230,8 +328,12 @@ def test_township_office_loses_first_time_resolution_to_a_repeat_petition(script
 def test_township_office_loses_first_time_resolution_to_a_review_request(scripted):
     t = org(scripted, "T", "2026-Q2")["own"]
     assert t["counts"] == KPI_ZERO | {
-        "resolved": 1, "resolved_on_time": 1, "evaluated": 1, "basically_satisfied": 1,
-        "first_time": 0}  # B: review requested 04-20
+        "resolved": 1,
+        "resolved_on_time": 1,
+        "evaluated": 1,
+        "basically_satisfied": 1,
+        "first_time": 0,
+    }  # B: review requested 04-20
     assert t["rates"]["timely_screening"]["ratio"] is None  # nothing received in Q2
 
 
@@ -240,9 +342,15 @@ def test_city_office_counts_shanghai_dates(scripted):
     assert org(scripted, "C", "2026-03")["own"]["counts"] == KPI_ZERO
     c = org(scripted, "C", "2026-Q2")["own"]
     assert c["counts"] == KPI_ZERO | {
-        "received": 1, "screened": 1, "screened_on_time": 1,
-        "resolved": 1, "resolved_on_time": 0,  # F late by a day
-        "evaluated": 1, "satisfied": 1, "first_time": 1}
+        "received": 1,
+        "screened": 1,
+        "screened_on_time": 1,
+        "resolved": 1,
+        "resolved_on_time": 0,  # F late by a day
+        "evaluated": 1,
+        "satisfied": 1,
+        "first_time": 1,
+    }
 
 
 def test_province_subtree_rolls_up_the_year(scripted):
@@ -262,32 +370,51 @@ def test_province_subtree_rolls_up_the_year(scripted):
         "first_time": 2,  # A F (C repeated, B reviewed)
     }
     assert ratios(p["subtree"]) == {
-        "timely_screening": (4, 6), "on_time_resolution": (3, 4),
-        "evaluation_participation": (4, 4), "satisfaction": (3, 4),
-        "repeat_petition": (1, 6), "first_time_resolution": (2, 4)}
+        "timely_screening": (4, 6),
+        "on_time_resolution": (3, 4),
+        "evaluation_participation": (4, 4),
+        "satisfaction": (3, 4),
+        "repeat_petition": (1, 6),
+        "first_time_resolution": (2, 4),
+    }
 
 
 def test_county_subtree_first_quarter(scripted):
     k = org(scripted, "K", "2026-Q1")["subtree"]["counts"]
     # K: A B D received, A resolved; T: C E received (E repeat), C resolved.
     assert k == KPI_ZERO | {
-        "received": 5, "repeat": 1, "screened": 5, "screened_on_time": 3,
-        "resolved": 2, "resolved_on_time": 2, "evaluated": 2, "satisfied": 1,
-        "dissatisfied": 1, "first_time": 1}
+        "received": 5,
+        "repeat": 1,
+        "screened": 5,
+        "screened_on_time": 3,
+        "resolved": 2,
+        "resolved_on_time": 2,
+        "evaluated": 2,
+        "satisfied": 1,
+        "dissatisfied": 1,
+        "first_time": 1,
+    }
 
 
 def test_orgs_under_a_parent_sorted_by_a_rate_with_empty_ones_last(scripted):
-    page = kpis_sql.kpis_by_org(scripted.reader, "2026", parent_id=scripted.ids.orgs["C"],
-                                sort="on_time_resolution", descending=True)
+    page = kpis_sql.kpis_by_org(
+        scripted.reader,
+        "2026",
+        parent_id=scripted.ids.orgs["C"],
+        sort="on_time_resolution",
+        descending=True,
+    )
     # Children of C: K (subtree resolved A, C, B: 3 of 3 on time) and K2 (nothing: null).
-    assert [(i["org"]["name"], ratios(i["subtree"])["on_time_resolution"])
-            for i in page.items] == [("Test county office K", (3, 3)),
-                                     ("Test county office K2", (0, 0))]
+    assert [(i["org"]["name"], ratios(i["subtree"])["on_time_resolution"]) for i in page.items] == [
+        ("Test county office K", (3, 3)),
+        ("Test county office K2", (0, 0)),
+    ]
 
 
 def test_orgs_of_a_level_below_a_parent(scripted):
-    page = kpis_sql.kpis_by_org(scripted.reader, "2026-Q1", parent_id=scripted.ids.orgs["P"],
-                                level="township")
+    page = kpis_sql.kpis_by_org(
+        scripted.reader, "2026-Q1", parent_id=scripted.ids.orgs["P"], level="township"
+    )
     assert [i["org"]["name"] for i in page.items] == ["Test township office T"]
     assert page.items[0]["own"] == page.items[0]["subtree"]  # T has nothing below it
 
@@ -307,24 +434,36 @@ def _clocks(views, key: str) -> set[tuple]:
     from caseflow.domain.case import Case
 
     case = views.container.app.get(Case, views.ids.cases[key])
-    return {(c.name, c.started_on.isoformat(), c.due_on.isoformat(),
-             c.done_on and c.done_on.isoformat(), c.on_time, c.overdue)
-            for c in case.clocks(scenario.ENTERED, views.policy)}
+    return {
+        (
+            c.name,
+            c.started_on.isoformat(),
+            c.due_on.isoformat(),
+            c.done_on and c.done_on.isoformat(),
+            c.on_time,
+            c.overdue,
+        )
+        for c in case.clocks(scenario.ENTERED, views.policy)
+    }
 
 
 def test_clocks_of_each_case_on_15_july(scripted):
     assert _clocks(scripted, "A") == {
         ("screening", "2026-01-05", "2026-01-20", "2026-01-08", True, False),
         ("handling", "2026-01-08", "2026-03-09", "2026-02-20", True, False),
-        ("review_window", "2026-02-20", "2026-03-22", None, None, True)}  # lapsed, unused
+        ("review_window", "2026-02-20", "2026-03-22", None, None, True),
+    }  # lapsed, unused
     assert _clocks(scripted, "B") == {
         ("screening", "2026-01-06", "2026-01-21", "2026-01-25", False, False),
         ("handling", "2026-01-25", "2026-04-15", "2026-04-01", True, False),  # + 20 days
         ("review_window", "2026-04-01", "2026-05-01", "2026-04-20", True, False),
-        ("review", "2026-04-20", "2026-05-20", None, None, True)}  # never decided: overdue
+        ("review", "2026-04-20", "2026-05-20", None, None, True),
+    }  # never decided: overdue
     assert _clocks(scripted, "D") == {
-        ("screening", "2026-02-01", "2026-02-16", "2026-02-20", False, False)}
+        ("screening", "2026-02-01", "2026-02-16", "2026-02-20", False, False)
+    }
     assert _clocks(scripted, "F") == {
         ("screening", "2026-04-01", "2026-04-16", "2026-04-16", True, False),
         ("handling", "2026-04-16", "2026-06-15", "2026-06-16", False, False),
-        ("review_window", "2026-06-16", "2026-07-16", None, None, False)}  # one day left
+        ("review_window", "2026-06-16", "2026-07-16", None, None, False),
+    }  # one day left

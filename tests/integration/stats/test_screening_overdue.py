@@ -28,8 +28,9 @@ def test_an_overdue_unscreened_petition_counts_in_the_period_of_its_due_day(view
     assert _timely(views, k, "2026-01", date(2026, 1, 21)) == (0, 1, 1)
     assert _timely(views, k, "2026-W04", date(2026, 3, 1)) == (0, 1, 1)  # 19-25 January
     assert _timely(views, k, "2026-02", date(2026, 3, 1)) == (0, 0, 0)
-    subtree = kpis_sql.kpis_by_org(views.reader, "2026-01", level="county",
-                                   today=date(2026, 1, 21)).items[0]["subtree"]
+    subtree = kpis_sql.kpis_by_org(
+        views.reader, "2026-01", level="county", today=date(2026, 1, 21)
+    ).items[0]["subtree"]
     assert subtree["rates"]["timely_screening"]["denominator"] == 1
 
     s.at(scenario.local(2026, 1, 25)).screen("A")  # late
@@ -37,15 +38,22 @@ def test_an_overdue_unscreened_petition_counts_in_the_period_of_its_due_day(view
     assert _timely(views, k, "2026-01", date(2026, 3, 1)) == (0, 1, 0)  # now a late screening
 
 
-def test_a_forwarded_petition_the_receiving_body_leaves_unscreened_counts_against_it(views,
-                                                                                      clock):
+def test_a_forwarded_petition_the_receiving_body_leaves_unscreened_counts_against_it(views, clock):
     s = scenario.Script(views.container.app, clock)
     s.at(scenario.local(2026, 1, 2)).org("K", OrgLevel.COUNTY)
     s.org("M", OrgLevel.COUNTY)
     s.at(scenario.local(2026, 1, 5)).receive("A", "K")
     s.at(scenario.local(2026, 1, 8))  # forwarded to M: M's 15 days run to 23 January
-    s.app.screen(s.ctx(), s.cases["A"], decision=Decision.FORWARD, category=None,
-                 to_org_id=s.orgs["M"], reason="", route_channel=None, notified_at=None)
+    s.app.screen(
+        s.ctx(),
+        s.cases["A"],
+        decision=Decision.FORWARD,
+        category=None,
+        to_org_id=s.orgs["M"],
+        reason="",
+        route_channel=None,
+        notified_at=None,
+    )
     views.catch_up()
     k, m = s.orgs["K"], s.orgs["M"]
     assert _timely(views, k, "2026-01", date(2026, 3, 1)) == (1, 1, 0)  # K forwarded in time

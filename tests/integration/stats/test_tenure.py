@@ -65,21 +65,37 @@ def test_the_mover_is_judged_month_by_month_then_quarter_by_quarter(tenure):
     views, s = tenure
     c = stats(views, s.leaders["LM"], "2026")["compliance"]
     assert [(p["key"], p["level"], p["status"]) for p in c["periods"]] == [
-        ("2026-01", "county", "before_office"), ("2026-02", "county", "missed"),
-        ("2026-03", "county", "met"), ("2026-04", "county", "missed"),
-        ("2026-Q2", "city", "met"), ("2026-Q3", "city", "pending"),
-        ("2026-Q4", "city", "future")]
+        ("2026-01", "county", "before_office"),
+        ("2026-02", "county", "missed"),
+        ("2026-03", "county", "met"),
+        ("2026-04", "county", "missed"),
+        ("2026-Q2", "city", "met"),
+        ("2026-Q3", "city", "pending"),
+        ("2026-Q4", "city", "future"),
+    ]
     assert (c["quota"], c["status"], c["met"], c["missed"], c["pending"]) == (
-        "quarter", "non_compliant", 2, 2, 1)
+        "quarter",
+        "non_compliant",
+        2,
+        2,
+        1,
+    )
 
 
 def test_a_partly_held_month_counts_only_reception_days_in_office(tenure):
     views, s = tenure
     february = stats(views, s.leaders["LM"], "2026-02")
     assert february["counts"]["reception_days"] == 1  # the statistics keep the reception
-    assert february["compliance"]["periods"] == [{
-        "key": "2026-02", "start": "2026-02-01", "end": "2026-02-28", "reception_days": 0,
-        "status": "missed", "level": "county"}]
+    assert february["compliance"]["periods"] == [
+        {
+            "key": "2026-02",
+            "start": "2026-02-01",
+            "end": "2026-02-28",
+            "reception_days": 0,
+            "status": "missed",
+            "level": "county",
+        }
+    ]
 
 
 def test_a_month_after_the_move_is_judged_on_its_quarter(tenure):
@@ -92,20 +108,34 @@ def test_a_month_after_the_move_is_judged_on_its_quarter(tenure):
 def test_statistics_follow_the_leader_across_the_move(tenure):
     views, s = tenure
     item = stats(views, s.leaders["LM"], "2026")
-    assert (item["counts"]["reception_days"], item["counts"]["batches"],
-            item["counts"]["person_times"]) == (4, 4, 7)
+    assert (
+        item["counts"]["reception_days"],
+        item["counts"]["batches"],
+        item["counts"]["person_times"],
+    ) == (4, 4, 7)
     assert (item["leader"]["org_id"], item["leader"]["level"]) == (s.orgs["C"], "city")
     assert (item["leader"]["in_office_from"], item["leader"]["left_office_on"]) == (
-        "2026-02-11", None)
-    listed = leaders_statistics(views.reader, "2026", today=TODAY, policy=views.policy,
-                                org_id=s.orgs["C"], level="city")
+        "2026-02-11",
+        None,
+    )
+    listed = leaders_statistics(
+        views.reader, "2026", today=TODAY, policy=views.policy, org_id=s.orgs["C"], level="city"
+    )
     assert [i["leader"]["id"] for i in listed.items] == [s.leaders["LM"]]
     assert listed.items[0]["counts"]["person_times"] == 7
 
 
 def listed(views, period, org=None, level=None):
-    page = leaders_statistics(views.reader, period, today=TODAY, policy=views.policy,
-                              org_id=org, level=level, sort="name", descending=False)
+    page = leaders_statistics(
+        views.reader,
+        period,
+        today=TODAY,
+        policy=views.policy,
+        org_id=org,
+        level=level,
+        sort="name",
+        descending=False,
+    )
     return [i["leader"]["name"] for i in page.items]
 
 
@@ -125,7 +155,10 @@ def test_a_leader_who_left_is_not_judged_after_leaving(tenure):
     views, s = tenure
     item = stats(views, s.leaders["LD"], "2026-Q2")
     assert [(p["key"], p["status"]) for p in item["compliance"]["periods"]] == [
-        ("2026-04", "missed"), ("2026-05", "after_office"), ("2026-06", "after_office")]
+        ("2026-04", "missed"),
+        ("2026-05", "after_office"),
+        ("2026-06", "after_office"),
+    ]
     assert item["leader"]["left_office_on"] == "2026-04-20"
     assert stats(views, s.leaders["LD"], "2026-Q3")["compliance"]["status"] == "not_due"
 
@@ -133,9 +166,15 @@ def test_a_leader_who_left_is_not_judged_after_leaving(tenure):
 def test_a_rebuild_gives_the_terms_of_live_processing(tenure):
     views, _ = tenure
     generation = views.store.record("leader_stats").active.generation
-    live = {t: views.table(t, generation) for t in ("leader_stats", "leader_stats_terms",
-                                                    "leader_stats_postings",
-                                                    "leader_stats_leaders")}
+    live = {
+        t: views.table(t, generation)
+        for t in (
+            "leader_stats",
+            "leader_stats_terms",
+            "leader_stats_postings",
+            "leader_stats_leaders",
+        )
+    }
     result = rebuild(views.projections, views.store, views.container.log, batch_size=3)
     assert "leader_stats" in result.switched
     generation = views.store.record("leader_stats").active.generation
@@ -150,12 +189,16 @@ def test_a_store_built_before_terms_answers_as_before(projected, ids):
     views = projected
 
     def answers():
-        out = [stats(views, ids.leaders[k], period)
-               for k in ids.leaders for period in ("2025-12", "2026-Q1", "2026")]
+        out = [
+            stats(views, ids.leaders[k], period)
+            for k in ids.leaders
+            for period in ("2025-12", "2026-Q1", "2026")
+        ]
         for period in ("2025", "2026-Q1", "2026-H1"):
             for org in (None, ids.orgs["K"]):
-                page = leaders_statistics(views.reader, period, today=TODAY,
-                                          policy=views.policy, org_id=org, level=None)
+                page = leaders_statistics(
+                    views.reader, period, today=TODAY, policy=views.policy, org_id=org, level=None
+                )
                 out.append([i["leader"]["id"] for i in page.items])
         return out
 

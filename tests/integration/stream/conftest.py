@@ -23,14 +23,23 @@ def unique_topic() -> str:
 @pytest.fixture
 def stream_settings(backend_settings: Settings, kafka_bootstrap: str) -> Settings:
     """The backend's settings (SQLite or PostgreSQL) plus Kafka with a fresh topic name."""
-    return backend_settings.model_copy(update={
-        "kafka_bootstrap": kafka_bootstrap, "kafka_topic": unique_topic(), "kafka_partitions": 6})
+    return backend_settings.model_copy(
+        update={
+            "kafka_bootstrap": kafka_bootstrap,
+            "kafka_topic": unique_topic(),
+            "kafka_partitions": 6,
+        }
+    )
 
 
 @pytest.fixture
 def sqlite_stream_settings(tmp_path: Path, kafka_bootstrap: str) -> Settings:
-    return Settings(data_dir=tmp_path / "var", kafka_bootstrap=kafka_bootstrap,
-                    kafka_topic=unique_topic(), kafka_partitions=6)
+    return Settings(
+        data_dir=tmp_path / "var",
+        kafka_bootstrap=kafka_bootstrap,
+        kafka_topic=unique_topic(),
+        kafka_partitions=6,
+    )
 
 
 @pytest.fixture
@@ -55,8 +64,12 @@ def sqlite_container(sqlite_stream_settings: Settings) -> Iterator[Container]:
 
 def read_topic(bootstrap: str, topic: str, *, at_least: int, timeout: float = 30.0) -> list:
     """Every record of `topic` from the start, once at least `at_least` have arrived (or fail)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             group_id=None, consumer_timeout_ms=1000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=1000,
+    )
     try:
         deadline = time.monotonic() + timeout
         partitions = None
@@ -114,13 +127,15 @@ def log_by_key(events) -> dict[bytes, list[int]]:
 def cli_env(settings: Settings) -> dict[str, str]:
     """Environment for a `caseflow` subprocess that sees the same stores and broker."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFLOW_")}
-    env.update({
-        "CASEFLOW_DATA_DIR": str(settings.data_dir),
-        "CASEFLOW_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
-        "CASEFLOW_KAFKA_TOPIC": settings.kafka_topic,
-        "CASEFLOW_KAFKA_PARTITIONS": str(settings.kafka_partitions),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "CASEFLOW_DATA_DIR": str(settings.data_dir),
+            "CASEFLOW_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
+            "CASEFLOW_KAFKA_TOPIC": settings.kafka_topic,
+            "CASEFLOW_KAFKA_PARTITIONS": str(settings.kafka_partitions),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     if settings.database_url:
         env["CASEFLOW_DATABASE_URL"] = settings.database_url
     if settings.master_key is not None:  # the store's personal fields are sealed under it
@@ -128,5 +143,3 @@ def cli_env(settings: Settings) -> dict[str, str]:
     if settings.master_key_file is not None:
         env["CASEFLOW_MASTER_KEY_FILE"] = str(settings.master_key_file)
     return env
-
-

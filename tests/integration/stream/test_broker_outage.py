@@ -25,12 +25,19 @@ def wait_until(predicate, timeout: float, what: str) -> None:
 
 
 def test_broker_stopped_mid_stream_and_restarted_loses_nothing_and_keeps_case_order(
-        sqlite_stream_settings, kafka_control):
+    sqlite_stream_settings, kafka_control
+):
     c = bootstrap(sqlite_stream_settings)
     s = c.settings
     # A short ack deadline so the outage is noticed quickly (the default is 15 s).
-    producer = Producer(ProducerConfig(bootstrap=s.kafka_bootstrap, ack_timeout=2.0,
-                                       connect_timeout_ms=2_000, max_block_ms=2_000))
+    producer = Producer(
+        ProducerConfig(
+            bootstrap=s.kafka_bootstrap,
+            ack_timeout=2.0,
+            connect_timeout_ms=2_000,
+            max_block_ms=2_000,
+        )
+    )
     runner = relay_runner(c, batch_size=20, producer=producer)
     runner.max_backoff = 1.0
     d = Directory(c.app)
@@ -68,7 +75,6 @@ def test_broker_stopped_mid_stream_and_restarted_loses_nothing_and_keeps_case_or
     events = c.log.read(0, 1_000_000)
     records = read_topic(s.kafka_bootstrap, s.kafka_topic, at_least=len(events))
     unique = first_copies(records)
-    assert sorted(header(r, "ce_id") for r in unique) == sorted(str(e.id).encode()
-                                                                 for e in events)
+    assert sorted(header(r, "ce_id") for r in unique) == sorted(str(e.id).encode() for e in events)
     assert by_key(unique) == log_by_key(events)
     c.close()

@@ -54,7 +54,8 @@ def relay_all(container) -> None:
 
 
 def test_two_consumers_split_partitions_and_one_takes_over_when_the_other_is_killed(
-        sqlite_stream_settings, tmp_path):
+    sqlite_stream_settings, tmp_path
+):
     s = sqlite_stream_settings
     c = bootstrap(s)
     d = Directory(c.app)
@@ -64,16 +65,37 @@ def test_two_consumers_split_partitions_and_one_takes_over_when_the_other_is_kil
     procs = {}
     for member, log in logs.items():
         procs[member] = subprocess.Popen(
-            caseflow_cmd("consume", "--group", "analytics-test", "--name", member,
-                         "--state", str(state), "--output", str(tmp_path / f"{member}.json"),
-                         "--session-timeout-ms", "6000", "--heartbeat-ms", "500",
-                         "--print-every", "0"),
-            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+            caseflow_cmd(
+                "consume",
+                "--group",
+                "analytics-test",
+                "--name",
+                member,
+                "--state",
+                str(state),
+                "--output",
+                str(tmp_path / f"{member}.json"),
+                "--session-timeout-ms",
+                "6000",
+                "--heartbeat-ms",
+                "500",
+                "--print-every",
+                "0",
+            ),
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
     try:
+
         def split() -> bool:
             a = latest_assignments(*logs.values())
-            return len(a) == 2 and not a["alpha"] & a["beta"] and \
-                a["alpha"] | a["beta"] == set(range(6)) and all(a.values())
+            return (
+                len(a) == 2
+                and not a["alpha"] & a["beta"]
+                and a["alpha"] | a["beta"] == set(range(6))
+                and all(a.values())
+            )
 
         wait_until(split, 45, "both members to be assigned partitions", logs)
         directory_head = c.log.head()  # consumed by whoever joined first
@@ -116,6 +138,7 @@ def test_two_consumers_split_partitions_and_one_takes_over_when_the_other_is_kil
     visits = [e for e in events if e.name == "case.visited"]
     assert sum(x["batches"] for x in summary["leader_receptions"]) == len(visits)
     assert sum(x["person_times"] for x in summary["leader_receptions"]) == sum(
-        e.data["visitors"] for e in visits)
+        e.data["visitors"] for e in visits
+    )
     reader.close()
     c.close()

@@ -19,13 +19,25 @@ pytestmark = pytest.mark.kafka
 
 def consume(settings, state, group: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        caseflow_cmd("consume", "--group", group, "--state", str(state), "--idle-exit", "3",
-                     "--print-every", "0"),
-        env=cli_env(settings), capture_output=True, text=True, timeout=120)
+        caseflow_cmd(
+            "consume",
+            "--group",
+            group,
+            "--state",
+            str(state),
+            "--idle-exit",
+            "3",
+            "--print-every",
+            "0",
+        ),
+        env=cli_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_a_consumer_whose_state_file_was_lost_refuses_to_start(sqlite_stream_settings,
-                                                                tmp_path):
+def test_a_consumer_whose_state_file_was_lost_refuses_to_start(sqlite_stream_settings, tmp_path):
     s = sqlite_stream_settings
     c = bootstrap(s)
     try:

@@ -15,15 +15,23 @@ pytestmark = pytest.mark.kafka
 def producer_and_reader(request):
     if request.param == "fake":
         fake = FakeProducer()
-        yield fake, lambda topic, n: [(r.key, r.value, r.headers) for r in fake.written
-                                      if r.topic == topic]
+        yield (
+            fake,
+            lambda topic, n: [
+                (r.key, r.value, r.headers) for r in fake.written if r.topic == topic
+            ],
+        )
         return
     bootstrap = request.getfixturevalue("kafka_bootstrap")
     real = Producer(ProducerConfig(bootstrap=bootstrap, client_id="contract-test"))
 
     def read(topic: str, n: int) -> list:
-        return [(r.key, r.value, list(r.headers)) for r in sorted(
-            read_topic(bootstrap, topic, at_least=n), key=lambda r: (r.partition, r.offset))]
+        return [
+            (r.key, r.value, list(r.headers))
+            for r in sorted(
+                read_topic(bootstrap, topic, at_least=n), key=lambda r: (r.partition, r.offset)
+            )
+        ]
 
     yield real, read
     real.close()
@@ -40,10 +48,10 @@ def test_acknowledged_records_are_on_the_topic_in_order_with_their_headers(produ
     producer, read = producer_and_reader
     topic = unique_topic()
     producer.ensure_topic(topic, 1)
-    sent = [(b"case-1", f'{{"n": {i}}}'.encode(), [("ce_id", str(i).encode())])
-            for i in range(5)]
-    futures = [producer.send(topic, value, key=key, headers=headers)
-               for key, value, headers in sent]
+    sent = [(b"case-1", f'{{"n": {i}}}'.encode(), [("ce_id", str(i).encode())]) for i in range(5)]
+    futures = [
+        producer.send(topic, value, key=key, headers=headers) for key, value, headers in sent
+    ]
     producer.wait_acked(futures)
     assert read(topic, 5) == sent
 
@@ -73,8 +81,14 @@ def unreachable_producer(request):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    real = Producer(ProducerConfig(bootstrap=f"127.0.0.1:{port}", connect_timeout_ms=1_000,
-                                   max_block_ms=1_000, request_timeout_ms=2_000))
+    real = Producer(
+        ProducerConfig(
+            bootstrap=f"127.0.0.1:{port}",
+            connect_timeout_ms=1_000,
+            max_block_ms=1_000,
+            request_timeout_ms=2_000,
+        )
+    )
     yield real
     real.close()
 

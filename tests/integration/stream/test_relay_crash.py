@@ -37,7 +37,8 @@ def published(consumer: KafkaConsumer, topic: str) -> int:
 
 
 def test_relay_killed_mid_batch_and_restarted_delivers_at_least_once_and_dedup_equals_log(
-        sqlite_stream_settings, tmp_path):
+    sqlite_stream_settings, tmp_path
+):
     s = sqlite_stream_settings
     c = bootstrap(s)
     # Enough events that the relay (batches of 10) is usually still busy when the kill lands; on
@@ -48,8 +49,12 @@ def test_relay_killed_mid_batch_and_restarted_delivers_at_least_once_and_dedup_e
     killed_mid_batch = 0
     for _attempt in range(6):
         watch = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=None)
-        relay = subprocess.Popen(caseflow_cmd("relay", "--batch-size", "10"), env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        relay = subprocess.Popen(
+            caseflow_cmd("relay", "--batch-size", "10"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             before = published(watch, s.kafka_topic)
             deadline = time.monotonic() + 60
@@ -73,8 +78,13 @@ def test_relay_killed_mid_batch_and_restarted_delivers_at_least_once_and_dedup_e
     assert killed_mid_batch, "never caught the relay between publishing and recording"
     head = c.log.head()
 
-    done = subprocess.run(caseflow_cmd("relay", "--once", "--batch-size", "10"), env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        caseflow_cmd("relay", "--once", "--batch-size", "10"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert view_store(c).consumer_position(name).position == head
 
@@ -86,8 +96,12 @@ def test_relay_killed_mid_batch_and_restarted_delivers_at_least_once_and_dedup_e
 
     # The example consumer's de-duplicated result equals the log.
     store = AnalyticsStore(tmp_path / "analytics.sqlite3", timezone=s.timezone)
-    store.apply([Message(r.partition, r.offset, from_record(r.headers, r.value))
-                 for r in sorted(records, key=lambda r: (r.partition, r.offset))])
+    store.apply(
+        [
+            Message(r.partition, r.offset, from_record(r.headers, r.value))
+            for r in sorted(records, key=lambda r: (r.partition, r.offset))
+        ]
+    )
     summary = store.summary()
     assert summary["events"] == len(events)
     assert summary["duplicates_skipped"] == len(records) - len(events)

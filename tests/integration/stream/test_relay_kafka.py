@@ -42,11 +42,11 @@ def test_every_event_arrives_exactly_once_after_dedup_in_log_order_per_key(strea
     drive(c.app, CASES)
     relay_everything(c)
     events = c.log.read(0, 100_000)
-    records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic,
-                         at_least=len(events))
+    records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic, at_least=len(events))
     unique = first_copies(records)
-    assert [header(r, "ce_id") for r in sorted(unique, key=lambda r: int(
-        header(r, "ce_sequence")))] == [str(e.id).encode() for e in events]
+    assert [
+        header(r, "ce_id") for r in sorted(unique, key=lambda r: int(header(r, "ce_sequence")))
+    ] == [str(e.id).encode() for e in events]
     assert by_key(unique) == log_by_key(events)
 
 
@@ -54,8 +54,7 @@ def test_each_key_stays_on_one_partition(sqlite_container):
     c = sqlite_container
     drive(c.app, CASES)
     relay_everything(c)
-    records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic,
-                         at_least=c.log.head())
+    records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic, at_least=c.log.head())
     partitions: dict[bytes, set[int]] = {}
     for r in records:
         partitions.setdefault(r.key, set()).add(r.partition)
@@ -68,11 +67,11 @@ def test_headers_parse_with_the_cloudevents_sdk(sqlite_container):
     drive(c.app, 4)
     relay_everything(c)
     events = {str(e.id): e for e in c.log.read(0, 100_000)}
-    records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic,
-                         at_least=len(events))
+    records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic, at_least=len(events))
     for r in records:
-        event = from_binary(KafkaMessage(headers=dict(r.headers), key=r.key, value=r.value),
-                            JSONFormat())
+        event = from_binary(
+            KafkaMessage(headers=dict(r.headers), key=r.key, value=r.value), JSONFormat()
+        )
         logged = events[event.get_id()]
         assert event.get_specversion() == "1.0"
         assert event.get_type() == ce_type(logged.name)
@@ -85,19 +84,20 @@ def test_headers_parse_with_the_cloudevents_sdk(sqlite_container):
 
 
 def test_published_payloads_validate_against_their_schema_and_hold_no_personal_data(
-        sqlite_container):
+    sqlite_container,
+):
     c = sqlite_container
     drive(c.app, CASES)
     relay_everything(c)
-    records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic,
-                         at_least=c.log.head())
+    records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic, at_least=c.log.head())
     personal = [s.encode() for i in range(CASES) for s in pii_strings(i)] + [PII_MARK.encode()]
     types = set()
     for r in records:
         t = header(r, "ce_type").decode()
         types.add(t)
-        validator = Draft202012Validator(schemas.schema(t),
-                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
+        validator = Draft202012Validator(
+            schemas.schema(t), format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
         errors = [e.message for e in validator.iter_errors(orjson.loads(r.value))]
         assert errors == [], (t, errors)
         raw = r.value + b"".join(v for _, v in r.headers) + r.key
@@ -179,8 +179,7 @@ def test_only_one_relay_instance_publishes_at_a_time(stream_container):
     finally:
         first.stop()
         second.stop()
-    records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic,
-                         at_least=c.log.head())
+    records = read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic, at_least=c.log.head())
     assert len(records) == c.log.head()  # nobody published anything twice
 
 
@@ -190,8 +189,13 @@ def test_an_erased_case_streams_its_erasure_and_nothing_personal(stream_containe
     relay_everything(c)
     events = c.log.read(0, 100_000)
     erased = next(e.aggregate_id for e in events if e.name == "case.erased")
-    records = [r for r in read_topic(c.settings.kafka_bootstrap, c.settings.kafka_topic,
-                                     at_least=len(events)) if r.key == str(erased).encode()]
+    records = [
+        r
+        for r in read_topic(
+            c.settings.kafka_bootstrap, c.settings.kafka_topic, at_least=len(events)
+        )
+        if r.key == str(erased).encode()
+    ]
     types = [header(r, "ce_type").decode() for r in records]
     assert types[0] == "caseflow.case.received.v1" and "caseflow.case.erased.v1" in types
     assert not [r for r in records if PII_MARK.encode() in r.value]

@@ -36,9 +36,12 @@ def seeded(settings) -> int:
 def test_worker_relays_the_log_when_kafka_is_configured(sqlite_stream_settings, tmp_path):
     s = sqlite_stream_settings
     head = seeded(s)
-    worker = subprocess.Popen(caseflow_cmd("worker", "--status-every", "1"), env=cli_env(s),
-                              stdout=(tmp_path / "worker.log").open("w"),
-                              stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        caseflow_cmd("worker", "--status-every", "1"),
+        env=cli_env(s),
+        stdout=(tmp_path / "worker.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         records = read_topic(s.kafka_bootstrap, s.kafka_topic, at_least=head, timeout=45)
     finally:
@@ -53,9 +56,12 @@ def test_serve_relays_the_log_and_reports_the_relay_in_health(sqlite_stream_sett
     head = seeded(s)
     port = free_port()
     env = {**cli_env(s), "CASEFLOW_PORT": str(port)}
-    server = subprocess.Popen(caseflow_cmd("serve", "--no-access-log"), env=env,
-                              stdout=(tmp_path / "serve.log").open("w"),
-                              stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        caseflow_cmd("serve", "--no-access-log"),
+        env=env,
+        stdout=(tmp_path / "serve.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         read_topic(s.kafka_bootstrap, s.kafka_topic, at_least=head, timeout=45)
         relay: dict = {}

@@ -31,8 +31,9 @@ def _write(app: CaseflowApp, n: int) -> None:
 
 def _relations(url: str, prefix: str) -> list[str]:
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT relname FROM pg_class WHERE left(relname, length(%s)) = %s",
-                            (prefix, prefix)).fetchall()
+        rows = conn.execute(
+            "SELECT relname FROM pg_class WHERE left(relname, length(%s)) = %s", (prefix, prefix)
+        ).fetchall()
     return sorted(r[0] for r in rows)
 
 
@@ -70,8 +71,12 @@ def test_a_store_written_under_the_old_name_is_renamed_at_start(fresh_postgres_u
     _write(old, 5)
     old.close()
     before = _relations(fresh_postgres_url, LEGACY_EVENTS_TABLE)
-    assert {"_app_events", "_app_events_chain", "_app_events_pkey",
-            "_app_events_notification_id_seq"} <= set(before)
+    assert {
+        "_app_events",
+        "_app_events_chain",
+        "_app_events_pkey",
+        "_app_events_notification_id_seq",
+    } <= set(before)
 
     container = bootstrap(settings)
     try:
@@ -81,15 +86,15 @@ def test_a_store_written_under_the_old_name_is_renamed_at_start(fresh_postgres_u
         assert container.log.head() == 6
         assert _relations(fresh_postgres_url, LEGACY_EVENTS_TABLE) == []
         assert _relations(fresh_postgres_url, "caseflow_events") == sorted(
-            "caseflow_events" + name[len(LEGACY_EVENTS_TABLE):] for name in before)
+            "caseflow_events" + name[len(LEGACY_EVENTS_TABLE) :] for name in before
+        )
         report = Integrity(settings, open_store(settings)).verify()  # the chain came along
         assert report.findings == [] and report.links == 6
     finally:
         container.close()
 
 
-def test_an_empty_table_under_the_new_name_gives_way_to_the_old_log(fresh_postgres_url,
-                                                                     tmp_path):
+def test_an_empty_table_under_the_new_name_gives_way_to_the_old_log(fresh_postgres_url, tmp_path):
     settings = Settings(data_dir=tmp_path / "var", database_url=fresh_postgres_url)
     old = _App(event_store_env(settings))
     _write(old, 2)
@@ -121,10 +126,19 @@ def test_no_setting_is_read_by_the_event_store_library_too():
     import eventsourcing.postgres
     import eventsourcing.sqlite
 
-    keys = {value for module in (eventsourcing.application, eventsourcing.persistence,
-                                 eventsourcing.postgres, eventsourcing.sqlite)
-            for cls in vars(module).values() if isinstance(cls, type)
-            for attr, value in vars(cls).items() if attr.isupper() and value == attr}
+    keys = {
+        value
+        for module in (
+            eventsourcing.application,
+            eventsourcing.persistence,
+            eventsourcing.postgres,
+            eventsourcing.sqlite,
+        )
+        for cls in vars(module).values()
+        if isinstance(cls, type)
+        for attr, value in vars(cls).items()
+        if attr.isupper() and value == attr
+    }
     assert {"PERSISTENCE_MODULE", "POSTGRES_DBNAME", "CIPHER_TOPIC"} <= keys
     keys.add("CIPHER_KEY")  # eventsourcing.cipher (needs pycryptodome, not installed)
     ours = {name.upper() for name in Settings.model_fields}

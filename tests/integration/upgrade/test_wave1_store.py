@@ -49,8 +49,11 @@ def test_old_leader_registrations_upcast_to_a_term_from_their_registration_day(o
     first = app.get(Leader, registered[0].aggregate_id)
     assert first.took_office(app.policy) == app.policy.local_date(registered[0].meta.occurred_at)
     # and an old leader takes the new events: a move today, then a departure
-    org = next(e.aggregate_id for e in old_store.log.read(0, 10_000)
-               if e.name == "org.registered" and e.aggregate_id != first.org_id)
+    org = next(
+        e.aggregate_id
+        for e in old_store.log.read(0, 10_000)
+        if e.name == "org.registered" and e.aggregate_id != first.org_id
+    )
     ctx = Context(actor=Actor("upgrade-test", "operator"))
     app.move_leader(ctx, first.id, to_org_id=org)
     app.leave_office(ctx, first.id)

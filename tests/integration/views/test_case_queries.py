@@ -42,15 +42,18 @@ def test_list_is_newest_first_with_a_total(views, office, clock):
     assert ids(page) == [o["e"], o["d"], o["c"], o["b"], o["a"]] and page.total == 5
 
 
-@pytest.mark.parametrize("query, expected", [
-    (CaseQuery(status="registered"), {"a", "d"}),
-    (CaseQuery(status=("assigned", "resolved")), {"b", "e"}),
-    (CaseQuery(category="suggestion"), {"c"}),
-    (CaseQuery(channel="visit"), {"a"}),
-    (CaseQuery(collective=True), {"b"}),
-    (CaseQuery(repeat=True), {"c"}),
-    (CaseQuery(received_from=date(2026, 3, 2), received_to=date(2026, 3, 5)), {"b", "c", "d"}),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        (CaseQuery(status="registered"), {"a", "d"}),
+        (CaseQuery(status=("assigned", "resolved")), {"b", "e"}),
+        (CaseQuery(category="suggestion"), {"c"}),
+        (CaseQuery(channel="visit"), {"a"}),
+        (CaseQuery(collective=True), {"b"}),
+        (CaseQuery(repeat=True), {"c"}),
+        (CaseQuery(received_from=date(2026, 3, 2), received_to=date(2026, 3, 5)), {"b", "c", "d"}),
+    ],
+)
 def test_filters_select_the_hand_picked_cases(views, office, query, expected):
     page = views.cases(query)
     assert set(ids(page)) == {office[k] for k in expected} and page.total == len(expected)
@@ -67,8 +70,7 @@ def test_org_unit_and_leader_filters(views, office, world):
 def test_org_subtree_covers_the_org_and_everything_below(views, office, world):
     o, w = office, world
     assert views.cases(CaseQuery(within_org=w.province)).total == 5
-    assert set(ids(views.cases(CaseQuery(within_org=w.city)))) == {o["a"], o["b"], o["c"],
-                                                                    o["e"]}
+    assert set(ids(views.cases(CaseQuery(within_org=w.city)))) == {o["a"], o["b"], o["c"], o["e"]}
     assert set(ids(views.cases(CaseQuery(within_org=w.other_city)))) == {o["d"]}
     assert views.org_subtree(w.city) == [w.city, w.county]
 
@@ -85,7 +87,8 @@ def test_a_case_becomes_overdue_with_time_alone(views, office, clock):
 
 
 def test_overdue_in_a_subtree_lists_and_pages_alike_however_it_is_planned(
-        views, office, world, clock, monkeypatch):
+    views, office, world, clock, monkeypatch
+):
     # A selection of at most queries.FEW_SORTED cases is listed from its keys in one pass; with
     # none counted as few it is counted, then walked in list order.
     from caseflow.infra.views import queries
@@ -93,12 +96,13 @@ def test_overdue_in_a_subtree_lists_and_pages_alike_however_it_is_planned(
     clock.now = day(5, 10)  # a's screening (16 March) and b's handling (2 May) are overdue
 
     def walk() -> tuple[list, list, int]:
-        by_offset = [ids(views.cases(CaseQuery(overdue=True, within_org=world.city, limit=1,
-                                               offset=i))) for i in range(5)]
+        by_offset = [
+            ids(views.cases(CaseQuery(overdue=True, within_org=world.city, limit=1, offset=i)))
+            for i in range(5)
+        ]
         walked, after = [], None
         while True:
-            page = views.cases(CaseQuery(overdue=True, within_org=world.city, limit=1,
-                                         after=after))
+            page = views.cases(CaseQuery(overdue=True, within_org=world.city, limit=1, after=after))
             walked += ids(page)
             after = page.next
             if after is None:
@@ -112,15 +116,20 @@ def test_overdue_in_a_subtree_lists_and_pages_alike_however_it_is_planned(
 
 
 QUERIES = [
-    CaseQuery(), CaseQuery(status="registered"), CaseQuery(repeat=True),
-    CaseQuery(repeat=False), CaseQuery(decision="reject"), CaseQuery(decision="accept"),
-    CaseQuery(supervised=False), CaseQuery(collective=True), CaseQuery(overdue=True),
+    CaseQuery(),
+    CaseQuery(status="registered"),
+    CaseQuery(repeat=True),
+    CaseQuery(repeat=False),
+    CaseQuery(decision="reject"),
+    CaseQuery(decision="accept"),
+    CaseQuery(supervised=False),
+    CaseQuery(collective=True),
+    CaseQuery(overdue=True),
     CaseQuery(overdue=False),
 ]
 
 
-def test_small_and_broad_selections_list_and_page_alike(views, office, world, clock,
-                                                        monkeypatch):
+def test_small_and_broad_selections_list_and_page_alike(views, office, world, clock, monkeypatch):
     """A selection of at most FEW_SORTED cases is listed from its keys in one pass; a broader
     one is counted and walked: with the rare-filter planner hints, both give the same pages."""
     from dataclasses import replace
@@ -129,8 +138,14 @@ def test_small_and_broad_selections_list_and_page_alike(views, office, world, cl
 
     clock.now = day(5, 10)
     w = world
-    scopes = [{}, {"within_org": w.province}, {"within_org": w.city},
-              {"within_org": w.county}, {"unit_id": w.county}, {"org_id": w.county}]
+    scopes = [
+        {},
+        {"within_org": w.province},
+        {"within_org": w.city},
+        {"within_org": w.county},
+        {"unit_id": w.county},
+        {"org_id": w.county},
+    ]
     found = 0
     for query in (replace(q, **scope) for q in QUERIES for scope in scopes):
         monkeypatch.setattr(queries, "FEW_SORTED", 2_000)
@@ -159,8 +174,11 @@ def _walk(views, query) -> tuple[list, list, list]:
 
 def test_offset_paging_and_keyset_paging_walk_the_same_order(views, office):
     everything = ids(views.cases(CaseQuery()))
-    by_offset = ids(views.cases(CaseQuery(limit=2))) + ids(views.cases(CaseQuery(
-        limit=2, offset=2))) + ids(views.cases(CaseQuery(limit=2, offset=4)))
+    by_offset = (
+        ids(views.cases(CaseQuery(limit=2)))
+        + ids(views.cases(CaseQuery(limit=2, offset=2)))
+        + ids(views.cases(CaseQuery(limit=2, offset=4)))
+    )
     walked, after = [], None
     while True:
         page = views.cases(CaseQuery(limit=2, after=after))
@@ -212,10 +230,20 @@ def test_the_list_leaves_out_accusations_against_the_caller(world, views):
     w = world
     w.at(day(3, 1))
     accusation = w.app.receive(
-        w.ctx("registrar-1", "registrar", day(3, 1)), channel=Channel.LETTER,
-        received_at=day(3, 1), receiving_org_id=w.county, petitioners=_someone(),
-        headcount=1, representatives=(), subject="s", request="", region="r",
-        category=Category.ACCUSATION, accused_org_id=w.county, accused_leader_id=w.leader).id
+        w.ctx("registrar-1", "registrar", day(3, 1)),
+        channel=Channel.LETTER,
+        received_at=day(3, 1),
+        receiving_org_id=w.county,
+        petitioners=_someone(),
+        headcount=1,
+        representatives=(),
+        subject="s",
+        request="",
+        region="r",
+        category=Category.ACCUSATION,
+        accused_org_id=w.county,
+        accused_leader_id=w.leader,
+    ).id
     other = w.receive(day(3, 2))
     catch_up(views)
     everyone = CaseQuery()

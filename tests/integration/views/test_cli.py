@@ -37,8 +37,10 @@ def test_rebuild_catches_views_up_and_status_shows_the_new_generation(data_dir):
     out = runner.invoke(build(), ["projections", "rebuild", "case_status", "audit"])
     assert out.exit_code == 0, out.output
     assert "switched: case_status, audit" in out.output
-    rows = {r["name"]: r for r in json.loads(
-        runner.invoke(build(), ["projections", "status", "--json"]).output)}
+    rows = {
+        r["name"]: r
+        for r in json.loads(runner.invoke(build(), ["projections", "status", "--json"]).output)
+    }
     assert rows["audit"]["generation"] == 2 and rows["audit"]["lag_events"] == 0
     assert rows["kpis"]["generation"] == 1
 
@@ -57,12 +59,17 @@ def test_rebuild_in_small_windows_switches_and_a_zero_window_is_refused(data_dir
     runner = CliRunner()
     bad = runner.invoke(build(), ["projections", "rebuild", "audit", "--commit-every", "0"])
     assert bad.exit_code == 2 and "commit-every" in bad.output
-    rows = {r["name"]: r for r in json.loads(
-        runner.invoke(build(), ["projections", "status", "--json"]).output)}
+    rows = {
+        r["name"]: r
+        for r in json.loads(runner.invoke(build(), ["projections", "status", "--json"]).output)
+    }
     assert rows["audit"]["generation"] == 1 and rows["audit"]["position"] == 0  # untouched
-    out = runner.invoke(build(), ["projections", "rebuild", "audit", "--batch-size", "2",
-                                  "--commit-every", "4"])
+    out = runner.invoke(
+        build(), ["projections", "rebuild", "audit", "--batch-size", "2", "--commit-every", "4"]
+    )
     assert out.exit_code == 0, out.output
-    rows = {r["name"]: r for r in json.loads(
-        runner.invoke(build(), ["projections", "status", "--json"]).output)}
+    rows = {
+        r["name"]: r
+        for r in json.loads(runner.invoke(build(), ["projections", "status", "--json"]).output)
+    }
     assert rows["audit"]["generation"] == 2 and rows["audit"]["lag_events"] == 0

@@ -25,8 +25,7 @@ class Fragile(Projection):
     """Fails on every screening (a stand-in for a handler bug)."""
 
     name = "fragile"
-    tables = (Table("fragile", (Column("event", "text"), Column("n", "int", 0)),
-                    key=("event",)),)
+    tables = (Table("fragile", (Column("event", "text"), Column("n", "int", 0)), key=("event",)),)
 
     def handle(self, events, rows):  # noqa: ANN001
         for e in events:
@@ -102,8 +101,12 @@ def test_wakes_promptly_when_another_process_appends(container, views, clock):
     """Another app instance on the same store stands for another process: no in-process
     notification reaches us, so this is the poll (SQLite) or LISTEN/NOTIFY (PostgreSQL)."""
     other = bootstrap(container.settings, clock=clock)
-    runner = Runner(ProjectionConsumer(views.projections["audit"], views.store), views.source,
-                    wait=views.waiter, idle_timeout=5.0)
+    runner = Runner(
+        ProjectionConsumer(views.projections["audit"], views.store),
+        views.source,
+        wait=views.waiter,
+        idle_timeout=5.0,
+    )
     runner.catch_up()
     runner.start()
     try:

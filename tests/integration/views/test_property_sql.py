@@ -41,18 +41,33 @@ def snapshot(views) -> dict:
     return out
 
 
-@settings(max_examples=12, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(history=histories, batch_size=st.integers(1, 9), rebuild_batch=st.integers(1, 15),
-       kill_after=st.integers(0, 5), commit_every=st.integers(1, 40), max_rows=st.integers(1, 8))
-def test_live_rebuild_and_resumed_rebuild_agree_in_sql(backend_settings, history, batch_size,
-                                                       rebuild_batch, kill_after, commit_every,
-                                                       max_rows):
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    history=histories,
+    batch_size=st.integers(1, 9),
+    rebuild_batch=st.integers(1, 15),
+    kill_after=st.integers(0, 5),
+    commit_every=st.integers(1, 40),
+    max_rows=st.integers(1, 8),
+)
+def test_live_rebuild_and_resumed_rebuild_agree_in_sql(
+    backend_settings, history, batch_size, rebuild_batch, kill_after, commit_every, max_rows
+):
     clock = Clock(T0)
 
     def rebuild_all(views, source):
-        return rebuild(list(views.projections.values()), views.store, source,
-                       batch_size=rebuild_batch, commit_every=commit_every, max_rows=max_rows)
+        return rebuild(
+            list(views.projections.values()),
+            views.store,
+            source,
+            batch_size=rebuild_batch,
+            commit_every=commit_every,
+            max_rows=max_rows,
+        )
 
     container = bootstrap(fresh(backend_settings), clock=clock)
     try:

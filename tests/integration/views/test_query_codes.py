@@ -10,11 +10,18 @@ from tests.unit.projections.world import T0
 
 def _register(world, code: str | None):
     return world.app.receive(
-        world.ctx("registrar-1", "registrar", T0), channel=Channel.LETTER, received_at=T0,
-        receiving_org_id=world.county, headcount=1, representatives=(), subject="Wages",
+        world.ctx("registrar-1", "registrar", T0),
+        channel=Channel.LETTER,
+        received_at=T0,
+        receiving_org_id=world.county,
+        headcount=1,
+        representatives=(),
+        subject="Wages",
         petitioners=(Petitioner("Test Person (synthetic)", "TEST-1", "000", "1 Test Rd"),),
-        request="Pay", region="R1",
-        query_code_hash=querycodes.digest(code) if code else None).id
+        request="Pay",
+        region="R1",
+        query_code_hash=querycodes.digest(code) if code else None,
+    ).id
 
 
 def test_a_code_finds_its_case_and_no_other(world, views):

@@ -22,8 +22,11 @@ from tests.unit.projections.world import Clock, World, day
 
 def snapshot(views) -> dict[str, list[tuple]]:
     """Every row of every view table, as the queries see them."""
-    return {t.name: rows_of(views, t.name, ", ".join(t.key))
-            for p in views.projections.values() for t in p.tables}
+    return {
+        t.name: rows_of(views, t.name, ", ".join(t.key))
+        for p in views.projections.values()
+        for t in p.tables
+    }
 
 
 def lifecycles(world: World, n: int) -> None:
@@ -45,8 +48,10 @@ def test_a_rebuild_spread_over_two_processes_gives_the_rows_of_live_processing(v
     live = snapshot(views)
     assert len(live["audit"]) == world.log.head()
     result = views.rebuild(jobs=2, batch_size=7)
-    assert sorted(result.switched) == sorted(views.projections) and not result.failed, \
-        (result.failed, result.interrupted)
+    assert sorted(result.switched) == sorted(views.projections) and not result.failed, (
+        result.failed,
+        result.interrupted,
+    )
     assert result.events == world.log.head()
     assert {s.generation for s in views.statuses() if s.name in views.projections} == {2}
     assert snapshot(views) == live
@@ -55,8 +60,11 @@ def test_a_rebuild_spread_over_two_processes_gives_the_rows_of_live_processing(v
 def building(data_dir, *names: str) -> list[int]:
     """The committed positions of these views' shadow generations (0 before their first)."""
     with closing(sqlite3.connect(data_dir / "views.sqlite3", timeout=30)) as conn:
-        found = dict(conn.execute(
-            "SELECT projection, position FROM view_generations WHERE state = 'building'"))
+        found = dict(
+            conn.execute(
+                "SELECT projection, position FROM view_generations WHERE state = 'building'"
+            )
+        )
     return [found.get(n, 0) for n in names]
 
 
@@ -73,12 +81,12 @@ class Midway:
         self.head = container.log.head()
         container.close()
         self.env = {**os.environ, "CASEFLOW_DATA_DIR": str(self.data_dir)}
-        args = ["projections", "rebuild", "--jobs", "2", "--batch-size", "1",
-                "--commit-every", "1"]
+        args = ["projections", "rebuild", "--jobs", "2", "--batch-size", "1", "--commit-every", "1"]
         self.out, self.err = tmp_path / "out.txt", tmp_path / "err.txt"
         with open(self.out, "w") as out, open(self.err, "w") as err:  # (pipes could fill)
-            self.proc = subprocess.Popen(caseflow_cmd(*args), env=self.env, start_new_session=True,
-                                         stdout=out, stderr=err)
+            self.proc = subprocess.Popen(
+                caseflow_cmd(*args), env=self.env, start_new_session=True, stdout=out, stderr=err
+            )
         deadline = time.monotonic() + 60
         while not all(p > 0 for p in building(self.data_dir, "case_status", "audit")):
             # (a view of each process)
@@ -91,20 +99,31 @@ class Midway:
         return self.err.read_text()
 
     def status(self) -> dict[str, dict]:
-        out = subprocess.run(caseflow_cmd("projections", "status", "--json"), env=self.env,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            caseflow_cmd("projections", "status", "--json"),
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
         return {r["name"]: r for r in json.loads(out.stdout)}
 
     def resume(self) -> int:
         """Run the rebuild again to the end; the events it read."""
-        again = subprocess.run(caseflow_cmd("projections", "rebuild", "--jobs", "2"), env=self.env,
-                               capture_output=True, text=True, timeout=120)
+        again = subprocess.run(
+            caseflow_cmd("projections", "rebuild", "--jobs", "2"),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert again.returncode == 0, again.stderr
         assert "switched:" in again.stdout
         rows = self.status()
         # (a view whose process had finished and switched is rebuilt once more: a new generation)
-        assert all(r["generation"] >= 2 and r["lag_events"] == 0 and r["state"] != "failed"
-                   for r in rows.values()), rows
+        assert all(
+            r["generation"] >= 2 and r["lag_events"] == 0 and r["state"] != "failed"
+            for r in rows.values()
+        ), rows
         return int(again.stdout.split(" events in ")[0].split()[-1])
 
 

@@ -14,9 +14,17 @@ from caseflow.projections.memory import MemoryRows
 from tests.integration.views.conftest import rows_of
 from tests.unit.projections.world import T0
 
-STOCK = Table("stock_test", (Column("item", "text"), Column("qty", "int", 0),
-                             Column("note", "text"), Column("at", "timestamp")),
-              key=("item",), indexes=(("qty",),))
+STOCK = Table(
+    "stock_test",
+    (
+        Column("item", "text"),
+        Column("qty", "int", 0),
+        Column("note", "text"),
+        Column("at", "timestamp"),
+    ),
+    key=("item",),
+    indexes=(("qty",),),
+)
 
 
 class Stock(Projection):
@@ -121,8 +129,9 @@ def test_memory_rows_and_sql_rows_agree_on_defaults(store):
         assert batch.get("stock_test", ("z",)) == memory.get("stock_test", ("z",))
 
 
-def test_a_process_starting_during_a_switch_does_not_point_the_view_back(store, views,
-                                                                        backend_settings):
+def test_a_process_starting_during_a_switch_does_not_point_the_view_back(
+    store, views, backend_settings
+):
     """`setup` (every process, at start) points each view at the active generation it reads;
     run while a switch commits, it once read the old one and pointed the view back at it."""
     p = Stock()
@@ -165,22 +174,30 @@ def test_columns_added_to_a_table_are_added_to_an_existing_store(store, views, c
     with store.batch(Stock(), 1, 0) as batch:
         batch.put("stock_test", {"item": "a", "qty": 2, "note": "x", "at": T0})
         batch.advance(1, T0)
-    grown = Table("stock_test", (*STOCK.columns, Column("colour", "text"),
-                                 Column("count", "int", 0)), key=("item",))
+    grown = Table(
+        "stock_test",
+        (*STOCK.columns, Column("colour", "text"), Column("count", "int", 0)),
+        key=("item",),
+    )
 
     class Grown(Stock):
         tables = (grown,)
         schema_version = 2
 
     settings = container.settings  # a new process, with the new code, opens the store
-    new = postgres_store(settings.database_url) if settings.database_url \
+    new = (
+        postgres_store(settings.database_url)
+        if settings.database_url
         else sqlite_store(settings.data_dir)
+    )
     new.setup([Grown()])
     new.setup([Grown()])  # a second process starting finds them there already
     with new.batch(Grown(), 1, 1) as batch:
         assert batch.get("stock_test", ("a",))["count"] == 0
-        batch.put("stock_test", {"item": "b", "qty": 1, "note": "y", "at": T0,
-                                 "colour": "red", "count": 3})
+        batch.put(
+            "stock_test",
+            {"item": "b", "qty": 1, "note": "y", "at": T0, "colour": "red", "count": 3},
+        )
         batch.advance(2, T0)
     new.close()
     rows = rows_of(views, "stock_test", "item")

@@ -12,8 +12,11 @@ from caseflow.domain.case import Case
 from caseflow.domain.policy import Policy
 from caseflow.domain.values import Decision, Stage, Status, VisitMode
 
-NON_ACCEPT_STATUS = {Decision.FORWARD: Status.FORWARDED, Decision.REJECT: Status.REJECTED,
-                     Decision.ROUTE: Status.ROUTED}
+NON_ACCEPT_STATUS = {
+    Decision.FORWARD: Status.FORWARDED,
+    Decision.REJECT: Status.REJECTED,
+    Decision.ROUTE: Status.ROUTED,
+}
 
 
 @dataclass
@@ -34,8 +37,9 @@ def check_history(events: list[Case.Event], policy: Policy) -> Status:
     for n, event in enumerate(events[1:], start=2):
         assert event.originator_version == n, "versions are consecutive"
         # Closure ends everything except the petitioner's say on the decision last served.
-        assert seen.status is not Status.CLOSED or isinstance(event, Case.Evaluated), \
+        assert seen.status is not Status.CLOSED or isinstance(event, Case.Evaluated), (
             f"{type(event).__name__} after closure"
+        )
         assert event.meta.actor_id and event.meta.actor_role and event.meta.correlation_id
         seen.counts[type(event)] = seen.counts.get(type(event), 0) + 1
         _allowed(event, seen, policy)
@@ -51,8 +55,10 @@ def _allowed(event: Case.Event, seen: Seen, policy: Policy) -> None:  # noqa: C9
         seen.decision = event.decision
         seen.status = NON_ACCEPT_STATUS.get(event.decision, Status.ACCEPTED)
     elif kind is Case.Assigned:
-        assert seen.decision is Decision.ACCEPT and seen.status in (Status.ACCEPTED,
-                                                                   Status.ASSIGNED)
+        assert seen.decision is Decision.ACCEPT and seen.status in (
+            Status.ACCEPTED,
+            Status.ASSIGNED,
+        )
         seen.status = Status.ASSIGNED
     elif kind is Case.Visited:
         assert event.visitors >= 1
@@ -100,6 +106,7 @@ def _closable(event: Case.Closed, seen: Seen, day: date, policy: Policy) -> None
     if seen.status in (*NON_ACCEPT_STATUS.values(), Status.RECHECKED):
         return
     assert seen.status in (Status.RESOLVED, Status.REVIEWED), f"closed while {seen.status}"
-    window = policy.review_window_days if seen.status is Status.RESOLVED \
-        else policy.recheck_window_days
+    window = (
+        policy.review_window_days if seen.status is Status.RESOLVED else policy.recheck_window_days
+    )
     assert event.waived or day > seen.decisions[-1][1] + timedelta(days=window)

@@ -31,13 +31,16 @@ def clock(case_or_facts, name: str, now: datetime, policy: Policy = POLICY) -> C
 
 # ---- screening: 15 days from receipt
 
+
 def test_screening_on_day_15_is_on_time() -> None:
     assert clock(screen(receive(), at=day(15, hour=23, minute=59)), "screening", day(16)).on_time
 
 
 def test_screening_on_day_16_is_late() -> None:
-    assert clock(screen(receive(), at=day(16, hour=0, minute=1)), "screening", day(16)).on_time \
+    assert (
+        clock(screen(receive(), at=day(16, hour=0, minute=1)), "screening", day(16)).on_time
         is False
+    )
 
 
 def test_unscreened_case_is_not_overdue_on_day_15() -> None:
@@ -72,11 +75,13 @@ def test_the_same_instant_falls_on_another_day_in_a_utc_deployment() -> None:
 
 
 def test_screening_limit_is_configurable() -> None:
-    assert clock(receive(), "screening", day(1), Policy(screening_days=10)).due_on == \
-        date(2026, 3, 11)
+    assert clock(receive(), "screening", day(1), Policy(screening_days=10)).due_on == date(
+        2026, 3, 11
+    )
 
 
 # ---- handling: 60 days from acceptance plus extensions
+
 
 def test_handling_is_due_60_days_after_acceptance() -> None:
     case = assigned()  # accepted on day 2 (3 March)
@@ -103,6 +108,7 @@ def test_handling_clock_does_not_start_before_acceptance() -> None:
 
 
 # ---- review and re-check windows and dues
+
 
 def test_review_window_is_open_for_30_days_after_the_reply() -> None:
     state = clock(resolved(), "review_window", day(20))  # served day 20 = 21 March
@@ -134,6 +140,7 @@ def test_recheck_window_runs_30_days_from_the_review_decision() -> None:
 
 # ---- closure and oversight
 
+
 def test_closure_stops_open_clocks_without_overdue() -> None:
     facts = ClockFacts(received_at=RECEIVED, closed_at=day(3))
     state = clock(facts, "screening", day(100))
@@ -141,21 +148,27 @@ def test_closure_stops_open_clocks_without_overdue() -> None:
 
 
 def test_oversight_clock_runs_to_the_given_due_date() -> None:
-    facts = ClockFacts(received_at=RECEIVED, supervision_opened_at=day(5),
-                       supervision_due_at=day(12))
+    facts = ClockFacts(
+        received_at=RECEIVED, supervision_opened_at=day(5), supervision_due_at=day(12)
+    )
     state = clock(facts, "oversight", day(12, hour=23))
     assert (state.due_on, state.overdue) == (date(2026, 3, 13), False)
 
 
 def test_oversight_open_past_its_due_date_is_overdue() -> None:
-    facts = ClockFacts(received_at=RECEIVED, supervision_opened_at=day(5),
-                       supervision_due_at=day(12))
+    facts = ClockFacts(
+        received_at=RECEIVED, supervision_opened_at=day(5), supervision_due_at=day(12)
+    )
     assert clock(facts, "oversight", day(13)).overdue
 
 
 def test_oversight_cleared_after_its_due_date_was_late() -> None:
-    facts = ClockFacts(received_at=RECEIVED, supervision_opened_at=day(5),
-                       supervision_due_at=day(12), supervision_cleared_at=day(13))
+    facts = ClockFacts(
+        received_at=RECEIVED,
+        supervision_opened_at=day(5),
+        supervision_due_at=day(12),
+        supervision_cleared_at=day(13),
+    )
     assert clock(facts, "oversight", day(20)).on_time is False
 
 

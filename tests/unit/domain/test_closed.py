@@ -59,8 +59,9 @@ def test_a_reviewed_case_can_be_closed_once_its_recheck_window_lapsed() -> None:
     assert close(reviewed(), day(71)).status is Status.CLOSED
 
 
-@pytest.mark.parametrize("build", [receive, accepted, assigned, review_requested,
-                                   recheck_requested])
+@pytest.mark.parametrize(
+    "build", [receive, accepted, assigned, review_requested, recheck_requested]
+)
 def test_closing_a_case_still_in_progress_is_refused(build) -> None:
     case = build()
     message = refused(case, RuleViolation, "closed.when", lambda: close(case, day(200)))

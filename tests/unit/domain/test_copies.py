@@ -22,7 +22,8 @@ def _immutable(value) -> bool:
     if isinstance(value, tuple):
         return all(_immutable(v) for v in value)
     return isinstance(value, IMMUTABLE_VALUES) or (
-        is_dataclass(value) and type(value).__dataclass_params__.frozen)
+        is_dataclass(value) and type(value).__dataclass_params__.frozen
+    )
 
 
 def test_a_copied_case_shares_no_mutable_state_with_the_original() -> None:
@@ -56,8 +57,11 @@ def test_case_state_holds_only_immutable_values_or_flat_containers_of_them() -> 
 def test_the_orgs_kept_once_read_never_change_what_commands_read() -> None:
     # the service keeps orgs once read: their only later event is a rename, and commands read
     # an org's level and parent (never its name); leaders move and leave office, so are not kept
-    events = [k for k, v in vars(Org).items() if isinstance(v, type)
-              and issubclass(v, Org.Event) and k not in ("Event", "Created")]
+    events = [
+        k
+        for k, v in vars(Org).items()
+        if isinstance(v, type) and issubclass(v, Org.Event) and k not in ("Event", "Created")
+    ]
     assert sorted(events) == ["Registered", "Renamed"]
     assert set(Org.Renamed.__annotations__) == {"name"}
     assert IMMUTABLE == (Org,) and Leader not in IMMUTABLE and Case not in IMMUTABLE

@@ -37,8 +37,9 @@ def test_evaluating_before_any_decision_is_refused() -> None:
 
 def test_evaluating_the_same_stage_twice_is_refused() -> None:
     case = evaluate(resolved())
-    refused(case, RuleViolation, "evaluated.once_per_stage",
-            lambda: evaluate(case, Rating.DISSATISFIED))
+    refused(
+        case, RuleViolation, "evaluated.once_per_stage", lambda: evaluate(case, Rating.DISSATISFIED)
+    )
 
 
 def test_the_resolution_stage_can_be_evaluated_while_a_review_is_pending() -> None:
@@ -78,12 +79,19 @@ def test_an_evaluation_names_an_earlier_stage_after_a_later_decision() -> None:
 
 def test_an_evaluation_of_a_stage_not_decided_is_refused() -> None:
     case = review_requested()
-    refused(case, RuleViolation, "evaluated.stage_decided",
-            lambda: case.evaluate(rating=Rating.SATISFIED, stage=Stage.REVIEW,
-                                  meta=meta(day(30))))
+    refused(
+        case,
+        RuleViolation,
+        "evaluated.stage_decided",
+        lambda: case.evaluate(rating=Rating.SATISFIED, stage=Stage.REVIEW, meta=meta(day(30))),
+    )
 
 
 def test_an_evaluation_dated_before_the_decision_it_rates_is_refused() -> None:
     case = resolved()
-    refused(case, RuleViolation, "evaluated.order",
-            lambda: case.evaluate(rating=Rating.SATISFIED, meta=meta(day(19))))
+    refused(
+        case,
+        RuleViolation,
+        "evaluated.order",
+        lambda: case.evaluate(rating=Rating.SATISFIED, meta=meta(day(19))),
+    )

@@ -23,8 +23,14 @@ def org(level=OrgLevel.PROVINCE, parent=None, name="测试省") -> Org:
 
 
 def leader(at: Org | None = None, name="测试-李四", since=TOOK_OFFICE) -> Leader:
-    return Leader.register(id=uuid4(), name=name, title="县长", org=at or org(OrgLevel.COUNTY),
-                           in_office_from=since, meta=meta())
+    return Leader.register(
+        id=uuid4(),
+        name=name,
+        title="县长",
+        org=at or org(OrgLevel.COUNTY),
+        in_office_from=since,
+        meta=meta(),
+    )
 
 
 def refused(error, rule: str, action) -> None:
@@ -82,8 +88,13 @@ def test_a_leader_without_a_name_is_refused() -> None:
 
 
 def test_registration_remembers_its_idempotency_key() -> None:
-    province = Org.register(id=uuid4(), name="测试省", level=OrgLevel.PROVINCE, parent=None,
-                            meta=meta(key="k-1", request_hash="h-1"))
+    province = Org.register(
+        id=uuid4(),
+        name="测试省",
+        level=OrgLevel.PROVINCE,
+        parent=None,
+        meta=meta(key="k-1", request_hash="h-1"),
+    )
     assert province.recall("k-1") == (1, "h-1")
     assert province.recall("k-2") is None
 
@@ -121,61 +132,81 @@ def test_leaving_office_on_the_day_taken_is_a_one_day_term() -> None:
 
 def test_leaving_before_taking_office_is_refused() -> None:
     lead = leader()
-    refused(RuleViolation, "left_office.before_office",
-            lambda: lead.leave_office(on=date(2026, 2, 10), policy=POLICY, meta=meta()))
+    refused(
+        RuleViolation,
+        "left_office.before_office",
+        lambda: lead.leave_office(on=date(2026, 2, 10), policy=POLICY, meta=meta()),
+    )
     assert (lead.left_on, lead.version) == (None, 1)
 
 
 def test_leaving_office_twice_is_refused() -> None:
     lead = leader()
     lead.leave_office(on=date(2026, 6, 30), policy=POLICY, meta=meta())
-    refused(RuleViolation, "left_office.twice",
-            lambda: lead.leave_office(on=date(2026, 7, 1), policy=POLICY, meta=meta()))
+    refused(
+        RuleViolation,
+        "left_office.twice",
+        lambda: lead.leave_office(on=date(2026, 7, 1), policy=POLICY, meta=meta()),
+    )
     assert (lead.left_on, lead.version) == (date(2026, 6, 30), 2)
 
 
 def test_a_move_takes_the_level_of_the_new_org() -> None:
     lead, city = leader(), org(OrgLevel.CITY)
     lead.move(to=city, on=date(2026, 5, 15), policy=POLICY, meta=meta())
-    assert (lead.org_id, lead.level, lead.moved_on) == (city.id, OrgLevel.CITY,
-                                                        date(2026, 5, 15))
+    assert (lead.org_id, lead.level, lead.moved_on) == (city.id, OrgLevel.CITY, date(2026, 5, 15))
 
 
 def test_a_move_on_or_before_the_day_office_was_taken_is_refused() -> None:
     lead = leader()
-    refused(RuleViolation, "moved.before_office",
-            lambda: lead.move(to=org(OrgLevel.CITY), on=TOOK_OFFICE, policy=POLICY, meta=meta()))
+    refused(
+        RuleViolation,
+        "moved.before_office",
+        lambda: lead.move(to=org(OrgLevel.CITY), on=TOOK_OFFICE, policy=POLICY, meta=meta()),
+    )
     assert lead.version == 1
 
 
 def test_a_move_before_the_last_move_is_refused() -> None:
     lead = leader()
     lead.move(to=org(OrgLevel.CITY), on=date(2026, 5, 15), policy=POLICY, meta=meta())
-    refused(RuleViolation, "moved.before_office",
-            lambda: lead.move(to=org(), on=date(2026, 5, 1), policy=POLICY, meta=meta()))
+    refused(
+        RuleViolation,
+        "moved.before_office",
+        lambda: lead.move(to=org(), on=date(2026, 5, 1), policy=POLICY, meta=meta()),
+    )
     assert lead.version == 2
 
 
 def test_leaving_before_the_last_move_is_refused() -> None:
     lead = leader()
     lead.move(to=org(OrgLevel.CITY), on=date(2026, 5, 15), policy=POLICY, meta=meta())
-    refused(RuleViolation, "left_office.before_office",
-            lambda: lead.leave_office(on=date(2026, 5, 14), policy=POLICY, meta=meta()))
+    refused(
+        RuleViolation,
+        "left_office.before_office",
+        lambda: lead.leave_office(on=date(2026, 5, 14), policy=POLICY, meta=meta()),
+    )
 
 
 def test_a_move_after_leaving_office_is_refused() -> None:
     lead = leader()
     lead.leave_office(on=date(2026, 6, 30), policy=POLICY, meta=meta())
-    refused(RuleViolation, "moved.after_leaving",
-            lambda: lead.move(to=org(), on=date(2026, 7, 1), policy=POLICY, meta=meta()))
+    refused(
+        RuleViolation,
+        "moved.after_leaving",
+        lambda: lead.move(to=org(), on=date(2026, 7, 1), policy=POLICY, meta=meta()),
+    )
     assert lead.version == 2
 
 
 def test_a_move_to_the_org_held_is_refused() -> None:
     county = org(OrgLevel.COUNTY)
     lead = leader(county)
-    refused(RuleViolation, "moved.same_org",
-            lambda: lead.move(to=county, on=date(2026, 3, 1), policy=POLICY, meta=meta()))
+    refused(
+        RuleViolation,
+        "moved.same_org",
+        lambda: lead.move(to=county, on=date(2026, 3, 1), policy=POLICY, meta=meta()),
+    )
 
 
 def test_a_leader_is_renamed() -> None:
@@ -186,8 +217,9 @@ def test_a_leader_is_renamed() -> None:
 
 def test_a_rename_to_no_name_is_refused() -> None:
     lead = leader()
-    refused(InvalidInput, "leader.name_required",
-            lambda: lead.rename(name=" ", title="", meta=meta()))
+    refused(
+        InvalidInput, "leader.name_required", lambda: lead.rename(name=" ", title="", meta=meta())
+    )
     assert lead.version == 1
 
 

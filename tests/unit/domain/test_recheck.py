@@ -29,8 +29,12 @@ def test_recheck_request_on_day_30_after_the_review_is_recorded() -> None:
 
 def test_recheck_request_after_30_days_is_refused() -> None:
     case = reviewed()
-    message = refused(case, WindowClosed, "recheck_requested.window",
-                      lambda: request_recheck(case, day(71, hour=0, minute=1)))
+    message = refused(
+        case,
+        WindowClosed,
+        "recheck_requested.window",
+        lambda: request_recheck(case, day(71, hour=0, minute=1)),
+    )
     assert "re-check must be requested within 30 days" in message
 
 

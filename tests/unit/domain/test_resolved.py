@@ -45,20 +45,29 @@ def test_a_late_resolution_is_recorded_and_its_clock_shows_late() -> None:
 
 def test_a_reply_served_before_receipt_is_refused() -> None:
     case = assigned()
-    refused(case, RuleViolation, "resolved.order",
-            lambda: resolve(case, RECEIVED - timedelta(hours=1)))
+    refused(
+        case, RuleViolation, "resolved.order", lambda: resolve(case, RECEIVED - timedelta(hours=1))
+    )
 
 
 def test_a_reply_served_at_a_naive_time_is_refused() -> None:
     case = assigned()
-    refused(case, InvalidInput, "time.served_at_naive",
-            lambda: resolve(case, day(20).replace(tzinfo=None)))
+    refused(
+        case,
+        InvalidInput,
+        "time.served_at_naive",
+        lambda: resolve(case, day(20).replace(tzinfo=None)),
+    )
 
 
 def test_unknown_outcome_is_refused() -> None:
     case = assigned()
-    refused(case, InvalidInput, "resolved.outcome", lambda: case.resolve(
-        outcome="maybe", reply="", served_at=day(20), meta=meta(day(20))))
+    refused(
+        case,
+        InvalidInput,
+        "resolved.outcome",
+        lambda: case.resolve(outcome="maybe", reply="", served_at=day(20), meta=meta(day(20))),
+    )
 
 
 def test_outcome_is_recorded() -> None:

@@ -34,8 +34,12 @@ def test_review_request_on_day_30_after_the_reply_is_recorded() -> None:
 
 def test_review_request_after_30_days_is_refused() -> None:
     case = resolved()
-    message = refused(case, WindowClosed, "review_requested.window",
-                      lambda: request_review(case, day(51, hour=0, minute=1)))
+    message = refused(
+        case,
+        WindowClosed,
+        "review_requested.window",
+        lambda: request_review(case, day(51, hour=0, minute=1)),
+    )
     assert "within 30 days" in message and "2026-04-20" in message
 
 
@@ -51,8 +55,15 @@ def test_review_request_late_in_utc_but_in_time_locally_is_recorded() -> None:
     # Served 00:30 on 2 March in Shanghai, which is still 1 March in UTC: the window runs to
     # 1 April local, even though that is 31 days after the UTC date of service.
     served = datetime(2026, 3, 2, 0, 30, tzinfo=TZ)
-    case = resolve(assign(screen(receive(received_at=served - timedelta(hours=2)),
-                                 at=served - timedelta(hours=1)), at=served), served)
+    case = resolve(
+        assign(
+            screen(
+                receive(received_at=served - timedelta(hours=2)), at=served - timedelta(hours=1)
+            ),
+            at=served,
+        ),
+        served,
+    )
     on_time = datetime(2026, 4, 1, 15, 0, tzinfo=UTC)  # 23:00 on 1 April local
     assert request_review(case, on_time).status is Status.REVIEW_REQUESTED
 

@@ -30,11 +30,14 @@ def test_accepting_a_petition_moves_it_to_accepted() -> None:
     assert case.category is Category.APPEAL
 
 
-@pytest.mark.parametrize(("decision", "status"), [
-    (Decision.FORWARD, Status.FORWARDED),
-    (Decision.REJECT, Status.REJECTED),
-    (Decision.ROUTE, Status.ROUTED),
-])
+@pytest.mark.parametrize(
+    ("decision", "status"),
+    [
+        (Decision.FORWARD, Status.FORWARDED),
+        (Decision.REJECT, Status.REJECTED),
+        (Decision.ROUTE, Status.ROUTED),
+    ],
+)
 def test_a_non_accept_decision_sets_its_status(decision: Decision, status: Status) -> None:
     assert screen(receive(), decision).status is status
 
@@ -52,8 +55,12 @@ def test_routing_records_the_legal_channel(channel: LegalChannel) -> None:
 
 def test_accepting_without_any_category_is_refused() -> None:
     case = receive()
-    refused(case, InvalidInput, "screened.category",
-            lambda: screen(case, Decision.ACCEPT, category=None))
+    refused(
+        case,
+        InvalidInput,
+        "screened.category",
+        lambda: screen(case, Decision.ACCEPT, category=None),
+    )
 
 
 def test_accepting_uses_the_category_given_at_registration() -> None:
@@ -63,20 +70,29 @@ def test_accepting_uses_the_category_given_at_registration() -> None:
 
 def test_forwarding_without_a_target_org_is_refused() -> None:
     case = receive()
-    refused(case, InvalidInput, "screened.to_org_id",
-            lambda: screen(case, Decision.FORWARD, to_org_id=None))
+    refused(
+        case,
+        InvalidInput,
+        "screened.to_org_id",
+        lambda: screen(case, Decision.FORWARD, to_org_id=None),
+    )
 
 
 def test_rejecting_without_a_reason_is_refused() -> None:
     case = receive()
-    refused(case, InvalidInput, "screened.reason",
-            lambda: screen(case, Decision.REJECT, reason=" "))
+    refused(
+        case, InvalidInput, "screened.reason", lambda: screen(case, Decision.REJECT, reason=" ")
+    )
 
 
 def test_routing_without_a_legal_channel_is_refused() -> None:
     case = receive()
-    refused(case, InvalidInput, "screened.route_channel",
-            lambda: screen(case, Decision.ROUTE, route_channel=None))
+    refused(
+        case,
+        InvalidInput,
+        "screened.route_channel",
+        lambda: screen(case, Decision.ROUTE, route_channel=None),
+    )
 
 
 def test_unknown_decision_is_refused() -> None:
@@ -101,7 +117,10 @@ def test_the_body_a_petition_was_forwarded_to_decides_on_acceptance() -> None:
     screen(case, Decision.ACCEPT, at=day(10))
     assert case.status is Status.ACCEPTED and case.accepted_at == day(10)
     assert (case.screened_at, case.forwarded_at, case.forward_screened_at) == (
-        day(3), day(3), day(10))
+        day(3),
+        day(3),
+        day(10),
+    )
     clocks = {c.name: c for c in case.clocks(day(10), POLICY)}
     assert clocks["screening"].done_on == day(3).date()  # the receiving office's decision
     forwarded = clocks["forwarded_screening"]  # the forwarded-to body's 15 days, from day 3
@@ -110,20 +129,27 @@ def test_the_body_a_petition_was_forwarded_to_decides_on_acceptance() -> None:
 
 def test_a_forwarded_petition_is_not_screened_before_it_was_forwarded() -> None:
     case = screen(receive(), Decision.FORWARD, at=day(3))
-    refused(case, RuleViolation, "screened.order",
-            lambda: screen(case, Decision.ACCEPT, at=day(2)))
+    refused(case, RuleViolation, "screened.order", lambda: screen(case, Decision.ACCEPT, at=day(2)))
 
 
 def test_a_petition_is_not_forwarded_to_the_body_deciding_on_it() -> None:
     case = screen(receive(), Decision.FORWARD, at=day(3))
-    refused(case, RuleViolation, "screened.forward_to_self",
-            lambda: screen(case, Decision.FORWARD, at=day(4)))
+    refused(
+        case,
+        RuleViolation,
+        "screened.forward_to_self",
+        lambda: screen(case, Decision.FORWARD, at=day(4)),
+    )
 
 
 def test_screening_dated_before_receipt_is_refused() -> None:
     case = receive()
-    refused(case, RuleViolation, "screened.order",
-            lambda: screen(case, at=RECEIVED - timedelta(minutes=1)))
+    refused(
+        case,
+        RuleViolation,
+        "screened.order",
+        lambda: screen(case, at=RECEIVED - timedelta(minutes=1)),
+    )
 
 
 def test_late_screening_is_recorded_not_refused() -> None:
@@ -134,17 +160,26 @@ def test_late_screening_is_recorded_not_refused() -> None:
 
 def test_naive_notification_time_is_refused() -> None:
     case = receive()
-    refused(case, InvalidInput, "time.notified_at_naive",
-            lambda: screen(case, notified_at=day(2).replace(tzinfo=None)))
+    refused(
+        case,
+        InvalidInput,
+        "time.notified_at_naive",
+        lambda: screen(case, notified_at=day(2).replace(tzinfo=None)),
+    )
 
 
 # ---- repeat petitions on a final matter (the same facts and reasons are not accepted again)
 
+
 @pytest.mark.parametrize("decision", [Decision.ACCEPT, Decision.FORWARD, Decision.ROUTE])
 def test_repeat_of_a_final_case_cannot_be_taken_up(decision: Decision) -> None:
     case = receive()
-    message = refused(case, RuleViolation, "screened.repeat_of_final",
-                      lambda: screen(case, decision, prior_is_final=True))
+    message = refused(
+        case,
+        RuleViolation,
+        "screened.repeat_of_final",
+        lambda: screen(case, decision, prior_is_final=True),
+    )
     assert "must be rejected" in message
 
 

@@ -9,8 +9,13 @@ from tests.unit.domain.builders import close, day, meta, receive, refused, resol
 
 def supervise(case, *, cleared=False, due_at=None, level=SupervisionLevel.SUPERVISE, at=None):
     due = due_at if due_at is not None or cleared else day(30)
-    case.supervise(level=level, instruction="限期办结", due_at=due, cleared=cleared,
-                   meta=meta(at or day(5), role="supervisor"))
+    case.supervise(
+        level=level,
+        instruction="限期办结",
+        due_at=due,
+        cleared=cleared,
+        meta=meta(at or day(5), role="supervisor"),
+    )
     return case
 
 
@@ -27,9 +32,18 @@ def test_a_case_can_be_listed_for_oversight() -> None:
 
 def test_opening_supervision_without_a_due_date_is_refused() -> None:
     case = receive()
-    refused(case, InvalidInput, "supervised.due_at",
-            lambda: case.supervise(level=SupervisionLevel.SUPERVISE, instruction="", due_at=None,
-                                   cleared=False, meta=meta(day(5))))
+    refused(
+        case,
+        InvalidInput,
+        "supervised.due_at",
+        lambda: case.supervise(
+            level=SupervisionLevel.SUPERVISE,
+            instruction="",
+            due_at=None,
+            cleared=False,
+            meta=meta(day(5)),
+        ),
+    )
 
 
 def test_open_supervision_can_be_cleared() -> None:
@@ -50,5 +64,9 @@ def test_supervising_a_closed_case_is_refused() -> None:
 
 def test_naive_due_date_is_refused() -> None:
     case = receive()
-    refused(case, InvalidInput, "time.due_at_naive",
-            lambda: supervise(case, due_at=day(30).replace(tzinfo=None)))
+    refused(
+        case,
+        InvalidInput,
+        "time.due_at_naive",
+        lambda: supervise(case, due_at=day(30).replace(tzinfo=None)),
+    )

@@ -52,15 +52,17 @@ def test_a_return_visit_after_the_review_decision_is_recorded() -> None:
 @pytest.mark.parametrize("mode", [m for m in VisitMode if m is not VisitMode.RETURN])
 def test_other_visits_after_resolution_are_refused(mode: VisitMode) -> None:
     case = resolved()
-    message = refused(case, RuleViolation, "visited.after_resolution",
-                      lambda: visit(case, mode, on=local(22)))
+    message = refused(
+        case, RuleViolation, "visited.after_resolution", lambda: visit(case, mode, on=local(22))
+    )
     assert "return visits" in message
 
 
 def test_a_visit_on_a_closed_case_is_refused() -> None:
     case = close(screen(receive(), Decision.REJECT), day(5))
-    refused(case, RuleViolation, "visited.closed",
-            lambda: visit(case, VisitMode.RETURN, on=local(6)))
+    refused(
+        case, RuleViolation, "visited.closed", lambda: visit(case, VisitMode.RETURN, on=local(6))
+    )
 
 
 def test_a_visit_receiving_nobody_is_refused() -> None:
@@ -79,8 +81,12 @@ def test_a_visit_on_the_day_of_registration_is_recorded() -> None:
 
 def test_visit_date_given_as_a_datetime_is_refused() -> None:
     case = assigned()
-    refused(case, InvalidInput, "visited.visited_on",
-            lambda: visit(case, on=datetime(2026, 3, 5, 10, 0)))
+    refused(
+        case,
+        InvalidInput,
+        "visited.visited_on",
+        lambda: visit(case, on=datetime(2026, 3, 5, 10, 0)),
+    )
 
 
 def test_unknown_visit_mode_is_refused() -> None:

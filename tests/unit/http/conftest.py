@@ -34,8 +34,9 @@ def world(http_container: Container) -> World:
 
 
 def _client(container: Container, world: World, background: bool) -> Iterator[TestClient]:
-    app = create_app(container, tokens=world.principals, background=background, read_wait=2.0,
-                     keepalive=0.2)
+    app = create_app(
+        container, tokens=world.principals, background=background, read_wait=2.0, keepalive=0.2
+    )
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

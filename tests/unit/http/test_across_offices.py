@@ -47,15 +47,16 @@ class Offices:
 def offices(http_container: Container, world: World) -> Iterator[Offices]:
     ctx = Context(actor=Actor("setup", "operator"))
     app = http_container.app
-    city2 = app.register_org(ctx, name="City Two", level=OrgLevel.CITY,
-                             parent_id=world.province).id
+    city2 = app.register_org(ctx, name="City Two", level=OrgLevel.CITY, parent_id=world.province).id
     b = app.register_org(ctx, name="County B", level=OrgLevel.COUNTY, parent_id=city2).id
     leader_b = app.register_leader(ctx, name="Leader Zhao", title="Deputy head", org_id=b).id
-    world.principals.update({
-        "registrar-b": Principal("reg-b", Role.REGISTRAR, b),
-        "handler-b": Principal("handler-b", Role.HANDLER, b),
-        "handler-city2": Principal("handler-c2", Role.HANDLER, city2),
-    })
+    world.principals.update(
+        {
+            "registrar-b": Principal("reg-b", Role.REGISTRAR, b),
+            "handler-b": Principal("handler-b", Role.HANDLER, b),
+            "handler-city2": Principal("handler-c2", Role.HANDLER, city2),
+        }
+    )
     api = create_app(http_container, tokens=world.principals, background=True, read_wait=5.0)
     with TestClient(api, raise_server_exceptions=False) as client:
         yield Offices(client, world, world.county, b, city2, leader_b)
@@ -63,8 +64,11 @@ def offices(http_container: Container, world: World) -> Iterator[Offices]:
 
 def _forwarded(o: Offices) -> tuple[str, int]:
     case = o.post("registrar", "/cases", o.world.case(), 201)["id"]
-    r = o.post("registrar", f"/cases/{case}/screening", {
-        "decision": "forward", "to_org_id": str(o.b), "reason": "the matter is B's"})
+    r = o.post(
+        "registrar",
+        f"/cases/{case}/screening",
+        {"decision": "forward", "to_org_id": str(o.b), "reason": "the matter is B's"},
+    )
     return case, r["position"]
 
 
@@ -83,8 +87,9 @@ def test_the_body_it_went_to_decides_within_15_days_of_the_forward(offices, http
     o = offices
     case, _ = _forwarded(o)
     http_clock.advance(days=10)
-    r = o.post("registrar-b", f"/cases/{case}/screening",
-               {"decision": "accept", "category": "appeal"})
+    r = o.post(
+        "registrar-b", f"/cases/{case}/screening", {"decision": "accept", "category": "appeal"}
+    )
     status, row = o.get("handler-b", f"/cases/{case}", min_position=r["position"])
     assert status == 200 and row["status"] == "accepted"
     clocks = {c["name"]: c for c in row["clocks"]}
@@ -94,30 +99,33 @@ def test_the_body_it_went_to_decides_within_15_days_of_the_forward(offices, http
     assert forwarded["on_time"] is True
 
 
-def test_the_sending_office_does_not_decide_for_the_body_it_forwarded_to(offices,
-                                                                          http_container):
+def test_the_sending_office_does_not_decide_for_the_body_it_forwarded_to(offices, http_container):
     o = offices
     case, _ = _forwarded(o)
     head = http_container.log.head()
-    r = o.client.post(f"/cases/{case}/screening", json={"decision": "accept",
-                                                          "category": "appeal"},
-                      headers=o.world.h("registrar"))
+    r = o.client.post(
+        f"/cases/{case}/screening",
+        json={"decision": "accept", "category": "appeal"},
+        headers=o.world.h("registrar"),
+    )
     assert r.status_code == 403 and http_container.log.head() == head
     # the body above B may act for it
-    o.post("handler-city2", f"/cases/{case}/screening",
-           {"decision": "accept", "category": "appeal"})
+    o.post(
+        "handler-city2", f"/cases/{case}/screening", {"decision": "accept", "category": "appeal"}
+    )
 
 
 def test_the_whole_life_is_seen_from_both_sides(offices):
     o = offices
     case, _ = _forwarded(o)
-    o.post("registrar-b", f"/cases/{case}/screening", {"decision": "accept",
-                                                        "category": "appeal"})
-    r = o.post("handler-b", f"/cases/{case}/assignment",
-               {"unit_id": str(o.b), "leader_id": str(o.leader_b)})
+    o.post("registrar-b", f"/cases/{case}/screening", {"decision": "accept", "category": "appeal"})
+    r = o.post(
+        "handler-b",
+        f"/cases/{case}/assignment",
+        {"unit_id": str(o.b), "leader_id": str(o.leader_b)},
+    )
     assert case in o.listed("handler-b", r["position"], inbox="true")  # assigned, unresolved
-    r = o.post("handler-b", f"/cases/{case}/resolution", {"outcome": "supported",
-                                                          "reply": "paid"})
+    r = o.post("handler-b", f"/cases/{case}/resolution", {"outcome": "supported", "reply": "paid"})
     assert case not in o.listed("handler-b", r["position"], inbox="true")
     for who in ("registrar", "handler", "registrar-b", "handler-b", "handler-city2"):
         status, row = o.get(who, f"/cases/{case}", min_position=r["position"])
@@ -127,8 +135,9 @@ def test_the_whole_life_is_seen_from_both_sides(offices):
     status, _ = o.get("handler-other", f"/cases/{case}")  # a county of neither side
     assert status == 404
     # the KPIs count each screening where it was made
-    status, kpis_a = o.get("analyst", "/statistics/kpis", org=str(o.a), period="2026-03",
-                           min_position=r["position"])
+    status, kpis_a = o.get(
+        "analyst", "/statistics/kpis", org=str(o.a), period="2026-03", min_position=r["position"]
+    )
     assert status == 200, kpis_a
     status, kpis_b = o.get("analyst", "/statistics/kpis", org=str(o.b), period="2026-03")
     own_a, own_b = _own(kpis_a), _own(kpis_b)
@@ -161,16 +170,23 @@ def test_an_office_assigns_only_to_its_own_units_and_leaders(offices, http_conta
     case = _accepted_in_a(o)
     head = http_container.log.head()
     for unit, leader in ((o.b, o.world.leader), (o.a, o.leader_b)):
-        r = o.client.post(f"/cases/{case}/assignment", headers=o.world.h("registrar"),
-                          json={"unit_id": str(unit), "leader_id": str(leader)})
+        r = o.client.post(
+            f"/cases/{case}/assignment",
+            headers=o.world.h("registrar"),
+            json={"unit_id": str(unit), "leader_id": str(leader)},
+        )
         assert r.status_code == 403, r.text
     assert http_container.log.head() == head
-    o.post("registrar", f"/cases/{case}/assignment",
-           {"unit_id": str(o.a), "leader_id": str(o.world.leader)})
+    o.post(
+        "registrar",
+        f"/cases/{case}/assignment",
+        {"unit_id": str(o.a), "leader_id": str(o.world.leader)},
+    )
 
 
-def test_a_visit_is_recorded_for_a_leader_of_the_office_or_of_the_case_s_unit(offices,
-                                                                               http_container):
+def test_a_visit_is_recorded_for_a_leader_of_the_office_or_of_the_case_s_unit(
+    offices, http_container
+):
     o = offices
     case = _accepted_in_a(o)
     visit = {"leader_id": str(o.leader_b), "mode": "reception", "visited_on": "2026-03-02"}
@@ -179,10 +195,14 @@ def test_a_visit_is_recorded_for_a_leader_of_the_office_or_of_the_case_s_unit(of
     assert r.status_code == 403 and http_container.log.head() == head
     # once B's leader owns the case (forwarded to B, assigned there), A may record his visit
     forwarded, _ = _forwarded(o)
-    o.post("registrar-b", f"/cases/{forwarded}/screening", {"decision": "accept",
-                                                             "category": "appeal"})
-    o.post("handler-b", f"/cases/{forwarded}/assignment",
-           {"unit_id": str(o.b), "leader_id": str(o.leader_b)})
+    o.post(
+        "registrar-b", f"/cases/{forwarded}/screening", {"decision": "accept", "category": "appeal"}
+    )
+    o.post(
+        "handler-b",
+        f"/cases/{forwarded}/assignment",
+        {"unit_id": str(o.b), "leader_id": str(o.leader_b)},
+    )
     o.post("registrar", f"/cases/{forwarded}/visits", visit)
 
 
@@ -191,8 +211,11 @@ def test_an_unknown_leader_is_404_and_records_nothing(offices, http_container):
     case = _accepted_in_a(o)
     head = http_container.log.head()
     nobody = "00000000-0000-4000-8000-000000000000"
-    r = o.client.post(f"/cases/{case}/assignment", headers=o.world.h("registrar"),
-                      json={"unit_id": str(o.a), "leader_id": nobody})
+    r = o.client.post(
+        f"/cases/{case}/assignment",
+        headers=o.world.h("registrar"),
+        json={"unit_id": str(o.a), "leader_id": nobody},
+    )
     assert r.status_code == 404 and http_container.log.head() == head
 
 
@@ -219,14 +242,21 @@ def test_audit_by_org_subtree_and_time_window(offices, http_clock):
 def test_a_case_s_history_pages(offices):
     o = offices
     case, position = _forwarded(o)
-    o.post("registrar-b", f"/cases/{case}/screening", {"decision": "accept",
-                                                        "category": "appeal"})
-    r = o.post("handler-b", f"/cases/{case}/assignment",
-               {"unit_id": str(o.b), "leader_id": str(o.leader_b)})
+    o.post("registrar-b", f"/cases/{case}/screening", {"decision": "accept", "category": "appeal"})
+    r = o.post(
+        "handler-b",
+        f"/cases/{case}/assignment",
+        {"unit_id": str(o.b), "leader_id": str(o.leader_b)},
+    )
     seen, after = [], 0
     while True:
-        status, page = o.get("handler-b", f"/cases/{case}/history", limit=2,
-                             after_position=after, min_position=r["position"])
+        status, page = o.get(
+            "handler-b",
+            f"/cases/{case}/history",
+            limit=2,
+            after_position=after,
+            min_position=r["position"],
+        )
         assert status == 200 and len(page["events"]) <= 2
         seen += [e["version"] for e in page["events"]]
         if page["next"] is None:

@@ -17,8 +17,11 @@ from caseflow.infra.http.problems import PROBLEM_JSON
 
 ROOT = Path(__file__).resolve().parents[3]
 # Problem(status, "slug", ...), problem_response(status, "slug", ...), _reject(..., status, "slug"
-USED = re.compile(r'(?:Problem|problem_response|_reject)\(\s*(?:scope,\s*receive,\s*send,\s*)?'
-                  r'[^,()]+,\s*"([a-z0-9-]+)"', re.S)
+USED = re.compile(
+    r"(?:Problem|problem_response|_reject)\(\s*(?:scope,\s*receive,\s*send,\s*)?"
+    r'[^,()]+,\s*"([a-z0-9-]+)"',
+    re.S,
+)
 
 
 def test_every_error_response_in_openapi_is_problem_json_with_the_problem_schema(client):
@@ -32,8 +35,8 @@ def test_every_error_response_in_openapi_is_problem_json_with_the_problem_schema
                     continue
                 errors += 1
                 assert response["content"] == {
-                    PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}, (
-                    method, path, status)
+                    PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }, (method, path, status)
     assert errors > 100
     assert "HTTPValidationError" not in doc["components"]["schemas"]
 
@@ -71,8 +74,15 @@ def test_a_problem_type_resolves_against_the_api_to_its_page(client):
     assert "rule-violation" in client.get("/problems").text
 
 
-@pytest.mark.parametrize("path", ["/problems/nonsense", "/problems/http-4044",
-                                  "/schemas/nonsense.json", "/schemas/" + "x" * 200])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/problems/nonsense",
+        "/problems/http-4044",
+        "/schemas/nonsense.json",
+        "/schemas/" + "x" * 200,
+    ],
+)
 def test_unknown_documents_are_404_or_422_problems(client, path):
     r = client.get(path)
     assert r.status_code in (404, 422)

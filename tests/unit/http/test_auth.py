@@ -28,12 +28,15 @@ def test_the_org_is_optional():
     assert p.org_id is None
 
 
-@pytest.mark.parametrize("entry, problem", [
-    ("no-equals-sign", "expected token=subject:role"),
-    ("t=alice:wizard", "unknown role 'wizard'"),
-    ("t=alice:handler:not-a-uuid", "is not a UUID"),
-    ("=alice:handler", "expected token=subject:role"),
-])
+@pytest.mark.parametrize(
+    "entry, problem",
+    [
+        ("no-equals-sign", "expected token=subject:role"),
+        ("t=alice:wizard", "unknown role 'wizard'"),
+        ("t=alice:handler:not-a-uuid", "is not a UUID"),
+        ("=alice:handler", "expected token=subject:role"),
+    ],
+)
 def test_bad_entries_say_what_is_wrong(entry, problem):
     with pytest.raises(TokenConfigError, match=problem):
         parse_entry(entry, "CASEFLOW_TOKENS")

@@ -91,8 +91,9 @@ def test_a_scoped_role_without_an_org_sees_no_case():
 
 
 def _case(orgs, accused_org=None, accused_leader=None):
-    return SimpleNamespace(id=uuid4(), orgs=tuple(orgs), accused_org_id=accused_org,
-                           accused_leader_id=accused_leader)
+    return SimpleNamespace(
+        id=uuid4(), orgs=tuple(orgs), accused_org_id=accused_org, accused_leader_id=accused_leader
+    )
 
 
 def test_a_case_out_of_scope_is_not_found_as_if_it_did_not_exist():
@@ -125,14 +126,22 @@ def test_the_accused_leader_does_not_see_the_accusation():
 
 def test_personal_data_is_for_caseworkers_and_supervisors_only():
     assert {r for r in Role if sees_personal_data(r)} == {
-        Role.REGISTRAR, Role.HANDLER, Role.LEADER, Role.SUPERVISOR}
+        Role.REGISTRAR,
+        Role.HANDLER,
+        Role.LEADER,
+        Role.SUPERVISOR,
+    }
 
 
 def test_analysts_get_no_personal_data_and_no_unpublished_free_text():
-    payload = {"petitioners": [{"name": "x"}], "representatives": ["y"], "request": "z",
-               "subject": "wages", "region": "north"}
-    assert event_for_role("analyst", "case.received", payload, WITHHOLD_ALL) == {
-        "region": "north"}
+    payload = {
+        "petitioners": [{"name": "x"}],
+        "representatives": ["y"],
+        "request": "z",
+        "subject": "wages",
+        "region": "north",
+    }
+    assert event_for_role("analyst", "case.received", payload, WITHHOLD_ALL) == {"region": "north"}
     assert event_for_role("registrar", "case.received", payload, WITHHOLD_ALL) == payload
 
 
@@ -140,13 +149,15 @@ def test_a_published_free_text_field_reaches_analysts_and_nothing_else_does():
     published = Disclosure.of(["case.received.subject"])
     payload = {"petitioners": [{"name": "x"}], "subject": "wages", "region": "north"}
     assert event_for_role("analyst", "case.received", payload, published) == {
-        "subject": "wages", "region": "north"}
+        "subject": "wages",
+        "region": "north",
+    }
     reason = {"to_org_id": "o", "reason": "my own words"}
     assert event_for_role("analyst", "case.review_requested", reason, published) == {
-        "to_org_id": "o"}
+        "to_org_id": "o"
+    }
     row = {"case_id": "c", "subject": "wages", "status": "registered"}
-    assert row_for_role("analyst", row, WITHHOLD_ALL) == {"case_id": "c",
-                                                          "status": "registered"}
+    assert row_for_role("analyst", row, WITHHOLD_ALL) == {"case_id": "c", "status": "registered"}
     assert row_for_role("analyst", row, published) == row
 
 

@@ -57,8 +57,11 @@ def test_a_malformed_day_is_refused(client, world, http_container):
 
 
 def test_a_leader_leaves_office(client, world, http_container):
-    r = client.post(f"/leaders/{world.leader}/departure", json={"on": "2026-03-02"},
-                    headers=world.h("supervisor"))
+    r = client.post(
+        f"/leaders/{world.leader}/departure",
+        json={"on": "2026-03-02"},
+        headers=world.h("supervisor"),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["version"] == 2
     assert str(_last_event(http_container, world.leader).on) == "2026-03-02"
@@ -66,47 +69,75 @@ def test_a_leader_leaves_office(client, world, http_container):
 
 def test_leaving_office_twice_is_409_and_records_nothing(client, world, http_container):
     client.post(f"/leaders/{world.leader}/departure", json={}, headers=world.h("operator"))
-    refused(client, http_container, f"/leaders/{world.leader}/departure", {}, 409,
-            "left_office.twice")
+    refused(
+        client, http_container, f"/leaders/{world.leader}/departure", {}, 409, "left_office.twice"
+    )
 
 
 def test_leaving_before_taking_office_is_409(client, world, http_container):
-    refused(client, http_container, f"/leaders/{world.leader}/departure",
-            {"on": "2026-03-01"}, 409, "left_office.before_office")
+    refused(
+        client,
+        http_container,
+        f"/leaders/{world.leader}/departure",
+        {"on": "2026-03-01"},
+        409,
+        "left_office.before_office",
+    )
 
 
 def test_leaving_in_the_future_is_422(client, world, http_container):
-    refused(client, http_container, f"/leaders/{world.leader}/departure",
-            {"on": "2026-03-05"}, 422, "time.future")
+    refused(
+        client,
+        http_container,
+        f"/leaders/{world.leader}/departure",
+        {"on": "2026-03-05"},
+        422,
+        "time.future",
+    )
 
 
 def test_a_leader_moves_to_another_org(client, world, http_container):
     leader = _leader(client, world, in_office_from="2026-01-05").json()["id"]
-    r = client.post(f"/leaders/{leader}/move", json={"to_org_id": str(world.city),
-                                                      "on": "2026-02-16"},
-                    headers=world.h("operator"))
+    r = client.post(
+        f"/leaders/{leader}/move",
+        json={"to_org_id": str(world.city), "on": "2026-02-16"},
+        headers=world.h("operator"),
+    )
     assert r.status_code == 200, r.text
     moved = _last_event(http_container, leader)
-    assert (moved.to_org_id, str(moved.level), str(moved.on)) == (world.city, "city",
-                                                                  "2026-02-16")
+    assert (moved.to_org_id, str(moved.level), str(moved.on)) == (world.city, "city", "2026-02-16")
 
 
 def test_a_move_to_an_unknown_org_is_404(client, world, http_container):
-    refused(client, http_container, f"/leaders/{world.leader}/move",
-            {"to_org_id": str(uuid4())}, 404)
+    refused(
+        client, http_container, f"/leaders/{world.leader}/move", {"to_org_id": str(uuid4())}, 404
+    )
 
 
 def test_a_move_on_the_day_office_was_taken_is_409(client, world, http_container):
-    refused(client, http_container, f"/leaders/{world.leader}/move",
-            {"to_org_id": str(world.city)}, 409, "moved.before_office")
+    refused(
+        client,
+        http_container,
+        f"/leaders/{world.leader}/move",
+        {"to_org_id": str(world.city)},
+        409,
+        "moved.before_office",
+    )
 
 
 def test_a_move_after_leaving_office_is_409(client, world, http_container):
     leader = _leader(client, world, in_office_from="2026-01-05").json()["id"]
-    client.post(f"/leaders/{leader}/departure", json={"on": "2026-01-31"},
-                headers=world.h("operator"))
-    refused(client, http_container, f"/leaders/{leader}/move",
-            {"to_org_id": str(world.city), "on": "2026-02-16"}, 409, "moved.after_leaving")
+    client.post(
+        f"/leaders/{leader}/departure", json={"on": "2026-01-31"}, headers=world.h("operator")
+    )
+    refused(
+        client,
+        http_container,
+        f"/leaders/{leader}/move",
+        {"to_org_id": str(world.city), "on": "2026-02-16"},
+        409,
+        "moved.after_leaving",
+    )
 
 
 def test_an_unknown_leader_is_404(client, world, http_container):
@@ -114,30 +145,40 @@ def test_an_unknown_leader_is_404(client, world, http_container):
 
 
 def test_renames_are_recorded(client, world, http_container):
-    r = client.post(f"/leaders/{world.leader}/rename", json={"name": "Leader Li Jr."},
-                    headers=world.h("operator"))
+    r = client.post(
+        f"/leaders/{world.leader}/rename",
+        json={"name": "Leader Li Jr."},
+        headers=world.h("operator"),
+    )
     assert r.status_code == 200, r.text
     renamed = _last_event(http_container, world.leader)
     assert (renamed.name, renamed.title) == ("Leader Li Jr.", "Deputy head")
-    r = client.post(f"/orgs/{world.county}/rename", json={"name": "New County"},
-                    headers=world.h("supervisor"))
+    r = client.post(
+        f"/orgs/{world.county}/rename", json={"name": "New County"}, headers=world.h("supervisor")
+    )
     assert r.status_code == 200, r.text
     assert _last_event(http_container, world.county).name == "New County"
 
 
 @pytest.mark.parametrize("path", ["/leaders/{leader}/rename", "/orgs/{county}/rename"])
 def test_a_rename_to_no_name_is_422(client, world, http_container, path):
-    refused(client, http_container, path.format(leader=world.leader, county=world.county),
-            {"name": ""}, 422)
+    refused(
+        client,
+        http_container,
+        path.format(leader=world.leader, county=world.county),
+        {"name": ""},
+        422,
+    )
 
 
 @pytest.mark.parametrize("who", ["registrar", "handler", "leader", "analyst"])
-def test_only_operators_and_supervisors_change_the_directory(client, world, http_container,
-                                                              who):
-    for path, body in ((f"/leaders/{world.leader}/departure", {}),
-                       (f"/leaders/{world.leader}/move", {"to_org_id": str(world.city)}),
-                       (f"/leaders/{world.leader}/rename", {"name": "X"}),
-                       (f"/orgs/{world.county}/rename", {"name": "X"})):
+def test_only_operators_and_supervisors_change_the_directory(client, world, http_container, who):
+    for path, body in (
+        (f"/leaders/{world.leader}/departure", {}),
+        (f"/leaders/{world.leader}/move", {"to_org_id": str(world.city)}),
+        (f"/leaders/{world.leader}/rename", {"name": "X"}),
+        (f"/orgs/{world.county}/rename", {"name": "X"}),
+    ):
         refused(client, http_container, path, body, 403, who=who)
 
 
@@ -158,18 +199,30 @@ def test_a_date_and_time_given_for_a_day_is_refused_by_the_service(http_containe
 
 
 def _visit(client, world, case_id, leader_id, day):
-    return client.post(f"/cases/{case_id}/visits", headers=world.h("handler"), json={
-        "leader_id": str(leader_id), "mode": "reception", "visited_on": day})
+    return client.post(
+        f"/cases/{case_id}/visits",
+        headers=world.h("handler"),
+        json={"leader_id": str(leader_id), "mode": "reception", "visited_on": day},
+    )
 
 
 def test_a_visit_falls_within_the_leaders_term(client, world, http_container):
-    case = client.post("/cases", json=world.case(received_at="2026-02-10T09:00:00+08:00"),
-                       headers=world.h("handler")).json()["id"]
+    case = client.post(
+        "/cases",
+        json=world.case(received_at="2026-02-10T09:00:00+08:00"),
+        headers=world.h("handler"),
+    ).json()["id"]
     leader = _leader(client, world, in_office_from="2026-02-16").json()["id"]
-    assert client.post(f"/leaders/{leader}/departure", json={"on": "2026-02-25"},
-                       headers=world.h("operator")).status_code == 200
-    for day, rule in (("2026-02-15", "visited.before_office"),
-                      ("2026-02-26", "visited.after_office")):
+    assert (
+        client.post(
+            f"/leaders/{leader}/departure", json={"on": "2026-02-25"}, headers=world.h("operator")
+        ).status_code
+        == 200
+    )
+    for day, rule in (
+        ("2026-02-15", "visited.before_office"),
+        ("2026-02-26", "visited.after_office"),
+    ):
         head = http_container.log.head()
         r = _visit(client, world, case, leader, day)
         assert r.status_code == 409, r.text

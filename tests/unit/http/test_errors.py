@@ -45,8 +45,9 @@ def test_datetimes_at_the_edge_of_the_calendar_are_422(client, world, moment):
 
 
 def test_a_malformed_uuid_in_the_path_is_422(client, world):
-    r = client.post("/cases/not-a-uuid/screening", json={"decision": "accept"},
-                    headers=world.h("registrar"))
+    r = client.post(
+        "/cases/not-a-uuid/screening", json={"decision": "accept"}, headers=world.h("registrar")
+    )
     assert _problem(r, 422)["errors"][0]["field"] == "path.case_id"
 
 
@@ -65,28 +66,40 @@ def test_a_nul_byte_in_a_string_is_422(client, world):
 def test_a_lone_surrogate_is_422(client, world):
     raw = b'{"reason": "\\ud800"}'
     case = _case(client, world)
-    r = client.post(f"/cases/{case}/closure", content=raw,
-                    headers=world.h("registrar", **{"content-type": "application/json"}))
+    r = client.post(
+        f"/cases/{case}/closure",
+        content=raw,
+        headers=world.h("registrar", **{"content-type": "application/json"}),
+    )
     assert _problem(r, 422)["errors"][0]["field"] == "body.reason"
 
 
 def test_deeply_nested_json_is_4xx(client, world):
     raw = b'{"reason": ' + b"[" * 5000 + b"]" * 5000 + b"}"
     case = _case(client, world)
-    r = client.post(f"/cases/{case}/closure", content=raw,
-                    headers=world.h("registrar", **{"content-type": "application/json"}))
+    r = client.post(
+        f"/cases/{case}/closure",
+        content=raw,
+        headers=world.h("registrar", **{"content-type": "application/json"}),
+    )
     assert 400 <= r.status_code < 500 and r.headers["content-type"] == PROBLEM
 
 
 def test_invalid_json_is_400(client, world):
-    r = client.post("/cases", content=b"{not json", headers=world.h(
-        "registrar", **{"content-type": "application/json"}))
+    r = client.post(
+        "/cases",
+        content=b"{not json",
+        headers=world.h("registrar", **{"content-type": "application/json"}),
+    )
     _problem(r, 400)
 
 
 def test_a_body_that_is_not_json_is_415(client, world):
-    r = client.post("/cases", content=b"subject=x", headers=world.h(
-        "registrar", **{"content-type": "application/x-www-form-urlencoded"}))
+    r = client.post(
+        "/cases",
+        content=b"subject=x",
+        headers=world.h("registrar", **{"content-type": "application/x-www-form-urlencoded"}),
+    )
     _problem(r, 415)
 
 
@@ -103,8 +116,11 @@ def test_a_streamed_oversized_body_is_413(client, world):
             yield b"x" * 1000
         yield b'"}'
 
-    r = client.post("/cases", content=chunks(), headers=world.h(
-        "registrar", **{"content-type": "application/json"}))
+    r = client.post(
+        "/cases",
+        content=chunks(),
+        headers=world.h("registrar", **{"content-type": "application/json"}),
+    )
     _problem(r, 413)
 
 
@@ -136,16 +152,21 @@ def test_a_role_that_may_not_is_403(client, world):
 
 
 def test_an_unknown_case_is_404(client, world):
-    r = client.post("/cases/00000000-0000-4000-8000-000000000000/screening",
-                    json={"decision": "accept", "category": "appeal"},
-                    headers=world.h("registrar"))
+    r = client.post(
+        "/cases/00000000-0000-4000-8000-000000000000/screening",
+        json={"decision": "accept", "category": "appeal"},
+        headers=world.h("registrar"),
+    )
     assert "00000000-0000-4000-8000-000000000000" in _problem(r, 404)["detail"]
 
 
 def test_a_domain_rule_is_409_with_the_rule(client, world):
     case = _case(client, world)
-    r = client.post(f"/cases/{case}/resolution", json={"outcome": "supported", "reply": "done"},
-                    headers=world.h("handler"))
+    r = client.post(
+        f"/cases/{case}/resolution",
+        json={"outcome": "supported", "reply": "done"},
+        headers=world.h("handler"),
+    )
     p = _problem(r, 409)
     assert p["rule"] == "resolved.when" and "assigned" in p["detail"]
 
@@ -158,36 +179,47 @@ def test_invalid_domain_input_is_422_naming_the_field(client, world):
 
 def test_a_malformed_if_match_is_422(client, world):
     case = _case(client, world)
-    r = client.post(f"/cases/{case}/screening", json={"decision": "accept", "category": "appeal"},
-                    headers=world.h("registrar", **{"If-Match": "yesterday"}))
+    r = client.post(
+        f"/cases/{case}/screening",
+        json={"decision": "accept", "category": "appeal"},
+        headers=world.h("registrar", **{"If-Match": "yesterday"}),
+    )
     assert _problem(r, 422)["errors"][0]["field"] == "header.If-Match"
 
 
 def test_a_malformed_idempotency_key_is_422(client, world):
-    r = client.post("/cases", json=world.case(),
-                    headers=world.h("registrar", **{"Idempotency-Key": "has spaces in it"}))
+    r = client.post(
+        "/cases",
+        json=world.case(),
+        headers=world.h("registrar", **{"Idempotency-Key": "has spaces in it"}),
+    )
     assert _problem(r, 422)["errors"][0]["field"] == "header.Idempotency-Key"
 
 
 def test_a_future_registration_is_409(client, world):
     body = world.case(received_at="2030-01-01T00:00:00+00:00")
-    assert _problem(client.post("/cases", json=body, headers=world.h("registrar")),
-                    409)["rule"] == "time.future"
+    assert (
+        _problem(client.post("/cases", json=body, headers=world.h("registrar")), 409)["rule"]
+        == "time.future"
+    )
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain"])
 def test_json_sent_without_a_json_content_type_is_415(client, world, content_type):
     extra = {"content-type": content_type} if content_type else {}
     before = client.app.state.api.app.recorder.max_notification_id()
-    r = client.post("/cases", content=orjson.dumps(world.case()),
-                    headers=world.h("registrar", **extra))
+    r = client.post(
+        "/cases", content=orjson.dumps(world.case()), headers=world.h("registrar", **extra)
+    )
     _problem(r, 415)
     assert client.app.state.api.app.recorder.max_notification_id() == before
 
 
 @pytest.mark.parametrize("moment", [1772326800, "1772326800", 1772326800.5, "2026-03-01"])
 def test_a_time_that_is_not_an_rfc3339_string_with_offset_is_422(client, world, moment):
-    p = _problem(client.post("/cases", json=world.case(received_at=moment),
-                             headers=world.h("registrar")), 422)
+    p = _problem(
+        client.post("/cases", json=world.case(received_at=moment), headers=world.h("registrar")),
+        422,
+    )
     assert p["errors"][0]["field"] == "body.received_at"
     assert "RFC 3339" in p["errors"][0]["message"]

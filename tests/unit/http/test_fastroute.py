@@ -47,8 +47,9 @@ def _app() -> FastAPI:
 
         @router.post("/cases/{case_id}/resolution")
         async def resolve(case_id: UUID, body: DecisionIn, who: Caller) -> Response:
-            return JSONResponse({"case": str(case_id), "who": who,
-                                 "body": body.model_dump(mode="json")})
+            return JSONResponse(
+                {"case": str(case_id), "who": who, "body": body.model_dump(mode="json")}
+            )
 
         app.include_router(router, prefix=prefix)
     return app
@@ -56,8 +57,13 @@ def _app() -> FastAPI:
 
 REQUESTS = [
     ("good", CASE, "application/json", b'{"outcome": "explained", "reply": "Done"}', True),
-    ("charset", CASE, "application/json; charset=utf-8", b'{"outcome": "supported", '
-                                                          b'"reply": "Done"}', True),
+    (
+        "charset",
+        CASE,
+        "application/json; charset=utf-8",
+        b'{"outcome": "supported", "reply": "Done"}',
+        True,
+    ),
     ("bad field", CASE, "application/json", b'{"outcome": "maybe", "reply": ""}', True),
     ("extra and missing", CASE, "application/json", b'{"x": 1}', True),
     ("malformed", CASE, "application/json", b'{"outcome": ', True),
@@ -68,28 +74,38 @@ REQUESTS = [
     ("nan", CASE, "application/json", b'{"outcome": "explained", "reply": NaN}', True),
     ("no content type", CASE, None, b'{"outcome": "explained", "reply": "Done"}', True),
     ("text", CASE, "text/plain", b'{"outcome": "explained", "reply": "Done"}', True),
-    ("bad path", "not-a-uuid", "application/json", b'{"outcome": "explained", "reply": "D"}',
-     True),
+    ("bad path", "not-a-uuid", "application/json", b'{"outcome": "explained", "reply": "D"}', True),
     ("bad path and body", "nope", "application/json", b'{"reply": 5}', True),
     ("no auth", CASE, "application/json", b'{"outcome": "explained", "reply": "Done"}', False),
     ("no auth, bad body", CASE, "application/json", b'{"reply": 5}', False),
-    ("bad time", CASE, "application/json",
-     b'{"outcome": "explained", "reply": "Done", "served_at": "yesterday"}', True),
+    (
+        "bad time",
+        CASE,
+        "application/json",
+        b'{"outcome": "explained", "reply": "Done", "served_at": "yesterday"}',
+        True,
+    ),
 ]
 
 
-@pytest.mark.parametrize("case_id,content_type,body,auth",
-                         [r[1:] for r in REQUESTS], ids=[r[0] for r in REQUESTS])
+@pytest.mark.parametrize(
+    "case_id,content_type,body,auth", [r[1:] for r in REQUESTS], ids=[r[0] for r in REQUESTS]
+)
 def test_command_route_answers_as_fastapi_does(case_id, content_type, body, auth):
     client = TestClient(_app(), raise_server_exceptions=False)
     headers = {"authorization": "Bearer ok"} if auth else {}
     if content_type:
         headers["content-type"] = content_type
-    answers = [client.post(f"/{side}/cases/{case_id}/resolution", content=body, headers=headers)
-               for side in ("fast", "slow")]
+    answers = [
+        client.post(f"/{side}/cases/{case_id}/resolution", content=body, headers=headers)
+        for side in ("fast", "slow")
+    ]
     fast, slow = answers
     assert (fast.status_code, fast.headers.get("content-type"), fast.content) == (
-        slow.status_code, slow.headers.get("content-type"), slow.content)
+        slow.status_code,
+        slow.headers.get("content-type"),
+        slow.content,
+    )
 
 
 def test_every_command_route_takes_the_quick_path():

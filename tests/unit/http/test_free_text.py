@@ -55,29 +55,71 @@ def _post(client: TestClient, world: World, who: str, path: str, body: dict) -> 
 
 
 def _whole_life(client: TestClient, world: World, clock: FrozenClock) -> None:
-    case = _post(client, world, "registrar", "/cases",
-                 world.case(subject=TYPED["subject"]))["id"]
+    case = _post(client, world, "registrar", "/cases", world.case(subject=TYPED["subject"]))["id"]
     c = f"/cases/{case}"
-    _post(client, world, "registrar", f"{c}/screening", {"decision": "accept",
-                                                          "category": "appeal"})
-    _post(client, world, "supervisor", f"{c}/supervision", {
-        "instruction": TYPED["instruction"], "due_at": "2026-03-20T00:00:00+08:00"})
-    _post(client, world, "handler", f"{c}/assignment", {
-        "unit_id": str(world.county), "leader_id": str(world.leader),
-        "instructions": TYPED["instructions"]})
-    _post(client, world, "leader", f"{c}/visits", {
-        "leader_id": str(world.leader), "mode": "reception", "visited_on": "2026-03-02",
-        "location": TYPED["location"]})
-    _post(client, world, "handler", f"{c}/extensions", {
-        "days": 10, "reason": TYPED["extension"], "approved_by": "director"})
-    _post(client, world, "handler", f"{c}/resolution", {"outcome": "explained",
-                                                         "reply": TYPED["reply"]})
+    _post(
+        client, world, "registrar", f"{c}/screening", {"decision": "accept", "category": "appeal"}
+    )
+    _post(
+        client,
+        world,
+        "supervisor",
+        f"{c}/supervision",
+        {"instruction": TYPED["instruction"], "due_at": "2026-03-20T00:00:00+08:00"},
+    )
+    _post(
+        client,
+        world,
+        "handler",
+        f"{c}/assignment",
+        {
+            "unit_id": str(world.county),
+            "leader_id": str(world.leader),
+            "instructions": TYPED["instructions"],
+        },
+    )
+    _post(
+        client,
+        world,
+        "leader",
+        f"{c}/visits",
+        {
+            "leader_id": str(world.leader),
+            "mode": "reception",
+            "visited_on": "2026-03-02",
+            "location": TYPED["location"],
+        },
+    )
+    _post(
+        client,
+        world,
+        "handler",
+        f"{c}/extensions",
+        {"days": 10, "reason": TYPED["extension"], "approved_by": "director"},
+    )
+    _post(
+        client,
+        world,
+        "handler",
+        f"{c}/resolution",
+        {"outcome": "explained", "reply": TYPED["reply"]},
+    )
     _post(client, world, "registrar", f"{c}/review-requests", {"reason": TYPED["review"]})
-    _post(client, world, "supervisor", f"{c}/review-decisions", {
-        "outcome": "upheld", "reply": TYPED["review_reply"]})
+    _post(
+        client,
+        world,
+        "supervisor",
+        f"{c}/review-decisions",
+        {"outcome": "upheld", "reply": TYPED["review_reply"]},
+    )
     _post(client, world, "registrar", f"{c}/recheck-requests", {"reason": TYPED["recheck"]})
-    _post(client, world, "supervisor", f"{c}/recheck-decisions", {
-        "outcome": "upheld", "reply": TYPED["recheck_reply"]})
+    _post(
+        client,
+        world,
+        "supervisor",
+        f"{c}/recheck-decisions",
+        {"outcome": "upheld", "reply": TYPED["recheck_reply"]},
+    )
     last = _post(client, world, "registrar", f"{c}/closure", {"reason": TYPED["closure"]})
     world.case_id, world.last_position = case, last["position"]  # type: ignore[attr-defined]
 
@@ -86,10 +128,12 @@ def _reads(client: TestClient, world: World, who: str) -> str:
     """Everything `who` can read about the case, concatenated."""
     case, wait = world.case_id, {"min_position": world.last_position}  # type: ignore[attr-defined]
     h = world.h(who)
-    out = [client.get(f"/cases/{case}", params=wait, headers=h).text,
-           client.get("/cases", params=wait, headers=h).text,
-           client.get(f"/cases/{case}/history", params=wait, headers=h).text,
-           client.get(f"/cases/{case}/history", params={"as_of": "3"}, headers=h).text]
+    out = [
+        client.get(f"/cases/{case}", params=wait, headers=h).text,
+        client.get("/cases", params=wait, headers=h).text,
+        client.get(f"/cases/{case}/history", params=wait, headers=h).text,
+        client.get(f"/cases/{case}/history", params={"as_of": "3"}, headers=h).text,
+    ]
     if who in ("analyst", "supervisor", "operator"):
         for actor in ("reg-1", "handler-1", "leader-1", "sup-1"):
             out.append(client.get("/audit", params={"actor": actor, **wait}, headers=h).text)
@@ -118,8 +162,10 @@ def test_operators_and_the_feed_read_none_of_the_free_text(withheld):
 
 def test_kafka_records_carry_none_of_the_free_text(withheld):
     _, _, container = withheld
-    values = b"".join(to_record(e, "/t", container.settings.disclosure()).value
-                      for e in container.log.read(0, 1000))
+    values = b"".join(
+        to_record(e, "/t", container.settings.disclosure()).value
+        for e in container.log.read(0, 1000)
+    )
     assert b"caseflow" not in values and b"to_org_id" in values
     assert [k for k, v in TYPED.items() if v.encode() in values] == []
 

@@ -26,8 +26,12 @@ def _review(steps: Steps, to) -> None:
 
 @pytest.mark.parametrize("body", ["county", "other_county"])
 def test_a_review_by_a_body_not_above_the_handling_unit_is_409(resolved, world, body):
-    p = resolved.refused("review-requests", {"to_org_id": str(getattr(world, body))},
-                         "review_requested.higher_body", "registrar")
+    p = resolved.refused(
+        "review-requests",
+        {"to_org_id": str(getattr(world, body))},
+        "review_requested.higher_body",
+        "registrar",
+    )
     assert "not above" in p["detail"]
 
 
@@ -44,8 +48,12 @@ def test_a_review_by_a_higher_ancestor_is_recorded(resolved, world):
 def test_a_recheck_by_a_body_not_above_the_review_body_is_409(resolved, world):
     _review(resolved, world.city)
     for body in (world.city, world.county, world.other_county):
-        resolved.refused("recheck-requests", {"to_org_id": str(body)},
-                         "recheck_requested.higher_body", "registrar")
+        resolved.refused(
+            "recheck-requests",
+            {"to_org_id": str(body)},
+            "recheck_requested.higher_body",
+            "registrar",
+        )
     resolved.ok("recheck-requests", {"to_org_id": str(world.province)}, "registrar")
 
 

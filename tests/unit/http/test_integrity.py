@@ -29,8 +29,9 @@ def keys(tmp_path):
 
 
 def _integrity(http_container, keys) -> Integrity:
-    settings = http_container.settings.model_copy(update={
-        "audit_signing_key_file": keys[0], "audit_public_key_file": keys[1]})
+    settings = http_container.settings.model_copy(
+        update={"audit_signing_key_file": keys[0], "audit_public_key_file": keys[1]}
+    )
     return Integrity(settings, open_store(settings))
 
 
@@ -44,7 +45,8 @@ def test_admin_integrity_shows_the_head_and_is_for_supervisors_and_operators(cli
 
 
 def test_a_case_history_checks_offline_against_a_signed_checkpoint(
-        client, world, http_container, keys, tmp_path):
+    client, world, http_container, keys, tmp_path
+):
     case = _case(client, world)
     integrity = _integrity(http_container, keys)
     integrity.checkpoint(load_signing_key(keys[0]))
@@ -54,23 +56,27 @@ def test_a_case_history_checks_offline_against_a_signed_checkpoint(
     body = r.json()
     assert body["checkpoint"]["position"] >= case["position"]
     (tmp_path / "case.json").write_text(r.text)
-    run = subprocess.run([sys.executable, SCRIPT, tmp_path / "case.json", keys[1]],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, SCRIPT, tmp_path / "case.json", keys[1]], capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "signature ok" in run.stdout
     body["events"][0]["state"] = body["events"][0]["state"][:-4] + "AAAA"  # a printed change
     (tmp_path / "case.json").write_text(json.dumps(body))
-    run = subprocess.run([sys.executable, SCRIPT, tmp_path / "case.json", keys[1]],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, SCRIPT, tmp_path / "case.json", keys[1]], capture_output=True, text=True
+    )
     assert run.returncode == 1 and "ALTERED" in run.stdout
 
 
 def test_a_case_integrity_is_not_for_analysts_and_404_for_an_unknown_case(client, world):
     case = _case(client, world)
-    assert client.get(f"/cases/{case['id']}/integrity",
-                      headers=world.h("analyst")).status_code == 403
-    r = client.get("/cases/00000000-0000-0000-0000-000000000001/integrity",
-                   headers=world.h("supervisor"))
+    assert (
+        client.get(f"/cases/{case['id']}/integrity", headers=world.h("analyst")).status_code == 403
+    )
+    r = client.get(
+        "/cases/00000000-0000-0000-0000-000000000001/integrity", headers=world.h("supervisor")
+    )
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem")
 
 
@@ -89,12 +95,15 @@ def test_the_history_and_the_feed_carry_each_events_chain_hash(views_client, wor
     case = _case(views_client, world)
     links = views_client.get(f"/cases/{case['id']}/integrity", headers=world.h("handler")).json()
     expected = {e["position"]: e["chainhash"] for e in links["events"]}
-    history = views_client.get(f"/cases/{case['id']}/history",
-                               params={"min_position": case["position"]},
-                               headers=world.h("analyst")).json()
+    history = views_client.get(
+        f"/cases/{case['id']}/history",
+        params={"min_position": case["position"]},
+        headers=world.h("analyst"),
+    ).json()
     assert {e["position"]: e["chainhash"] for e in history["events"]} == expected
-    feed = views_client.get("/events", params={"after": case["position"] - 1},
-                            headers=world.h("analyst")).json()
+    feed = views_client.get(
+        "/events", params={"after": case["position"] - 1}, headers=world.h("analyst")
+    ).json()
     assert feed[0]["chainhash"] == expected[case["position"]]
 
 

@@ -22,8 +22,11 @@ os._exit(1)
 
 def streams(metrics: Metrics) -> float:
     """The open-stream count a scrape reports (no series: no worker has counted any)."""
-    lines = [x for x in metrics.render().decode().splitlines()
-             if x.startswith("caseflow_http_event_streams ")]
+    lines = [
+        x
+        for x in metrics.render().decode().splitlines()
+        if x.startswith("caseflow_http_event_streams ")
+    ]
     return float(lines[0].split()[1]) if lines else 0.0
 
 
@@ -41,7 +44,10 @@ def test_a_live_worker_s_streams_are_still_counted(tmp_path):
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     alive = subprocess.Popen(
         [sys.executable, "-c", CRASHING_WORKER.replace("os._exit(1)", "input()")],
-        env=env, stdin=subprocess.PIPE, text=True)
+        env=env,
+        stdin=subprocess.PIPE,
+        text=True,
+    )
     try:
         metrics = Metrics(shared_dir=str(tmp_path))
         deadline = time.monotonic() + 60

@@ -31,15 +31,20 @@ def _families(text: str) -> dict:
 
 def test_metrics_parse_and_carry_the_process_gc_and_lag_families(client, world):
     r = client.post("/cases", json=world.case(), headers=world.h("registrar"))
-    client.get("/cases", params={"min_position": r.json()["position"]},
-               headers=world.h("handler"))
+    client.get("/cases", params={"min_position": r.json()["position"]}, headers=world.h("handler"))
     families = _families(client.get("/metrics").text)
-    assert {"process_cpu_seconds", "process_resident_memory_bytes",
-            "python_gc_collections", "caseflow_event_log_head",
-            "caseflow_projection_lag_seconds", "caseflow_projection_failed",
-            "caseflow_http_requests"} <= set(families)
-    lag = {s.labels["projection"]: s.value
-           for s in families["caseflow_projection_lag_seconds"].samples}
+    assert {
+        "process_cpu_seconds",
+        "process_resident_memory_bytes",
+        "python_gc_collections",
+        "caseflow_event_log_head",
+        "caseflow_projection_lag_seconds",
+        "caseflow_projection_failed",
+        "caseflow_http_requests",
+    } <= set(families)
+    lag = {
+        s.labels["projection"]: s.value for s in families["caseflow_projection_lag_seconds"].samples
+    }
     assert lag["case_status"] == 0.0
     assert {s.value for s in families["caseflow_projection_failed"].samples} == {0.0}
 
@@ -49,12 +54,16 @@ def test_metrics_report_the_relay_s_lag_and_send_errors_and_failed_views():
         return ConsumerStatus(name, state, position, 10, 10 - position, 4.5, extra=extra)
 
     metrics = Metrics()
-    metrics.watch_positions(lambda: (10, [status("kpis", "failed", 7),
-                                          status("relay:caseflow.events", "running", 6,
-                                                 errors=3)]))
+    metrics.watch_positions(
+        lambda: (
+            10,
+            [status("kpis", "failed", 7), status("relay:caseflow.events", "running", 6, errors=3)],
+        )
+    )
     families = _families(metrics.render().decode())
-    samples = {(s.name, tuple(s.labels.values())): s.value
-               for f in families.values() for s in f.samples}
+    samples = {
+        (s.name, tuple(s.labels.values())): s.value for f in families.values() for s in f.samples
+    }
     assert samples[("caseflow_relay_lag_seconds", ("caseflow.events",))] == 4.5
     assert samples[("caseflow_relay_lag_events", ("caseflow.events",))] == 4
     assert samples[("caseflow_relay_send_errors_total", ("caseflow.events",))] == 3
@@ -63,14 +72,23 @@ def test_metrics_report_the_relay_s_lag_and_send_errors_and_failed_views():
 
 
 def test_metrics_say_how_long_events_have_waited_and_whether_the_relay_is_failing():
-    relay = ConsumerStatus("relay:caseflow.events", "running", 6, 10, 4, 4.5,
-                           error="DeliveryFailed: broker down", waiting_seconds=42.0)
+    relay = ConsumerStatus(
+        "relay:caseflow.events",
+        "running",
+        6,
+        10,
+        4,
+        4.5,
+        error="DeliveryFailed: broker down",
+        waiting_seconds=42.0,
+    )
     view = ConsumerStatus("kpis", "running", 10, 10, 0, 0.0)
     metrics = Metrics()
     metrics.watch_positions(lambda: (10, [view, relay]))
     families = _families(metrics.render().decode())
-    samples = {(s.name, tuple(s.labels.values())): s.value
-               for f in families.values() for s in f.samples}
+    samples = {
+        (s.name, tuple(s.labels.values())): s.value for f in families.values() for s in f.samples
+    }
     assert samples[("caseflow_relay_waiting_seconds", ("caseflow.events",))] == 42.0
     assert samples[("caseflow_relay_error", ("caseflow.events",))] == 1
     assert samples[("caseflow_projection_waiting_seconds", ("kpis",))] == 0.0

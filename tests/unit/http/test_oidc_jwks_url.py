@@ -47,8 +47,12 @@ def idp() -> Iterator[dict]:
 
 @pytest.fixture
 def url_client(tmp_path, idp) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path / "var", oidc_issuer=ISSUER, oidc_audience=AUDIENCE,
-                        oidc_jwks_url=idp["url"])
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        oidc_issuer=ISSUER,
+        oidc_audience=AUDIENCE,
+        oidc_jwks_url=idp["url"],
+    )
     c = bootstrap(settings)
     try:
         with TestClient(create_app(c, background=False), raise_server_exceptions=False) as client:

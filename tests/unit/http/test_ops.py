@@ -38,9 +38,19 @@ def test_health_needs_no_token_and_reports_views_and_lag(client, world):
 
 def test_health_is_degraded_when_a_view_failed(client, monkeypatch):
     views = client.app.state.api.views
-    failed = SimpleNamespace(name="kpis", state="failed", position=1, head=2, lag_events=1,
-                             lag_seconds=0.0, error="boom", failed_position=2,
-                             failed_event=None, generation=1, rebuild=None)
+    failed = SimpleNamespace(
+        name="kpis",
+        state="failed",
+        position=1,
+        head=2,
+        lag_events=1,
+        lag_seconds=0.0,
+        error="boom",
+        failed_position=2,
+        failed_event=None,
+        generation=1,
+        rebuild=None,
+    )
     monkeypatch.setattr(views, "statuses", lambda: [failed])
     r = client.get("/health")
     assert r.status_code == 200 and r.json()["status"] == "degraded"
@@ -87,8 +97,13 @@ def test_unknown_paths_share_one_metrics_label(client):
 def test_projection_status_lists_every_projection(client, world):
     r = client.get("/admin/projections", headers=world.h("operator"))
     assert r.status_code == 200
-    assert {p["name"] for p in r.json()} >= {"directory", "case_status", "audit",
-                                              "leader_stats", "kpis"}
+    assert {p["name"] for p in r.json()} >= {
+        "directory",
+        "case_status",
+        "audit",
+        "leader_stats",
+        "kpis",
+    }
 
 
 def _followed(client, world, name: str, timeout: float = 30.0) -> dict:
@@ -102,8 +117,7 @@ def _followed(client, world, name: str, timeout: float = 30.0) -> dict:
         time.sleep(0.05)
 
 
-def test_a_rebuild_starts_in_the_background_and_can_be_followed_until_it_switches(client,
-                                                                                   world):
+def test_a_rebuild_starts_in_the_background_and_can_be_followed_until_it_switches(client, world):
     _register(client, world)
     r = client.post("/admin/projections/audit/rebuild", headers=world.h("operator"))
     assert r.status_code == 202 and r.json()["state"] == "running"
@@ -138,7 +152,8 @@ def test_a_second_rebuild_while_one_runs_is_409(client, world, monkeypatch):
 
 
 def test_of_two_rebuild_requests_at_once_one_is_accepted_and_runs_the_other_is_409(
-        client, world, monkeypatch):
+    client, world, monkeypatch
+):
     _register(client, world)
     answers: list[int] = []
     # The accepted rebuild holds until both requests are answered: a small view can otherwise
@@ -169,10 +184,10 @@ def test_of_two_rebuild_requests_at_once_one_is_accepted_and_runs_the_other_is_4
 
 @pytest.mark.parametrize("settle", [True, False])
 def test_a_server_hides_its_start_up_objects_from_the_collector_only_when_asked(
-        http_container, world, settle):
+    http_container, world, settle
+):
     gc.unfreeze()
-    app = create_app(http_container, tokens=world.principals, background=False,
-                     settle_heap=settle)
+    app = create_app(http_container, tokens=world.principals, background=False, settle_heap=settle)
     try:
         with TestClient(app) as c:
             assert c.get("/health").status_code == 200

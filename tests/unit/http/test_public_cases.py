@@ -31,12 +31,12 @@ def _register(client, world, http_container, **over):
 
 def _decide(client, world, case_id):
     h = world.h("handler")
-    for path, body in (("screening", ACCEPT),
-                       ("assignment", {"unit_id": str(world.county),
-                                       "leader_id": str(world.leader)}),
-                       ("extensions", {"days": 10, "reason": "site survey",
-                                       "approved_by": "leader-1"}),
-                       ("resolution", {"outcome": "explained", "reply": "ok"})):
+    for path, body in (
+        ("screening", ACCEPT),
+        ("assignment", {"unit_id": str(world.county), "leader_id": str(world.leader)}),
+        ("extensions", {"days": 10, "reason": "site survey", "approved_by": "leader-1"}),
+        ("resolution", {"outcome": "explained", "reply": "ok"}),
+    ):
         r = client.post(f"/cases/{case_id}/{path}", json=body, headers=h)
         assert r.status_code == 200, r.text
 
@@ -61,8 +61,13 @@ def test_the_right_code_shows_status_and_the_notices_owed(client, world, http_co
     assert r.headers["cache-control"] == "no-store"
     body = r.json()
     assert body["status"] == "registered" and body["received_on"] == "2026-03-01"
-    acceptance = {"notice": "acceptance_decision", "due_on": "2026-03-16", "served_on": None,
-                  "state": "open", "overdue": False}
+    acceptance = {
+        "notice": "acceptance_decision",
+        "due_on": "2026-03-16",
+        "served_on": None,
+        "state": "open",
+        "overdue": False,
+    }
     assert body["notices"] == [acceptance] and body["next_due"] == acceptance
     assert body["evaluation_open"] is None
 
@@ -74,13 +79,16 @@ def test_the_code_reads_forgiving_case_spaces_and_dashes(client, world, http_con
 
 
 def test_after_the_reply_the_petitioner_sees_its_dates_the_extension_and_their_window(
-        client, world, http_container):
+    client, world, http_container
+):
     body = _register(client, world, http_container)
     _decide(client, world, body["id"])
     seen = client.get(f"/public/cases/{body['query_code']}").json()
     assert seen["status"] == "resolved"
     assert [(n["notice"], n["state"]) for n in seen["notices"]] == [
-        ("acceptance_decision", "done"), ("reply", "done")]
+        ("acceptance_decision", "done"),
+        ("reply", "done"),
+    ]
     assert seen["notices"][1]["due_on"] == "2026-05-11"  # 60 days + the 10 of the extension
     assert seen["extensions"] == [{"granted_on": "2026-03-02", "days": 10}]
     assert seen["rights"] == [{"right": "request_review", "until": "2026-04-01", "state": "open"}]
@@ -92,8 +100,16 @@ def test_nothing_internal_and_no_personal_data_is_shown(client, world, http_cont
     _decide(client, world, body["id"])
     text = client.get(f"/public/cases/{body['query_code']}").text
     assert pii_in(text) == []
-    for internal in (body["id"], str(world.county), str(world.leader), "handler-1", "reg-1",
-                     "site survey", "Wage arrears", "explained"):
+    for internal in (
+        body["id"],
+        str(world.county),
+        str(world.leader),
+        "handler-1",
+        "reg-1",
+        "site survey",
+        "Wage arrears",
+        "explained",
+    ):
         assert internal not in text
 
 
@@ -101,8 +117,7 @@ def test_a_code_shows_its_own_case_only(client, world, http_container):
     mine = _register(client, world, http_container)["query_code"]
     other = _register(client, world, http_container, received_at="2026-02-20T09:00:00+08:00")
     assert client.get(f"/public/cases/{mine}").json()["received_on"] == "2026-03-01"
-    assert client.get(f"/public/cases/{other['query_code']}").json()["received_on"] == \
-        "2026-02-20"
+    assert client.get(f"/public/cases/{other['query_code']}").json()["received_on"] == "2026-02-20"
 
 
 @pytest.mark.parametrize("code", [WRONG, "not-a-code", "x" * 100])
@@ -128,8 +143,9 @@ def test_the_petitioner_rates_the_reply_as_themselves(client, world, http_contai
     assert r.json() == {"stage": "resolution", "rating": "satisfied"}
     (event,) = [e for e in http_container.log.read(0, 1000) if e.name == "case.evaluated"]
     assert (event.aggregate_id, event.meta.actor_role) == (_uuid(body["id"]), "petitioner")
-    again = client.post(f"/public/cases/{body['query_code']}/evaluation",
-                        json={"rating": "dissatisfied"})
+    again = client.post(
+        f"/public/cases/{body['query_code']}/evaluation", json={"rating": "dissatisfied"}
+    )
     assert again.status_code == 409 and again.json()["rule"] == "evaluated.once_per_stage"
 
 
@@ -177,8 +193,14 @@ def test_a_code_never_reaches_the_logs(client, world, http_container, caplog):
         with caplog.at_level(logging.INFO), caplog.at_level(logging.INFO, logger=access.name):
             assert client.get(f"/public/cases/{code}").status_code == 200
             # what uvicorn's access log writes for that request
-            access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:50000", "GET",
-                        f"/public/cases/{code}", "1.1", 200)
+            access.info(
+                '%s - "%s %s HTTP/%s" %d',
+                "127.0.0.1:50000",
+                "GET",
+                f"/public/cases/{code}",
+                "1.1",
+                200,
+            )
     finally:
         access.removeHandler(caplog.handler)
     server = "\n".join(r.getMessage() for r in caplog.records if r.name != "httpx")  # not ours

@@ -30,8 +30,11 @@ def _screen(client, world, case_id):
 def test_min_position_reads_your_own_write(client, world):
     case = _case(client, world)
     screened = _screen(client, world, case["id"])
-    r = client.get(f"/cases/{case['id']}", params={"min_position": screened["position"]},
-                   headers=world.h("handler"))
+    r = client.get(
+        f"/cases/{case['id']}",
+        params={"min_position": screened["position"]},
+        headers=world.h("handler"),
+    )
     assert r.status_code == 200 and r.json()["status"] == "accepted"
     assert r.headers["etag"] == '"2"'
 
@@ -41,28 +44,32 @@ def test_min_position_beyond_the_log_is_422(client, world):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.min_position"
 
 
-def test_views_that_do_not_catch_up_in_time_give_503_with_retry_after(client, world,
-                                                                     monkeypatch):
+def test_views_that_do_not_catch_up_in_time_give_503_with_retry_after(client, world, monkeypatch):
     case = _case(client, world)
     views = client.app.state.api.views
     monkeypatch.setattr(views, "wait_for", lambda *a, **k: False)
-    r = client.get("/cases", params={"min_position": case["position"]},
-                   headers=world.h("handler"))
+    r = client.get("/cases", params={"min_position": case["position"]}, headers=world.h("handler"))
     assert r.status_code == 503 and r.headers["retry-after"] == "1"
     assert r.json()["type"].endswith("views-behind")
 
 
 def test_caseworkers_in_scope_see_the_petition(client, world):
     case = _case(client, world)
-    r = client.get(f"/cases/{case['id']}", params={"min_position": case["position"]},
-                   headers=world.h("handler"))
+    r = client.get(
+        f"/cases/{case['id']}",
+        params={"min_position": case["position"]},
+        headers=world.h("handler"),
+    )
     assert r.json()["petition"]["petitioners"][0]["id_number"] == PII["id_number"]
 
 
 def test_analysts_see_the_case_without_personal_data(client, world):
     case = _case(client, world)
-    r = client.get(f"/cases/{case['id']}", params={"min_position": case["position"]},
-                   headers=world.h("analyst"))
+    r = client.get(
+        f"/cases/{case['id']}",
+        params={"min_position": case["position"]},
+        headers=world.h("analyst"),
+    )
     assert r.status_code == 200 and "petition" not in r.json()
     assert pii_in(r.text) == []
 
@@ -88,16 +95,20 @@ def test_the_case_list_is_limited_to_the_callers_org_and_below(client, world):
 def test_the_case_list_filters_by_status(client, world):
     first, second = _case(client, world), _case(client, world)
     screened = _screen(client, world, second["id"])
-    r = client.get("/cases", params={"status": "accepted", "min_position": screened["position"]},
-                   headers=world.h("supervisor"))
+    r = client.get(
+        "/cases",
+        params={"status": "accepted", "min_position": screened["position"]},
+        headers=world.h("supervisor"),
+    )
     assert [c["case_id"] for c in r.json()["items"]] == [second["id"]]
     assert first["id"] not in r.text
 
 
 def test_a_small_case_list_has_an_exact_total(client, world):
     first, second = _case(client, world), _case(client, world)
-    body = client.get("/cases", params={"min_position": second["position"]},
-                      headers=world.h("supervisor")).json()
+    body = client.get(
+        "/cases", params={"min_position": second["position"]}, headers=world.h("supervisor")
+    ).json()
     assert body["total"] == 2 and body["total_capped"] is False
     assert {c["case_id"] for c in body["items"]} == {first["id"], second["id"]}
 
@@ -110,9 +121,11 @@ def test_an_unknown_case_is_404(client, world):
 def test_history_as_of_a_version_shows_the_case_then(client, world):
     case = _case(client, world)
     screened = _screen(client, world, case["id"])
-    r = client.get(f"/cases/{case['id']}/history",
-                   params={"as_of": "1", "min_position": screened["position"]},
-                   headers=world.h("supervisor"))
+    r = client.get(
+        f"/cases/{case['id']}/history",
+        params={"as_of": "1", "min_position": screened["position"]},
+        headers=world.h("supervisor"),
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["state"]["status"] == "registered"
@@ -122,38 +135,53 @@ def test_history_as_of_a_version_shows_the_case_then(client, world):
 def test_history_without_as_of_is_the_whole_trail(client, world):
     case = _case(client, world)
     screened = _screen(client, world, case["id"])
-    r = client.get(f"/cases/{case['id']}/history", params={"min_position": screened["position"]},
-                   headers=world.h("supervisor"))
+    r = client.get(
+        f"/cases/{case['id']}/history",
+        params={"min_position": screened["position"]},
+        headers=world.h("supervisor"),
+    )
     assert [e["event"] for e in r.json()["events"]] == ["case.received", "case.screened"]
     assert r.json()["events"][0]["payload"]["request"] == PII["request"]
 
 
 def test_history_for_an_analyst_has_no_personal_data(client, world):
     case = _case(client, world)
-    r = client.get(f"/cases/{case['id']}/history", params={"min_position": case["position"]},
-                   headers=world.h("analyst"))
+    r = client.get(
+        f"/cases/{case['id']}/history",
+        params={"min_position": case["position"]},
+        headers=world.h("analyst"),
+    )
     assert r.status_code == 200 and pii_in(r.text) == []
 
 
 def test_an_unreadable_as_of_is_422(client, world):
     case = _case(client, world)
-    r = client.get(f"/cases/{case['id']}/history", params={"as_of": "last tuesday"},
-                   headers=world.h("supervisor"))
+    r = client.get(
+        f"/cases/{case['id']}/history",
+        params={"as_of": "last tuesday"},
+        headers=world.h("supervisor"),
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.as_of"
 
 
 def test_audit_by_actor_lists_what_they_did(client, world):
     case = _case(client, world)
     screened = _screen(client, world, case["id"])
-    r = client.get("/audit", params={"actor": "reg-1", "min_position": screened["position"]},
-                   headers=world.h("supervisor"))
+    r = client.get(
+        "/audit",
+        params={"actor": "reg-1", "min_position": screened["position"]},
+        headers=world.h("supervisor"),
+    )
     assert [i["event"] for i in r.json()["items"]] == ["case.received", "case.screened"]
 
 
 def test_audit_for_an_analyst_has_no_personal_data(client, world):
     case = _case(client, world)
-    r = client.get("/audit", params={"actor": "reg-1", "min_position": case["position"]},
-                   headers=world.h("analyst"))
+    r = client.get(
+        "/audit",
+        params={"actor": "reg-1", "min_position": case["position"]},
+        headers=world.h("analyst"),
+    )
     assert r.json()["items"] and pii_in(r.text) == []
 
 
@@ -163,18 +191,28 @@ def test_an_unknown_period_is_422(client, world):
 
 
 def test_statistics_of_an_unknown_leader_is_404(client, world):
-    r = client.get("/leaders/00000000-0000-4000-8000-000000000000/statistics",
-                   headers=world.h("analyst"))
+    r = client.get(
+        "/leaders/00000000-0000-4000-8000-000000000000/statistics", headers=world.h("analyst")
+    )
     assert r.status_code == 404
 
 
 def test_leader_statistics_count_a_visit(client, world):
     case = _case(client, world)
-    r = client.post(f"/cases/{case['id']}/visits",
-                    json={"leader_id": str(world.leader), "mode": "reception",
-                          "visited_on": "2026-03-02", "visitors": 3}, headers=world.h("leader"))
+    r = client.post(
+        f"/cases/{case['id']}/visits",
+        json={
+            "leader_id": str(world.leader),
+            "mode": "reception",
+            "visited_on": "2026-03-02",
+            "visitors": 3,
+        },
+        headers=world.h("leader"),
+    )
     assert r.status_code == 200, r.text
-    s = client.get(f"/leaders/{world.leader}/statistics",
-                   params={"period": "2026-03", "min_position": r.json()["position"]},
-                   headers=world.h("leader")).json()
+    s = client.get(
+        f"/leaders/{world.leader}/statistics",
+        params={"period": "2026-03", "min_position": r.json()["position"]},
+        headers=world.h("leader"),
+    ).json()
     assert s["counts"]["batches"] == 1 and s["counts"]["person_times"] == 3

@@ -22,19 +22,41 @@ AGG = UUID("12345678-1234-5678-1234-567812345678")
 
 
 def test_a_link_is_sha256_of_the_previous_link_and_the_framed_record():
-    framed = (b"\0" * 7 + b"\x05" + b"\0\x10" + AGG.bytes + b"\0" * 7 + b"\x02"
-              + b"\0\0\0\x01t" + b"\0" * 7 + b"\x02{}")
+    framed = (
+        b"\0" * 7
+        + b"\x05"
+        + b"\0\x10"
+        + AGG.bytes
+        + b"\0" * 7
+        + b"\x02"
+        + b"\0\0\0\x01t"
+        + b"\0" * 7
+        + b"\x02{}"
+    )
     expected = hashlib.sha256(chain.GENESIS + framed).digest()
     assert chain.link_hash(chain.GENESIS, 5, AGG, 2, "t", b"{}") == expected
     assert chain.link_hash(chain.GENESIS, 5, AGG.hex, 2, "t", b"{}") == expected  # SQLite's text
 
 
-@pytest.mark.parametrize("change", [
-    {"position": 6}, {"version": 3}, {"topic": "t{"}, {"state": b"}"}, {"prev": b"\1" * 32},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"position": 6},
+        {"version": 3},
+        {"topic": "t{"},
+        {"state": b"}"},
+        {"prev": b"\1" * 32},
+    ],
+)
 def test_every_field_of_the_record_is_covered(change):
-    base = {"prev": chain.GENESIS, "position": 5, "aggregate_id": AGG, "version": 2,
-            "topic": "t", "state": b"{}"}
+    base = {
+        "prev": chain.GENESIS,
+        "position": 5,
+        "aggregate_id": AGG,
+        "version": 2,
+        "topic": "t",
+        "state": b"{}",
+    }
     assert chain.link_hash(**{**base, **change}) != chain.link_hash(**base)
 
 

@@ -17,18 +17,40 @@ from caseflow.domain.values import Decision, Rating, VisitMode
 from caseflow.services.errors import Conflict, NotFound
 from tests.unit.projections.world import World
 
-OPS = ("screen", "assign", "visit", "extend", "resolve", "evaluate", "request_review", "review",
-       "request_recheck", "recheck", "supervise", "clear", "close", "close_waived",
-       # the directory: a leader moves, leaves office, is renamed; an org is renamed
-       "move", "leave", "rename_leader", "rename_org")
+OPS = (
+    "screen",
+    "assign",
+    "visit",
+    "extend",
+    "resolve",
+    "evaluate",
+    "request_review",
+    "review",
+    "request_recheck",
+    "recheck",
+    "supervise",
+    "clear",
+    "close",
+    "close_waived",
+    # the directory: a leader moves, leaves office, is renamed; an org is renamed
+    "move",
+    "leave",
+    "rename_leader",
+    "rename_org",
+)
 # status → what may come next (the variant picks one)
 NEXT = {
-    "registered": ("screen",), "accepted": ("assign",),
+    "registered": ("screen",),
+    "accepted": ("assign",),
     "assigned": ("resolve", "visit", "extend", "supervise", "assign", "resolve"),
     "resolved": ("evaluate", "request_review", "close_waived", "visit_return"),
-    "review_requested": ("review",), "reviewed": ("evaluate", "request_recheck", "close_waived"),
-    "recheck_requested": ("recheck",), "rechecked": ("evaluate", "close"),
-    "forwarded": ("close",), "rejected": ("close",), "routed": ("close",),
+    "review_requested": ("review",),
+    "reviewed": ("evaluate", "request_recheck", "close_waived"),
+    "recheck_requested": ("recheck",),
+    "rechecked": ("evaluate", "close"),
+    "forwarded": ("close",),
+    "rejected": ("close",),
+    "routed": ("close",),
     "closed": ("repeat", "repeat", "evaluate"),  # mostly: a new petition naming this one
 }
 
@@ -54,10 +76,17 @@ def apply(world: World, steps: list[tuple[str, int, int, int, str]]) -> int:
             options = NEXT[str(world.app.get(Case, case).status)]
             op = options[variant % len(options)]
         if kind == "receive" or not cases or op == "repeat":
-            prior = cases[index % len(cases)] if cases and (variant == 3 or op == "repeat") \
-                else None
-            cases.append(world.receive(at, org=(world.county, world.city)[variant % 2],
-                                       headcount=1 + 5 * (variant == 2), prior=prior))
+            prior = (
+                cases[index % len(cases)] if cases and (variant == 3 or op == "repeat") else None
+            )
+            cases.append(
+                world.receive(
+                    at,
+                    org=(world.county, world.city)[variant % 2],
+                    headcount=1 + 5 * (variant == 2),
+                    prior=prior,
+                )
+            )
             accepted += 1
             continue
         case = cases[index % len(cases)]
@@ -72,15 +101,25 @@ def apply(world: World, steps: list[tuple[str, int, int, int, str]]) -> int:
 def _run(world: World, op: str, case: Any, at: Any, variant: int) -> None:
     leader = (world.leader, world.leader2)[variant % 2]
     if op == "screen":
-        decisions = (Decision.ACCEPT, Decision.ACCEPT, Decision.FORWARD, Decision.ACCEPT,
-                     Decision.REJECT, Decision.ROUTE if variant == 5 and at.day % 2 else
-                     Decision.ACCEPT)
+        decisions = (
+            Decision.ACCEPT,
+            Decision.ACCEPT,
+            Decision.FORWARD,
+            Decision.ACCEPT,
+            Decision.REJECT,
+            Decision.ROUTE if variant == 5 and at.day % 2 else Decision.ACCEPT,
+        )
         world.screen(case, at, decision=decisions[variant])
     elif op == "assign":
         world.assign(case, at, leader=leader, unit=(world.county, world.city)[variant % 2])
     elif op in ("visit", "visit_return"):
-        world.visit(case, at, visitors=1 + variant, leader=leader,
-                    mode=VisitMode.RETURN if op == "visit_return" else VisitMode.RECEPTION)
+        world.visit(
+            case,
+            at,
+            visitors=1 + variant,
+            leader=leader,
+            mode=VisitMode.RETURN if op == "visit_return" else VisitMode.RECEPTION,
+        )
     elif op == "extend":
         world.extend(case, at, 5 + 5 * variant)
     elif op == "resolve":

@@ -22,7 +22,9 @@ def test_every_event_of_every_aggregate_gets_one_row_in_log_order():
     rows = fold(world)
     assert [r["position"] for r in rows] == list(range(1, len(world.events()) + 1))
     assert [r["event"] for r in rows] == ["org.registered"] * 4 + ["leader.registered"] * 2 + [
-        "case.received", "case.screened"]
+        "case.received",
+        "case.screened",
+    ]
     assert {r["aggregate_type"] for r in rows} == {"org", "leader", "case"}
 
 
@@ -95,4 +97,5 @@ def test_a_leaders_term_and_renames_read_like_a_register():
         "Leader renamed: Leader Uno, Mayor",
         f"Leader moved to org {str(world.other_city)[:8]} (city) on 2026-05-15",
         "Leader left office on 2026-05-20",
-        "Org renamed: New County"]
+        "Org renamed: New County",
+    ]

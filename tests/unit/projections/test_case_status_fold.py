@@ -64,7 +64,10 @@ def test_extensions_push_the_handling_due_date(world):
     assert row["extension_days"] == 25
     assert row["handling_due_on"] == date(2026, 5, 29)  # 4 May + 25
     assert (row["unit_id"], row["leader_id"], row["handler_id"]) == (
-        world.county, world.leader, "handler-7")
+        world.county,
+        world.leader,
+        "handler-7",
+    )
     assert row["status"] == "assigned"
 
 

@@ -107,8 +107,9 @@ def test_a_rule_changed_in_clocks_changes_every_view(extra_days, on_time):
     with rules_changed(extra_days):
         world = _late_resolution()
         store = fold(world)
-        assert check_views_against_the_domain(world, store) == {"resolved": 1,
-                                                                 "on_time": on_time}
+        assert check_views_against_the_domain(world, store) == {"resolved": 1, "on_time": on_time}
         (row,) = store.data("case_status")["case_status"].values()
-        assert row["handling_due_on"] == (T0 + timedelta(days=60 + extra_days)).astimezone(
-            DEFAULT_POLICY.tz).date()
+        assert (
+            row["handling_due_on"]
+            == (T0 + timedelta(days=60 + extra_days)).astimezone(DEFAULT_POLICY.tz).date()
+        )

@@ -61,8 +61,11 @@ def test_reading_the_log_pauses_the_collector_only_while_it_decodes(monkeypatch)
     world.receive(world.clock.now)
     states: list[bool] = []
     decode = world.log.transcoder.decode
-    monkeypatch.setattr(world.log.transcoder, "decode",
-                        lambda data: (states.append(gc.isenabled()), decode(data))[1])
+    monkeypatch.setattr(
+        world.log.transcoder,
+        "decode",
+        lambda data: (states.append(gc.isenabled()), decode(data))[1],
+    )
     events = world.log.read(0, 100)
     assert events and states and not any(states)
     assert gc.isenabled()

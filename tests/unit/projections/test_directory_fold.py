@@ -23,4 +23,8 @@ def test_renames_and_moves_change_the_directory_rows():
     assert view.row("orgs", province)["path"] == [str(province)]
     row = view.row("leaders", leader)
     assert (row["name"], row["title"], row["org_id"], row["level"]) == (
-        "Wang Jr.", "Deputy Head", city, "city")
+        "Wang Jr.",
+        "Deputy Head",
+        city,
+        "city",
+    )

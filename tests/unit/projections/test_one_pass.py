@@ -14,8 +14,10 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 class CountingLog:
     def __init__(self, n: int):
         self.heads = self.reads = 0
-        self.events = [LoggedEvent(p, None, None, 1, "case.received", T0 + timedelta(seconds=p),
-                                   None, {}) for p in range(1, n + 1)]
+        self.events = [
+            LoggedEvent(p, None, None, 1, "case.received", T0 + timedelta(seconds=p), None, {})
+            for p in range(1, n + 1)
+        ]
 
     def head(self) -> int:
         self.heads += 1
@@ -23,7 +25,7 @@ class CountingLog:
 
     def read(self, after: int, limit: int) -> list[LoggedEvent]:
         self.reads += 1
-        return self.events[after:after + limit]
+        return self.events[after : after + limit]
 
 
 def test_one_report_reads_the_head_once_and_each_event_once():

@@ -43,12 +43,17 @@ def snapshot(store: MemoryViewStore) -> dict:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(history=histories, batch_sizes=st.lists(st.integers(1, 9), min_size=1, max_size=8),
-       interleave=st.lists(st.booleans(), min_size=1, max_size=8),
-       rebuild_batch=st.integers(1, 12), kill_after=st.integers(0, 6),
-       commit_every=st.integers(1, 40))
-def test_live_rebuild_and_resumed_rebuild_agree(history, batch_sizes, interleave, rebuild_batch,
-                                                kill_after, commit_every):
+@given(
+    history=histories,
+    batch_sizes=st.lists(st.integers(1, 9), min_size=1, max_size=8),
+    interleave=st.lists(st.booleans(), min_size=1, max_size=8),
+    rebuild_batch=st.integers(1, 12),
+    kill_after=st.integers(0, 6),
+    commit_every=st.integers(1, 40),
+)
+def test_live_rebuild_and_resumed_rebuild_agree(
+    history, batch_sizes, interleave, rebuild_batch, kill_after, commit_every
+):
     world = World()
     projections = registry.build(DEFAULT_POLICY)
     store = MemoryViewStore()
@@ -69,19 +74,30 @@ def test_live_rebuild_and_resumed_rebuild_agree(history, batch_sizes, interleave
 
     # a full rebuild
     # (shadows commit every `commit_every` events: a killed rebuild resumes from mid-run)
-    full = rebuild(projections, store, world.log, batch_size=rebuild_batch,
-                   commit_every=commit_every)
+    full = rebuild(
+        projections, store, world.log, batch_size=rebuild_batch, commit_every=commit_every
+    )
     assert not full.failed and len(full.switched) == len(projections)
     assert snapshot(store) == live
 
     # a rebuild killed midway, resumed by a "new process"
     try:
-        rebuild(projections, store, KillingSource(world.log, kill_after), batch_size=rebuild_batch,
-                commit_every=commit_every)
+        rebuild(
+            projections,
+            store,
+            KillingSource(world.log, kill_after),
+            batch_size=rebuild_batch,
+            commit_every=commit_every,
+        )
     except Killed:
         for p in projections:
             store.lock(f"rebuild-{p.name}").release()  # the dead process's locks die with it
-    resumed = rebuild(registry.build(DEFAULT_POLICY), store, world.log, batch_size=rebuild_batch,
-                      commit_every=commit_every)
+    resumed = rebuild(
+        registry.build(DEFAULT_POLICY),
+        store,
+        world.log,
+        batch_size=rebuild_batch,
+        commit_every=commit_every,
+    )
     assert not resumed.failed
     assert snapshot(store) == live

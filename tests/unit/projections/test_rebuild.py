@@ -189,8 +189,7 @@ def test_a_resumed_rebuild_does_not_redo_the_views_its_first_run_switched(world,
     assert third.switched == ["bad", "good"] and third.skipped == []
 
 
-def test_a_resumed_rebuild_switches_a_caught_up_view_before_reading_for_the_others(world,
-                                                                                   store):
+def test_a_resumed_rebuild_switches_a_caught_up_view_before_reading_for_the_others(world, store):
     some_history(world)
     ahead, behind = Counting(name="ahead"), Counting(name="behind")
     live(ahead, store, world), live(behind, store, world)
@@ -200,7 +199,12 @@ def test_a_resumed_rebuild_switches_a_caught_up_view_before_reading_for_the_othe
     assert store.record("ahead").building.position == world.log.head()
     store.begin_rebuild(behind)  # a shadow of the same run, still at 0
     seen = []
-    second = rebuild([ahead, behind], store, world.log, batch_size=4,
-                     progress=lambda s: seen.append(store.record("ahead").active.generation))
+    second = rebuild(
+        [ahead, behind],
+        store,
+        world.log,
+        batch_size=4,
+        progress=lambda s: seen.append(store.record("ahead").active.generation),
+    )
     assert second.switched == ["ahead", "behind"]
     assert seen and set(seen) == {2}  # switched before the first read for `behind`

@@ -66,14 +66,20 @@ def test_poison_event_fails_one_runner_while_another_carries_on(world, store):
 def test_second_instance_stands_by_and_takes_over_when_the_first_stops(world, store):
     p = Counting()
     first = runner_for(p, store, world, lock=store.lock("counting")).start()
-    second = Runner(ProjectionConsumer(p, store), world.log, lock=store.lock("counting"),
-                    idle_timeout=0.05, standby_interval=0.05).start()
+    second = Runner(
+        ProjectionConsumer(p, store),
+        world.log,
+        lock=store.lock("counting"),
+        idle_timeout=0.05,
+        standby_interval=0.05,
+    ).start()
     try:
         assert eventually(lambda: first.state == "running" and second.state == "standby")
         first.stop()
         world.receive(T0)
-        assert eventually(lambda: second.state == "running"
-                          and second.consumer.position() == world.log.head())
+        assert eventually(
+            lambda: second.state == "running" and second.consumer.position() == world.log.head()
+        )
         assert store.data("counting")["counts"][("org.registered",)]["n"] == 4
     finally:
         first.stop(), second.stop()
@@ -153,14 +159,20 @@ def test_group_member_stands_by_while_another_instance_holds_its_lock(world, sto
     lone = runner_for(p, store, world, lock=store.lock("counting")).start()
     try:
         assert eventually(lambda: lone.state == "running")
-        grouped = Runner(ProjectionConsumer(p, store), world.log, lock=store.lock("counting"),
-                         idle_timeout=0.05, standby_interval=0.05)
+        grouped = Runner(
+            ProjectionConsumer(p, store),
+            world.log,
+            lock=store.lock("counting"),
+            idle_timeout=0.05,
+            standby_interval=0.05,
+        )
         RunnerGroup([grouped]).start()
         assert eventually(lambda: grouped.state == "standby")
         lone.stop()
         world.receive(T0)
-        assert eventually(lambda: grouped.state == "running"
-                          and grouped.consumer.position() == world.log.head())
+        assert eventually(
+            lambda: grouped.state == "running" and grouped.consumer.position() == world.log.head()
+        )
         assert store.data("counting")["counts"][("case.received",)]["n"] == 1
     finally:
         lone.stop(), grouped.stop()
@@ -207,8 +219,7 @@ class Remembering(ProjectionConsumer):
         self.recorded.append(error)
 
 
-def test_the_follower_tells_a_consumer_of_its_transient_error_and_of_getting_past_it(world,
-                                                                                     store):
+def test_the_follower_tells_a_consumer_of_its_transient_error_and_of_getting_past_it(world, store):
     p = Counting()
     store.setup([p])
     runner = Runner(Remembering(p, store), world.log, idle_timeout=0.05)
@@ -224,8 +235,7 @@ def test_the_follower_tells_a_consumer_of_its_transient_error_and_of_getting_pas
     assert runner.errors == 1
 
 
-def test_a_follower_that_does_not_retry_raises_the_transient_error_after_noting_it(world,
-                                                                                   store):
+def test_a_follower_that_does_not_retry_raises_the_transient_error_after_noting_it(world, store):
     p = Counting()
     runner = runner_for(p, store, world)
     store.fail_next_commit = ConnectionError("connection reset")
@@ -236,12 +246,16 @@ def test_a_follower_that_does_not_retry_raises_the_transient_error_after_noting_
 
 
 def test_until_the_head_each_runner_is_handed_over_once_it_has_reached_it(world, store):
-    a, b = runner_for(Counting(name="a"), store, world), runner_for(Counting(name="b"),
-                                                                   store, world)
+    a, b = (
+        runner_for(Counting(name="a"), store, world),
+        runner_for(Counting(name="b"), store, world),
+    )
     a.catch_up()
     handed: list[tuple[str, int]] = []
-    done = Follower([a, b]).run(until_head=True, reached=lambda r: bool(
-        handed.append((r.name, r.consumer.position()))) or True)
+    done = Follower([a, b]).run(
+        until_head=True,
+        reached=lambda r: bool(handed.append((r.name, r.consumer.position()))) or True,
+    )
     head = world.log.head()
     assert done and handed == [("a", head), ("b", head)]
     assert a.state == b.state == "stopped"

@@ -39,108 +39,187 @@ class World:
         self.clock = clock or Clock()
         self.app = app or CaseflowApp(
             {"PERSISTENCE_MODULE": "eventsourcing.popo", "TRANSCODER_TOPIC": TOPIC},
-            clock=self.clock)
+            clock=self.clock,
+        )
         self.log = EventLog(self.app.recorder, self.app.mapper.transcoder)
         ctx = self.ctx("operator-1", "operator")
         self.province = self.app.register_org(ctx, name="Province", level=OrgLevel.PROVINCE).id
-        self.city = self.app.register_org(ctx, name="City", level=OrgLevel.CITY,
-                                          parent_id=self.province).id
-        self.county = self.app.register_org(ctx, name="County", level=OrgLevel.COUNTY,
-                                            parent_id=self.city).id
-        self.other_city = self.app.register_org(ctx, name="Other City", level=OrgLevel.CITY,
-                                                parent_id=self.province).id
-        self.leader = self.app.register_leader(ctx, name="Leader One", title="Deputy Mayor",
-                                               org_id=self.county).id
-        self.leader2 = self.app.register_leader(ctx, name="Leader Two", title="Mayor",
-                                                org_id=self.city).id
+        self.city = self.app.register_org(
+            ctx, name="City", level=OrgLevel.CITY, parent_id=self.province
+        ).id
+        self.county = self.app.register_org(
+            ctx, name="County", level=OrgLevel.COUNTY, parent_id=self.city
+        ).id
+        self.other_city = self.app.register_org(
+            ctx, name="Other City", level=OrgLevel.CITY, parent_id=self.province
+        ).id
+        self.leader = self.app.register_leader(
+            ctx, name="Leader One", title="Deputy Mayor", org_id=self.county
+        ).id
+        self.leader2 = self.app.register_leader(
+            ctx, name="Leader Two", title="Mayor", org_id=self.city
+        ).id
 
-    def ctx(self, actor: str = "handler-1", role: str = "handler",
-            at: datetime | None = None) -> Context:
-        return Context(actor=Actor(actor, role), correlation_id=f"req-{actor}",
-                       occurred_at=at or self.clock.now)
+    def ctx(
+        self, actor: str = "handler-1", role: str = "handler", at: datetime | None = None
+    ) -> Context:
+        return Context(
+            actor=Actor(actor, role),
+            correlation_id=f"req-{actor}",
+            occurred_at=at or self.clock.now,
+        )
 
     def at(self, when: datetime) -> None:
         self.clock.now = max(self.clock.now, when)
 
     # ------------------------------------------------------------------- commands
 
-    def receive(self, at: datetime = T0, org: UUID | None = None, headcount: int = 1,
-                prior: UUID | None = None, channel: Channel = Channel.LETTER,
-                category: Category | None = None) -> UUID:
+    def receive(
+        self,
+        at: datetime = T0,
+        org: UUID | None = None,
+        headcount: int = 1,
+        prior: UUID | None = None,
+        channel: Channel = Channel.LETTER,
+        category: Category | None = None,
+    ) -> UUID:
         self.at(at)
         return self.app.receive(
-            self.ctx("registrar-1", "registrar", at), channel=channel, received_at=at,
+            self.ctx("registrar-1", "registrar", at),
+            channel=channel,
+            received_at=at,
             receiving_org_id=org or self.county,
             petitioners=(Petitioner("Test Person (synthetic)", "TEST-1", "000", "1 Test Rd"),),
-            headcount=headcount, representatives=(), subject="Wage arrears",
-            request="Pay the wages", region="R1", category=category, prior_case_id=prior).id
+            headcount=headcount,
+            representatives=(),
+            subject="Wage arrears",
+            request="Pay the wages",
+            region="R1",
+            category=category,
+            prior_case_id=prior,
+        ).id
 
-    def screen(self, case: UUID, at: datetime, decision: Decision = Decision.ACCEPT,
-               category: Category = Category.APPEAL) -> CommandResult:
+    def screen(
+        self,
+        case: UUID,
+        at: datetime,
+        decision: Decision = Decision.ACCEPT,
+        category: Category = Category.APPEAL,
+    ) -> CommandResult:
         self.at(at)
         return self.app.screen(
-            self.ctx(at=at), case, decision=decision, category=category,
+            self.ctx(at=at),
+            case,
+            decision=decision,
+            category=category,
             to_org_id=self.city if decision is Decision.FORWARD else None,
             reason="not ours" if decision is Decision.REJECT else "",
-            route_channel="litigation" if decision is Decision.ROUTE else None, notified_at=at)
+            route_channel="litigation" if decision is Decision.ROUTE else None,
+            notified_at=at,
+        )
 
-    def assign(self, case: UUID, at: datetime, leader: UUID | None = None,
-               unit: UUID | None = None) -> CommandResult:
+    def assign(
+        self, case: UUID, at: datetime, leader: UUID | None = None, unit: UUID | None = None
+    ) -> CommandResult:
         self.at(at)
-        return self.app.assign(self.ctx("leader-1", "leader", at), case,
-                               unit_id=unit or self.county, leader_id=leader or self.leader,
-                               handler_id="handler-7", instructions="Handle it")
+        return self.app.assign(
+            self.ctx("leader-1", "leader", at),
+            case,
+            unit_id=unit or self.county,
+            leader_id=leader or self.leader,
+            handler_id="handler-7",
+            instructions="Handle it",
+        )
 
-    def visit(self, case: UUID, at: datetime, visitors: int = 2,
-              mode: VisitMode = VisitMode.RECEPTION, leader: UUID | None = None) -> CommandResult:
+    def visit(
+        self,
+        case: UUID,
+        at: datetime,
+        visitors: int = 2,
+        mode: VisitMode = VisitMode.RECEPTION,
+        leader: UUID | None = None,
+    ) -> CommandResult:
         self.at(at)
-        return self.app.visit(self.ctx("leader-1", "leader", at), case,
-                              leader_id=leader or self.leader, mode=mode,
-                              visited_on=(at + timedelta(hours=8)).date(), location="Hall",
-                              visitors=visitors, resolved_on_site=False)
+        return self.app.visit(
+            self.ctx("leader-1", "leader", at),
+            case,
+            leader_id=leader or self.leader,
+            mode=mode,
+            visited_on=(at + timedelta(hours=8)).date(),
+            location="Hall",
+            visitors=visitors,
+            resolved_on_site=False,
+        )
 
     def extend(self, case: UUID, at: datetime, days: int) -> CommandResult:
         self.at(at)
-        return self.app.extend(self.ctx("leader-1", "leader", at), case, days=days,
-                               reason="complex", approved_by="director-1")
+        return self.app.extend(
+            self.ctx("leader-1", "leader", at),
+            case,
+            days=days,
+            reason="complex",
+            approved_by="director-1",
+        )
 
-    def resolve(self, case: UUID, at: datetime,
-                outcome: Outcome = Outcome.SUPPORTED) -> CommandResult:
+    def resolve(
+        self, case: UUID, at: datetime, outcome: Outcome = Outcome.SUPPORTED
+    ) -> CommandResult:
         self.at(at)
-        return self.app.resolve(self.ctx(at=at), case, outcome=outcome, reply="Done",
-                                served_at=at)
+        return self.app.resolve(self.ctx(at=at), case, outcome=outcome, reply="Done", served_at=at)
 
-    def evaluate(self, case: UUID, at: datetime,
-                 rating: Rating = Rating.SATISFIED) -> CommandResult:
+    def evaluate(
+        self, case: UUID, at: datetime, rating: Rating = Rating.SATISFIED
+    ) -> CommandResult:
         self.at(at)
         return self.app.evaluate(self.ctx("registrar-1", "registrar", at), case, rating=rating)
 
     def request_review(self, case: UUID, at: datetime) -> CommandResult:
         self.at(at)
-        return self.app.request_review(self.ctx("registrar-1", "registrar", at), case,
-                                       to_org_id=self.city, reason="disagree")
+        return self.app.request_review(
+            self.ctx("registrar-1", "registrar", at), case, to_org_id=self.city, reason="disagree"
+        )
 
     def review(self, case: UUID, at: datetime) -> CommandResult:
         self.at(at)
-        return self.app.review(self.ctx("supervisor-1", "supervisor", at), case,
-                               outcome=ReviewOutcome.UPHELD, reply="Upheld", served_at=at)
+        return self.app.review(
+            self.ctx("supervisor-1", "supervisor", at),
+            case,
+            outcome=ReviewOutcome.UPHELD,
+            reply="Upheld",
+            served_at=at,
+        )
 
     def request_recheck(self, case: UUID, at: datetime) -> CommandResult:
         self.at(at)
-        return self.app.request_recheck(self.ctx("registrar-1", "registrar", at), case,
-                                         to_org_id=self.province, reason="still disagree")
+        return self.app.request_recheck(
+            self.ctx("registrar-1", "registrar", at),
+            case,
+            to_org_id=self.province,
+            reason="still disagree",
+        )
 
     def recheck(self, case: UUID, at: datetime) -> CommandResult:
         self.at(at)
-        return self.app.recheck(self.ctx("supervisor-1", "supervisor", at), case,
-                                outcome=ReviewOutcome.REVISED, reply="Revised", served_at=at)
+        return self.app.recheck(
+            self.ctx("supervisor-1", "supervisor", at),
+            case,
+            outcome=ReviewOutcome.REVISED,
+            reply="Revised",
+            served_at=at,
+        )
 
-    def supervise(self, case: UUID, at: datetime, due: datetime | None = None,
-                  cleared: bool = False) -> CommandResult:
+    def supervise(
+        self, case: UUID, at: datetime, due: datetime | None = None, cleared: bool = False
+    ) -> CommandResult:
         self.at(at)
-        return self.app.supervise(self.ctx("supervisor-1", "supervisor", at), case,
-                                  level=SupervisionLevel.LISTED, instruction="Hurry",
-                                  due_at=due, cleared=cleared)
+        return self.app.supervise(
+            self.ctx("supervisor-1", "supervisor", at),
+            case,
+            level=SupervisionLevel.LISTED,
+            instruction="Hurry",
+            due_at=due,
+            cleared=cleared,
+        )
 
     def close(self, case: UUID, at: datetime, waived: bool = False) -> CommandResult:
         self.at(at)

@@ -30,17 +30,39 @@ class Log:
         version = self._versions.get(aggregate_id, 0) + 1
         self._versions[aggregate_id] = version
         meta = Meta("tester", "operator", "corr", None, self.at)
-        self.events.append(LoggedEvent(next(self._position), uuid4(), aggregate_id, version,
-                                       event_name, self.at, meta, data))
+        self.events.append(
+            LoggedEvent(
+                next(self._position),
+                uuid4(),
+                aggregate_id,
+                version,
+                event_name,
+                self.at,
+                meta,
+                data,
+            )
+        )
         return aggregate_id
 
     def org(self, level: str = "county", parent_id: UUID | None = None, name: str = "Org") -> UUID:
         return self._append("org.registered", uuid4(), name=name, level=level, parent_id=parent_id)
 
-    def leader(self, org_id: UUID, level: str = "county", name: str = "Leader",
-               in_office_from: date | None = None) -> UUID:
-        return self._append("leader.registered", uuid4(), name=name, title="Head", org_id=org_id,
-                            level=level, in_office_from=in_office_from)
+    def leader(
+        self,
+        org_id: UUID,
+        level: str = "county",
+        name: str = "Leader",
+        in_office_from: date | None = None,
+    ) -> UUID:
+        return self._append(
+            "leader.registered",
+            uuid4(),
+            name=name,
+            title="Head",
+            org_id=org_id,
+            level=level,
+            in_office_from=in_office_from,
+        )
 
     def moved(self, leader_id: UUID, to_org_id: UUID, level: str, on: date) -> None:
         self._append("leader.moved", leader_id, to_org_id=to_org_id, level=level, on=on)
@@ -54,13 +76,20 @@ class Log:
     def org_renamed(self, org_id: UUID, name: str) -> None:
         self._append("org.renamed", org_id, name=name)
 
-    def received(self, org_id: UUID, received_at: datetime | None = None,
-                 prior_case_id: UUID | None = None) -> UUID:
-        return self._append("case.received", uuid4(), receiving_org_id=org_id,
-                            received_at=received_at or self.at, prior_case_id=prior_case_id)
+    def received(
+        self, org_id: UUID, received_at: datetime | None = None, prior_case_id: UUID | None = None
+    ) -> UUID:
+        return self._append(
+            "case.received",
+            uuid4(),
+            receiving_org_id=org_id,
+            received_at=received_at or self.at,
+            prior_case_id=prior_case_id,
+        )
 
-    def screened(self, case_id: UUID, decision: str = "accept",
-                 to_org_id: UUID | None = None) -> None:
+    def screened(
+        self, case_id: UUID, decision: str = "accept", to_org_id: UUID | None = None
+    ) -> None:
         if decision == "forward":
             to_org_id = to_org_id or uuid4()
         self._append("case.screened", case_id, decision=decision, to_org_id=to_org_id)
@@ -68,10 +97,22 @@ class Log:
     def assigned(self, case_id: UUID, unit_id: UUID, leader_id: UUID) -> None:
         self._append("case.assigned", case_id, unit_id=unit_id, leader_id=leader_id)
 
-    def visited(self, case_id: UUID, leader_id: UUID, on: date, visitors: int = 1,
-                resolved_on_site: bool = False) -> None:
-        self._append("case.visited", case_id, leader_id=leader_id, visited_on=on,
-                     visitors=visitors, resolved_on_site=resolved_on_site)
+    def visited(
+        self,
+        case_id: UUID,
+        leader_id: UUID,
+        on: date,
+        visitors: int = 1,
+        resolved_on_site: bool = False,
+    ) -> None:
+        self._append(
+            "case.visited",
+            case_id,
+            leader_id=leader_id,
+            visited_on=on,
+            visitors=visitors,
+            resolved_on_site=resolved_on_site,
+        )
 
     def extended(self, case_id: UUID, days: int) -> None:
         self._append("case.extended", case_id, days=days)

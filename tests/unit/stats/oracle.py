@@ -20,10 +20,17 @@ def _cases(events: list[LoggedEvent], policy: Policy) -> dict[Any, dict[str, Any
         day = policy.local_date(e.meta.occurred_at)
         if e.name == "case.received":
             cases[e.aggregate_id] = {
-                "org": d["receiving_org_id"], "received_on": policy.local_date(d["received_at"]),
-                "prior": d.get("prior_case_id"), "screened_on": None, "accepted_on": None,
-                "assignments": [], "extension": 0, "resolved_on": None, "rating": None,
-                "review": False}
+                "org": d["receiving_org_id"],
+                "received_on": policy.local_date(d["received_at"]),
+                "prior": d.get("prior_case_id"),
+                "screened_on": None,
+                "accepted_on": None,
+                "assignments": [],
+                "extension": 0,
+                "resolved_on": None,
+                "rating": None,
+                "review": False,
+            }
         elif e.name == "case.screened":
             c["screened_on"] = day
             if d["decision"] == "accept":
@@ -57,7 +64,8 @@ def kpis(events: list[LoggedEvent], policy: Policy) -> Counts:
             if c["screened_on"] is not None:
                 row["screened"] += 1
                 row["screened_on_time"] += c["screened_on"] <= policy.due(
-                    c["received_on"], policy.screening_days)
+                    c["received_on"], policy.screening_days
+                )
         if c["resolved_on"] is None:
             continue
         unit = c["assignments"][-1][0]

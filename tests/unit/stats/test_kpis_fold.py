@@ -168,8 +168,11 @@ def test_a_forwarded_petition_s_second_screening_counts_for_the_body_it_went_to(
     log.at = local(2026, 4, 14, 10)  # the forward day + 15: on time
     log.screened(case)
     view.run(log.events)
-    assert (kpis(view, sender, "2026-03")["screened"], kpis(view, receiver, "2026-03")["screened"],
-            kpis(view, receiver, "2026-03")["screened_on_time"]) == (1, 1, 1)
+    assert (
+        kpis(view, sender, "2026-03")["screened"],
+        kpis(view, receiver, "2026-03")["screened"],
+        kpis(view, receiver, "2026-03")["screened_on_time"],
+    ) == (1, 1, 1)
 
 
 def test_an_orgs_name_follows_its_rename(log, view):

@@ -42,8 +42,12 @@ def test_two_visits_on_one_day_are_one_reception_day_two_batches(log, view):
     log.visited(case, leader, date(2026, 1, 12), visitors=1)
     view.run(log.events)
     row = stats(view, leader, "2026-W03")
-    assert (row["reception_days"], row["batches"], row["person_times"],
-            row["resolved_on_site"]) == (1, 2, 6, 1)
+    assert (
+        row["reception_days"],
+        row["batches"],
+        row["person_times"],
+        row["resolved_on_site"],
+    ) == (1, 2, 6, 1)
 
 
 def test_a_day_seen_in_an_earlier_batch_is_not_counted_again(log, view):
@@ -216,9 +220,13 @@ def test_a_move_adds_a_posting_and_the_statistics_stay_with_the_leader(log, view
     log.visited(case, leader, date(2026, 6, 10), visitors=3)
     view.run(log.events)
     assert [(p["start"], p["level"]) for p in term(view, leader)["postings"]] == [
-        ("2026-02-11", "county"), ("2026-05-15", "city")]
-    assert (view.row("leader_stats_leaders", leader)["org_id"],
-            view.row("leader_stats_leaders", leader)["level"]) == (city, "city")
+        ("2026-02-11", "county"),
+        ("2026-05-15", "city"),
+    ]
+    assert (
+        view.row("leader_stats_leaders", leader)["org_id"],
+        view.row("leader_stats_leaders", leader)["level"],
+    ) == (city, "city")
     year = stats(view, leader, "2026")
     assert (year["reception_days"], year["batches"], year["person_times"]) == (2, 2, 4)
 
@@ -241,7 +249,9 @@ def test_an_old_stores_leader_without_a_term_row_gets_one_on_a_move(log, view):
     log.moved(leader, city, "city", date(2026, 3, 1))
     view.run(log.events)
     assert [(p["start"], p["org_id"]) for p in term(view, leader)["postings"]] == [
-        ("2026-01-05", str(county)), ("2026-03-01", str(city))]
+        ("2026-01-05", str(county)),
+        ("2026-03-01", str(city)),
+    ]
 
 
 def test_renames_follow_the_leader_and_the_org(log, view):

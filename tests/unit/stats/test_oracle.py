@@ -19,7 +19,7 @@ def fed_in_batches(projection, events, sizes: list[int]) -> MemoryRows:
     rows, i, n = MemoryRows(projection), 0, 0
     while i < len(events):
         size = sizes[n % len(sizes)]
-        rows.run(events[i:i + size])
+        rows.run(events[i : i + size])
         i, n = i + size, n + 1
     return rows
 
@@ -36,8 +36,7 @@ def nonzero(table: dict, columns: tuple[str, ...], owner: str) -> dict:
 
 
 def expected(counts: oracle.Counts) -> dict:
-    return {k: {c: n for c, n in v.items() if n} for k, v in counts.items()
-            if any(v.values())}
+    return {k: {c: n for c, n in v.items() if n} for k, v in counts.items() if any(v.values())}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -48,7 +47,9 @@ def test_incremental_views_equal_the_naive_computation(history, sizes):
     events = world.log.read(0, 100_000)
     stats = fed_in_batches(leader_stats.LeaderStats(DEFAULT_POLICY), events, sizes)
     assert nonzero(stats.data["leader_stats"], leader_stats.COLUMNS, "leader_id") == expected(
-        oracle.leader_stats(events, DEFAULT_POLICY))
+        oracle.leader_stats(events, DEFAULT_POLICY)
+    )
     office = fed_in_batches(kpis.Kpis(DEFAULT_POLICY), events, sizes)
     assert nonzero(office.data["kpis"], kpis.COLUMNS, "org_id") == expected(
-        oracle.kpis(events, DEFAULT_POLICY))
+        oracle.kpis(events, DEFAULT_POLICY)
+    )

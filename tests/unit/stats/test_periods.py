@@ -112,9 +112,14 @@ def test_counters_of_a_day_are_rolled_into_its_five_periods():
     counters.bump("x", date(2026, 2, 1), 0, 2)  # also W05, but February
     counters.bump("x", date(2026, 2, 2), 1)  # W06, February
     assert counters.by_period() == {
-        ("x", "2026-W05"): [3, 0], ("x", "2026-W06"): [0, 1],
-        ("x", "2026-01"): [1, 0], ("x", "2026-02"): [2, 1],
-        ("x", "2026-Q1"): [3, 1], ("x", "2026-H1"): [3, 1], ("x", "2026"): [3, 1]}
+        ("x", "2026-W05"): [3, 0],
+        ("x", "2026-W06"): [0, 1],
+        ("x", "2026-01"): [1, 0],
+        ("x", "2026-02"): [2, 1],
+        ("x", "2026-Q1"): [3, 1],
+        ("x", "2026-H1"): [3, 1],
+        ("x", "2026"): [3, 1],
+    }
 
 
 def test_counters_that_cancel_out_still_name_their_periods():

@@ -39,8 +39,11 @@ def test_counts_cases_by_day_category_and_region(store, events):
     assert sum(r["cases"] for r in rows) == len(received)
     assert {r["region"] for r in rows} == {e.data["region"] for e in received}
     # Category given at registration or, failing that, decided at screening.
-    categorised = {e.aggregate_id for e in events if e.name in ("case.received", "case.screened")
-                   and e.data.get("category")}
+    categorised = {
+        e.aggregate_id
+        for e in events
+        if e.name in ("case.received", "case.screened") and e.data.get("category")
+    }
     uncategorised = sum(r["cases"] for r in rows if r["category"] == "uncategorised")
     assert uncategorised == len({e.aggregate_id for e in received} - categorised) > 0
 
@@ -57,8 +60,14 @@ def test_counts_leader_receptions_in_batches_and_person_times(store, events):
 def test_received_day_is_the_calendar_day_in_the_deployment_time_zone(store):
     late_evening_utc = Received(
         {"id": "e1", "type": "caseflow.case.received.v1", "sequence": "1", "subject": "c1"},
-        {"aggregate_id": "c1", "received_at": "2026-03-01T17:30:00+00:00", "region": "R",
-         "category": "appeal", "channel": "visit"})
+        {
+            "aggregate_id": "c1",
+            "received_at": "2026-03-01T17:30:00+00:00",
+            "region": "R",
+            "category": "appeal",
+            "channel": "visit",
+        },
+    )
     store.apply([Message(0, 0, late_evening_utc)])
     assert store.summary()["cases_by_day"][0]["day"] == "2026-03-02"  # 01:30 in Shanghai
 
@@ -72,13 +81,15 @@ def test_undecodable_records_are_counted_and_skipped(store, events):
 def test_a_leaders_rename_and_move_reach_the_consumer(store, events):
     store.apply([message(e, i) for i, e in enumerate(events)])
     moved = next(e for e in events if e.name == "leader.moved")
-    row = store._db.execute("SELECT name, org_id FROM leaders WHERE leader_id = ?",
-                            (str(moved.aggregate_id),)).fetchone()
+    row = store._db.execute(
+        "SELECT name, org_id FROM leaders WHERE leader_id = ?", (str(moved.aggregate_id),)
+    ).fetchone()
     assert row == ("Leader Zhao Jr.", str(moved.data["to_org_id"]))
 
 
 def test_the_state_keeps_the_next_offset_of_each_partition_even_past_undecodable_records(
-        store, events):
+    store, events
+):
     store.apply([message(events[0], 4), Message(0, 5, None), Message(2, 9, None)])
     store.apply([message(events[1], 3)])  # a replay of an earlier offset moves nothing back
     assert store.next_offsets() == {0: 6, 2: 10}

@@ -9,8 +9,7 @@ from caseflow.infra.cli import build
 
 
 @pytest.mark.parametrize("command", ["relay", "consume"])
-def test_stream_commands_without_kafka_exit_2_naming_the_variable(command, monkeypatch,
-                                                                  tmp_path):
+def test_stream_commands_without_kafka_exit_2_naming_the_variable(command, monkeypatch, tmp_path):
     monkeypatch.delenv("CASEFLOW_KAFKA_BOOTSTRAP", raising=False)
     monkeypatch.setenv("CASEFLOW_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(build(), [command])

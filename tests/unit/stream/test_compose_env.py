@@ -44,7 +44,7 @@ def dockerfile_variables() -> dict[str, str]:
 
 
 def field_of(variable: str) -> str:
-    return variable[len(PREFIX):].lower()
+    return variable[len(PREFIX) :].lower()
 
 
 def test_compose_file_sets_the_stream_and_database_settings():
@@ -56,7 +56,8 @@ def test_compose_file_sets_the_stream_and_database_settings():
 def test_every_caseflow_variable_is_a_settings_field(variable):
     assert field_of(variable) in Settings.model_fields, (
         f"{variable} is set for the containers but Settings has no field "
-        f"{field_of(variable)!r}: it would be silently ignored")
+        f"{field_of(variable)!r}: it would be silently ignored"
+    )
 
 
 def test_compose_and_dockerfile_values_parse_as_settings(monkeypatch):

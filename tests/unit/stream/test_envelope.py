@@ -11,8 +11,16 @@ from caseflow.infra.kafka.envelope import from_record, to_record
 from caseflow.services.public import public_payload
 
 SOURCE = "/caseflow"
-HEADERS = ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time",
-           "ce_sequence", "content-type"]
+HEADERS = [
+    "ce_specversion",
+    "ce_id",
+    "ce_source",
+    "ce_type",
+    "ce_subject",
+    "ce_time",
+    "ce_sequence",
+    "content-type",
+]
 
 
 def test_record_carries_exactly_the_cloudevents_binary_headers(events):
@@ -36,8 +44,7 @@ def test_sequence_is_the_global_position_zero_padded_to_20_digits(events):
 
 def test_value_is_the_public_payload_as_json(events):
     e = next(e for e in events if e.name == "case.received")
-    assert orjson.loads(to_record(e, SOURCE).value) == orjson.loads(
-        orjson.dumps(public_payload(e)))
+    assert orjson.loads(to_record(e, SOURCE).value) == orjson.loads(orjson.dumps(public_payload(e)))
 
 
 def test_records_parse_with_the_cloudevents_sdk(events):
@@ -60,8 +67,11 @@ def test_from_record_reads_back_attributes_and_payload(events):
     e = events[5]
     record = to_record(e, SOURCE)
     received = from_record(record.headers, record.value)
-    assert (received.id, received.type, received.position) == (str(e.id), ce_type(e.name),
-                                                               e.position)
+    assert (received.id, received.type, received.position) == (
+        str(e.id),
+        ce_type(e.name),
+        e.position,
+    )
     assert received.data["version"] == e.version
 
 
@@ -70,8 +80,9 @@ def test_records_name_the_served_schema_when_the_api_s_public_url_is_known(event
     plain = dict(to_record(event, "/caseflow").headers)
     assert "ce_dataschema" not in plain
     named = dict(to_record(event, "/caseflow", schema_base="https://cf.example/").headers)
-    assert named["ce_dataschema"] == \
-        f"https://cf.example/schemas/{ce_type(event.name)}.json".encode()
+    assert (
+        named["ce_dataschema"] == f"https://cf.example/schemas/{ce_type(event.name)}.json".encode()
+    )
 
 
 def test_the_relay_names_schemas_at_the_configured_public_url(tmp_path):
@@ -80,7 +91,8 @@ def test_the_relay_names_schemas_at_the_configured_public_url(tmp_path):
     from caseflow.infra.settings import Settings
     from caseflow.projections.memory import MemoryViewStore
 
-    settings = Settings(data_dir=tmp_path, kafka_bootstrap="fake:9092",
-                        public_url="https://cf.example")
+    settings = Settings(
+        data_dir=tmp_path, kafka_bootstrap="fake:9092", public_url="https://cf.example"
+    )
     relay = build_relay(settings, MemoryViewStore(), producer=FakeProducer())
     assert relay.schema_base == "https://cf.example"

@@ -41,8 +41,9 @@ def test_public_payload_of_every_event_validates_against_its_schema(events):
     assert seen == set(all_types())
 
 
-@pytest.mark.parametrize("field", ["petitioners", "representatives", "request", "id_number",
-                                   "phone", "address"])
+@pytest.mark.parametrize(
+    "field", ["petitioners", "representatives", "request", "id_number", "phone", "address"]
+)
 def test_received_schema_refuses_petitioner_personal_data(events, field):
     received = next(e for e in events if e.name == "case.received")
     payload = orjson.loads(orjson.dumps(public_payload(received)))
