@@ -35,9 +35,10 @@ class CaseQuery:
     supervision_level: str | None = None
     decision: str | None = None  # the screening decision
     # Leave out the accusations against the caller: those naming one of these orgs (the
-    # caller's org and the orgs above it) or this leader (the caller, if a leader).
+    # caller's org and the orgs above it) or this leader (the caller, if a leader); each id
+    # given also as the keyed pseudonym the store keeps for it (infra/privacy/sealing.py).
     not_accusing_orgs: tuple[UUID, ...] = ()
-    not_accusing_leader: UUID | None = None
+    not_accusing_leaders: tuple[UUID, ...] = ()
     limit: int = 50
     offset: int = 0
     after: str | None = None  # keyset cursor from `Page.next` (then `offset` is ignored)

@@ -26,6 +26,7 @@ PERSONAL_FIELDS = frozenset(
         "query_code_hash",
         # the sealed (encrypted) form of the fields above, as stored
         "sealed",
+        "sealed_accused",
     }
 )
 # Fields typed in someone's own words (the petitioner's grounds, staff's notes and replies that

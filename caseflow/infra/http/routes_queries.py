@@ -8,6 +8,7 @@ is the client's call, stale data is never passed off as fresh).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -175,8 +176,10 @@ def list_cases(
         limit=limit,
         offset=offset,
         after=after,
-        not_accusing_orgs=tuple(api.orgs.ancestry(who.org_id)) if who.org_id else (),
-        not_accusing_leader=authz.as_leader(who.actor),
+        not_accusing_orgs=_with_pseudonyms(
+            api, api.orgs.ancestry(who.org_id) if who.org_id else ()
+        ),
+        not_accusing_leaders=_with_pseudonyms(api, _one(authz.as_leader(who.actor))),
     )
     try:
         page = api.views.cases(query)
@@ -358,3 +361,13 @@ def audit(
     return _json(
         {"items": _audit_rows(api, who, list(page.items)), "total": page.total, "next": page.next}
     )
+
+
+def _with_pseudonyms(api: Api, ids: Iterable[UUID]) -> tuple[UUID, ...]:
+    """`ids` and the keyed pseudonyms the store keeps for them in accusations."""
+    given = tuple(ids)
+    return given + api.container.sealer.pseudonyms(given)
+
+
+def _one(id: UUID | None) -> tuple[UUID, ...]:
+    return () if id is None else (id,)

@@ -27,7 +27,13 @@ from caseflow.infra.integrity import chain
 from caseflow.infra.integrity.checkpoints import CheckpointDir, load_signing_key
 from caseflow.infra.integrity.service import Integrity
 from caseflow.infra.integrity.store import SqliteChainStore, chain_store
-from caseflow.infra.privacy.sealing import SEALED_FIELDS, SEALED_KEY, Sealer
+from caseflow.infra.privacy.sealing import (
+    RECEIVED_TOPIC,
+    SEALED_FIELDS,
+    SEALED_KEY,
+    Sealer,
+    seal_accused,
+)
 from caseflow.infra.transcoder import decode_value, encode_value
 
 RECORD_PREFIX = "caseflow-privacy-migration-v1"
@@ -70,6 +76,8 @@ def _resealed(sealer: Sealer, case_id: UUID, version: int, topic: str, state: by
     names = SEALED_FIELDS[topic]
     personal = {n: data.pop(n) for n in names if n in data}
     data[SEALED_KEY] = sealer.seal(case_id, version, topic, personal)
+    if topic == RECEIVED_TOPIC:
+        seal_accused(sealer, case_id, version, data)
     return encode_value(data)
 
 
@@ -100,6 +108,7 @@ def encrypt_existing(container: Any) -> Migration:
         )
     for case_id in set(todo.values()):
         sealer.data_key(case_id, create=True)  # before the lock: the key table is written apart
+    sealer.reference_key()  # likewise the key the accused of accusations are sealed under
     first = out.first_position = min(todo)
     sql = store._sql()  # noqa: SLF001 - the integrity store's own statements
     p, pos = store.placeholder, store.position_column

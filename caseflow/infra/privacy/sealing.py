@@ -12,11 +12,13 @@ would seal them; see docs/privacy.md)."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -40,6 +42,15 @@ SEALED_BY_NAME: Mapping[str, tuple[str, ...]] = {
     "case.review_requested": ("reason",),
     "case.recheck_requested": ("reason",),
 }
+# An accusation's accused (检举控告) are sealed apart, under the office's reference key rather than
+# the case's data key: erasing the petitioner's data must not lift the accused's exclusion
+# (回避). In their place the store keeps keyed pseudonyms (HMAC-SHA256 under the reference key,
+# as UUIDs), which is all the views hold and all the exclusion of the accused compares.
+ACCUSED_KEY = "sealed_accused"
+ACCUSED_FIELDS = ("accused_org_id", "accused_leader_id")
+RECEIVED_TOPIC = get_topic(Case.Received)
+# The reference key's row in the data key table (not a case: never erased, rewrapped on rotation)
+REFERENCE_ID = uuid5(UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "caseflow:accused-references")
 # What a sealed field reads as once its case's key is destroyed.
 ERASED: Mapping[str, Any] = {"petitioners": (), "representatives": (), "request": "", "reason": ""}
 _COUNTED = ("petitioners", "representatives")
@@ -50,6 +61,7 @@ class Sealer:
 
     def __init__(self, keys: DataKeyStore, master: MasterKeys, clock: Callable[[], datetime]):
         self.keys, self.master, self.clock = keys, master, clock
+        self._ref: bytes | None = None  # the reference key, once read
 
     def data_key(self, case_id: UUID, *, create: bool) -> bytes | None:
         """The case's data key (made if `create` and it has none); None once erased."""
@@ -113,6 +125,52 @@ class Sealer:
             return {n: ERASED.get(n) for n in names}
         return opened
 
+    def _reference_key(self, *, create: bool = True) -> bytes | None:
+        if self._ref is None:  # stable for the store's life: rotation rewraps it, never changes it
+            self._ref = self.data_key(REFERENCE_ID, create=create)
+        return self._ref
+
+    def reference_key(self) -> None:
+        """Make sure the reference key exists (made on first use otherwise)."""
+        self._reference_key(create=True)
+
+    def pseudonym(self, id: UUID) -> UUID:
+        """The keyed pseudonym the store and views keep for an accused org or leader id."""
+        key = self._reference_key()
+        assert key is not None, "the reference key is made, never erased"
+        return _pseudonym(key, id)
+
+    def pseudonyms(self, ids: tuple[UUID, ...]) -> tuple[UUID, ...]:
+        """The pseudonyms of `ids`, for looking up accusations; none before any was stored."""
+        key = self._reference_key(create=False)
+        return () if key is None else tuple(_pseudonym(key, i) for i in ids)
+
+    def seal_accused(self, case_id: UUID, version: int, ids: Mapping[str, Any]) -> dict[str, Any]:
+        nonce = os.urandom(NONCE_BYTES)
+        aad = _aad(case_id, version, RECEIVED_TOPIC) + b"accused"
+        key = self._reference_key()
+        assert key is not None, "the reference key is made, never erased"
+        ct = AESGCM(key).encrypt(nonce, encode_value(dict(ids)), aad)
+        return {"v": 1, "ct": base64.b64encode(nonce + ct).decode()}
+
+    def open_accused(self, case_id: UUID, version: int, blob: Mapping[str, Any]) -> dict[str, Any]:
+        raw = base64.b64decode(blob["ct"])
+        aad = _aad(case_id, version, RECEIVED_TOPIC) + b"accused"
+        key = self._reference_key(create=False)
+        if key is None:
+            raise ValueError(
+                f"the accused of case {case_id} are sealed under a missing reference key"
+            )
+        try:
+            plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
+        except InvalidTag:
+            raise ValueError(
+                f"the accused of case {case_id} do not open under the reference key "
+                "(altered in the store)"
+            ) from None
+        ids: dict[str, Any] = decode_value(plain)
+        return {n: ids.get(n) for n in ACCUSED_FIELDS}
+
     def erased(self, case_id: UUID) -> bool:
         """Whether the case's data key has been destroyed."""
         row = self.keys.get(case_id)
@@ -121,6 +179,10 @@ class Sealer:
     def destroy(self, case_id: UUID) -> bool:
         """Destroy the case's data key (crypto-shredding); False if none was left."""
         return self.keys.destroy(case_id, self.clock())
+
+
+def _pseudonym(key: bytes, id: UUID) -> UUID:
+    return UUID(bytes=hmac.new(key, b"accused\0" + id.bytes, hashlib.sha256).digest()[:16])
 
 
 def _aad(case_id: UUID, version: int, topic: str) -> bytes:
@@ -145,6 +207,8 @@ class SealingMapper(Mapper[UUID]):
         version = state.pop("originator_version")
         personal = {n: state.pop(n) for n in names if n in state}
         state[SEALED_KEY] = self.sealer.seal(originator_id, version, topic, personal)
+        if topic == RECEIVED_TOPIC:
+            seal_accused(self.sealer, originator_id, version, state)
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
@@ -158,6 +222,11 @@ class SealingMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
         state = event.__dict__
+        accused = state.pop(ACCUSED_KEY, None)
+        if accused is not None:
+            state.update(
+                self.sealer.open_accused(event.originator_id, event.originator_version, accused)
+            )
         blob = state.pop(SEALED_KEY, None)
         if blob is not None:
             names = SEALED_FIELDS.get(stored_event.topic, ())
@@ -167,3 +236,14 @@ class SealingMapper(Mapper[UUID]):
                 )
             )
         return event
+
+
+def seal_accused(sealer: Sealer, case_id: UUID, version: int, state: dict[str, Any]) -> None:
+    """In a `case.received` state about to be stored: the accused ids sealed under the reference
+    key, and their keyed pseudonyms in their place (None stays None)."""
+    ids = {n: state.get(n) for n in ACCUSED_FIELDS}
+    if all(v is None for v in ids.values()):
+        return
+    state[ACCUSED_KEY] = sealer.seal_accused(case_id, version, ids)
+    for n, v in ids.items():
+        state[n] = None if v is None else sealer.pseudonym(v)

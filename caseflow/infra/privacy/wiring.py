@@ -12,6 +12,7 @@ from caseflow.domain.catalog import names_by_topic
 from caseflow.infra.privacy.datakeys import DataKeyStore, data_key_store
 from caseflow.infra.privacy.masterkey import MasterKeyError, MasterKeys, load_master_keys
 from caseflow.infra.privacy.sealing import (
+    ACCUSED_KEY,
     ERASED,
     SEALED_FIELDS,
     SEALED_KEY,
@@ -56,9 +57,13 @@ def open_payload(
     sealer: Sealer | None, aggregate_id: UUID, version: int, name: str, payload: Mapping[str, Any]
 ) -> dict[str, Any]:
     """An audit payload with its sealed fields opened (or erased), for roles that see them."""
+    payload = dict(payload)
+    accused = payload.pop(ACCUSED_KEY, None)
+    if accused is not None and sealer is not None:
+        payload.update(sealer.open_accused(aggregate_id, version, accused))
     blob = payload.get(SEALED_KEY)
     if blob is None:
-        return dict(payload)
+        return payload
     out = {k: v for k, v in payload.items() if k != SEALED_KEY}
     topic, fields = _sealed_by_name()[name]
     if sealer is None:

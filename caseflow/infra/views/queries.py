@@ -229,16 +229,18 @@ class ViewQueries:
                 "OR (c.status = 'assigned' AND c.unit_id = ?))"
             )
             params += [self._value("uuid", q.inbox_of)] * 2
-        if q.not_accusing_orgs or q.not_accusing_leader is not None:
+        if q.not_accusing_orgs or q.not_accusing_leaders:
             # The accusations against the caller are few (mostly none): looked up first, so a
             # caller no accusation names gets the plain query and its covering indexes.
             orgs = [self._value("uuid", o) for o in q.not_accusing_orgs] or [None]
+            leaders = [self._value("uuid", o) for o in q.not_accusing_leaders] or [None]
             hidden = [
                 r[0]
                 for r in self._fetch(
                     "SELECT case_id FROM case_accused WHERE accused_org_id IN "
-                    f"({', '.join('?' * len(orgs))}) OR accused_leader_id = ?",
-                    [*orgs, self._value("uuid", q.not_accusing_leader)],
+                    f"({', '.join('?' * len(orgs))}) OR accused_leader_id IN "
+                    f"({', '.join('?' * len(leaders))})",
+                    [*orgs, *leaders],
                 )
             ]
             if hidden:

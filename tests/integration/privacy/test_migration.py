@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -15,6 +16,7 @@ import pytest
 from eventsourcing.persistence import Mapper
 from typer.testing import CliRunner
 
+from caseflow.domain.values import Category, Channel, Petitioner
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.cli import build
 from caseflow.infra.integrity.checkpoints import load_public_key, load_signing_key, write_key_pair
@@ -28,7 +30,7 @@ from caseflow.infra.privacy.migrate import (
 )
 from caseflow.infra.settings import Settings
 from tests.rawscan import store_bytes
-from tests.unit.stream.scenario import PII_MARK, drive
+from tests.unit.stream.scenario import PII_MARK, REGISTRAR, drive
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "wave1_store" / "events.sqlite3"
 
@@ -167,3 +169,51 @@ def test_a_broken_chain_is_not_migrated(tmp_path):
         assert len(pending(c.log)) == 6
     finally:
         c.close()
+
+
+def test_the_accused_of_a_plain_accusation_are_sealed_by_the_migration(tmp_path):
+    settings = Settings(data_dir=tmp_path / "var")
+    c = bootstrap(settings)
+    c.app.mapper = c.app.events.mapper = Mapper(c.app.mapper.transcoder)  # as before sealing
+    try:
+        d = drive(c.app, 1)
+        accused_leader = d.leaders[0]
+        case = c.app.receive(
+            REGISTRAR,
+            channel=Channel.LETTER,
+            received_at=datetime.now(UTC) - timedelta(days=1),
+            receiving_org_id=d.city,
+            petitioners=(Petitioner(name="n", id_number="i", phone="p", address="a"),),
+            headcount=1,
+            representatives=(),
+            subject="s",
+            request="r",
+            region="x",
+            category=Category.ACCUSATION,
+            accused_org_id=d.county,
+            accused_leader_id=accused_leader,
+        ).id
+        assert accused_leader.hex.encode() in _stored_state(c, case)  # plain before
+    finally:
+        c.close()
+    c = bootstrap(settings)
+    try:
+        encrypt_existing(c)
+    finally:
+        c.close()
+    c = bootstrap(settings)
+    try:
+        state = _stored_state(c, case)
+        assert accused_leader.hex.encode() not in state
+        assert orjson.loads(state)["accused_leader_id"] == {
+            "$u": c.sealer.pseudonym(accused_leader).hex
+        }
+        opened = c.app.case(case)
+        assert (opened.accused_org_id, opened.accused_leader_id) == (d.county, accused_leader)
+    finally:
+        c.close()
+
+
+def _stored_state(c, case) -> bytes:
+    (e,) = [e for e in c.app.recorder.select_events(case) if e.originator_version == 1]
+    return e.state

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import orjson
 import pytest
 
 from caseflow.domain.values import Category, Channel, Decision
@@ -225,9 +226,15 @@ def test_time_travel_by_version_and_by_recorded_time(views, world, clock):
         views.as_of(case, at=events[0].timestamp - timedelta(seconds=1))
 
 
-def test_the_list_leaves_out_accusations_against_the_caller(world, views):
-    """An accusation against the county and its leader is left out of their lists (回避)."""
+def test_the_list_leaves_out_accusations_against_the_caller(world, views, container):
+    """An accusation against the county and its leader is left out of their lists (回避). The
+    store keeps keyed pseudonyms of the accused, so a query names each id with its pseudonym
+    (as the API does); the ids alone no longer find the accusation."""
     w = world
+
+    def named(*ids):
+        return ids + container.sealer.pseudonyms(ids)
+
     w.at(day(3, 1))
     accusation = w.app.receive(
         w.ctx("registrar-1", "registrar", day(3, 1)),
@@ -247,14 +254,69 @@ def test_the_list_leaves_out_accusations_against_the_caller(world, views):
     other = w.receive(day(3, 2))
     catch_up(views)
     everyone = CaseQuery()
-    county_staff = CaseQuery(not_accusing_orgs=(w.county, w.city))
-    the_leader = CaseQuery(not_accusing_leader=w.leader)
-    another_leader = CaseQuery(not_accusing_orgs=(w.city,), not_accusing_leader=w.leader2)
+    county_staff = CaseQuery(not_accusing_orgs=named(w.county, w.city))
+    the_leader = CaseQuery(not_accusing_leaders=named(w.leader))
+    another_leader = CaseQuery(
+        not_accusing_orgs=named(w.city), not_accusing_leaders=named(w.leader2)
+    )
     assert set(ids(views.cases(everyone))) == {accusation, other}
     assert ids(views.cases(county_staff)) == [other]
     assert views.cases(county_staff).total == 1
     assert ids(views.cases(the_leader)) == [other]
     assert set(ids(views.cases(another_leader))) == {accusation, other}
+    # what the view holds is the pseudonym, never the id
+    assert set(ids(views.cases(CaseQuery(not_accusing_orgs=(w.county,))))) == {accusation, other}
+
+
+def test_the_store_keeps_the_accused_sealed_and_only_as_keyed_pseudonyms(world, views, container):
+    """Read raw, as a leaked backup would be: neither the event as stored, nor the exclusion
+    table, nor the audit payload links the accusation to the accused leader; the org named is a
+    pseudonym; the domain still opens the ids (for 回避 on every single-case read)."""
+    w = world
+    w.at(day(3, 1))
+    accusation = w.app.receive(
+        w.ctx("registrar-1", "registrar", day(3, 1)),
+        channel=Channel.LETTER,
+        received_at=day(3, 1),
+        receiving_org_id=w.county,
+        petitioners=_someone(),
+        headcount=1,
+        representatives=(),
+        subject="s",
+        request="",
+        region="r",
+        category=Category.ACCUSATION,
+        accused_org_id=w.city,
+        accused_leader_id=w.leader,
+    ).id
+    catch_up(views)
+    sealer = container.sealer
+    (stored,) = [
+        e for e in container.app.recorder.select_events(accusation) if e.originator_version == 1
+    ]
+    state = orjson.loads(stored.state)
+    assert state["accused_org_id"] == {"$u": sealer.pseudonym(w.city).hex}
+    assert state["accused_leader_id"] == {"$u": sealer.pseudonym(w.leader).hex}
+    assert "sealed_accused" in state
+    assert w.leader.hex.encode() not in stored.state and str(w.leader).encode() not in stored.state
+    conn = views.store.connection()
+    cur = conn.cursor()
+    cur.execute("SELECT accused_org_id, accused_leader_id FROM case_accused")
+    rows = [tuple(str(v).replace("-", "") for v in r) for r in cur.fetchall()]
+    assert rows == [(sealer.pseudonym(w.city).hex, sealer.pseudonym(w.leader).hex)]
+    cur.execute("SELECT aggregate_id, payload FROM audit")
+    payloads = " ".join(
+        str(p) for a, p in cur.fetchall() if str(a).replace("-", "") == accusation.hex
+    ).replace("-", "")
+    assert "sealed_accused" in payloads
+    assert w.leader.hex not in payloads and w.city.hex not in payloads
+    # the domain opens the ids: the accused is refused the case itself
+    case = container.app.case(accusation)
+    assert (case.accused_org_id, case.accused_leader_id) == (w.city, w.leader)
+    # a store whose sealed ids were altered does not open them
+    other = dict(state, sealed_accused={"v": 1, "ct": state["sealed_accused"]["ct"][:-4] + "AAAA"})
+    with pytest.raises(ValueError, match="do not open"):
+        sealer.open_accused(accusation, 1, other["sealed_accused"])
 
 
 def _someone():
