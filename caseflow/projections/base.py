@@ -70,6 +70,22 @@ class Table:
         return tuple(row[k] for k in self.key)
 
 
+def org_table(name: str) -> Table:
+    """A statistics view's own copy of the org tree (id, parent, level, name), so that its
+    queries walk a subtree in its own store and generation."""
+    return Table(
+        name,
+        (
+            Column("org_id", "uuid"),
+            Column("parent_id", "uuid"),
+            Column("level", "text"),
+            Column("name", "text"),
+        ),
+        key=("org_id",),
+        indexes=(("parent_id",),),
+    )
+
+
 class Rows(Protocol):
     """The unit of work a projection writes to during one batch (one transaction)."""
 

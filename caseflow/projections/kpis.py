@@ -51,7 +51,7 @@ from uuid import UUID
 
 from caseflow.domain import clocks
 from caseflow.domain.policy import Policy
-from caseflow.projections.base import Column, Projection, Rows, Table
+from caseflow.projections.base import Column, Projection, Rows, Table, org_table
 from caseflow.projections.periods import PeriodCounters
 from caseflow.projections.source import LoggedEvent
 
@@ -158,17 +158,7 @@ TABLES = (
         key=("org_id", "period"),
         indexes=(("period",),),
     ),
-    Table(
-        ORGS,
-        (
-            Column("org_id", "uuid"),
-            Column("parent_id", "uuid"),
-            Column("level", "text"),
-            Column("name", "text"),
-        ),
-        key=("org_id",),
-        indexes=(("parent_id",),),
-    ),
+    org_table(ORGS),
     Table(
         CASES,
         (

@@ -48,7 +48,7 @@ from uuid import UUID
 from caseflow.domain import clocks
 from caseflow.domain.policy import Policy
 from caseflow.projections import leader_terms
-from caseflow.projections.base import Column, Projection, Rows, Table
+from caseflow.projections.base import Column, Projection, Rows, Table, org_table
 from caseflow.projections.periods import PeriodCounters
 from caseflow.projections.source import LoggedEvent
 
@@ -145,17 +145,7 @@ TABLES = (
         key=("leader_id",),
         indexes=(("org_id",), ("level",)),
     ),
-    Table(
-        ORGS,
-        (
-            Column("org_id", "uuid"),
-            Column("parent_id", "uuid"),
-            Column("level", "text"),
-            Column("name", "text"),
-        ),
-        key=("org_id",),
-        indexes=(("parent_id",),),
-    ),
+    org_table(ORGS),
     Table(
         CASES,
         (

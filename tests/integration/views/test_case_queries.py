@@ -235,22 +235,7 @@ def test_the_list_leaves_out_accusations_against_the_caller(world, views, contai
     def named(*ids):
         return ids + container.sealer.pseudonyms(ids)
 
-    w.at(day(3, 1))
-    accusation = w.app.receive(
-        w.ctx("registrar-1", "registrar", day(3, 1)),
-        channel=Channel.LETTER,
-        received_at=day(3, 1),
-        receiving_org_id=w.county,
-        petitioners=_someone(),
-        headcount=1,
-        representatives=(),
-        subject="s",
-        request="",
-        region="r",
-        category=Category.ACCUSATION,
-        accused_org_id=w.county,
-        accused_leader_id=w.leader,
-    ).id
+    accusation = _accuse(w, w.county, w.leader)
     other = w.receive(day(3, 2))
     catch_up(views)
     everyone = CaseQuery()
@@ -273,22 +258,7 @@ def test_the_store_keeps_the_accused_sealed_and_only_as_keyed_pseudonyms(world, 
     table, nor the audit payload links the accusation to the accused leader; the org named is a
     pseudonym; the domain still opens the ids (for 回避 on every single-case read)."""
     w = world
-    w.at(day(3, 1))
-    accusation = w.app.receive(
-        w.ctx("registrar-1", "registrar", day(3, 1)),
-        channel=Channel.LETTER,
-        received_at=day(3, 1),
-        receiving_org_id=w.county,
-        petitioners=_someone(),
-        headcount=1,
-        representatives=(),
-        subject="s",
-        request="",
-        region="r",
-        category=Category.ACCUSATION,
-        accused_org_id=w.city,
-        accused_leader_id=w.leader,
-    ).id
+    accusation = _accuse(w, w.city, w.leader)
     catch_up(views)
     sealer = container.sealer
     (stored,) = [
@@ -317,6 +287,26 @@ def test_the_store_keeps_the_accused_sealed_and_only_as_keyed_pseudonyms(world, 
     other = dict(state, sealed_accused={"v": 1, "ct": state["sealed_accused"]["ct"][:-4] + "AAAA"})
     with pytest.raises(ValueError, match="do not open"):
         sealer.open_accused(accusation, 1, other["sealed_accused"])
+
+
+def _accuse(w, org, leader):
+    """An accusation received by the county on 1 March, naming `org` and `leader`."""
+    w.at(day(3, 1))
+    return w.app.receive(
+        w.ctx("registrar-1", "registrar", day(3, 1)),
+        channel=Channel.LETTER,
+        received_at=day(3, 1),
+        receiving_org_id=w.county,
+        petitioners=_someone(),
+        headcount=1,
+        representatives=(),
+        subject="s",
+        request="",
+        region="r",
+        category=Category.ACCUSATION,
+        accused_org_id=org,
+        accused_leader_id=leader,
+    ).id
 
 
 def _someone():
