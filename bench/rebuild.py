@@ -63,7 +63,7 @@ def _without(tricks: tuple[str, ...]) -> None:
     if "read-pause" in tricks:
         eventlog.collector_paused = contextlib.nullcontext  # type: ignore[assignment]
     if "rebuild-pause" in tricks:
-        rebuild._young_gc_only = contextlib.nullcontext  # type: ignore[assignment]
+        rebuild.young_gc_only = contextlib.nullcontext  # type: ignore[assignment]
 
 
 def _read(

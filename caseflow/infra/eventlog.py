@@ -15,7 +15,9 @@ from caseflow.domain.catalog import names_by_topic, upcast, versioned_by_topic
 from caseflow.infra.integrity.chain import TABLE_SUFFIX
 from caseflow.projections.source import (
     EVENT_ID_NAMESPACE,
+    EventSource,
     LoggedEvent,
+    ShareOf,
     collector_paused,
     event_id,
 )
@@ -37,11 +39,24 @@ class EventLog:
 
     def read(self, after: int, limit: int) -> list[LoggedEvent]:
         """Events with position > `after`, in order, at most `limit`."""
+        return self._decoded(self._records(after, limit))
+
+    def share(self, share: int, shares: int, upto: int) -> EventSource:
+        """The events of one share of a rebuild split by case (`share_of`), up to `upto`. On
+        PostgreSQL the server picks them (each worker then reads and decodes only its share);
+        elsewhere the whole log is read and filtered (`ShareOf`)."""
+        if isinstance(self.recorder, SQLiteApplicationRecorder) or not hasattr(
+            self.recorder, "datastore"
+        ):
+            return ShareOf(self, share, shares, upto)
+        return _PgShare(self, share, shares, upto)
+
+    def _decoded(self, records: list[tuple[int, UUID, int, str, bytes, Any]]) -> list[LoggedEvent]:
         decode, names, versioned = self.transcoder.decode, self._names, self._versioned
         out: list[LoggedEvent] = []
         append = out.append
         with collector_paused():
-            for position, originator_id, version, topic, state, link in self._records(after, limit):
+            for position, originator_id, version, topic, state, link in records:
                 data = decode(state)
                 if topic in versioned:
                     upcast(versioned[topic], data)
@@ -117,6 +132,40 @@ class EventLog:
                 return False
             with self._appended:
                 self._appended.wait(min(self.poll_interval, remaining))
+
+
+class _PgShare:
+    """One share of the log on PostgreSQL (`EventLog.share`): the server keeps the share's
+    rows, by the same rule as `share_of` (a case topic: the last 16 bits of the aggregate id;
+    any other: share 0). No chain links: a rebuild does not read them."""
+
+    def __init__(self, log: EventLog, share: int, shares: int, upto: int):
+        self.log, self.share, self.shares, self.upto = log, share, shares, upto
+        recorder: Any = log.recorder
+        self._case_topics = [t for t, name in log._names.items() if name.startswith("case.")]
+        self._sql = (
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            f"FROM {recorder.datastore.schema}.{recorder.events_table_name} "
+            "WHERE notification_id > %s AND notification_id <= %s AND CASE "
+            "WHEN topic = ANY(%s) THEN ('x' || right(originator_id::text, 4))::bit(16)::int % %s "
+            "ELSE 0 END = %s ORDER BY notification_id LIMIT %s"
+        )
+
+    def read(self, after: int, limit: int) -> list[LoggedEvent]:
+        from psycopg.rows import tuple_row
+
+        recorder: Any = self.log.recorder
+        params = (after, self.upto, self._case_topics, self.shares, self.share, limit)
+        with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(self._sql, params, prepare=True)
+            rows = cur.fetchall()
+        return self.log._decoded([(p, o, v, t, bytes(s), None) for p, o, v, t, s in rows])
+
+    def head(self) -> int:
+        return self.upto
+
+    def wait(self, after: int, timeout: float) -> bool:
+        return False
 
 
 def _links_sql(recorder: Any) -> str | None:

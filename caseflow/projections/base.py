@@ -31,7 +31,7 @@ Rules for handlers:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -108,6 +108,10 @@ class Rows(Protocol):
     def delete(self, table: str, key: Key) -> None:
         """Remove the row, if present."""
 
+    def scan(self, table: str) -> Iterator[Row]:
+        """Every committed row of the table (this batch's own changes not included): for a
+        projection's `merge`, which runs in a batch of its own."""
+
 
 class Projection(ABC):
     """A view over the log. Subclass, set `name` and `tables`, implement `handle`."""
@@ -118,6 +122,17 @@ class Projection(ABC):
     schema_version: ClassVar[int] = 1
     # Event names this projection reads; None = all. Other events are skipped before `handle`.
     interests: ClassVar[frozenset[str] | None] = None
+    # Set on the copy that folds one share of a rebuild split by case (`projections.shares`):
+    # the events of the other cases go to other workers writing the same tables at once, so
+    # `handle` must not read what another case's events write, and leaves to `merge` what it
+    # cannot count from its own cases alone (a fact that spans cases).
+    split: bool = False
+
+    def merge(self, rows: Rows) -> None:  # noqa: B027 - optional hook, nothing to merge
+        """After every share of a split rebuild has been folded (and before the generation
+        goes on in log order): complete what `handle` left to it under `split`, so that the
+        rows are exactly those of a fold in log order. Rows written only per case (or only by
+        `add`) merge by themselves: nothing to do."""
 
     @abstractmethod
     def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:

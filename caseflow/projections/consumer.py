@@ -18,12 +18,21 @@ class ProjectionConsumer:
 
     `generation=None` follows the active generation (live processing; when a rebuild switches
     generations the next batch notices and carries on from the new generation's position). A
-    number pins a shadow generation (a rebuild).
+    number pins a shadow generation (a rebuild); with `share`, one share of a shadow split by
+    case, at that share's position (`projections.shares`).
     """
 
-    def __init__(self, projection: Projection, store: ViewStore, generation: int | None = None):
-        self.projection, self.store, self.pinned = projection, store, generation
+    def __init__(
+        self,
+        projection: Projection,
+        store: ViewStore,
+        generation: int | None = None,
+        share: int | None = None,
+    ):
+        self.projection, self.store, self.pinned, self.share = projection, store, generation, share
         self.name = projection.name if generation is None else f"{projection.name}#g{generation}"
+        if share is not None:
+            self.name += f"/{share}"
         self._cursor: Cursor | None = None
         self._failed_at: int | None = None
 
@@ -42,8 +51,16 @@ class ProjectionConsumer:
                     f"{self.projection.name}: generation {self.pinned} is not being rebuilt"
                 )
                 self._cursor, failure = record.building, record.building_failure
+                if self.share is not None:
+                    self._cursor = Cursor(self.pinned, self._share_position(), None)
             self._failed_at = failure.position if failure else None
         return self._cursor
+
+    def _share_position(self) -> int:
+        assert self.pinned is not None and self.share is not None
+        plan = self.store.share_plan(self.projection.name, self.pinned)
+        assert plan is not None, f"{self.name}: the generation is not split"
+        return plan.positions[self.share]
 
     def handle(self, events: Sequence[LoggedEvent]) -> None:
         """Apply events past the position in one transaction; on a handler error, isolate the
@@ -80,7 +97,9 @@ class ProjectionConsumer:
         cursor = self.cursor()
         wanted = self.wanted(events)
         last = events[-1]
-        with self.store.batch(self.projection, cursor.generation, cursor.position) as batch:
+        with self.store.batch(
+            self.projection, cursor.generation, cursor.position, self.share
+        ) as batch:
             if wanted:
                 self.projection.handle(wanted, batch)
             batch.advance(last.position, last.recorded_at)
@@ -106,6 +125,10 @@ class ProjectionConsumer:
         """True when the store no longer has our generation at our position."""
         record = self.store.record(self.projection.name)
         current = record.active if self.pinned is None else record.building
+        if current is not None and self.share is not None:
+            plan = self.store.share_plan(self.projection.name, current.generation)
+            at = plan.positions[self.share] if plan is not None else -1
+            current = Cursor(current.generation, at, None)
         mine = self._cursor
         return (
             current is None

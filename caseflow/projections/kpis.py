@@ -40,6 +40,14 @@ case is resolved) and the period of the *resolution date* (local date the reply 
 
 The fold is pure: the store loads the per-case state a batch touches (the batch's cases and the
 prior cases that its repeat petitions name), the fold returns counter deltas and changed state.
+
+A repeat petition is the one fact that spans cases: it changes the prior case's standing. Each is
+kept in `kpis_repeats` (the new case → the prior case it names). A rebuild split by case (`split`)
+folds a repeat petition with its own case and leaves the prior case to `merge`, which marks every
+named prior case as repeated once all shares are folded. That gives exactly the rows of a fold in
+log order, because the prior case's final standing does not depend on when the repeat came: a
+resolution is a first-time resolution when, in the end, no review was asked and no repeat named
+it (counted at the resolution and taken back later, or never counted, the sum is the same).
 """
 
 from __future__ import annotations
@@ -133,13 +141,14 @@ def rate(counts: dict[str, int], name: str) -> dict[str, Any]:
     return {"numerator": num, "denominator": den, "ratio": num / den if den else None}
 
 
-def wanted(events: Sequence[LoggedEvent]) -> set[UUID]:
-    """The case ids whose stored state a batch needs: those its events are about, and the prior
-    cases its repeat petitions name (a registration's own case is new: nothing to load)."""
+def wanted(events: Sequence[LoggedEvent], split: bool = False) -> set[UUID]:
+    """The case ids whose stored state a batch needs: those its events are about, and (unless
+    `split`) the prior cases its repeat petitions name (a registration's own case is new:
+    nothing to load)."""
     out = set()
     for e in events:
         if e.name == "case.received":
-            if e.data.get("prior_case_id"):
+            if e.data.get("prior_case_id") and not split:
                 out.add(e.data["prior_case_id"])
         elif e.name in CASE_EVENTS:
             out.add(e.aggregate_id)
@@ -150,7 +159,13 @@ def _counter(name: str) -> Column:
     return Column(name, "int", 0)
 
 
-KPIS, ORGS, CASES, UNSCREENED = "kpis", "kpis_orgs", "kpis_cases", "kpis_unscreened"
+KPIS, ORGS, CASES, UNSCREENED, REPEATS = (
+    "kpis",
+    "kpis_orgs",
+    "kpis_cases",
+    "kpis_unscreened",
+    "kpis_repeats",
+)
 TABLES = (
     Table(
         KPIS,
@@ -182,6 +197,8 @@ TABLES = (
         key=("case_id",),
         indexes=(("due_on",),),
     ),
+    # Repeat petitions: the new case and the prior case it names (what `merge` completes).
+    Table(REPEATS, (Column("case_id", "uuid"), Column("prior_case_id", "uuid")), key=("case_id",)),
 )
 
 
@@ -191,7 +208,8 @@ class Kpis(Projection):
     name = "kpis"
     # 2: org names follow renames; a forwarded petition is screened again there; screening
     # never done counts when overdue (kpis_unscreened)
-    schema_version = 2
+    # 3: kpis_repeats (the repeat petitions a rebuild split by case merges)
+    schema_version = 3
     tables = TABLES
     interests = CASE_EVENTS | {"org.registered", "org.renamed"}
 
@@ -200,7 +218,7 @@ class Kpis(Projection):
 
     def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
         """Load the per-case state the batch touches, fold, write deltas and state."""
-        ids = wanted(events)
+        ids = wanted(events, self.split)
         rows.preload(CASES, [(i,) for i in ids])
         cases = {}
         for case_id in ids:
@@ -216,6 +234,9 @@ class Kpis(Projection):
         policy = self.policy
         for e in events:
             if e.name == "case.received":
+                prior_id = e.data.get("prior_case_id")
+                if prior_id is not None:
+                    rows.put(REPEATS, {"case_id": e.aggregate_id, "prior_case_id": prior_id})
                 rows.put(
                     UNSCREENED,
                     {
@@ -293,6 +314,23 @@ class Kpis(Projection):
         if prior_id is None:
             return
         row[REPEAT] += 1
+        if not self.split:  # (split: the prior case may be another share's, `merge` marks it)
+            self._mark_repeated(prior_id, cases, out)
+
+    def merge(self, rows: Rows) -> None:
+        """Mark every prior case a repeat petition named (the shares left them)."""
+        priors = {r["prior_case_id"] for r in rows.scan(REPEATS)}
+        rows.preload(CASES, [(i,) for i in priors])
+        cases = {i: row for i in priors if (row := rows.get(CASES, (i,))) is not None}
+        out = Changes()
+        for prior_id in priors:
+            self._mark_repeated(prior_id, cases, out)
+        for (org_id, period), deltas in out.counters.by_period().items():
+            rows.add(KPIS, (org_id, period), **dict(zip(COLUMNS, deltas, strict=True)))
+        for row in out.cases.values():
+            rows.put(CASES, row)
+
+    def _mark_repeated(self, prior_id: UUID, cases: dict[Any, Any], out: Changes) -> None:
         prior = cases.get(prior_id)
         if prior is not None and not prior["repeated"]:
             prior["repeated"] = True

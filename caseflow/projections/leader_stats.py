@@ -35,6 +35,11 @@ The fold below is pure: the store loads the per-case state and known leader-days
 touches, the fold turns the batch into counter deltas and state changes, the store writes them
 with the position in one transaction. A later event that changes an earlier fact (a
 re-assignment) is handled from the per-case state, so live processing, replay and rebuild agree.
+
+Reception days are the one count that spans cases: two cases' visits by one leader on one day
+make one reception day. A rebuild split by case (`split`) counts the visits of its own cases into
+`leader_stats_days` (added: the shares' counts sum) and leaves reception days to `merge`, which
+counts one for each (leader, day) row once all shares are folded.
 """
 
 from __future__ import annotations
@@ -101,13 +106,18 @@ class Changes:
     days: dict[tuple[UUID, date], int] = field(default_factory=dict)  # visits per leader-day
 
 
-def wanted(events: Sequence[LoggedEvent]) -> tuple[set[UUID], set[tuple[UUID, date]]]:
-    """The case ids and (leader, day) pairs whose stored state a batch needs. (A screening
-    creates its case's state: screening happens once, right after registration.)"""
+def wanted(
+    events: Sequence[LoggedEvent], split: bool = False
+) -> tuple[set[UUID], set[tuple[UUID, date]]]:
+    """The case ids and (leader, day) pairs whose stored state a batch needs (no days when
+    `split`: `merge` counts them). (A screening creates its case's state: screening happens
+    once, right after registration.)"""
     cases, days = set(), set()
     for e in events:
         name = e.name
         if name == "case.visited":
+            if split:
+                continue
             days.add((e.data["leader_id"], e.data["visited_on"]))
         elif name in CASE_EVENTS and name != "case.screened":
             cases.add(e.aggregate_id)
@@ -183,7 +193,7 @@ class LeaderStats(Projection):
 
     def handle(self, events: Sequence[LoggedEvent], rows: Rows) -> None:
         """Load the state the batch touches, fold, write deltas and state in the batch."""
-        case_ids, day_keys = wanted(events)
+        case_ids, day_keys = wanted(events, self.split)
         rows.preload(CASES, [(i,) for i in case_ids])
         rows.preload(DAYS, day_keys)
         cases = {}
@@ -224,7 +234,7 @@ class LeaderStats(Projection):
         row[PERSON_TIMES] += d["visitors"]
         if d["resolved_on_site"]:
             row[ON_SITE] += 1
-        if (leader, day) not in known:
+        if not self.split and (leader, day) not in known:
             known.add((leader, day))
             row[RECEPTION_DAYS] += 1
         out.days[leader, day] = out.days.get((leader, day), 0) + 1
@@ -277,6 +287,13 @@ class LeaderStats(Projection):
         if d["stage"] == "resolution" and state["resolved_on"] is not None:
             out.counters.bump(state["leader_id"], state["resolved_on"], RATING_COLUMN[d["rating"]])
         return False
+
+    def merge(self, rows: Rows) -> None:
+        """One reception day per (leader, day) the shares' visits made (they counted none)."""
+        counters = PeriodCounters(len(COLUMNS))
+        for day in rows.scan(DAYS):
+            counters.bump(day["leader_id"], day["day"], RECEPTION_DAYS)
+        write(Changes(counters=counters), rows)
 
     _handlers = {
         "case.assigned": _assigned,

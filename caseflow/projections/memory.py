@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from caseflow.projections.base import Key, PositionMoved, Projection, Row, Table
-from caseflow.projections.store import Cursor, Failure, PositionRecord, ProjectionRecord
+from caseflow.projections.store import (
+    Cursor,
+    Failure,
+    PositionRecord,
+    ProjectionRecord,
+    SharePlan,
+)
 
 
 class MemoryRows:
@@ -58,7 +64,10 @@ class MemoryRows:
     def delete(self, table: str, key: Key) -> None:
         self.data[table].pop(key, None)
 
-    def advance(self, position: int, recorded_at: datetime) -> None:
+    def scan(self, table: str) -> Iterator[Row]:
+        return iter([dict(r) for r in self.data[table].values()])
+
+    def advance(self, position: int, recorded_at: datetime | None) -> None:
         self.position, self.recorded_at = position, recorded_at
 
     def held(self) -> int:
@@ -100,6 +109,7 @@ class MemoryViewStore:
         self._mutex = threading.RLock()
         self.fail_next_commit: BaseException | None = None  # tests: simulate a crash at commit
         self.positions: dict[str, PositionRecord] = {}  # consumers that are not projections
+        self.plans: dict[tuple[str, int], SharePlan] = {}  # rebuilds split by case
 
     def setup(self, projections: list[Projection]) -> None:
         for p in projections:
@@ -152,15 +162,19 @@ class MemoryViewStore:
 
     @contextmanager
     def batch(
-        self, projection: Projection, generation: int, expected_position: int
+        self,
+        projection: Projection,
+        generation: int,
+        expected_position: int,
+        share: int | None = None,
     ) -> Iterator[MemoryRows]:
         with self._mutex:
             gen = self.gens.get((projection.name, generation))
-            if (
-                gen is None
-                or gen["state"] not in ("active", "building")
-                or gen["cursor"].position != expected_position
-            ):
+            plan = self.plans.get((projection.name, generation))
+            at = gen["cursor"].position if gen is not None else None
+            if share is not None:
+                at = plan.positions[share] if plan is not None else None
+            if gen is None or gen["state"] not in ("active", "building") or at != expected_position:
                 raise PositionMoved(f"{projection.name} g{generation}")
             rows = MemoryRows(projection.tables, copy.deepcopy(gen["data"]))
             yield rows
@@ -168,8 +182,42 @@ class MemoryViewStore:
                 exc, self.fail_next_commit = self.fail_next_commit, None
                 raise exc
             gen["data"] = rows.data
-            if rows.position is not None:
+            if rows.position is None:
+                return
+            if plan is not None and share is not None:
+                positions = list(plan.positions)
+                positions[share] = rows.position
+                self.plans[(projection.name, generation)] = replace(
+                    plan, positions=tuple(positions)
+                )
+            else:
                 gen["cursor"] = Cursor(generation, rows.position, rows.recorded_at)
+
+    def plan_shares(
+        self, projection: Projection, generation: int, shares: int, target: int
+    ) -> SharePlan:
+        with self._mutex:
+            key = (projection.name, generation)
+            if key not in self.plans:
+                assert self.gens[key]["cursor"].position == 0, "only an empty shadow is split"
+                self.plans[key] = SharePlan(shares, target, (0,) * shares)
+            return self.plans[key]
+
+    def share_plan(self, name: str, generation: int) -> SharePlan | None:
+        with self._mutex:
+            return self.plans.get((name, generation))
+
+    @contextmanager
+    def merge_shares(self, projection: Projection, generation: int) -> Iterator[MemoryRows]:
+        with self._mutex:
+            key = (projection.name, generation)
+            plan = self.plans.get(key)
+            if plan is None or not plan.folded:
+                raise PositionMoved(f"{projection.name} g{generation}: shares not folded")
+            with self.batch(projection, generation, 0) as rows:
+                yield rows
+                rows.position = plan.target
+            del self.plans[key]
 
     def record_failure(self, name: str, generation: int, failure: Failure | None) -> None:
         with self._mutex:
@@ -196,6 +244,7 @@ class MemoryViewStore:
             found = self._find(name, "building")
             if found is not None:
                 del self.gens[(name, found[0])]
+                self.plans.pop((name, found[0]), None)
 
     def consumer_position(self, name: str) -> PositionRecord:
         with self._mutex:

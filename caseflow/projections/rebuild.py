@@ -77,7 +77,7 @@ def rebuild(
     every = commit_every or 200_000
     try:
         todo, skipped = resumable(projections, store)
-        with _young_gc_only(), store.bulk():
+        with young_gc_only(), store.bulk():
             result = _run(todo, store, source, batch_size, every, max_rows, progress, stop)
         result.skipped = skipped
         return result
@@ -87,7 +87,7 @@ def rebuild(
 
 
 @contextmanager
-def _young_gc_only() -> Iterator[None]:
+def young_gc_only() -> Iterator[None]:
     """The cyclic collector paused for the whole rebuild. A replay allocates millions of objects
     while the windows' rows and caches grow, and the collector kept re-scanning them; the rows
     and events are freed by reference counting as usual, and the few reference cycles a rebuild
@@ -166,25 +166,39 @@ class Window:
             self.consumer.handle(events)
             self.fed = self.consumer.position()
             return
-        if self._unit is None:
-            self._stack = ExitStack()
-            cursor = self.consumer.cursor()
-            self._unit = self._stack.enter_context(
-                self.store.batch(self.projection, cursor.generation, cursor.position)
-            )
+        unit = self._open()
         wanted = self.consumer.wanted(events)
         try:
             if wanted:
-                self.projection.handle(wanted, self._unit)
+                self.projection.handle(wanted, unit)
         except Exception as exc:
             self.rollback(exc)
             self.careful = True  # the consumer re-runs from the last commit, isolating poison
             return
         last = events[-1]
-        self._unit.advance(last.position, last.recorded_at)
+        unit.advance(last.position, last.recorded_at)
         self.fed, self._pending = last.position, self._pending + len(events)
-        if self._pending >= self.every or self._unit.held() >= self.max_rows:
+        if self._pending >= self.every or unit.held() >= self.max_rows:
             self.commit()
+
+    def _open(self) -> Batch:
+        if self._unit is None:
+            self._stack = ExitStack()
+            cursor = self.consumer.cursor()
+            self._unit = self._stack.enter_context(
+                self.store.batch(
+                    self.projection, cursor.generation, cursor.position, self.consumer.share
+                )
+            )
+        return self._unit
+
+    def stand_at(self, position: int) -> None:
+        """Commit, standing at `position` though no event of this window comes there (a share
+        of a rebuild split by case ends at the target, whoever's event that is)."""
+        if position > self.fed:
+            self._open().advance(position, None)
+            self.fed = position
+        self.commit()
 
     def refresh(self) -> None:
         """Nothing cached that another writer could change: nobody else writes a shadow."""
@@ -232,18 +246,42 @@ def _run(
     progress: Callable[[Progress], None] | None,
     stop: threading.Event | None,
 ) -> RebuildResult:
-    """Follow the log into the new generations until the head, then switch: the one
-    `Follower`, in its until-the-head mode, with each shadow as a `Window` consumer."""
-    result = RebuildResult()
+    """Follow the log into the new generations until the head, then switch."""
     windows = [
         Window(
             ProjectionConsumer(p, store, store.begin_rebuild(p).generation), store, every, max_rows
         )
         for p in projections
     ]
+    result = RebuildResult()
+
+    def switch(window: Window) -> bool:
+        try:
+            window.commit()
+        except PositionMoved:
+            return False  # re-read its position next round
+        store.switch(window.projection, window.generation)
+        result.switched.append(window.projection.name)
+        return True
+
+    return follow(windows, source, batch_size, progress, stop, switch, result)
+
+
+def follow(
+    windows: list[Window],
+    source: EventSource,
+    batch_size: int,
+    progress: Callable[[Progress], None] | None,
+    stop: threading.Event | None,
+    reached: Callable[[Window], bool],
+    result: RebuildResult,
+) -> RebuildResult:
+    """The one `Follower`, in its until-the-head mode, with each shadow as a `Window` consumer:
+    each window that reaches the head is handed to `reached` (which commits it, and switches or
+    ends it there; False: not yet, read on), and records there what it did in `result`."""
     for window in windows:
         # A failure left by an earlier attempt is retried: clear it so status shows progress.
-        store.record_failure(window.projection.name, window.generation, None)
+        window.store.record_failure(window.projection.name, window.generation, None)
     state = Progress(min((w.fed for w in windows), default=0), source.head(), 0, time.monotonic())
     if not windows:
         return result
@@ -259,24 +297,23 @@ def _run(
         if progress is not None:
             progress(state)
 
-    def switch(runner: Runner) -> bool:
+    follower.after_read = after_read
+    done: list[Window] = []
+
+    def handed(runner: Runner) -> bool:
         window: Window = runner.consumer  # type: ignore[assignment]
-        try:
-            window.commit()
-        except PositionMoved:
-            return False  # re-read its position next round
-        store.switch(window.projection, window.generation)
-        result.switched.append(window.projection.name)
+        if not reached(window):
+            return False
+        done.append(window)
         return True
 
-    follower.after_read = after_read
     try:
-        finished = follower.run(until_head=True, reached=switch, stop=stop)
+        finished = follower.run(until_head=True, reached=handed, stop=stop)
         result.interrupted = not finished
         for runner, window in zip(runners, windows, strict=True):
             if runner.failed is not None:
                 result.failed[window.projection.name] = runner.failed
-            elif not finished and window.projection.name not in result.switched:
+            elif not finished and window not in done:
                 try:
                     window.commit()  # a stop keeps the work done so far: the next run resumes
                 except PositionMoved:

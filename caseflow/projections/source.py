@@ -119,6 +119,43 @@ class EventSource(Protocol):
         """Block until the log has an event past `after` or `timeout` passes; True if it has."""
 
 
+def share_of(name: str, aggregate_id: UUID, shares: int) -> int:
+    """The share of a rebuild split by case that an event belongs to: a case's events by the
+    case id's last 16 bits (random in uuid4 and uuid5 alike); the directory's (orgs, leaders)
+    all to share 0, so that each directory row has one writer, and the directory's reads
+    across its rows (an org's parent) stay within one worker. `EventLog.share` computes the
+    same in SQL."""
+    if not name.startswith("case."):
+        return 0
+    return (aggregate_id.int & 0xFFFF) % shares
+
+
+class ShareOf:
+    """The events of one share (`share_of`) up to `upto`, as an `EventSource` over any source:
+    it reads the whole log and keeps the share's events (the fake, and SQLite). `EventLog`
+    filters on PostgreSQL's side instead (`EventLog.share`)."""
+
+    def __init__(self, source: EventSource, share: int, shares: int, upto: int):
+        self.source, self.share, self.shares, self.upto = source, share, shares, upto
+
+    def read(self, after: int, limit: int) -> list[LoggedEvent]:
+        while after < self.upto:
+            events = [e for e in self.source.read(after, limit) if e.position <= self.upto]
+            if not events:
+                return []
+            mine = [e for e in events if share_of(e.name, e.aggregate_id, self.shares) == self.share]
+            if mine:
+                return mine
+            after = events[-1].position
+        return []
+
+    def head(self) -> int:
+        return self.upto
+
+    def wait(self, after: int, timeout: float) -> bool:
+        return False
+
+
 _pauses = threading.Lock()
 _paused = 0  # pausers inside `collector_paused`
 _resume = False  # whether the collector was on when the first of them came in

@@ -59,8 +59,25 @@ class PositionRecord:
     last_error_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class SharePlan:
+    """A rebuild split by case (`projections.shares`): `shares` workers each fold the events of
+    their share of the aggregates into the same new generation, up to `target`, each keeping
+    its own position (`positions[k]`); then the projection's `merge` runs once and the
+    generation stands at `target`."""
+
+    shares: int
+    target: int
+    positions: tuple[int, ...]
+
+    @property
+    def folded(self) -> bool:
+        """Every share has reached the target: ready to merge."""
+        return all(p >= self.target for p in self.positions)
+
+
 class Batch(Rows, Protocol):
-    def advance(self, position: int, recorded_at: datetime) -> None:
+    def advance(self, position: int, recorded_at: datetime | None) -> None:
         """Record the position reached; committed with the rows when the batch closes."""
 
     def held(self) -> int:
@@ -88,11 +105,34 @@ class ViewStore(Protocol):
         """Bookkeeping for one projection (raises KeyError for an unknown name)."""
 
     def batch(
-        self, projection: Projection, generation: int, expected_position: int
+        self,
+        projection: Projection,
+        generation: int,
+        expected_position: int,
+        share: int | None = None,
     ) -> AbstractContextManager[Batch]:
         """One transaction: rows of `generation` plus its position. Raises `PositionMoved` when
         the generation's position is not `expected_position` (or the active generation changed
-        while writing to it); rolls back on any exception."""
+        while writing to it); rolls back on any exception. With `share`, the position is that
+        share's of the generation's `SharePlan` (other shares write the same tables at once:
+        their counter rows only ever by `add`, in key order)."""
+
+    def plan_shares(
+        self, projection: Projection, generation: int, shares: int, target: int
+    ) -> SharePlan:
+        """Split the rebuild of an empty shadow `generation` into `shares` up to `target`, or
+        return the plan it already has (a resumed run keeps its shares and target)."""
+
+    def share_plan(self, name: str, generation: int) -> SharePlan | None:
+        """The generation's split, while it is being folded (None: not split, or merged)."""
+
+    def merge_shares(
+        self, projection: Projection, generation: int
+    ) -> AbstractContextManager[Batch]:
+        """One transaction over the generation once every share reached the target: the rows
+        the projection's `merge` writes, the generation's position set to the target (with the
+        `recorded_at` given to `advance`), the plan gone. `PositionMoved` when a share is short
+        of the target or the plan is gone."""
 
     def record_failure(self, name: str, generation: int, failure: Failure | None) -> None:
         """Remember (or clear, with None) the poison event a generation stopped at."""

@@ -12,10 +12,18 @@ from typing import Any
 from caseflow.infra.views.dialect import Dialect
 from caseflow.infra.views.unit import RowCache, SqlBatch, TablePlan
 from caseflow.projections.base import PositionMoved, Projection
-from caseflow.projections.store import Cursor, Failure, Lock, PositionRecord, ProjectionRecord
+from caseflow.projections.store import (
+    Cursor,
+    Failure,
+    Lock,
+    PositionRecord,
+    ProjectionRecord,
+    SharePlan,
+)
 
 META = "view_generations"
 POSITIONS = "consumer_positions"  # consumers that are not projections (the Kafka relay)
+SHARES = "view_shares"  # the shares of rebuilds split by case, while they are folded
 _POSITION_COLUMNS = ("position", "recorded_at", "error", "last_error", "last_error_at")
 _META_COLUMNS = (
     "generation",
@@ -129,6 +137,7 @@ class SqlViewStore:
                 f"failure_event TEXT, failure_error TEXT, failed_at {ts}, created_at {ts}, "
                 f"switched_at {ts}, PRIMARY KEY (projection, generation))"
             )
+            self._ensure_shares(cur)
             for p in projections:
                 self.projections[p.name] = p
                 row = cur.execute(
@@ -335,15 +344,76 @@ class SqlViewStore:
 
     @contextmanager
     def batch(
-        self, projection: Projection, generation: int, expected_position: int
+        self,
+        projection: Projection,
+        generation: int,
+        expected_position: int,
+        share: int | None = None,
     ) -> Iterator[SqlBatch]:
+        key = (projection.name, generation)
+
+        def check(cur: Any) -> None:
+            # The generation's row is locked (FOR UPDATE) unless shares write it at once: then
+            # each share's own row is, and the generation's state is only read.
+            row = cur.execute(
+                self.d.sql(
+                    f"SELECT state, position FROM {META} WHERE projection = ? AND generation = ?"
+                    + ("" if share is not None else self.d.for_update)
+                ),
+                key,
+            ).fetchone()
+            if share is not None and row is not None:
+                at = cur.execute(
+                    self.d.sql(
+                        f"SELECT position FROM {SHARES} "
+                        "WHERE projection = ? AND generation = ? AND share = ?" + self.d.for_update
+                    ),
+                    (*key, share),
+                ).fetchone()
+                row = (row[0], at[0] if at is not None else None)
+            if row is None or row[0] not in ("active", "building") or row[1] != expected_position:
+                raise PositionMoved(f"{projection.name} g{generation}: {row}")
+
+        def advance(cur: Any, batch: SqlBatch) -> None:
+            if batch.position is None:
+                return
+            if share is not None:
+                cur.execute(
+                    self.d.sql(
+                        f"UPDATE {SHARES} SET position = ? "
+                        "WHERE projection = ? AND generation = ? AND share = ?"
+                    ),
+                    (batch.position, *key, share),
+                )
+                return
+            cur.execute(
+                self.d.sql(
+                    f"UPDATE {META} SET position = ?, recorded_at = ? "
+                    "WHERE projection = ? AND generation = ?"
+                ),
+                (batch.position, self._ts(batch.recorded_at), *key),
+            )
+
+        with self._unit(projection, generation, check, advance) as batch:
+            yield batch
+
+    @contextmanager
+    def _unit(
+        self,
+        projection: Projection,
+        generation: int,
+        check: Callable[[Any], None],
+        advance: Callable[[Any, SqlBatch], None],
+    ) -> Iterator[SqlBatch]:
+        """A batch's unit of work, then one transaction: `check` the position (raising
+        `PositionMoved`), write the rows, `advance` the position."""
         key = (projection.name, generation)
         cache = self._caches.get(key)
         if cache is None:
             cache = self._caches[key] = RowCache()
         try:
             # The handler runs first, reading outside any write transaction (nobody else writes
-            # this generation's tables), and the changes are encoded before the write lock is
+            # this generation's rows), and the changes are encoded before the write lock is
             # taken, which is then held only for the SQL. So handlers of other projections
             # (threads, processes) are not serialised behind it.
             batch = SqlBatch(
@@ -352,32 +422,101 @@ class SqlViewStore:
             yield batch
             statements = batch.statements()
             with self.transaction() as cur:
-                row = cur.execute(
-                    self.d.sql(
-                        f"SELECT state, position FROM {META} "
-                        "WHERE projection = ? AND generation = ?" + self.d.for_update
-                    ),
-                    key,
-                ).fetchone()
-                if (
-                    row is None
-                    or row[0] not in ("active", "building")
-                    or row[1] != expected_position
-                ):
-                    raise PositionMoved(f"{projection.name} g{generation}: {row}")
+                check(cur)
                 for sql, params in statements:
                     cur.executemany(sql, params)
-                if batch.position is not None:
-                    cur.execute(
-                        self.d.sql(
-                            f"UPDATE {META} SET position = ?, recorded_at = ? "
-                            "WHERE projection = ? AND generation = ?"
-                        ),
-                        (batch.position, self._ts(batch.recorded_at), *key),
-                    )
+                advance(cur, batch)
         except BaseException:
             cache.clear()
             raise
+
+    # ---------------------------------------------------------- split rebuilds
+
+    def _ensure_shares(self, cur: Any) -> None:
+        big = self.d.types["int"]
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {SHARES} (projection TEXT NOT NULL, "
+            f"generation INTEGER NOT NULL, share INTEGER NOT NULL, shares INTEGER NOT NULL, "
+            f"target {big} NOT NULL, position {big} NOT NULL DEFAULT 0, "
+            "PRIMARY KEY (projection, generation, share))"
+        )
+
+    def plan_shares(
+        self, projection: Projection, generation: int, shares: int, target: int
+    ) -> SharePlan:
+        key = (projection.name, generation)
+        with self.transaction() as cur:
+            row = cur.execute(
+                self.d.sql(
+                    f"SELECT state, position FROM {META} WHERE projection = ? AND generation = ?"
+                    + self.d.for_update
+                ),
+                key,
+            ).fetchone()
+            plan = self._plan(cur, *key)
+            if plan is not None:
+                return plan
+            if row is None or row[0] != "building" or row[1] != 0:
+                raise PositionMoved(f"{projection.name} g{generation}: not an empty shadow")
+            cur.executemany(
+                self.d.sql(
+                    f"INSERT INTO {SHARES} (projection, generation, share, shares, target, "
+                    "position) VALUES (?, ?, ?, ?, ?, 0)"
+                ),
+                [(*key, k, shares, target) for k in range(shares)],
+            )
+        return SharePlan(shares, target, (0,) * shares)
+
+    def share_plan(self, name: str, generation: int) -> SharePlan | None:
+        return self._plan(self.connection().cursor(), name, generation)
+
+    def _plan(self, cur: Any, name: str, generation: int) -> SharePlan | None:
+        rows = cur.execute(
+            self.d.sql(
+                f"SELECT shares, target, position FROM {SHARES} "
+                "WHERE projection = ? AND generation = ? ORDER BY share"
+            ),
+            (name, generation),
+        ).fetchall()
+        if not rows:
+            return None
+        return SharePlan(rows[0][0], rows[0][1], tuple(r[2] for r in rows))
+
+    @contextmanager
+    def merge_shares(self, projection: Projection, generation: int) -> Iterator[SqlBatch]:
+        key = (projection.name, generation)
+        self._caches.pop(key, None)  # the shares' rows were written by other processes
+        target: list[int] = []
+
+        def check(cur: Any) -> None:
+            gen = cur.execute(
+                self.d.sql(
+                    f"SELECT state, position FROM {META} WHERE projection = ? AND generation = ?"
+                    + self.d.for_update
+                ),
+                key,
+            ).fetchone()
+            plan = self._plan(cur, *key)
+            if gen is None or gen[0] != "building" or gen[1] != 0 or plan is None:
+                raise PositionMoved(f"{projection.name} g{generation}: no shares to merge")
+            if not plan.folded:
+                raise PositionMoved(f"{projection.name} g{generation}: shares at {plan}")
+            target.append(plan.target)
+
+        def advance(cur: Any, batch: SqlBatch) -> None:
+            cur.execute(
+                self.d.sql(
+                    f"UPDATE {META} SET position = ?, recorded_at = ? "
+                    "WHERE projection = ? AND generation = ?"
+                ),
+                (target[0], self._ts(batch.recorded_at), *key),
+            )
+            cur.execute(
+                self.d.sql(f"DELETE FROM {SHARES} WHERE projection = ? AND generation = ?"), key
+            )
+
+        with self._unit(projection, generation, check, advance) as batch:
+            yield batch
 
     def plans_cached(self, projection: Projection, generation: int) -> dict[str, TablePlan]:
         cache: dict[tuple[str, int], dict[str, TablePlan]] = self._local.__dict__.setdefault(
@@ -479,6 +618,10 @@ class SqlViewStore:
                 self.d.sql(
                     f"UPDATE {META} SET state = 'discarded' WHERE projection = ? AND generation = ?"
                 ),
+                (name, row[0]),
+            )
+            cur.execute(
+                self.d.sql(f"DELETE FROM {SHARES} WHERE projection = ? AND generation = ?"),
                 (name, row[0]),
             )
         self._drop_tables(projection, row[0])

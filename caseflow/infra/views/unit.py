@@ -4,7 +4,7 @@ re-reading rows the consumer itself wrote (valid while nobody else moves its pos
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +47,7 @@ class TablePlan:
         where = " AND ".join(f"{k} = ?" for k in table.key)
         self.delete = dialect.sql(f"DELETE FROM {physical} WHERE {where}")
         self._select = f"SELECT {cols} FROM {physical} WHERE "
+        self.select_all = f"SELECT {cols} FROM {physical}"
         self._key_expr = table.key[0] if len(table.key) == 1 else f"({keys})"
         self._key_marks = (
             "?" if len(table.key) == 1 else "(" + ", ".join("?" * len(table.key)) + ")"
@@ -226,7 +227,12 @@ class SqlBatch:
         if table in self.deltas:
             self.deltas[table].pop(key, None)
 
-    def advance(self, position: int, recorded_at: datetime) -> None:
+    def scan(self, table: str) -> Iterator[Row]:
+        plan = self.plans[table]
+        for record in self.conn.execute(plan.select_all).fetchall():
+            yield plan.decode(record)
+
+    def advance(self, position: int, recorded_at: datetime | None) -> None:
         self.position, self.recorded_at = position, recorded_at
 
     def held(self) -> int:
@@ -269,8 +275,10 @@ class SqlBatch:
             for key, row in changes.items():
                 cached.pop(key, None)
                 cached[key] = None if row is _DELETED else row
-        for table, by_key in self.deltas.items():
-            out += self._delta_statements(self.plans[table], by_key)
+        # Counters in one order of tables and keys: the shares of a rebuild split by case add to
+        # the same counter rows at once, and rows locked in one order cannot deadlock.
+        for table in sorted(self.deltas):
+            out += self._delta_statements(self.plans[table], self.deltas[table])
         for table, rows in self.inserts.items():
             out.append((self.plans[table].insert, rows))
         self.cache.trim()
@@ -294,7 +302,8 @@ class SqlBatch:
                 cached.pop(key, None)  # absent before: its new defaults are not known here
         keys = plan.table.key
         out = []
-        for columns, params in groups.items():
+        for columns in sorted(groups):
+            params = sorted(groups[columns], key=lambda p: str(p[: len(keys)]))  # (any one order)
             names = keys + columns
             sets = ", ".join(
                 f"{c} = COALESCE({plan.physical}.{c}, 0) + excluded.{c}" for c in columns

@@ -11,6 +11,7 @@ from caseflow.projections import registry
 from caseflow.projections.consumer import ProjectionConsumer
 from caseflow.projections.memory import MemoryViewStore
 from caseflow.projections.rebuild import rebuild
+from caseflow.projections.shares import rebuild_by_case
 from tests.unit.projections.histories import apply, histories
 from tests.unit.projections.world import World
 
@@ -96,6 +97,66 @@ def test_live_rebuild_and_resumed_rebuild_agree(
         registry.build(DEFAULT_POLICY),
         store,
         world.log,
+        batch_size=rebuild_batch,
+        commit_every=commit_every,
+    )
+    assert not resumed.failed
+    assert snapshot(store) == live
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    history=histories,
+    shares=st.integers(2, 4),
+    rebuild_batch=st.integers(1, 12),
+    kill_after=st.integers(0, 12),
+    commit_every=st.integers(1, 40),
+)
+def test_a_rebuild_split_by_case_agrees_with_live_whole_and_killed(
+    history, shares, rebuild_batch, kill_after, commit_every
+):
+    """Every share folded alone into one generation, merged, then carried on in order: the
+    rows of live processing, also when the run dies at any read and the next resumes it."""
+    world = World()
+    projections = registry.build(DEFAULT_POLICY)
+    store = MemoryViewStore()
+    store.setup(projections)
+    apply(world, history)
+    for p in projections:
+        c = ProjectionConsumer(p, store)
+        while c.position() < world.log.head():
+            c.handle(world.log.read(c.position(), 7))
+    live = snapshot(store)
+
+    full = rebuild_by_case(
+        projections,
+        store,
+        world.log,
+        shares,
+        batch_size=rebuild_batch,
+        commit_every=commit_every,
+    )
+    assert not full.failed and sorted(full.switched) == sorted(p.name for p in projections)
+    assert snapshot(store) == live
+    assert not store.plans  # merged: no split left behind
+
+    try:
+        rebuild_by_case(
+            projections,
+            store,
+            KillingSource(world.log, kill_after),
+            shares,
+            batch_size=rebuild_batch,
+            commit_every=commit_every,
+        )
+    except Killed:
+        for p in projections:
+            store.lock(f"rebuild-{p.name}").release()  # the dead process's locks die with it
+    resumed = rebuild_by_case(
+        registry.build(DEFAULT_POLICY),
+        store,
+        world.log,
+        shares + 1,  # a resumed run keeps the split it finds
         batch_size=rebuild_batch,
         commit_every=commit_every,
     )

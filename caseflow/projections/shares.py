@@ -1,0 +1,192 @@
+"""A rebuild split by case: several workers fill one new generation at once, each folding the
+events of its own share of the cases, so each decodes and folds only its share of the log.
+
+Cases are split into `shares` by their ids (`source.share_of`; the directory's events all go to
+share 0). Each projection's empty shadow generation gets a `SharePlan`: the number of shares and
+a target position (the head of the log when the run began). Each worker follows its share of the
+log up to the target into the generation's tables (the one follower, `rebuild.follow`, with each
+shadow as a `Window` over that share) and commits its own position as it goes. Rows that belong
+to one case (or one directory entry) have one writer; counters are added, and sums merge by
+themselves (written in key order, so the workers cannot deadlock); what spans cases is left to
+the projection's `merge` (reception days, repeat petitions: see `Projection.split`). Once every
+share has reached the target, `merge` runs in the one transaction that sets the generation at the
+target; from there the ordinary rebuild carries it on in log order to the head and switches it.
+
+Killed anywhere, the next run resumes: each share from its own position, a merge not yet done is
+done, a merged generation goes on from the target. A run keeps the plan it finds (its shares and
+target); only an empty shadow is split, so a shadow begun by an ordinary rebuild resumes as one.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+
+from caseflow.projections.base import PositionMoved, Projection
+from caseflow.projections.consumer import ProjectionConsumer
+from caseflow.projections.rebuild import (
+    Progress,
+    RebuildResult,
+    Window,
+    follow,
+    lock_all,
+    rebuild,
+    resumable,
+    young_gc_only,
+)
+from caseflow.projections.source import EventSource, ShareOf
+from caseflow.projections.store import Lock, SharePlan, ViewStore
+
+# Folds every share of these projections (names) split in `shares`: in processes, or in turn.
+FoldAll = Callable[[list[str], int], RebuildResult]
+
+
+def rebuild_by_case(
+    projections: list[Projection],
+    store: ViewStore,
+    source: EventSource,
+    shares: int,
+    fold_all: FoldAll | None = None,
+    *,
+    batch_size: int = 5000,
+    commit_every: int | None = None,
+    max_rows: int = 50_000,
+    progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+    locks: list[Lock] | None = None,
+) -> RebuildResult:
+    """Rebuild `projections` split into `shares` by case, and switch each. `fold_all` folds the
+    shares (the default: one after another, in this thread); then the shares are merged and
+    the ordinary rebuild takes each generation from the target to the head."""
+    held = locks if locks is not None else lock_all(projections, store)
+    handed_on = False
+    try:
+        todo, skipped = resumable(projections, store)
+        by_name = {p.name: p for p in todo}
+
+        def in_turn(names: list[str], n: int) -> RebuildResult:
+            out = RebuildResult()
+            for k in range(n):
+                part = fold_share(
+                    [by_name[name] for name in names],
+                    store,
+                    source,
+                    k,
+                    batch_size=batch_size,
+                    commit_every=commit_every,
+                    max_rows=max_rows,
+                    progress=progress,
+                    stop=stop,
+                )
+                _add(out, part)
+            return out
+
+        result = RebuildResult(skipped=skipped)
+        for split, members in plan(todo, store, source, shares).items():
+            _add(result, (fold_all or in_turn)([p.name for p in members], split.shares))
+        if result.interrupted:
+            return result
+        going_on = [p for p in todo if p.name not in result.failed]
+        merge(going_on, store, source)
+        handed_on = True
+        rest = rebuild(
+            going_on,
+            store,
+            source,
+            batch_size=batch_size,
+            commit_every=commit_every,
+            max_rows=max_rows,
+            progress=progress,
+            stop=stop,
+            locks=held,
+        )
+        rest.events += result.events
+        rest.failed.update(result.failed)
+        rest.skipped = skipped
+        return rest
+    finally:
+        if not handed_on:
+            for lock in held:
+                lock.release()
+
+
+def plan(
+    projections: list[Projection], store: ViewStore, source: EventSource, shares: int
+) -> dict[SharePlan, list[Projection]]:
+    """Split each shadow that can be (an empty one, or one split already), all to one target:
+    the plan found (a resumed run) or the head now. The projections to fold, by plan."""
+    cursors = {p.name: store.begin_rebuild(p) for p in projections}
+    found = {p.name: store.share_plan(p.name, cursors[p.name].generation) for p in projections}
+    earlier = next((f for f in found.values() if f is not None), None)
+    target = earlier.target if earlier is not None else source.head()
+    n = earlier.shares if earlier is not None else shares
+    out: dict[SharePlan, list[Projection]] = {}
+    for p in projections:
+        cursor, split = cursors[p.name], found[p.name]
+        if split is None and cursor.position == 0:
+            split = store.plan_shares(p, cursor.generation, n, target)
+        if split is not None and not split.folded:
+            out.setdefault(SharePlan(split.shares, split.target, ()), []).append(p)
+    return out
+
+
+def fold_share(
+    projections: list[Projection],
+    store: ViewStore,
+    source: EventSource,
+    share: int,
+    *,
+    batch_size: int = 5000,
+    commit_every: int | None = None,
+    max_rows: int = 50_000,
+    progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+) -> RebuildResult:
+    """Fold one share of these projections' split shadows up to their target (one worker)."""
+    windows, target, shares = [], 0, 1
+    for p in projections:
+        building = store.record(p.name).building
+        split = store.share_plan(p.name, building.generation) if building else None
+        if building is None or split is None or split.positions[share] >= split.target:
+            continue  # merged, or this share is done
+        target, shares = split.target, split.shares
+        folder = copy.copy(p)  # its own copy: the live views keep folding whole
+        folder.split = True
+        consumer = ProjectionConsumer(folder, store, building.generation, share)
+        windows.append(Window(consumer, store, commit_every or 200_000, max_rows))
+    result = RebuildResult()
+    if not windows:
+        return result
+
+    def reached(window: Window) -> bool:
+        try:
+            window.stand_at(target)
+        except PositionMoved:
+            return False
+        return True
+
+    make = getattr(source, "share", None)
+    mine = make(share, shares, target) if make else ShareOf(source, share, shares, target)
+    with young_gc_only(), store.bulk():
+        return follow(windows, mine, batch_size, progress, stop, reached, result)
+
+
+def merge(projections: list[Projection], store: ViewStore, source: EventSource) -> None:
+    """Merge each projection whose shares are all folded (the rest are left as they are)."""
+    for p in projections:
+        building = store.record(p.name).building
+        split = store.share_plan(p.name, building.generation) if building else None
+        if building is None or split is None or not split.folded:
+            continue
+        at = source.read(split.target - 1, 1) if split.target else []
+        recorded_at = at[0].recorded_at if at and at[0].position == split.target else None
+        with store.merge_shares(p, building.generation) as rows:
+            p.merge(rows)
+            rows.advance(split.target, recorded_at)
+
+
+def _add(total: RebuildResult, part: RebuildResult) -> None:
+    total.events += part.events
+    total.failed.update(part.failed)
+    total.interrupted |= part.interrupted
