@@ -147,7 +147,7 @@ class _PgShare:
             "SELECT notification_id, originator_id, originator_version, topic, state "
             f"FROM {recorder.datastore.schema}.{recorder.events_table_name} "
             "WHERE notification_id > %s AND notification_id <= %s AND CASE "
-            "WHEN topic = ANY(%s) THEN ('x' || right(originator_id::text, 4))::bit(16)::int % %s "
+            "WHEN topic = ANY(%s) THEN ('x' || right(originator_id::text, 4))::bit(16)::int %% %s "
             "ELSE 0 END = %s ORDER BY notification_id LIMIT %s"
         )
 

@@ -143,7 +143,9 @@ class ShareOf:
             events = [e for e in self.source.read(after, limit) if e.position <= self.upto]
             if not events:
                 return []
-            mine = [e for e in events if share_of(e.name, e.aggregate_id, self.shares) == self.share]
+            mine = [
+                e for e in events if share_of(e.name, e.aggregate_id, self.shares) == self.share
+            ]
             if mine:
                 return mine
             after = events[-1].position

@@ -19,6 +19,7 @@ from caseflow.projections.consumer import ProjectionConsumer
 from caseflow.projections.queries import AuditQuery, CaseQuery, Page
 from caseflow.projections.rebuild import Progress, RebuildResult, rebuild, resumable
 from caseflow.projections.runner import OnePass, Runner, Wait, status_of
+from caseflow.projections.shares import fold_share, rebuild_by_case
 from caseflow.projections.source import EventSource, LoggedEvent
 from caseflow.projections.store import Lock
 from caseflow.projections.timetravel import case_as_of
@@ -194,24 +195,51 @@ class Views:
         locks: list[Lock] | None = None,
     ) -> RebuildResult:
         """Rebuild the named projections (all by default); blocking, thread-safe. `jobs` > 1
-        spreads them over that many processes (each reads the log itself). A run that resumes
-        an interrupted one skips the views that run switched (`resumable`). `locks`: their
-        rebuild locks, already held by the caller (released at the end)."""
+        runs that many processes: on PostgreSQL each folds its share of the cases of every view
+        (`projections.shares`), on SQLite each rebuilds a group of the views (each reads the log
+        itself). A run that resumes an interrupted one skips the views that run switched
+        (`resumable`). `locks`: their rebuild locks, already held by the caller (released at
+        the end)."""
         chosen = [self.projections[n] for n in (names or list(self.projections))]
         for p in chosen:
             self._rebuilding[p.name] = None
+        reopen, settings = self.reopen, self.settings
+        in_processes = jobs > 1 and settings is not None and reopen is not None
         try:
-            if (
-                locks is None
-                and jobs > 1
-                and len(chosen) > 1
-                and self.settings is not None
-                and self.reopen is not None
-            ):
+            if self.store.d.name == "postgres" and (in_processes or self._split(chosen)):
+
+                def fold_all(names: list[str], shares: int) -> RebuildResult:
+                    assert reopen is not None
+                    return rebuild_in_processes(
+                        reopen,
+                        settings,
+                        names,
+                        shares,
+                        batch_size,
+                        progress,
+                        stop,
+                        commit_every,
+                        shares=shares,
+                    )
+
+                return rebuild_by_case(
+                    chosen,
+                    self.store,
+                    self.source,
+                    jobs,
+                    fold_all if in_processes else None,
+                    batch_size=batch_size,
+                    commit_every=commit_every,
+                    progress=progress,
+                    stop=stop,
+                    locks=locks,
+                )
+            if locks is None and in_processes and len(chosen) > 1:
+                assert reopen is not None
                 todo, skipped = resumable(chosen, self.store)  # before splitting it in groups
                 result = rebuild_in_processes(
-                    self.reopen,
-                    self.settings,
+                    reopen,
+                    settings,
                     [p.name for p in todo],
                     jobs,
                     batch_size,
@@ -234,6 +262,36 @@ class Views:
         finally:
             for p in chosen:
                 self._rebuilding.pop(p.name, None)
+
+    def _split(self, chosen: list[Projection]) -> bool:
+        """Is one of these shadows split by case already (a run to resume that way)?"""
+        for p in chosen:
+            building = self.store.record(p.name).building
+            if building is not None and self.store.share_plan(p.name, building.generation):
+                return True
+        return False
+
+    def fold_share(
+        self,
+        names: list[str],
+        share: int,
+        progress: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None,
+        batch_size: int = 5000,
+        commit_every: int | None = None,
+    ) -> RebuildResult:
+        """One share of a rebuild split by case (a worker process of `rebuild`): fold it into
+        the named projections' split shadows up to their target."""
+        return fold_share(
+            [self.projections[n] for n in names],
+            self.store,
+            self.source,
+            share,
+            batch_size=batch_size,
+            commit_every=commit_every,
+            progress=progress,
+            stop=stop,
+        )
 
     # -------------------------------------------------------- read-your-writes
 

@@ -1,6 +1,11 @@
-"""Rebuild in several processes: the projections are split into groups of about equal cost and
-each group is rebuilt by its own process (its own read of the log, its own GIL). Each projection
-still switches atomically on its own; an interrupted run resumes like a single-process one."""
+"""Rebuild in several processes (each its own read of the log, its own GIL), in one of two ways:
+
+- by view (SQLite, one writer): the projections are split into groups of about equal cost and
+  each group is rebuilt by its own process; each projection switches atomically on its own;
+- by case (PostgreSQL, `shares`): each process folds one share of the cases of every projection
+  being rebuilt (`projections.shares.fold_share`); the caller then merges and switches.
+
+An interrupted run resumes like a single-process one."""
 
 from __future__ import annotations
 
@@ -18,6 +23,16 @@ from caseflow.projections.rebuild import Progress, RebuildResult
 
 
 class Rebuilds(Protocol):
+    def fold_share(
+        self,
+        names: list[str],
+        share: int,
+        progress: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None,
+        batch_size: int = 5000,
+        commit_every: int | None = None,
+    ) -> RebuildResult: ...
+
     def rebuild(
         self,
         names: list[str] | None = None,
@@ -66,23 +81,31 @@ def rebuild_in_processes(
     progress: Callable[[Progress], None] | None,
     stop: threading.Event | None,
     commit_every: int | None = None,
+    shares: int | None = None,
 ) -> RebuildResult:
+    """`jobs` processes rebuilding groups of `names`; or, with `shares`, that many processes
+    each folding its share of all of `names` (not switched: the caller merges)."""
     ctx = multiprocessing.get_context("spawn")
     # A lock-free shared flag the children poll, not a multiprocessing.Event: its `set` waits
     # for every process blocked in `wait` to wake, and one that was killed never does.
     halt = ctx.RawValue("b", 0)
-    parts = groups(names, jobs)
+    tasks: list[tuple[list[str], int | None]] = (
+        [(names, k) for k in range(shares)]
+        if shares is not None
+        else [(part, None) for part in groups(names, jobs)]
+    )
+    parts = [part for part, _ in tasks]
     # One pipe per child, not a shared queue: a child killed while writing to a shared queue
     # would keep its lock, and the others would never get their last message out.
     pipes = [ctx.Pipe(duplex=False) for _ in parts]
     procs = [
         ctx.Process(
             target=_child,
-            args=(reopen, settings, part, batch_size, commit_every, pipes[i][1], halt),
+            args=(reopen, settings, part, share, batch_size, commit_every, pipes[i][1], halt),
             name=f"rebuild-{i}",
             daemon=True,
         )
-        for i, part in enumerate(parts)
+        for i, (part, share) in enumerate(tasks)
     ]
     with _ctrl_c_ignored():  # the children inherit it: Ctrl-C reaches them only through `halt`
         for p in procs:
@@ -107,9 +130,11 @@ def rebuild_in_processes(
                 procs[i].join(5)
                 if i not in done:  # it died without reporting: the others stop too
                     halt.value = 1
+                    what = ", ".join(parts[i])
+                    if tasks[i][1] is not None:
+                        what = f"share {i} of {what}"
                     result.failed[f"group {i}"] = RuntimeError(
-                        f"rebuild process for {', '.join(parts[i])} died "
-                        f"(exit code {procs[i].exitcode})"
+                        f"rebuild process for {what} died (exit code {procs[i].exitcode})"
                     )
                 continue
             if kind == "progress":
@@ -119,7 +144,7 @@ def rebuild_in_processes(
                         Progress(
                             min(s[0] for s in seen.values()),
                             max(s[1] for s in seen.values()),
-                            sum(s[2] for s in seen.values()) // len(seen),
+                            sum(s[2] for s in seen.values()) // (1 if shares else len(seen)),
                             started,
                         )
                     )
@@ -128,7 +153,12 @@ def rebuild_in_processes(
                 result.switched += payload["switched"]
                 result.failed.update({n: RuntimeError(m) for n, m in payload["failed"].items()})
                 result.interrupted |= payload["interrupted"]
-                result.events = max(result.events, payload["events"])
+                # each share reads its own events; each group of views the whole log
+                result.events = (
+                    result.events + payload["events"]
+                    if shares is not None
+                    else max(result.events, payload["events"])
+                )
     for p in procs:
         p.join(5)
     result.switched.sort(key=names.index)  # as asked, whichever process finished first
@@ -155,6 +185,7 @@ def _child(
     reopen: Reopen,
     settings: Any,
     names: list[str],
+    share: int | None,
     batch_size: int,
     commit_every: int | None,
     out: Any,
@@ -175,8 +206,20 @@ def _child(
         def report(p: Progress) -> None:
             out.send(("progress", (p.position, p.head, p.events)))
 
-        result = container.views.rebuild(
-            names, progress=report, stop=stop, batch_size=batch_size, commit_every=commit_every
+        views = container.views
+        result = (
+            views.rebuild(
+                names, progress=report, stop=stop, batch_size=batch_size, commit_every=commit_every
+            )
+            if share is None
+            else views.fold_share(
+                names,
+                share,
+                progress=report,
+                stop=stop,
+                batch_size=batch_size,
+                commit_every=commit_every,
+            )
         )
         out.send(
             (
