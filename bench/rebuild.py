@@ -4,6 +4,7 @@
     BENCH_DATABASE_URL=postgresql://… python -m bench rebuild
                                        (the same on PostgreSQL too: the history is copied once
                                         into the database `caseflow_bench_<events>` there)
+    BENCH_SQLITE=0                     (PostgreSQL only)
     BENCH_GC=1 python -m bench rebuild (also each garbage-collector trick on and off;
                                         BENCH_GC=only: just that)
 
@@ -326,7 +327,7 @@ def main() -> None:
     data_dir = _history.ensure(events).resolve()
     print(f"history: {data_dir} ({events:,} events)", flush=True)
     only_gc = os.environ.get("BENCH_GC") == "only"
-    if not only_gc:
+    if not only_gc and os.environ.get("BENCH_SQLITE", "1") != "0":
         _target("SQLite", data_dir, None)
     url = os.environ.get("BENCH_DATABASE_URL")
     if url and not only_gc:

@@ -61,6 +61,12 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] =
                 f"rebuild g{r['generation']} {r['state']} at {r['position']} "
                 f"(lag {r['lag_events']})" + (f": {r['error']}" if r.get("error") else "")
             )
+            if r.get("shares"):
+                shares = r["shares"]
+                notes.append(
+                    f"split by case: shares at {', '.join(map(str, shares['positions']))} "
+                    f"of {shares['target']}"
+                )
         if s.extra.get("rebuild_due"):
             notes.append("schema changed: rebuild due")
         lag_s = "-" if s.lag_seconds is None else f"{s.lag_seconds:.1f}"
@@ -103,8 +109,9 @@ def rebuild(
         typer.Option(
             min=1,
             max=16,
-            help="Processes to spread the projections over (default: 2 on a "
-            "machine with 2 CPUs or more, each reading the log itself)",
+            help="Processes to rebuild in (default: 2 on a machine with 2 CPUs or more). "
+            "PostgreSQL: each folds its share of the cases of every view; SQLite: each "
+            "rebuilds a group of the views, reading the log itself",
         ),
     ] = None,
 ) -> None:

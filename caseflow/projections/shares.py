@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections.abc import Callable
 
 from caseflow.projections.base import PositionMoved, Projection
@@ -60,7 +61,7 @@ def rebuild_by_case(
     shares (the default: one after another, in this thread); then the shares are merged and
     the ordinary rebuild takes each generation from the target to the head."""
     held = locks if locks is not None else lock_all(projections, store)
-    handed_on = False
+    handed_on, started = False, time.monotonic()
     try:
         todo, skipped = resumable(projections, store)
         by_name = {p.name: p for p in todo}
@@ -86,6 +87,7 @@ def rebuild_by_case(
         for split, members in plan(todo, store, source, shares).items():
             _add(result, (fold_all or in_turn)([p.name for p in members], split.shares))
         if result.interrupted:
+            result.seconds = time.monotonic() - started
             return result
         going_on = [p for p in todo if p.name not in result.failed]
         merge(going_on, store, source)
@@ -103,7 +105,7 @@ def rebuild_by_case(
         )
         rest.events += result.events
         rest.failed.update(result.failed)
-        rest.skipped = skipped
+        rest.skipped, rest.seconds = skipped, time.monotonic() - started
         return rest
     finally:
         if not handed_on:

@@ -156,10 +156,13 @@ class Views:
             status.failed_event = record.failure.event
         if record.building is not None:
             b = record.building
+            split = self.store.share_plan(name, b.generation)
+            # (split by case: where the slowest share stands, and each share)
+            position = min(split.positions) if split is not None else b.position
             status.rebuild = {
                 "generation": b.generation,
-                "position": b.position,
-                "lag_events": max(0, status.head - b.position),
+                "position": position,
+                "lag_events": max(0, status.head - position),
                 "state": "failed"
                 if record.building_failure
                 else (
@@ -169,6 +172,11 @@ class Views:
                 ),
                 "error": record.building_failure.error if record.building_failure else None,
             }
+            if split is not None:
+                status.rebuild["shares"] = {
+                    "target": split.target,
+                    "positions": list(split.positions),
+                }
         if record.schema_version != self.projections[name].schema_version:
             status.extra["rebuild_due"] = True
         return status
