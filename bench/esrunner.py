@@ -140,7 +140,7 @@ class CaseStatusView(PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
         super().__init__(datastore, **kwargs)
-        self.sql_create_statements.extend(SQL(s) for s in ddl())  # type: ignore[arg-type]
+        self.sql_create_statements.extend(SQL(s).format() for s in ddl())
         self.fold = CaseStatus(self.policy or DEFAULT_POLICY)
 
     def update_case(self, event: LoggedEvent, tracking: Tracking) -> None:
@@ -344,7 +344,8 @@ def main() -> None:
             final = lib["final"]
             print(
                 f"  round {r + 1}: Caseflow {rates['caseflow'][-1]:,.0f} events/s, "
-                f"library {rates['library'][-1]:,.0f} events/s",
+                f"library {rates['library'][-1]:,.0f} events/s, "
+                f"ratio {rates['caseflow'][-1] / rates['library'][-1]:.1f}x",
                 flush=True,
             )
         caseflow_rows, library_rows, compared = _check_rows(pg, log, final)
