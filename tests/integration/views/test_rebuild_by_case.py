@@ -19,6 +19,8 @@ import pytest
 from caseflow.domain.values import Decision
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.settings import Settings
+from caseflow.projections.rebuild import RebuildResult
+from caseflow.projections.shares import fold_share, rebuild_by_case
 from caseflow.projections.source import share_of
 from tests.integration.views.conftest import catch_up
 from tests.integration.views.test_rebuild_jobs import lifecycles, snapshot
@@ -275,3 +277,59 @@ def test_ctrl_c_keeps_the_plan_and_the_next_run_resumes_it(pg, tmp_path):
     assert int(again.stdout.split(" events in ")[0].split()[-1]) < run.head
     assert plan_rows(run.url) == []
     assert run.rows() == run.live
+
+
+def test_a_share_process_dying_after_the_other_finished_switches_nothing(pg, tmp_path):
+    """One process paused (SIGSTOP) until the other has folded its whole share and ended, then
+    killed: the run fails without carrying the half-folded generations on, and switches none
+    (the rows served are live's); the next run folds the share left and finishes."""
+    run = PgMidway(pg, tmp_path)
+    paused, other = spawned_children(run.proc.pid)
+    deadline = time.monotonic() + 120
+    while os.path.exists(f"/proc/{other}"):  # the other folds its share to the target, and ends
+        assert time.monotonic() < deadline, plan_rows(run.url)
+        os.kill(paused, signal.SIGSTOP)
+        before = plan_rows(run.url)
+        time.sleep(1)
+        if plan_rows(run.url) == before and os.path.exists(f"/proc/{other}"):
+            # (paused holding a row the other needs: let it go on a little)
+            os.kill(paused, signal.SIGCONT)
+            time.sleep(0.02)
+    rows = plan_rows(run.url)
+    done = {r[2] for r in rows if r[5] == r[4]} - {r[2] for r in rows if r[5] < r[4]}
+    assert len(done) == 1, rows  # one share at the target in every view, the other short of it
+    os.kill(paused, signal.SIGKILL)
+    err = run.ended()
+    assert run.proc.returncode == 1 and "died" in err, err
+    assert plan_rows(run.url) == rows  # nothing merged, nothing carried on
+    assert run.rows() == run.live  # the old generations serve, untouched
+    again = run.resume(jobs=2)
+    assert "switched:" in again.stdout
+    assert plan_rows(run.url) == []
+    assert run.rows() == run.live
+
+
+def test_a_share_that_failed_after_the_others_finished_is_not_carried_on(views, world, container):
+    """The same in this process, on both stores: the shares folded by a `fold_all` that folds
+    share 0 to the target and reports share 1's process dead (what `rebuild_in_processes`
+    returns then). Nothing is switched or changed; the next run finishes."""
+    lifecycles(world, 30)
+    catch_up(views)
+    live = snapshot(views)
+    projections = list(views.projections.values())
+
+    def share_1_died(names: list[str], shares: int) -> RebuildResult:
+        done = fold_share([views.projections[n] for n in names], views.store, container.log, 0)
+        done.failed["group 1"] = RuntimeError("rebuild process for share 1 of … died")
+        return done
+
+    result = rebuild_by_case(projections, views.store, container.log, 2, share_1_died)
+    assert result.switched == [] and list(result.failed) == ["group 1"], result.failed
+    assert {s.generation for s in views.statuses() if s.name in views.projections} == {1}
+    assert snapshot(views) == live
+    for p in projections:  # the plan kept: share 0 at the target, share 1 where it was
+        plan = views.store.share_plan(p.name, 2)
+        assert plan is not None and plan.positions == (container.log.head(), 0), (p.name, plan)
+    again = rebuild_by_case(projections, views.store, container.log, 2)
+    assert sorted(again.switched) == sorted(views.projections) and not again.failed
+    assert snapshot(views) == live
