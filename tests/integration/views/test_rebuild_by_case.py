@@ -160,7 +160,7 @@ class PgMidway:
     event per read and per commit, started and run until both shares have committed something.
     `live`: every view's rows, caught up, before the rebuild."""
 
-    def __init__(self, settings: Settings, tmp_path, n: int = 300):
+    def __init__(self, settings: Settings, tmp_path, n: int = 200):
         self.url = settings.database_url
         assert self.url
         clock = Clock()
