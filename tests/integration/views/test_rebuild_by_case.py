@@ -19,6 +19,7 @@ import pytest
 from caseflow.domain.values import Decision
 from caseflow.infra.bootstrap import bootstrap
 from caseflow.infra.settings import Settings
+from caseflow.projections.consumer import ProjectionConsumer
 from caseflow.projections.rebuild import RebuildResult
 from caseflow.projections.shares import fold_share, rebuild_by_case
 from caseflow.projections.source import share_of
@@ -333,3 +334,38 @@ def test_a_share_that_failed_after_the_others_finished_is_not_carried_on(views, 
     again = rebuild_by_case(projections, views.store, container.log, 2)
     assert sorted(again.switched) == sorted(views.projections) and not again.failed
     assert snapshot(views) == live
+
+
+def test_events_written_while_the_shares_fold_come_after_the_target(views, world, container):
+    """The log grows after the plan fixed its target (a server writing during the rebuild):
+    the shares stop at the target, the ordinary rebuild carries the merged generations on past
+    it, and the rows are live's once live has caught up too."""
+    lifecycles(world, 16)
+    catch_up(views)
+    target = container.log.head()
+    projections = list(views.projections.values())
+
+    def meanwhile(names: list[str], shares: int) -> RebuildResult:
+        first, second = in_shares(world, 2, 2)
+        repeat = world.receive(world.clock.now, prior=first[0])
+        for case in [*first, *second, repeat]:
+            world.screen(case, world.clock.now)
+            world.assign(case, world.clock.now)
+            world.visit(case, world.clock.now)
+        assert container.log.head() > target
+        out = RebuildResult()
+        for k in range(shares):
+            part = fold_share([views.projections[n] for n in names], views.store, container.log, k)
+            out.events += part.events
+        return out
+
+    result = rebuild_by_case(projections, views.store, container.log, 2, meanwhile, batch_size=4)
+    assert sorted(result.switched) == sorted(views.projections) and not result.failed
+    assert result.events == container.log.head()  # up to the target in shares, then the rest
+    for p in projections:  # live catches up too (as fresh consumers: the generations moved)
+        consumer = ProjectionConsumer(p, views.store)
+        while consumer.position() < container.log.head():
+            consumer.handle(container.log.read(consumer.position(), 50))
+    rebuilt = snapshot(views)
+    assert views.rebuild(batch_size=1000).switched  # an ordinary whole rebuild agrees
+    assert snapshot(views) == rebuilt
