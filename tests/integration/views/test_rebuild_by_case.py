@@ -24,8 +24,10 @@ from caseflow.projections.rebuild import RebuildResult
 from caseflow.projections.shares import fold_share, rebuild_by_case
 from caseflow.projections.source import share_of
 from tests.integration.views.conftest import catch_up
+from tests.integration.views.test_property_sql import KillingShares
 from tests.integration.views.test_rebuild_jobs import lifecycles, snapshot
 from tests.processes import caseflow_cmd, spawned_children
+from tests.unit.projections.test_property import Killed
 from tests.unit.projections.world import Clock, World, day
 
 
@@ -369,3 +371,33 @@ def test_events_written_while_the_shares_fold_come_after_the_target(views, world
     rebuilt = snapshot(views)
     assert views.rebuild(batch_size=1000).switched  # an ordinary whole rebuild agrees
     assert snapshot(views) == rebuilt
+
+
+def test_a_restart_discards_a_split_rebuild_with_its_plan(views, world, container):
+    """`rebuild --restart` after a split run was killed: the shadows and their plan go, and a
+    new split run starts from 0 in new generations and ends with live's rows."""
+    lifecycles(world, 16)
+    catch_up(views)
+    live = snapshot(views)
+    projections = list(views.projections.values())
+    try:
+        rebuild_by_case(projections, views.store, KillingShares(container.log, 3), 2, batch_size=5)
+    except Killed:
+        for p in projections:
+            views.store.lock(f"rebuild-{p.name}").release()  # they die with the process
+    assert all(views.store.share_plan(p.name, 2) for p in projections)
+    for p in projections:
+        views.store.discard_rebuild(p.name)
+    assert not any(views.store.share_plan(p.name, 2) for p in projections)
+    assert plan_count(views) == 0
+    result = rebuild_by_case(projections, views.store, container.log, 3, batch_size=5)
+    assert sorted(result.switched) == sorted(views.projections) and not result.failed
+    assert result.events == container.log.head()  # from 0 again
+    assert {s.generation for s in views.statuses() if s.name in views.projections} == {3}
+    assert snapshot(views) == live
+    assert plan_count(views) == 0
+
+
+def plan_count(views) -> int:
+    with views.queries.reading() as conn:
+        return conn.execute("SELECT COUNT(*) FROM view_shares").fetchone()[0]
