@@ -89,8 +89,10 @@ def rebuild_by_case(
         if result.interrupted:
             result.seconds = time.monotonic() - started
             return result
-        going_on = [p for p in todo if p.name not in result.failed]
-        merge(going_on, store, source)
+        merge([p for p in todo if p.name not in result.failed], store, source)
+        # Only what is merged (or was never split) goes on: a share left short of the target
+        # (its process died after the others had finished) keeps its plan for the next run.
+        going_on = [p for p in todo if p.name not in result.failed and not _split(p, store)]
         handed_on = True
         rest = rebuild(
             going_on,
@@ -186,6 +188,14 @@ def merge(projections: list[Projection], store: ViewStore, source: EventSource) 
         with store.merge_shares(p, building.generation) as rows:
             p.merge(rows)
             rows.advance(split.target, recorded_at)
+
+
+def _split(projection: Projection, store: ViewStore) -> bool:
+    """Is the projection's shadow still split (not merged: some share short of the target)?"""
+    building = store.record(projection.name).building
+    if building is None:
+        return False
+    return store.share_plan(projection.name, building.generation) is not None
 
 
 def _add(total: RebuildResult, part: RebuildResult) -> None:

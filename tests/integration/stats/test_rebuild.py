@@ -22,6 +22,7 @@ TABLES = (
     "kpis_orgs",
     "kpis_cases",
     "kpis_unscreened",
+    "kpis_repeats",
 )
 
 
