@@ -5,6 +5,7 @@
                                        (the same on PostgreSQL too: the history is copied once
                                         into the database `caseflow_bench_<events>` there)
     BENCH_SQLITE=0                     (PostgreSQL only)
+    BENCH_BULK=1                       (also COPY of many rows on and off, PostgreSQL)
     BENCH_GC=1 python -m bench rebuild (also each garbage-collector trick on and off;
                                         BENCH_GC=only: just that)
 
@@ -72,6 +73,10 @@ def _without(tricks: tuple[str, ...]) -> None:
         eventlog.collector_paused = contextlib.nullcontext  # type: ignore[assignment]
     if "rebuild-pause" in tricks:
         rebuild.young_gc_only = contextlib.nullcontext  # type: ignore[assignment]
+    if "bulk-copy" in tricks:
+        from caseflow.infra.views import bulk
+
+        bulk.BULK_ROWS = 10**12  # every write row by row (executemany)
 
 
 def _read(
@@ -344,6 +349,31 @@ def _gc_tricks(data_dir: Path) -> None:
         print(f"  {what}: on {on:,.0f}, off {off:,.0f} events/s: worth {on / off - 1:+.0%}")
 
 
+def _bulk_copy(data_dir: Path, url: str) -> None:
+    """COPY for many rows (infra/views/bulk.py) on and off, in one run, on the figures it exists
+    for: a rebuild of every view on PostgreSQL in one process, events/s and CPU per event."""
+    runs: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+    for i in range(int(os.environ.get("BENCH_GC_ROUNDS", "2"))):
+        for on in (True, False) if i % 2 == 0 else (False, True):
+            runs[on].append(_in_process(_rebuild, data_dir, 1, url, () if on else ("bulk-copy",)))
+    figures = {}
+    for on, rs in runs.items():
+        figures[on] = (
+            statistics.median(_rate(r) for r in rs),
+            statistics.median(r["cpu"] / r["events"] for r in rs) * 1e6,
+            statistics.median(r["machine_cpu"] / r["events"] for r in rs) * 1e6,
+        )
+        print(
+            f"  bulk copy {'on ' if on else 'off'}: {figures[on][0]:,.0f} events/s, "
+            f"{figures[on][1]:.1f} µs CPU per event, {figures[on][2]:.1f} µs on the machine"
+        )
+    (r1, c1, m1), (r0, c0, m0) = figures[True], figures[False]
+    print(
+        f"  bulk copy worth: events/s {r1 / r0:.2f}x, CPU per event {c0 / c1:.2f}x, "
+        f"machine CPU per event {m0 / m1:.2f}x"
+    )
+
+
 def main() -> None:
     events = int(os.environ.get("BENCH_EVENTS", "1000000"))
     data_dir = _history.ensure(events).resolve()
@@ -359,6 +389,10 @@ def main() -> None:
     if os.environ.get("BENCH_GC"):
         print()
         _gc_tricks(data_dir)
+    if url and os.environ.get("BENCH_BULK"):
+        dev_master_key()
+        print("\nPostgreSQL bulk copy, on and off (medians):")
+        _bulk_copy(data_dir / "pg", _load_postgres(data_dir, url, events))
     print()
     n = min(FLOOR_EVENTS, events)
     f = _in_process(_floor, data_dir, n)

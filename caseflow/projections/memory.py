@@ -232,6 +232,9 @@ class MemoryViewStore:
             self.gens[(projection.name, top + 1)] = self._new("building", projection)
             return Cursor(top + 1, 0, None)
 
+    def build_indexes(self, projection: Projection, generation: int) -> None:
+        """No indexes in memory."""
+
     def switch(self, projection: Projection, generation: int) -> None:
         with self._mutex:
             old = self._find(projection.name, "active")

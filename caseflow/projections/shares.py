@@ -23,6 +23,7 @@ import copy
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from caseflow.projections.base import PositionMoved, Projection
 from caseflow.projections.consumer import ProjectionConsumer
@@ -89,7 +90,7 @@ def rebuild_by_case(
         if result.interrupted:
             result.seconds = time.monotonic() - started
             return result
-        merge([p for p in todo if p.name not in result.failed], store, source)
+        merge([p for p in todo if p.name not in result.failed], store, source, shares)
         # Only what is merged (or was never split) goes on: a share left short of the target
         # (its process died after the others had finished) keeps its plan for the next run.
         going_on = [p for p in todo if p.name not in result.failed and not _split(p, store)]
@@ -176,8 +177,13 @@ def fold_share(
         return follow(windows, mine, batch_size, progress, stop, reached, result)
 
 
-def merge(projections: list[Projection], store: ViewStore, source: EventSource) -> None:
-    """Merge each projection whose shares are all folded (the rest are left as they are)."""
+def merge(
+    projections: list[Projection], store: ViewStore, source: EventSource, workers: int = 1
+) -> None:
+    """Merge each projection whose shares are all folded (the rest are left as they are), then
+    build the merged generations' indexes, `workers` at a time (the server builds each in a
+    backend of its own: one after another they would be the run's longest serial part)."""
+    merged = []
     for p in projections:
         building = store.record(p.name).building
         split = store.share_plan(p.name, building.generation) if building else None
@@ -188,6 +194,10 @@ def merge(projections: list[Projection], store: ViewStore, source: EventSource) 
         with store.merge_shares(p, building.generation) as rows:
             p.merge(rows)
             rows.advance(split.target, recorded_at)
+        merged.append((p, building.generation))
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="indexes") as pool:
+        for done in [pool.submit(store.build_indexes, p, g) for p, g in merged]:
+            done.result()
 
 
 def _split(projection: Projection, store: ViewStore) -> bool:

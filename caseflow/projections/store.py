@@ -140,6 +140,10 @@ class ViewStore(Protocol):
     def begin_rebuild(self, projection: Projection) -> Cursor:
         """Create empty shadow tables for a new generation, or return the unfinished one."""
 
+    def build_indexes(self, projection: Projection, generation: int) -> None:
+        """Create a shadow generation's secondary indexes and fresh statistics (what `switch`
+        does first, when not done already): ahead of it, several at once."""
+
     def switch(self, projection: Projection, generation: int) -> None:
         """Make `generation` active in one transaction (the views now read it), drop the old."""
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from caseflow.infra.views import bulk
 from caseflow.infra.views.dialect import Dialect
 from caseflow.infra.views.unit import RowCache, SqlBatch, TablePlan
 from caseflow.projections.base import PositionMoved, Projection
@@ -60,6 +61,7 @@ class SqlViewStore:
         self._all: list[Any] = []
         self._guard = threading.Lock()
         self._caches: dict[tuple[str, int], RowCache] = {}
+        self._indexed: set[tuple[str, int]] = set()  # shadows whose indexes are built
         self.projections: dict[str, Projection] = {}
         self._positions_ready = False
 
@@ -423,8 +425,7 @@ class SqlViewStore:
             statements = batch.statements()
             with self.transaction() as cur:
                 check(cur)
-                for sql, params in statements:
-                    cur.executemany(sql, params)
+                bulk.run(cur, statements, self.d)
                 advance(cur, batch)
         except BaseException:
             cache.clear()
@@ -564,14 +565,20 @@ class SqlViewStore:
                     cur.execute(stmt)
         return Cursor(generation, 0, None)
 
-    def switch(self, projection: Projection, generation: int) -> None:
-        plans = self.plans(projection, generation)
+    def build_indexes(self, projection: Projection, generation: int) -> None:
+        if (projection.name, generation) in self._indexed:
+            return
         with self.transaction() as cur:
-            for plan in plans.values():
+            for plan in self.plans(projection, generation).values():
                 for stmt in plan.index_ddl():
                     cur.execute(stmt)
                 # Fresh statistics, so the planner picks e.g. the due-date index for "overdue".
                 cur.execute(f"ANALYZE {plan.physical}")
+        self._indexed.add((projection.name, generation))
+
+    def switch(self, projection: Projection, generation: int) -> None:
+        plans = self.plans(projection, generation)
+        self.build_indexes(projection, generation)  # (unless built already)
         with self.transaction() as cur:
             # Serialised with `setup`, which re-points the views at the active generations it
             # reads: a process starting during this switch could otherwise point one back.

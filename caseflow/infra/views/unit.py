@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from caseflow.infra.views import convert
 from caseflow.infra.views.dialect import Dialect, literal_default
@@ -15,6 +15,19 @@ from caseflow.projections.base import Key, Row, Table
 _DELETED = object()
 _ABSENT = object()
 KEYS_PER_SELECT = 400
+
+
+class Write(NamedTuple):
+    """One kind of change to one table: `sql` run for each of `rows` (each holding `columns`),
+    or, for many rows on PostgreSQL, the rows copied in and `from_rows` run once over them
+    (`infra/views/bulk.py`; `{rows}` names the copied rows' table; None: copied straight into
+    `physical`)."""
+
+    sql: str
+    rows: list[tuple]
+    physical: str
+    columns: tuple[str, ...]
+    from_rows: str | None
 
 
 class TablePlan:
@@ -44,6 +57,12 @@ class TablePlan:
             f"INSERT INTO {physical} ({cols}) VALUES ({marks}) ON CONFLICT ({keys}) {action}"
         )
         self.insert = dialect.sql(f"INSERT INTO {physical} ({cols}) VALUES ({marks})")
+        self.upsert_rows = (
+            f"INSERT INTO {physical} ({cols}) SELECT {cols} FROM {{rows}} "
+            f"ON CONFLICT ({keys}) {action}"
+        )
+        self._on_key = " AND ".join(f"{physical}.{k} = r.{k}" for k in table.key)
+        self.delete_rows = f"DELETE FROM {physical} USING {{rows}} r WHERE {self._on_key}"
         where = " AND ".join(f"{k} = ?" for k in table.key)
         self.delete = dialect.sql(f"DELETE FROM {physical} WHERE {where}")
         self._select = f"SELECT {cols} FROM {physical} WHERE "
@@ -93,6 +112,16 @@ class TablePlan:
                 f"UPDATE {self.physical} SET {sets} WHERE {where}"
             )
         return sql
+
+    def updates(self, columns: tuple[str, ...], rows: list[tuple]) -> Write:
+        sets = ", ".join(f"{c} = r.{c}" for c in columns)
+        return Write(
+            self.update(columns),
+            rows,
+            self.physical,
+            columns + self.table.key,
+            f"UPDATE {self.physical} SET {sets} FROM {{rows}} r WHERE {self._on_key}",
+        )
 
     def encode_values(self, row: Row, columns: tuple[str, ...]) -> tuple:
         """The values of these columns, then the key, as UPDATE parameters."""
@@ -244,16 +273,18 @@ class SqlBatch:
 
     # ----------------------------------------------------------------- statements
 
-    def statements(self) -> list[tuple[str, list[tuple]]]:
-        """Everything gathered, encoded as (SQL, parameter rows) in the order to run them, and
-        the cache updated as if they were committed (the store clears it if the commit fails).
-        Called before the write lock is taken, so only the SQL itself runs under it."""
-        out: list[tuple[str, list[tuple]]] = []
+    def statements(self) -> list[Write]:
+        """Everything gathered, encoded as `Write`s in the order to run them, and the cache
+        updated as if they were committed (the store clears it if the commit fails). Called
+        before the write lock is taken, so only the SQL itself runs under it."""
+        out: list[Write] = []
         for table, changes in self.pending.items():
             plan, cached = self.plans[table], self.cache.of(table)
             gone = [plan.encode_key(k) for k, r in changes.items() if r is _DELETED]
             if gone:
-                out.append((plan.delete, gone))
+                out.append(
+                    Write(plan.delete, gone, plan.physical, plan.table.key, plan.delete_rows)
+                )
             # A row whose committed version is known is updated in the columns that changed
             # (most events touch a handful); others are upserted whole.
             whole: list[tuple[Any, ...]] = []
@@ -269,9 +300,9 @@ class SqlBatch:
                 if columns:
                     updates.setdefault(columns, []).append(plan.encode_values(row, columns))
             if whole:
-                out.append((plan.upsert, whole))
+                out.append(Write(plan.upsert, whole, plan.physical, plan.columns, plan.upsert_rows))
             for columns, params in updates.items():
-                out.append((plan.update(columns), params))
+                out.append(plan.updates(columns, params))
             for key, row in changes.items():
                 cached.pop(key, None)
                 cached[key] = None if row is _DELETED else row
@@ -280,13 +311,12 @@ class SqlBatch:
         for table in sorted(self.deltas):
             out += self._delta_statements(self.plans[table], self.deltas[table])
         for table, rows in self.inserts.items():
-            out.append((self.plans[table].insert, rows))
+            plan = self.plans[table]
+            out.append(Write(plan.insert, rows, plan.physical, plan.columns, None))
         self.cache.trim()
         return out
 
-    def _delta_statements(
-        self, plan: TablePlan, by_key: dict[Key, dict[str, Any]]
-    ) -> list[tuple[str, list[tuple]]]:
+    def _delta_statements(self, plan: TablePlan, by_key: dict[Key, dict[str, Any]]) -> list[Write]:
         groups: dict[tuple[str, ...], list[tuple]] = {}
         cached = self.cache.of(plan.table.name)
         for key, deltas in by_key.items():
@@ -308,14 +338,15 @@ class SqlBatch:
             sets = ", ".join(
                 f"{c} = COALESCE({plan.physical}.{c}, 0) + excluded.{c}" for c in columns
             )
+            head = f"INSERT INTO {plan.physical} ({', '.join(names)}) "
+            conflict = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
             out.append(
-                (
-                    plan.dialect.sql(
-                        f"INSERT INTO {plan.physical} ({', '.join(names)}) "
-                        f"VALUES ({', '.join('?' * len(names))}) "
-                        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
-                    ),
+                Write(
+                    plan.dialect.sql(head + f"VALUES ({', '.join('?' * len(names))})" + conflict),
                     params,
+                    plan.physical,
+                    names,
+                    head + f"SELECT {', '.join(names)} FROM {{rows}}" + conflict,
                 )
             )
         return out
