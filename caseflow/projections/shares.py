@@ -93,7 +93,7 @@ def rebuild_by_case(
         merge([p for p in todo if p.name not in result.failed], store, source, shares)
         # Only what is merged (or was never split) goes on: a share left short of the target
         # (its process died after the others had finished) keeps its plan for the next run.
-        going_on = [p for p in todo if p.name not in result.failed and not _split(p, store)]
+        going_on = [p for p in todo if p.name not in result.failed and not is_split(p, store)]
         handed_on = True
         rest = rebuild(
             going_on,
@@ -200,7 +200,7 @@ def merge(
             done.result()
 
 
-def _split(projection: Projection, store: ViewStore) -> bool:
+def is_split(projection: Projection, store: ViewStore) -> bool:
     """Is the projection's shadow still split (not merged: some share short of the target)?"""
     building = store.record(projection.name).building
     if building is None:

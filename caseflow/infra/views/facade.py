@@ -19,7 +19,7 @@ from caseflow.projections.consumer import ProjectionConsumer
 from caseflow.projections.queries import AuditQuery, CaseQuery, Page
 from caseflow.projections.rebuild import Progress, RebuildResult, rebuild, resumable
 from caseflow.projections.runner import OnePass, Runner, Wait, status_of
-from caseflow.projections.shares import fold_share, rebuild_by_case
+from caseflow.projections.shares import fold_share, is_split, rebuild_by_case
 from caseflow.projections.source import EventSource, LoggedEvent
 from caseflow.projections.store import Lock
 from caseflow.projections.timetravel import case_as_of
@@ -213,8 +213,9 @@ class Views:
             self._rebuilding[p.name] = None
         reopen, settings = self.reopen, self.settings
         in_processes = jobs > 1 and settings is not None and reopen is not None
+        split = any(is_split(p, self.store) for p in chosen)  # (a split run to resume)
         try:
-            if self.store.d.name == "postgres" and (in_processes or self._split(chosen)):
+            if self.store.d.name == "postgres" and (in_processes or split):
 
                 def fold_all(names: list[str], shares: int) -> RebuildResult:
                     assert reopen is not None
@@ -270,14 +271,6 @@ class Views:
         finally:
             for p in chosen:
                 self._rebuilding.pop(p.name, None)
-
-    def _split(self, chosen: list[Projection]) -> bool:
-        """Is one of these shadows split by case already (a run to resume that way)?"""
-        for p in chosen:
-            building = self.store.record(p.name).building
-            if building is not None and self.store.share_plan(p.name, building.generation):
-                return True
-        return False
 
     def fold_share(
         self,
