@@ -74,9 +74,9 @@ def _without(tricks: tuple[str, ...]) -> None:
     if "rebuild-pause" in tricks:
         rebuild.young_gc_only = contextlib.nullcontext  # type: ignore[assignment]
     if "bulk-copy" in tricks:
-        from caseflow.infra.views import bulk
+        from caseflow.infra import shortcuts
 
-        bulk.BULK_ROWS = 10**12  # every write row by row (executemany)
+        shortcuts.switch(["bulk_copy"], False)  # every write row by row (executemany)
 
 
 def _read(

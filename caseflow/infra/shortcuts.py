@@ -10,6 +10,9 @@ switches exist for the benchmark, not for production. Figures of one run (2 shar
     entity_copy         domain/base.py            commands per CPU-second           1.52x
     group_commit        infra/groupcommit.py      HTTP commands/s (SQLite)          1.88x
     reader_connections  infra/groupcommit.py      commands per CPU-second (SQLite)  1.24x
+    bulk_copy           infra/views/bulk.py       rebuild CPU per event (PostgreSQL) 1.17x
+                        (BENCH_BULK=1 python -m bench rebuild; the machine's CPU per event
+                        with the server's: 1.22x; events/s 1.11x)
     (no switch)         infra/sqlite_tuning.py    demo seed events/s, sync OFF      2.6x
 
 Measured and removed (the plain library path is used instead):
@@ -61,6 +64,12 @@ def _group_commit(on: bool) -> None:
     groupcommit.MAX_GROUP = 500 if on else 1  # 1: every insert commits (and syncs) alone
 
 
+def _bulk_copy(on: bool) -> None:
+    from caseflow.infra.views import bulk
+
+    bulk.BULK_ROWS = 200 if on else 10**12  # off: every write row by row (executemany)
+
+
 def _reader_connections(on: bool) -> None:
     from caseflow.infra.groupcommit import GroupCommitRecorder
 
@@ -85,6 +94,12 @@ SHORTCUTS: dict[str, Shortcut] = {
         Shortcut("entity_copy", "caseflow.domain.base", "CPU per command", _entity_copy),
         Shortcut(
             "group_commit", "caseflow.infra.groupcommit", "HTTP commands/s (SQLite)", _group_commit
+        ),
+        Shortcut(
+            "bulk_copy",
+            "caseflow.infra.views.bulk",
+            "rebuild CPU per event (PostgreSQL)",
+            _bulk_copy,
         ),
         Shortcut(
             "reader_connections",
