@@ -134,13 +134,14 @@ class EventLog:
                 self._appended.wait(min(self.poll_interval, remaining))
 
 
-class _PgShare:
+class _PgShare(ShareOf):
     """One share of the log on PostgreSQL (`EventLog.share`): the server keeps the share's
     rows, by the same rule as `share_of` (a case topic: the last 16 bits of the aggregate id;
     any other: share 0). No chain links: a rebuild does not read them."""
 
     def __init__(self, log: EventLog, share: int, shares: int, upto: int):
-        self.log, self.share, self.shares, self.upto = log, share, shares, upto
+        super().__init__(log, share, shares, upto)
+        self.log = log
         recorder: Any = log.recorder
         self._case_topics = [t for t, name in log._names.items() if name.startswith("case.")]
         self._sql = (
@@ -160,12 +161,6 @@ class _PgShare:
             cur.execute(self._sql, params, prepare=True)
             rows = cur.fetchall()
         return self.log._decoded([(p, o, v, t, bytes(s), None) for p, o, v, t, s in rows])
-
-    def head(self) -> int:
-        return self.upto
-
-    def wait(self, after: int, timeout: float) -> bool:
-        return False
 
 
 def _links_sql(recorder: Any) -> str | None:

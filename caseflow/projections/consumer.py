@@ -52,15 +52,15 @@ class ProjectionConsumer:
                 )
                 self._cursor, failure = record.building, record.building_failure
                 if self.share is not None:
-                    self._cursor = Cursor(self.pinned, self._share_position(), None)
+                    self._cursor = self._share_cursor(self.pinned)
             self._failed_at = failure.position if failure else None
         return self._cursor
 
-    def _share_position(self) -> int:
-        assert self.pinned is not None and self.share is not None
-        plan = self.store.share_plan(self.projection.name, self.pinned)
-        assert plan is not None, f"{self.name}: the generation is not split"
-        return plan.positions[self.share]
+    def _share_cursor(self, generation: int) -> Cursor:
+        """Where this consumer's share of a split generation stands (-1: no longer split)."""
+        assert self.share is not None
+        plan = self.store.share_plan(self.projection.name, generation)
+        return Cursor(generation, plan.positions[self.share] if plan is not None else -1, None)
 
     def handle(self, events: Sequence[LoggedEvent]) -> None:
         """Apply events past the position in one transaction; on a handler error, isolate the
@@ -126,9 +126,7 @@ class ProjectionConsumer:
         record = self.store.record(self.projection.name)
         current = record.active if self.pinned is None else record.building
         if current is not None and self.share is not None:
-            plan = self.store.share_plan(self.projection.name, current.generation)
-            at = plan.positions[self.share] if plan is not None else -1
-            current = Cursor(current.generation, at, None)
+            current = self._share_cursor(current.generation)
         mine = self._cursor
         return (
             current is None

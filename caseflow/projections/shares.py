@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from caseflow.projections.base import PositionMoved, Projection
 from caseflow.projections.consumer import ProjectionConsumer
@@ -38,7 +39,7 @@ from caseflow.projections.rebuild import (
     young_gc_only,
 )
 from caseflow.projections.source import EventSource, ShareOf
-from caseflow.projections.store import Lock, SharePlan, ViewStore
+from caseflow.projections.store import Cursor, Lock, SharePlan, ViewStore
 
 # Folds every share of these projections (names) split in `shares`: in processes, or in turn.
 FoldAll = Callable[[list[str], int], RebuildResult]
@@ -85,8 +86,8 @@ def rebuild_by_case(
             return out
 
         result = RebuildResult(skipped=skipped)
-        for split, members in plan(todo, store, source, shares).items():
-            _add(result, (fold_all or in_turn)([p.name for p in members], split.shares))
+        for (n, _target), members in plan(todo, store, source, shares).items():
+            _add(result, (fold_all or in_turn)([p.name for p in members], n))
         if result.interrupted:
             result.seconds = time.monotonic() - started
             return result
@@ -118,21 +119,22 @@ def rebuild_by_case(
 
 def plan(
     projections: list[Projection], store: ViewStore, source: EventSource, shares: int
-) -> dict[SharePlan, list[Projection]]:
+) -> dict[tuple[int, int], list[Projection]]:
     """Split each shadow that can be (an empty one, or one split already), all to one target:
-    the plan found (a resumed run) or the head now. The projections to fold, by plan."""
+    the plan found (a resumed run) or the head now. The projections to fold, by (shares,
+    target)."""
     cursors = {p.name: store.begin_rebuild(p) for p in projections}
     found = {p.name: store.share_plan(p.name, cursors[p.name].generation) for p in projections}
     earlier = next((f for f in found.values() if f is not None), None)
     target = earlier.target if earlier is not None else source.head()
     n = earlier.shares if earlier is not None else shares
-    out: dict[SharePlan, list[Projection]] = {}
+    out: dict[tuple[int, int], list[Projection]] = {}
     for p in projections:
         cursor, split = cursors[p.name], found[p.name]
         if split is None and cursor.position == 0:
             split = store.plan_shares(p, cursor.generation, n, target)
         if split is not None and not split.folded:
-            out.setdefault(SharePlan(split.shares, split.target, ()), []).append(p)
+            out.setdefault((split.shares, split.target), []).append(p)
     return out
 
 
@@ -151,8 +153,7 @@ def fold_share(
     """Fold one share of these projections' split shadows up to their target (one worker)."""
     windows, target, shares = [], 0, 1
     for p in projections:
-        building = store.record(p.name).building
-        split = store.share_plan(p.name, building.generation) if building else None
+        building, split = _split_of(p, store)
         if building is None or split is None or split.positions[share] >= split.target:
             continue  # merged, or this share is done
         target, shares = split.target, split.shares
@@ -184,13 +185,16 @@ def merge(
     build the merged generations' indexes, `workers` at a time (the server builds each in a
     backend of its own: one after another they would be the run's longest serial part)."""
     merged = []
+    recorded: dict[int, datetime | None] = {}  # target → the recorded time of its event
     for p in projections:
-        building = store.record(p.name).building
-        split = store.share_plan(p.name, building.generation) if building else None
+        building, split = _split_of(p, store)
         if building is None or split is None or not split.folded:
             continue
-        at = source.read(split.target - 1, 1) if split.target else []
-        recorded_at = at[0].recorded_at if at and at[0].position == split.target else None
+        if split.target not in recorded:
+            at = source.read(split.target - 1, 1) if split.target else []
+            hit = at and at[0].position == split.target
+            recorded[split.target] = at[0].recorded_at if hit else None
+        recorded_at = recorded[split.target]
         with store.merge_shares(p, building.generation) as rows:
             p.merge(rows)
             rows.advance(split.target, recorded_at)
@@ -202,10 +206,15 @@ def merge(
 
 def is_split(projection: Projection, store: ViewStore) -> bool:
     """Is the projection's shadow still split (not merged: some share short of the target)?"""
+    return _split_of(projection, store)[1] is not None
+
+
+def _split_of(projection: Projection, store: ViewStore) -> tuple[Cursor | None, SharePlan | None]:
+    """The projection's shadow (None: no rebuild) and its split (None: not split, or merged)."""
     building = store.record(projection.name).building
     if building is None:
-        return False
-    return store.share_plan(projection.name, building.generation) is not None
+        return None, None
+    return building, store.share_plan(projection.name, building.generation)
 
 
 def _add(total: RebuildResult, part: RebuildResult) -> None:
